@@ -1,0 +1,14 @@
+"""Tests: the same settings as production minus slow hashing, plus isolated log files."""
+
+import tempfile
+from pathlib import Path
+
+from .base import *  # noqa: F403
+from .base import LOGGING
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+LOG_DIR = Path(tempfile.mkdtemp(prefix="smoothschedule-test-logs-"))
+LOGGING["handlers"]["security_file"]["filename"] = str(LOG_DIR / "security.log")
+LOGGING["handlers"]["security_stdout"] = {"class": "logging.NullHandler"}
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"login": "1000/min"}  # noqa: F405

@@ -1,0 +1,20 @@
+"""Routes every host answers: sign-in, the signed-in user, the API schema and docs."""
+
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from users.api.auth import SessionView, TokenObtainView, TokenRefreshView
+from users.api.views import MeView
+
+urlpatterns = [
+    path("api/auth/token/", TokenObtainView.as_view(), name="token-obtain"),
+    path("api/auth/token/refresh/", TokenRefreshView.as_view(), name="token-refresh"),
+    path("api/auth/session/", SessionView.as_view(), name="session"),
+    path("api/me/", MeView.as_view(), name="me"),
+    path("api/schema/", SpectacularAPIView.as_view(permission_classes=[]), name="schema"),
+    path(
+        "api/docs/",
+        SpectacularSwaggerView.as_view(url_name="schema", permission_classes=[]),
+        name="docs",
+    ),
+]

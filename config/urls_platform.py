@@ -1,0 +1,24 @@
+"""The platform host (public schema): the admin and the operators' API."""
+
+from django.contrib import admin
+from django.urls import path
+
+from config.urls_common import urlpatterns as common
+from core.api.platform import PlatformUserListView, TenantDetailView, TenantListView
+
+urlpatterns = [
+    *common,
+    path("admin/", admin.site.urls),
+    path("api/platform/tenants/", TenantListView.as_view(), name="platform-tenants"),
+    path(
+        "api/platform/tenants/<uuid:tenant_id>/",
+        TenantDetailView.as_view(),
+        name="platform-tenant-detail",
+    ),
+    path("api/platform/users/", PlatformUserListView.as_view(), name="platform-users"),
+]
+
+handler400 = "core.api.errors.handler400"
+handler403 = "core.api.errors.handler403"
+handler404 = "core.api.errors.handler404"
+handler500 = "core.api.errors.handler500"

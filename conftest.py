@@ -1,0 +1,85 @@
+"""Session-wide test world: two tenants (A and B) whose schemas are made once per run, plus
+helpers to call the API on a given host as a given user."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from core.models import Tenant
+from users.authentication import TENANT_CLAIM
+
+PLATFORM_HOST = "localhost"
+HOST_A = "alpha.localhost"
+HOST_B = "beta.localhost"
+PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
+    from core.services import tenant_provision
+
+    with django_db_blocker.unblock():
+        tenant_provision(
+            name="Alpha Salon", schema_name="alpha", domain=HOST_A, subscription_tier="BUSINESS"
+        )
+        tenant_provision(
+            name="Beta Clinic", schema_name="beta", domain=HOST_B, subscription_tier="BUSINESS"
+        )
+        connection.set_schema_to_public()
+
+
+@pytest.fixture(autouse=True)
+def _public_schema_after_each_test() -> Iterator[None]:
+    yield
+    connection.set_schema_to_public()
+
+
+@pytest.fixture
+def tenant_a(db: None) -> Tenant:
+    return Tenant.objects.get(schema_name="alpha")
+
+
+@pytest.fixture
+def tenant_b(db: None) -> Tenant:
+    return Tenant.objects.get(schema_name="beta")
+
+
+@pytest.fixture
+def make_user(db: None) -> Callable[..., Any]:
+    from users.tests.factories import UserFactory
+
+    def make(role: str, tenant: Tenant | None = None, **fields: Any) -> Any:
+        return UserFactory(role=role, tenant=tenant, **fields)
+
+    return make
+
+
+def bearer(user: Any, schema: str) -> str:
+    refresh = RefreshToken.for_user(user)
+    refresh[TENANT_CLAIM] = schema
+    return f"Bearer {refresh.access_token}"
+
+
+@pytest.fixture
+def api() -> Callable[..., APIClient]:
+    """``api(host, user=None, issued_on=None)``: a client on ``host``, signed in with a JWT issued
+    on ``issued_on`` (the host's own schema by default)."""
+
+    def client_for(host: str, user: Any = None, issued_on: str | None = None) -> APIClient:
+        client = APIClient(HTTP_HOST=host)
+        if user is not None:
+            schema = issued_on or _schema_of_host(host)
+            client.credentials(HTTP_AUTHORIZATION=bearer(user, schema))
+        return client
+
+    return client_for
+
+
+def _schema_of_host(host: str) -> str:
+    return {PLATFORM_HOST: "public", HOST_A: "alpha", HOST_B: "beta"}[host]

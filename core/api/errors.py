@@ -1,0 +1,102 @@
+"""One JSON error shape for every failure, from every layer:
+
+{"error": {"code": "...", "message": "...", "fields": {"field": ["..."]}}}
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from django.http import Http404, HttpRequest, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from core.exceptions import DomainError
+
+logger = logging.getLogger(__name__)
+
+
+def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if fields:
+        body["fields"] = fields
+    return {"error": body}
+
+
+def json_error(status_code: int, code: str, message: str, **extra: Any) -> JsonResponse:
+    return JsonResponse(error_body(code, message, extra or None), status=status_code)
+
+
+def _validation_fields(error: DjangoValidationError) -> dict[str, list[str]]:
+    if hasattr(error, "error_dict"):
+        return {
+            field: [str(m) for e in errs for m in e.messages]
+            for field, errs in error.error_dict.items()
+        }
+    return {"non_field_errors": [str(m) for m in error.messages]}
+
+
+def _first_message(detail: Any) -> str:
+    if isinstance(detail, dict):
+        for value in detail.values():
+            return _first_message(value)
+    if isinstance(detail, list) and detail:
+        return _first_message(detail[0])
+    return str(detail)
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DomainError):
+        return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status_code)
+    if isinstance(exc, DjangoValidationError):
+        fields = _validation_fields(exc)
+        return Response(
+            error_body("invalid", _first_message(fields), fields),
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    if isinstance(exc, IntegrityError):
+        # Constraints are the last line of defence; services turn the expected ones into
+        # DomainErrors first. Reaching here still means "conflicts with existing data", not a 500.
+        logger.warning("integrity error reached the API: %s", exc)
+        return Response(
+            error_body("conflict", "The request conflicts with existing data."),
+            status=status.HTTP_409_CONFLICT,
+        )
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        response.data = error_body("invalid", _first_message(detail), detail)
+    else:
+        code = getattr(exc.detail, "code", None) or getattr(exc, "default_code", "error")
+        if isinstance(exc.detail, dict) and "code" in exc.detail:  # simplejwt's token errors
+            code = str(exc.detail["code"])
+        response.data = error_body(code, _first_message(exc.detail))
+    return response
+
+
+def handler404(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return json_error(404, "not_found", "Not found.")
+
+
+def handler500(request: HttpRequest) -> JsonResponse:
+    return json_error(500, "server_error", "Internal server error.")
+
+
+def handler403(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return json_error(403, "permission_denied", "You do not have permission to do this.")
+
+
+def handler400(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return json_error(400, "bad_request", "Bad request.")

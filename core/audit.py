@@ -1,0 +1,79 @@
+"""Security audit trail: one JSON line per event in ``logs/security.log`` (and on stdout).
+
+Every event names the acting user and, apart from it, the affected user or object, so "who did
+what to whom" never has to be inferred (Zulip's RealmAuditLog keeps them apart the same way).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from pythonjsonlogger.json import JsonFormatter
+
+security_logger = logging.getLogger("security")
+
+
+class UTCJsonFormatter(JsonFormatter):
+    """JSON lines whose ``timestamp`` is UTC ISO-8601 with a ``Z``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("reserved_attrs", [*_STD_ATTRS])
+        super().__init__(*args, **kwargs)
+
+    def add_fields(self, log_record: dict, record: logging.LogRecord, message_dict: dict) -> None:
+        super().add_fields(log_record, record, message_dict)
+        log_record["timestamp"] = utc_timestamp(record.created)
+        log_record["level"] = record.levelname
+        log_record["logger"] = record.name
+
+
+_STD_ATTRS = (
+    "args", "asctime", "created", "exc_info", "exc_text", "filename", "funcName", "levelname",
+    "levelno", "lineno", "module", "msecs", "msg", "name", "pathname", "process", "processName",
+    "relativeCreated", "stack_info", "thread", "threadName", "taskName",
+)  # fmt: skip
+
+
+def utc_timestamp(epoch_seconds: float | None = None) -> str:
+    moment = datetime.fromtimestamp(epoch_seconds, UTC) if epoch_seconds else datetime.now(UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def client_ip(request: Any) -> str | None:
+    """The address the request came from. Behind a proxy, set the proxy to overwrite REMOTE_ADDR."""
+    return getattr(request, "META", {}).get("REMOTE_ADDR") if request is not None else None
+
+
+def _describe_user(user: Any) -> dict[str, Any]:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return {}
+    return {"email": user.email, "role": user.role, "public_id": str(user.public_id)}
+
+
+def security_event(
+    event: str,
+    *,
+    request: Any = None,
+    actor: Any = None,
+    target: Any = None,
+    level: int = logging.INFO,
+    **details: Any,
+) -> None:
+    """Write one security audit line. ``actor`` did it; ``target`` is the user it was done to."""
+    record: dict[str, Any] = {"event": event}
+    actor = actor if actor is not None else getattr(request, "user", None)
+    if actor_fields := _describe_user(actor):
+        record["actor"] = actor_fields
+    if target_fields := _describe_user(target):
+        record["target"] = target_fields
+    if request is not None:
+        record["ip_address"] = client_ip(request)
+        record["host"] = request.META.get("HTTP_HOST")
+        record["path"] = request.path
+        record["method"] = request.method
+        tenant = getattr(request, "tenant", None)
+        record["tenant"] = getattr(tenant, "schema_name", None)
+    record.update(details)
+    security_logger.log(level, event, extra=record)

@@ -1,0 +1,3 @@
+from core.models.tenancy import Domain, Tenant
+
+__all__ = ["Domain", "Tenant"]

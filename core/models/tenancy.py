@@ -1,0 +1,134 @@
+import uuid
+
+from django.db import models
+from django.db.models.functions import Lower
+from django_tenants.models import DomainMixin, TenantMixin
+
+from core.validators import (
+    RESERVED_SCHEMA_NAMES,
+    SCHEMA_NAME_PATTERN,
+    validate_hostname,
+    validate_schema_name,
+    validate_timezone,
+)
+
+
+class Tier(models.TextChoices):
+    FREE = "FREE"
+    PROFESSIONAL = "PROFESSIONAL"
+    BUSINESS = "BUSINESS"
+    ENTERPRISE = "ENTERPRISE"
+
+
+class TenantStatus(models.TextChoices):
+    ACTIVE = "ACTIVE"
+    TRIAL = "TRIAL"
+    SUSPENDED = "SUSPENDED"
+
+
+class Verification(models.TextChoices):
+    PENDING = "PENDING"
+    VERIFIED = "VERIFIED"
+    FAILED = "FAILED"
+
+
+class Tenant(TenantMixin):
+    """One business. Its scheduling data lives in the PostgreSQL schema ``schema_name``."""
+
+    Tier = Tier
+    Status = TenantStatus
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=100)
+    schema_name = models.CharField(max_length=63, unique=True, validators=[validate_schema_name])
+    subscription_tier = models.CharField(max_length=16, choices=Tier.choices, default=Tier.FREE)
+    status = models.CharField(
+        max_length=16, choices=TenantStatus.choices, default=TenantStatus.ACTIVE
+    )
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    cancellation_window_hours = models.PositiveIntegerField(default=24)
+    late_cancellation_fee_percent = models.DecimalField(max_digits=5, decimal_places=2, default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    auto_create_schema = True
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(schema_name__regex=SCHEMA_NAME_PATTERN)
+                & ~models.Q(schema_name__in=sorted(RESERVED_SCHEMA_NAMES))
+                & ~models.Q(schema_name__startswith="pg_"),
+                name="tenant_schema_name_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(subscription_tier__in=[t.value for t in Tier]),
+                name="tenant_tier_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=[s.value for s in TenantStatus]),
+                name="tenant_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(late_cancellation_fee_percent__gte=0)
+                & models.Q(late_cancellation_fee_percent__lte=100),
+                name="tenant_fee_percent_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(cancellation_window_hours__lte=24 * 30),
+                name="tenant_cancellation_window_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.schema_name})"
+
+    def save(self, *args, **kwargs) -> None:
+        # Tenant.objects.create() skips full_clean(): a bad name must never reach CREATE SCHEMA.
+        validate_schema_name(self.schema_name)
+        validate_timezone(self.timezone)
+        super().save(*args, **kwargs)
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.status == self.Status.SUSPENDED
+
+
+class Domain(DomainMixin):
+    """A host name that routes to one tenant (a platform subdomain or the tenant's own domain)."""
+
+    Verification = Verification
+
+    domain = models.CharField(max_length=253, unique=True, validators=[validate_hostname])
+    is_custom_domain = models.BooleanField(default=False)
+    route53_zone_id = models.CharField(max_length=32, blank=True, default="")
+    verification_status = models.CharField(
+        max_length=16, choices=Verification.choices, default=Verification.PENDING
+    )
+    verification_checked_at = models.DateTimeField(null=True, blank=True)
+    verification_error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["domain"]
+        constraints = [
+            models.UniqueConstraint(Lower("domain"), name="domain_domain_ci_unique"),
+            models.CheckConstraint(
+                condition=models.Q(verification_status__in=[v.value for v in Verification]),
+                name="domain_verification_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.domain
+
+    def save(self, *args, **kwargs) -> None:
+        self.domain = (self.domain or "").strip().lower()
+        validate_hostname(self.domain)
+        super().save(*args, **kwargs)
+
+    @property
+    def serves_tenant(self) -> bool:
+        """Custom domains route to their tenant only once DNS proved they point at us."""
+        return not self.is_custom_domain or self.verification_status == self.Verification.VERIFIED

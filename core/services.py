@@ -1,0 +1,92 @@
+"""Writes of platform records: tenants and their domains. Each is one transaction with its audit."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from core.audit import security_event
+from core.exceptions import Conflict, DomainError
+from core.models import Domain, Tenant
+from core.validators import validate_hostname, validate_schema_name, validate_timezone
+
+
+def _validated(validator: Any, field: str, value: str) -> None:
+    from django.core.exceptions import ValidationError
+
+    try:
+        validator(value)
+    except ValidationError as error:
+        raise DomainError(
+            error.messages[0], code="invalid", fields={field: error.messages}
+        ) from None
+
+
+def tenant_provision(
+    *,
+    name: str,
+    schema_name: str,
+    domain: str,
+    subscription_tier: str = Tenant.Tier.FREE,
+    status: str = Tenant.Status.ACTIVE,
+    timezone: str = "UTC",
+    cancellation_window_hours: int = 24,
+    late_cancellation_fee_percent: Decimal = Decimal("0"),
+    actor: Any = None,
+) -> Tenant:
+    """Create a tenant, its schema (every tenant table) and its primary domain, all or nothing."""
+    _validated(validate_schema_name, "schema_name", schema_name)
+    _validated(validate_hostname, "domain", domain.lower())
+    _validated(validate_timezone, "timezone", timezone)
+    if Tenant.objects.filter(schema_name=schema_name).exists():
+        raise Conflict(
+            f"A tenant with schema '{schema_name}' already exists.",
+            fields={"schema_name": ["This schema name is taken."]},
+        )
+    if Domain.objects.filter(domain=domain.lower()).exists():
+        raise Conflict(
+            f"The domain '{domain}' is already in use.",
+            fields={"domain": ["This domain is taken."]},
+        )
+    try:
+        with transaction.atomic():
+            tenant = Tenant.objects.create(
+                name=name,
+                schema_name=schema_name,
+                subscription_tier=subscription_tier,
+                status=status,
+                timezone=timezone,
+                cancellation_window_hours=cancellation_window_hours,
+                late_cancellation_fee_percent=late_cancellation_fee_percent,
+            )
+            Domain.objects.create(domain=domain, tenant=tenant, is_primary=True)
+    except IntegrityError as error:  # lost a race for the same schema name or domain
+        raise Conflict("The schema name or domain was taken meanwhile; try another.") from error
+    if actor is not None:
+        security_event("tenant_provisioned", actor=actor, tenant_schema=tenant.schema_name)
+    return tenant
+
+
+@transaction.atomic
+def tenant_update(*, tenant: Tenant, actor: Any, request: Any = None, **changes: Any) -> Tenant:
+    """Change a tenant's plan, status or policies. Suspension and reactivation are audited."""
+    tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
+    if "timezone" in changes:
+        _validated(validate_timezone, "timezone", changes["timezone"])
+    previous_status = tenant.status
+    for field, value in changes.items():
+        setattr(tenant, field, value)
+    tenant.save()
+    if tenant.status != previous_status:
+        event = "tenant_suspended" if tenant.is_suspended else "tenant_status_changed"
+        security_event(
+            event,
+            request=request,
+            actor=actor,
+            tenant_schema=tenant.schema_name,
+            previous_status=previous_status,
+            status=tenant.status,
+        )
+    return tenant

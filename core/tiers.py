@@ -1,0 +1,27 @@
+"""Subscription tier limits: one table in settings (``TIER_LIMITS``), one check here."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from core.exceptions import TierLimitExceeded
+from core.models import Tenant
+
+
+def tier_limit(*, tenant: Tenant, kind: str) -> int | None:
+    return settings.TIER_LIMITS[tenant.subscription_tier][kind]
+
+
+def tier_limit_check(*, tenant: Tenant, kind: str, current: int, adding: int = 1) -> None:
+    """Raise ``TierLimitExceeded`` when ``current + adding`` would pass the tenant's tier limit.
+
+    Callers count ``current`` while holding a lock on the tenant row (``select_for_update``), so
+    two concurrent creations cannot both squeeze under the limit.
+    """
+    limit = tier_limit(tenant=tenant, kind=kind)
+    if limit is not None and current + adding > limit:
+        raise TierLimitExceeded(
+            f"The {tenant.subscription_tier} plan allows at most {limit} {kind.replace('_', ' ')}; "
+            "upgrade the subscription to add more.",
+            fields={"subscription_tier": [tenant.subscription_tier], "limit": [str(limit)]},
+        )

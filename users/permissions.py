@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+from core.audit import security_event
+from users.access import access_on_host
+from users.roles import Access
+
+
+class IsInScopeOfThisHost(BasePermission):
+    """Default for every API view: signed in, and reaching this host (read-only where the role's
+    scope is READ, like PLATFORM_SUPPORT on a tenant host)."""
+
+    message = "Your role does not reach this business."
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        if not request.user or not request.user.is_authenticated:
+            return False
+        access = access_on_host(request.user, request.tenant)
+        allowed = access is Access.FULL or (
+            access is Access.READ and request.method in SAFE_METHODS
+        )
+        if not allowed:
+            security_event("permission_denied", request=request, reason="out_of_host_scope")
+        return allowed
+
+
+def capability_permission(capability: str, *, write_only: bool = False) -> type[BasePermission]:
+    """A DRF permission requiring ``capability`` on this host (for writes only, if asked)."""
+    from users.access import capabilities_on_host
+
+    class HasCapability(BasePermission):
+        message = f"This needs the '{capability}' permission."
+
+        def has_permission(self, request: Any, view: Any) -> bool:
+            if write_only and request.method in SAFE_METHODS:
+                return True
+            allowed = capability in capabilities_on_host(request.user, request.tenant)
+            if not allowed:
+                security_event(
+                    "permission_denied",
+                    request=request,
+                    reason="missing_capability",
+                    capability=capability,
+                )
+            return allowed
+
+    HasCapability.__name__ = f"Has_{capability}"
+    return HasCapability

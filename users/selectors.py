@@ -1,0 +1,28 @@
+"""Reads of users, always within what the asking user may see."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from core.models import Tenant
+from core.selectors import is_platform
+from users.models import User
+from users.roles import Role
+
+
+def user_list_for_host(*, viewer: User, tenant: Tenant) -> QuerySet[User]:
+    """Users visible on this host: a tenant's own users, or on the platform host every user the
+    viewer's role reaches (PLATFORM_SALES: demo accounts only)."""
+    users = User.objects.select_related("tenant").order_by("email")
+    if not is_platform(tenant):
+        return users.filter(tenant=tenant)
+    if viewer.role == Role.PLATFORM_SALES:
+        return users.filter(is_temporary=True)
+    return users
+
+
+def tenant_list_for(*, viewer: User) -> QuerySet[Tenant]:
+    tenants = Tenant.objects.prefetch_related("domains").order_by("name")
+    if viewer.role == Role.PLATFORM_SALES:
+        return tenants.filter(users__is_temporary=True).distinct()
+    return tenants

@@ -1,0 +1,113 @@
+"""Writes of users. Each is one transaction that also writes its audit line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from core.audit import security_event
+from core.exceptions import Conflict, DomainError, PermissionDenied
+from core.models import Tenant
+from core.tiers import tier_limit_check
+from users.models import User, role_tenant_error
+from users.roles import STAFF_ROLES, may_assign_role
+
+
+def _check_pair(role: str, tenant: Tenant | None) -> None:
+    if error := role_tenant_error(role, tenant is not None):
+        raise DomainError(error, code="invalid_role_tenant", fields={"tenant": [error]})
+
+
+def _check_password(password: str | None, user: User) -> None:
+    if password is None:
+        return
+    try:
+        validate_password(password, user)
+    except ValidationError as error:
+        raise DomainError(error.messages[0], fields={"password": error.messages}) from None
+
+
+@transaction.atomic
+def user_create(
+    *,
+    actor: User | None,
+    email: str,
+    role: str,
+    tenant: Tenant | None = None,
+    password: str | None = None,
+    first_name: str = "",
+    last_name: str = "",
+    is_temporary: bool = False,
+    request: Any = None,
+) -> User:
+    """Create a user. ``actor`` None means the system (seed data, management commands)."""
+    if actor is not None and not may_assign_role(actor_role=actor.role, target_role=role):
+        raise PermissionDenied(f"Your role cannot create users with role {role}.")
+    _check_pair(role, tenant)
+    email = User.objects.normalize_email(email).strip().lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise Conflict("A user with this email already exists.", fields={"email": ["Taken."]})
+    if tenant is not None and role in STAFF_ROLES:
+        tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
+        staff_count = User.objects.filter(tenant=tenant, role__in=STAFF_ROLES).count()
+        tier_limit_check(tenant=tenant, kind="staff_users", current=staff_count)
+    user = User(
+        email=email,
+        role=role,
+        tenant=tenant,
+        first_name=first_name,
+        last_name=last_name,
+        is_temporary=is_temporary,
+    )
+    _check_password(password, user)
+    user.set_password(password)
+    user.save()
+    security_event("user_created", request=request, actor=actor, target=user, role=role)
+    return user
+
+
+@transaction.atomic
+def user_change_role(
+    *, actor: User, user: User, role: str, tenant: Tenant | None, request: Any = None
+) -> User:
+    if not may_assign_role(actor_role=actor.role, target_role=role) or not may_assign_role(
+        actor_role=actor.role, target_role=user.role
+    ):
+        raise PermissionDenied(f"Your role cannot change a {user.role} into a {role}.")
+    if actor.pk == user.pk:
+        raise PermissionDenied("You cannot change your own role.")
+    _check_pair(role, tenant)
+    previous = user.role
+    user.role, user.tenant = role, tenant
+    user.save()
+    security_event(
+        "role_changed", request=request, actor=actor, target=user, previous_role=previous, role=role
+    )
+    return user
+
+
+def user_authenticate_on_host(*, request: Any, email: str, password: str) -> User:
+    """Check a sign-in on this host. Wrong password, unknown email and "your account does not
+    belong to this host" all get the same answer, so the API does not tell which accounts exist."""
+    from django.contrib.auth import authenticate
+    from rest_framework.exceptions import AuthenticationFailed
+
+    from users.access import access_on_host
+    from users.roles import Access
+
+    user = authenticate(request._request, username=email, password=password)
+    reason = None
+    if user is None:
+        reason = "bad_credentials"
+    elif access_on_host(user, request.tenant) is Access.NONE:
+        reason = "wrong_host"
+    if reason:
+        security_event(
+            "login_failed", request=request, actor=None, email=email.lower(), reason=reason
+        )
+        raise AuthenticationFailed("No active account with these credentials on this host.")
+    security_event("login_succeeded", request=request, actor=user)
+    return user
