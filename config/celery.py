@@ -1,0 +1,11 @@
+"""The Celery app: workers and beat run the same settings as the web process."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+
+app = Celery("smoothschedule")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
