@@ -1,8 +1,9 @@
 """Routes every host answers: sign-in, the signed-in user, the API schema and docs."""
 
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularSwaggerView
 
+from core.api.schema import HostSchemaView
 from users.api.auth import SessionView, TokenObtainView, TokenRefreshView
 from users.api.views import MeView
 
@@ -11,7 +12,7 @@ urlpatterns = [
     path("api/auth/token/refresh/", TokenRefreshView.as_view(), name="token-refresh"),
     path("api/auth/session/", SessionView.as_view(), name="session"),
     path("api/me/", MeView.as_view(), name="me"),
-    path("api/schema/", SpectacularAPIView.as_view(permission_classes=[]), name="schema"),
+    path("api/schema/", HostSchemaView.as_view(), name="schema"),
     path(
         "api/docs/",
         SpectacularSwaggerView.as_view(url_name="schema", permission_classes=[]),

@@ -52,7 +52,7 @@ def tenant_provision(
         )
     try:
         with transaction.atomic():
-            tenant = Tenant.objects.create(
+            tenant = Tenant(
                 name=name,
                 schema_name=schema_name,
                 subscription_tier=subscription_tier,
@@ -61,6 +61,7 @@ def tenant_provision(
                 cancellation_window_hours=cancellation_window_hours,
                 late_cancellation_fee_percent=late_cancellation_fee_percent,
             )
+            tenant.save(verbosity=0)
             Domain.objects.create(domain=domain, tenant=tenant, is_primary=True)
     except IntegrityError as error:  # lost a race for the same schema name or domain
         raise Conflict("The schema name or domain was taken meanwhile; try another.") from error

@@ -42,7 +42,7 @@ class User(AbstractBaseUser):
     """A person. Lives in the public schema; tenant roles belong to exactly one tenant."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    email = models.EmailField(max_length=254)
+    email = models.EmailField(max_length=254, unique=True)
     first_name = models.CharField(max_length=150, blank=True)
     last_name = models.CharField(max_length=150, blank=True)
     role = models.CharField(max_length=32, choices=Role.choices)

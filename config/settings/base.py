@@ -182,11 +182,9 @@ TIER_LIMITS = {
     "ENTERPRISE": {"staff_users": None, "resources": None},
 }
 
-# users.User.email is unique case-insensitively through a functional unique constraint
-# (users_email_ci_unique), which this check cannot see.
-SILENCED_SYSTEM_CHECKS = ["auth.W004"]
-
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=env.str("REDIS_URL", default="redis://127.0.0.1:6379/0"))
+CELERY_BROKER_URL = env.str(
+    "CELERY_BROKER_URL", default=env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = "UTC"

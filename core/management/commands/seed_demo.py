@@ -1,0 +1,79 @@
+"""Demo data for local use: a demo tenant with one user of every role, and platform staff.
+
+Idempotent: running it again changes nothing that is already there. The passwords are for
+development only (they are printed, and listed in the README).
+"""
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from core.models import Domain, Tenant
+from core.services import tenant_provision
+from users.models import User
+from users.roles import Role
+from users.services import user_create
+
+DEMO_SCHEMA = "demo"
+DEMO_HOST = "demo.localhost"
+DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 -- development seed, documented in the README
+
+PLATFORM_USERS = [
+    ("admin@smoothschedule.local", Role.SUPERUSER),
+    ("manager@smoothschedule.local", Role.PLATFORM_MANAGER),
+    ("sales@smoothschedule.local", Role.PLATFORM_SALES),
+    ("support@smoothschedule.local", Role.PLATFORM_SUPPORT),
+]
+TENANT_USERS = [
+    ("owner@demo.localhost", Role.TENANT_OWNER),
+    ("manager@demo.localhost", Role.TENANT_MANAGER),
+    ("staff@demo.localhost", Role.TENANT_STAFF),
+    ("customer@demo.localhost", Role.CUSTOMER),
+]
+
+
+class Command(BaseCommand):
+    help = "Create (or keep) the demo tenant on demo.localhost and one user of every role."
+
+    def handle(self, *args, **options) -> None:
+        tenant = Tenant.objects.filter(schema_name=DEMO_SCHEMA).first()
+        if tenant is None:
+            tenant = tenant_provision(
+                name="Demo Company",
+                schema_name=DEMO_SCHEMA,
+                domain=DEMO_HOST,
+                subscription_tier=Tenant.Tier.PROFESSIONAL,
+                timezone="Europe/London",
+                cancellation_window_hours=24,
+                late_cancellation_fee_percent=50,
+            )
+        elif not Domain.objects.filter(domain=DEMO_HOST).exists():
+            Domain.objects.create(domain=DEMO_HOST, tenant=tenant, is_primary=True)
+
+        with transaction.atomic():
+            for email, role in PLATFORM_USERS:
+                self._ensure_user(email, role, None)
+            for email, role in TENANT_USERS:
+                self._ensure_user(email, role, tenant)
+        self._report()
+
+    def _ensure_user(self, email: str, role: str, tenant: Tenant | None) -> None:
+        if User.objects.filter(email__iexact=email).exists():
+            return
+        user_create(
+            actor=None,
+            email=email,
+            role=role,
+            tenant=tenant,
+            password=DEMO_PASSWORD,
+            first_name=role.replace("_", " ").title(),
+            is_temporary=tenant is not None,
+        )
+
+    def _report(self) -> None:
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo tenant '{DEMO_SCHEMA}' on http://{DEMO_HOST}:8000/api/")
+        )
+        self.stdout.write("Admin: http://localhost:8000/admin/")
+        self.stdout.write(f"Every demo account's password (development only): {DEMO_PASSWORD}")
+        for email, role in PLATFORM_USERS + TENANT_USERS:
+            self.stdout.write(f"  {role:<17} {email}")

@@ -1,0 +1,66 @@
+"""Security events are JSON lines with a UTC timestamp, the actor and the target kept apart."""
+
+import json
+
+import pytest
+
+from conftest import HOST_A, HOST_B, PASSWORD, PLATFORM_HOST
+from users.roles import Role
+
+pytestmark = pytest.mark.django_db
+
+
+def events(settings) -> list[dict]:
+    path = settings.LOG_DIR / "security.log"
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_every_line_is_json_with_a_utc_timestamp(api, make_user, tenant_a, settings):
+    user = make_user(Role.TENANT_OWNER, tenant_a)
+    api(HOST_A).post("/api/auth/token/", {"email": user.email, "password": PASSWORD}, format="json")
+    lines = events(settings)
+    assert lines
+    for line in lines:
+        assert line["timestamp"].endswith("Z")
+        assert "event" in line
+
+
+def test_login_success_and_wrong_host_refusal_are_logged(api, make_user, tenant_a, settings):
+    user = make_user(Role.TENANT_STAFF, tenant_a)
+    api(HOST_A).post("/api/auth/token/", {"email": user.email, "password": PASSWORD}, format="json")
+    api(HOST_B).post("/api/auth/token/", {"email": user.email, "password": PASSWORD}, format="json")
+    mine = [
+        e
+        for e in events(settings)
+        if e.get("actor", {}).get("email") == user.email or e.get("email") == user.email
+    ]
+    assert [e["event"] for e in mine][-2:] == ["login_succeeded", "login_failed"]
+    assert mine[-1]["reason"] == "wrong_host"
+    assert mine[-1]["tenant"] == "beta"
+
+
+def test_role_change_and_permission_denial_are_logged(api, make_user, tenant_a, settings):
+    from users.services import user_change_role
+
+    owner = make_user(Role.TENANT_OWNER, tenant_a)
+    staff = make_user(Role.TENANT_STAFF, tenant_a)
+    user_change_role(actor=owner, user=staff, role=Role.TENANT_MANAGER, tenant=tenant_a)
+    changed = [e for e in events(settings) if e["event"] == "role_changed"][-1]
+    assert changed["actor"]["email"] == owner.email
+    assert changed["target"]["email"] == staff.email
+    assert (changed["previous_role"], changed["role"]) == ("TENANT_STAFF", "TENANT_MANAGER")
+
+    customer = make_user(Role.CUSTOMER, tenant_a)
+    assert api(HOST_A, customer).get("/api/users/").status_code == 403
+    denied = [e for e in events(settings) if e["event"] == "permission_denied"][-1]
+    assert denied["actor"]["email"] == customer.email
+    assert denied["capability"] == "view_staff"
+
+
+def test_support_cannot_write_on_a_tenant_host_and_it_is_logged(api, make_user, tenant_a, settings):
+    support = make_user(Role.PLATFORM_SUPPORT)
+    client = api(HOST_A, support, issued_on="public")
+    response = client.post("/api/users/", {"email": "x@example.com"}, format="json")
+    assert response.status_code == 403
+    assert events(settings)[-1]["reason"] == "out_of_host_scope"
+    assert api(PLATFORM_HOST, support).get("/api/me/").json()["role"] == "PLATFORM_SUPPORT"
