@@ -169,7 +169,8 @@ LOGGING = {
             "level": "INFO",
             "propagate": False,
         },
-        "django": {"handlers": ["console"], "level": LOG_LEVEL},
+        "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "pgserver": {"level": "WARNING"},  # the embedded server's start/stop chatter
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }
