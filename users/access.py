@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.selectors import is_platform, tenant_has_demo_accounts
-from users.roles import Access, host_access, platform_capabilities, role_capabilities
+from users.roles import Access, Role, host_access, platform_capabilities, role_capabilities
 
 
 def access_on_host(user: Any, tenant: Any) -> Access:
@@ -17,7 +17,12 @@ def access_on_host(user: Any, tenant: Any) -> Access:
         role=user.role,
         user_tenant_id=user.tenant_id,
         host_tenant_id=None if on_platform else tenant.pk,
-        host_is_demo=(not on_platform) and tenant_has_demo_accounts(tenant),
+        # Only PLATFORM_SALES's reach depends on it: spare everyone else the query.
+        host_is_demo=(
+            not on_platform
+            and user.role == Role.PLATFORM_SALES
+            and tenant_has_demo_accounts(tenant)
+        ),
     )
 
 
