@@ -75,3 +75,18 @@ def test_seed_demo_is_idempotent_and_makes_every_role(capsys):
     assert {"SUPERUSER", "PLATFORM_MANAGER", "PLATFORM_SALES", "PLATFORM_SUPPORT"} <= platform_roles
     assert User.objects.filter(email="owner@demo.localhost").count() == 1
     assert "demo-password-2026" in capsys.readouterr().out
+
+
+def test_django_tenants_create_tenant_command_keeps_working():
+    call_command(
+        "create_tenant",
+        schema_name="delta",
+        name="Delta Repairs",
+        domain_domain="delta.localhost",
+        domain_is_primary=True,
+        interactive=False,
+        verbosity=0,
+    )
+    tenant = Tenant.objects.get(schema_name="delta")
+    assert tenant.domains.get().domain == "delta.localhost"
+    assert tables_in("delta") > 0
