@@ -7,7 +7,16 @@ from django.core.exceptions import ValidationError
 
 SCHEMA_NAME_PATTERN = r"^[a-z_][a-z0-9_]{0,62}$"
 RESERVED_SCHEMA_NAMES = frozenset(
-    {"public", "information_schema", "template", "template0", "template1", "default", "postgres"}
+    {
+        "public",
+        "information_schema",
+        "template",
+        "template0",
+        "template1",
+        "default",
+        "postgres",
+        "tenant_template",  # settings.TENANT_TEMPLATE_SCHEMA
+    }
 )
 HOSTNAME_PATTERN = (
     r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"

@@ -50,6 +50,8 @@ PUBLIC_SCHEMA_NAME = "public"
 ROOT_URLCONF = "config.urls_tenant"
 PUBLIC_SCHEMA_URLCONF = "config.urls_platform"
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
+# New tenant schemas are cloned from this migrated template (core/provisioning.py keeps it current).
+TENANT_TEMPLATE_SCHEMA = "tenant_template"
 
 MIDDLEWARE = [
     "core.middleware.TenantRoutingMiddleware",
