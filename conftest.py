@@ -35,9 +35,12 @@ def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _public_schema_after_each_test() -> Iterator[None]:
+def _clean_connection_state_after_each_test() -> Iterator[None]:
+    from core.selectors import routes_forget
+
     yield
     connection.set_schema_to_public()
+    routes_forget()  # a test's rollback fires no signal, so cached routes may describe undone rows
 
 
 @pytest.fixture

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+import time
+
 from django.conf import settings
 from django.db.models import QuerySet
 
@@ -17,8 +20,36 @@ def is_platform(tenant: Tenant | None) -> bool:
     return tenant is None or tenant.schema_name == settings.PUBLIC_SCHEMA_NAME
 
 
+# Host -> Domain (with its tenant), kept per process for TENANT_ROUTE_CACHE_SECONDS. Saving or
+# deleting any Domain or Tenant clears it here (core.signals); other processes see a change within
+# the TTL at the latest. Unknown hosts are remembered too, so a flood of random Host headers costs
+# one query per host and TTL; the map is bounded.
+_routes: dict[str, tuple[float, Domain | None]] = {}
+_ROUTES_MAX = 10_000
+
+
 def domain_for_host(hostname: str) -> Domain | None:
-    return Domain.objects.select_related("tenant").filter(domain=hostname).first()
+    ttl = settings.TENANT_ROUTE_CACHE_SECONDS
+    now = time.monotonic()
+    cached = _routes.get(hostname)
+    if cached is not None and cached[0] > now:
+        domain = cached[1]
+    else:
+        domain = Domain.objects.select_related("tenant").filter(domain=hostname).first()
+        if ttl > 0:
+            if len(_routes) >= _ROUTES_MAX:
+                _routes.clear()
+            _routes[hostname] = (now + ttl, domain)
+    if domain is None:
+        return None
+    # Each request gets its own instances: the middleware annotates the tenant it routes to.
+    fresh = copy.copy(domain)
+    fresh.tenant = copy.copy(domain.tenant)
+    return fresh
+
+
+def routes_forget() -> None:
+    _routes.clear()
 
 
 def tenant_list() -> QuerySet[Tenant]:

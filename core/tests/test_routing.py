@@ -91,3 +91,23 @@ def test_each_host_documents_its_own_api(api):
     assert "/api/platform/tenants/" in platform_paths
     assert "/api/platform/tenants/" not in tenant_paths
     assert "/api/users/" in tenant_paths
+
+
+def test_host_routes_are_cached_and_forgotten_when_a_tenant_changes(
+    api, make_user, tenant_a, django_assert_num_queries
+):
+    from core.selectors import domain_for_host, routes_forget
+
+    routes_forget()
+    domain_for_host(HOST_A)
+    with django_assert_num_queries(0):
+        assert domain_for_host(HOST_A).tenant == tenant_a
+    tenant_update(tenant=tenant_a, actor=make_user(Role.SUPERUSER), status="SUSPENDED")
+    assert api(HOST_A).get("/api/me/").status_code == 403  # not served from a stale route
+
+
+def test_cached_routes_hand_out_separate_tenant_instances(tenant_a):
+    from core.selectors import domain_for_host
+
+    first, second = domain_for_host(HOST_A), domain_for_host(HOST_A)
+    assert first.tenant is not second.tenant
