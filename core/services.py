@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from core.audit import security_event
@@ -14,8 +15,6 @@ from core.validators import validate_hostname, validate_schema_name, validate_ti
 
 
 def _validated(validator: Any, field: str, value: str) -> None:
-    from django.core.exceptions import ValidationError
-
     try:
         validator(value)
     except ValidationError as error:

@@ -22,6 +22,5 @@ def tier_limit_check(*, tenant: Tenant, kind: str, current: int, adding: int = 1
     if limit is not None and current + adding > limit:
         raise TierLimitExceeded(
             f"The {tenant.subscription_tier} plan allows at most {limit} {kind.replace('_', ' ')}; "
-            "upgrade the subscription to add more.",
-            fields={"subscription_tier": [tenant.subscription_tier], "limit": [str(limit)]},
+            "upgrade the subscription to add more."
         )

@@ -5,7 +5,7 @@ from typing import Any
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from core.audit import security_event
-from users.access import access_on_host
+from users.access import access_on_host, capabilities_on_host
 from users.roles import Access
 
 
@@ -29,7 +29,6 @@ class IsInScopeOfThisHost(BasePermission):
 
 def capability_permission(capability: str, *, write_only: bool = False) -> type[BasePermission]:
     """A DRF permission requiring ``capability`` on this host (for writes only, if asked)."""
-    from users.access import capabilities_on_host
 
     class HasCapability(BasePermission):
         message = f"This needs the '{capability}' permission."
