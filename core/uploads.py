@@ -1,0 +1,74 @@
+"""Checks for uploaded images (tenant logos, resource photos): size, real type, dimensions.
+
+The type comes from decoding the file with Pillow, never from its name or the client's
+Content-Type. The accepted file is renamed to a random name with the extension of its real type,
+so a client-chosen name never reaches the storage.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from PIL import Image, UnidentifiedImageError
+
+from core.exceptions import DomainError
+
+# Pillow format -> (extension, content type). No SVG: it is a document that can carry scripts.
+IMAGE_FORMATS: dict[str, tuple[str, str]] = {
+    "PNG": ("png", "image/png"),
+    "JPEG": ("jpg", "image/jpeg"),
+    "WEBP": ("webp", "image/webp"),
+    "GIF": ("gif", "image/gif"),
+}
+MAX_IMAGE_SIDE = 8000
+
+
+@dataclass(frozen=True)
+class ValidatedImage:
+    file: ContentFile
+    content_type: str
+    width: int
+    height: int
+
+
+def _invalid(field: str, message: str) -> DomainError:
+    return DomainError(message, code="invalid_file", fields={field: [message]})
+
+
+def validated_image(
+    upload: Any, *, field: str = "file", max_bytes: int | None = None
+) -> ValidatedImage:
+    """Return ``upload`` as a safely named image file, or raise a 400 ``DomainError``."""
+    limit = settings.MEDIA_IMAGE_MAX_BYTES if max_bytes is None else max_bytes
+    if upload is None or not hasattr(upload, "read"):
+        raise _invalid(field, f"Attach an image file as the multipart field '{field}'.")
+    size = upload.size
+    if not size:
+        raise _invalid(field, "The file is empty.")
+    if size > limit:
+        raise _invalid(field, f"The file is {size} bytes; images may be at most {limit} bytes.")
+    upload.seek(0)
+    data = upload.read()
+    try:
+        with Image.open(ContentFile(data)) as image:
+            image.verify()  # decodes enough to catch truncated or forged files
+            image_format, (width, height) = image.format, image.size
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError):
+        raise _invalid(field, "The file is not a readable image.") from None
+    if image_format not in IMAGE_FORMATS:
+        raise _invalid(
+            field, f"{image_format} images are not accepted; use PNG, JPEG, WebP or GIF."
+        )
+    if width > MAX_IMAGE_SIDE or height > MAX_IMAGE_SIDE:
+        raise _invalid(
+            field,
+            f"The image is {width}x{height} pixels; each side may be at most {MAX_IMAGE_SIDE}.",
+        )
+    extension, content_type = IMAGE_FORMATS[image_format]
+    file = ContentFile(data, name=f"{uuid.uuid4().hex}.{extension}")
+    file.content_type = content_type
+    return ValidatedImage(file=file, content_type=content_type, width=width, height=height)
