@@ -98,7 +98,7 @@ class DomainAdmin(admin.ModelAdmin):
     @admin.display(description="Verification", ordering="verification_status")
     def verification(self, domain: Domain) -> str:
         if not domain.is_custom_domain:
-            return format_html('<span style="color:#666">platform domain</span>')
+            return "platform domain"
         colour = VERIFICATION_COLOURS.get(domain.verification_status, "#666")
         return format_html(
             '<span style="background:{};color:#fff;padding:2px 8px;border-radius:8px;'
@@ -112,20 +112,22 @@ class DomainAdmin(admin.ModelAdmin):
         for domain in queryset.select_related("tenant"):
             if not domain.is_custom_domain:
                 self.message_user(
-                    request, f"{domain.domain}: platform domain, nothing to verify.", messages.INFO
+                    request, f"Skipped {domain.domain}: a platform domain.", messages.INFO
                 )
                 continue
             try:
                 checked = custom_domain_verify(domain=domain, actor=request.user, request=request)
             except AwsError as error:
-                self.message_user(request, f"{domain.domain}: {error.message}", messages.ERROR)
+                self.message_user(
+                    request, f"Could not check {domain.domain}: {error.message}", messages.ERROR
+                )
                 continue
             if checked.verification_status == Domain.Verification.VERIFIED:
-                self.message_user(request, f"{checked.domain}: verified.", messages.SUCCESS)
+                self.message_user(request, f"Verified {checked.domain}.", messages.SUCCESS)
             else:
                 self.message_user(
                     request,
-                    f"{checked.domain}: failed: {checked.verification_error}",
+                    f"Verification failed for {checked.domain}: {checked.verification_error}",
                     messages.WARNING,
                 )
 
@@ -164,7 +166,7 @@ class DomainAdmin(admin.ModelAdmin):
         try:
             custom_domain_remove(domain=obj, actor=request.user, request=request)
         except DomainError as error:
-            self.message_user(request, f"{obj.domain} kept: {error.message}", messages.ERROR)
+            self.message_user(request, f"Kept {obj.domain}: {error.message}", messages.ERROR)
 
     def delete_queryset(self, request, queryset) -> None:
         for domain in queryset.select_related("tenant"):

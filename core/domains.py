@@ -25,7 +25,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from core import route53
@@ -155,14 +155,21 @@ def custom_domain_add(
                 )
                 raise _explain_aws_refusal(error, zone_id=zone_id, name=name) from error
             zone_written = True
-            created = Domain.objects.create(
-                domain=name,
-                tenant=tenant,
-                is_primary=False,
-                is_custom_domain=True,
-                route53_zone_id=zone_id,
-                verification_status=Domain.Verification.PENDING,
-            )
+            try:
+                with transaction.atomic():
+                    created = Domain.objects.create(
+                        domain=name,
+                        tenant=tenant,
+                        is_primary=False,
+                        is_custom_domain=True,
+                        route53_zone_id=zone_id,
+                        verification_status=Domain.Verification.PENDING,
+                    )
+            except IntegrityError as error:  # taken meanwhile by a write that skipped the lock
+                message = f"The domain '{name}' is already in use."
+                raise DomainError(
+                    message, code="domain_taken", fields={"domain": [message]}
+                ) from error
             security_event(
                 "custom_domain_added",
                 domain=name,
