@@ -75,7 +75,7 @@ def _client_options(service: str) -> dict[str, Any]:
     config = Config(
         connect_timeout=settings.AWS_CONNECT_TIMEOUT_SECONDS,
         read_timeout=settings.AWS_READ_TIMEOUT_SECONDS,
-        retries={"max_attempts": settings.AWS_MAX_ATTEMPTS, "mode": "standard"},
+        retries={"total_max_attempts": settings.AWS_MAX_ATTEMPTS, "mode": "standard"},
         **(
             {
                 "signature_version": settings.AWS_S3_SIGNATURE_VERSION,
@@ -103,7 +103,7 @@ def _cache_key(kind: str, service: str, options: dict[str, Any]) -> tuple:
         *(value for name, value in options.items() if name != "config"),
         config.connect_timeout,
         config.read_timeout,
-        config.retries["max_attempts"],
+        config.retries["total_max_attempts"],
         config.signature_version,
         repr(config.s3),
     )

@@ -23,6 +23,7 @@ AWS_ROUTE53_ENDPOINT_URL = env.str("AWS_ROUTE53_ENDPOINT_URL", default=None)
 # A slow or unreachable AWS must turn into a clear API error quickly, not a hung worker.
 AWS_CONNECT_TIMEOUT_SECONDS = env.float("AWS_CONNECT_TIMEOUT_SECONDS", default=3.0)
 AWS_READ_TIMEOUT_SECONDS = env.float("AWS_READ_TIMEOUT_SECONDS", default=10.0)
+# Attempts per call, the first included ("standard" retry mode: backoff on throttling/5xx).
 AWS_MAX_ATTEMPTS = env.int("AWS_MAX_ATTEMPTS", default=3)
 
 # Media (S3 when a bucket is configured). Objects are private; URLs are presigned (SigV4) and

@@ -35,6 +35,13 @@ class TenantDomainSerializer(serializers.ModelSerializer):
     def get_cname_target(self, domain: Domain) -> str | None:
         return settings.PLATFORM_CNAME_TARGET if domain.is_custom_domain else None
 
+    def to_representation(self, domain: Domain) -> dict:
+        data = super().to_representation(domain)
+        if not domain.is_custom_domain:
+            # Platform subdomains always serve; a verification state would only mislead.
+            data.update(verification_status=None, verification_error=None)
+        return data
+
 
 class CustomDomainAddSerializer(serializers.Serializer):
     domain = serializers.CharField(max_length=253)
@@ -52,6 +59,8 @@ class DomainListView(generics.ListAPIView):
     permission_classes = DOMAIN_PERMISSIONS
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # OpenAPI generation: no tenant
+            return Domain.objects.none()
         return domain_list_for_tenant(tenant=self.request.tenant)
 
     @extend_schema(

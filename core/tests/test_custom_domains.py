@@ -54,7 +54,10 @@ def test_custom_domain_lifecycle_add_verify_serve_remove(aws, api, owner_a, sett
     assert me.json()["tenant"] == "alpha"
 
     listed = api(HOST_A, owner_a).get("/api/domains/").json()["results"]
-    assert [d["domain"] for d in listed] == [HOST_A, name]
+    assert [(d["domain"], d["verification_status"]) for d in listed] == [
+        (HOST_A, None),
+        (name, "VERIFIED"),
+    ]
 
     removed = api(HOST_A, owner_a).delete(f"/api/domains/{name}/")
     assert removed.status_code == 204
