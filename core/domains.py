@@ -12,8 +12,9 @@ write goes to Route53 *first* and to the database second:
   truth.
 * verify only reads Route53 and records the outcome.
 
-Callers must not wrap ``custom_domain_add`` in a transaction of their own that could roll back
-after it returns: the compensation covers this function's own transaction only.
+The compensation covers this function's own transaction. A caller's enclosing transaction that
+rolled back *after* it returned would leave the record without its row, so callers keep nothing
+fallible after it inside their transaction (the admin's only writes its LogEntry).
 """
 
 from __future__ import annotations

@@ -20,6 +20,16 @@ def admin_client(make_user) -> Client:
     return client
 
 
+def test_admin_domain_pages_render(aws, admin_client, tenant_a):
+    assert admin_client.get(f"{CHANGELIST}add/").status_code == 200
+    domain = Domain.objects.create(
+        domain="page.customdomain.com", tenant=tenant_a, is_custom_domain=True
+    )
+    page = admin_client.get(f"{CHANGELIST}{domain.pk}/change/")
+    assert page.status_code == 200
+    assert "Pending" in page.content.decode()
+
+
 def add_form(client, tenant, name, zone_id=""):
     return client.post(
         f"{CHANGELIST}add/",

@@ -133,3 +133,21 @@ def test_logo_upload_works_on_local_disk_without_aws(local_media, api, make_user
     assert served.status_code == 200
     assert served["Content-Type"] == "image/png"
     assert b"".join(served.streaming_content) == png
+
+
+def test_an_s3_failure_while_storing_is_a_json_502_not_a_500(
+    aws, api, make_user, tenant_a, settings
+):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "core.storage.TenantS3Storage",
+            "OPTIONS": {"bucket_name": "bucket-that-does-not-exist"},
+        },
+    }
+    client = api(HOST_A, make_user(Role.TENANT_OWNER, tenant_a))
+    response = put_logo(client, image_bytes())
+    assert response.status_code == 502
+    assert response.json()["error"]["code"] == "aws_error"
+    assert "NoSuchBucket" in response.json()["error"]["message"]
+    assert not Tenant.objects.get(pk=tenant_a.pk).logo
