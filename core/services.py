@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django_tenants.utils import tenant_context
 
 from core.audit import security_event
 from core.exceptions import Conflict, DomainError
 from core.models import Domain, Tenant
-from core.uploads import ValidatedImage
+from core.uploads import ValidatedImage, image_field_replace
 from core.validators import validate_hostname, validate_schema_name, validate_timezone
 
 
@@ -97,59 +95,24 @@ def tenant_update(*, tenant: Tenant, actor: Any, request: Any = None, **changes:
 
 
 def tenant_logo_set(
-    *, tenant: Tenant, image: ValidatedImage, actor: Any, request: Any = None
+    *, tenant: Tenant, image: ValidatedImage | None, actor: Any, request: Any = None
 ) -> Tenant:
-    """Store ``image`` (from ``core.uploads.validated_image``) as the tenant's logo.
-
-    The file goes under the tenant's own media prefix whichever host this runs on. It is stored
-    before the row changes; if the row cannot be saved the new file is deleted again, and the
-    replaced file is deleted only once the new name is committed.
-    """
+    """Store ``image`` (from ``core.uploads.validated_image``) as the tenant's logo; None removes
+    it. The file goes under the tenant's own media prefix whichever host this runs on."""
     with tenant_context(tenant):
         tenant = Tenant.objects.get(pk=tenant.pk)
-        previous = tenant.logo.name
-        tenant.logo.save(image.file.name, image.file, save=False)
-        stored = tenant.logo.name
-        try:
-            with transaction.atomic():
-                tenant.save(update_fields=["logo", "updated_at"])
-                security_event(
-                    "tenant_logo_changed",
-                    request=request,
-                    actor=actor,
-                    tenant_schema=tenant.schema_name,
-                    file=stored,
-                    size=image.file.size,
-                    content_type=image.content_type,
-                )
-                if previous:
-                    transaction.on_commit(partial(_delete_media, tenant, previous))
-        except Exception:
-            _delete_media(tenant, stored)
-            raise
-    return tenant
 
-
-def tenant_logo_clear(*, tenant: Tenant, actor: Any, request: Any = None) -> Tenant:
-    with tenant_context(tenant):
-        tenant = Tenant.objects.get(pk=tenant.pk)
-        previous = tenant.logo.name
-        if not previous:
-            return tenant
-        with transaction.atomic():
-            tenant.logo = ""
-            tenant.save(update_fields=["logo", "updated_at"])
+        def audit(previous: str, stored: str) -> None:
             security_event(
-                "tenant_logo_removed",
+                "tenant_logo_changed" if stored else "tenant_logo_removed",
                 request=request,
                 actor=actor,
                 tenant_schema=tenant.schema_name,
-                file=previous,
+                previous_file=previous,
+                file=stored,
+                content_type=image.content_type if image else None,
             )
-            transaction.on_commit(partial(_delete_media, tenant, previous))
+
+        if image is not None or tenant.logo:
+            image_field_replace(instance=tenant, field="logo", image=image, audit=audit)
     return tenant
-
-
-def _delete_media(tenant: Tenant, name: str) -> None:
-    with tenant_context(tenant):
-        default_storage.delete(name)

@@ -1,4 +1,5 @@
-"""Checks for uploaded images (tenant logos, resource photos): size, real type, dimensions.
+"""Uploaded images (tenant logos, resource photos): checks of size, real type and dimensions,
+and the one way to put a checked image into a model's file field.
 
 The type comes from decoding the file with Pillow, never from its name or the client's
 Content-Type. The accepted file is renamed to a random name with the extension of its real type,
@@ -8,11 +9,17 @@ so a client-chosen name never reaches the storage.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.core.files.storage import Storage
+from django.db import connection, transaction
+from django.db.models import Model
+from django_tenants.utils import tenant_context
 from PIL import Image, UnidentifiedImageError
 
 from core.exceptions import DomainError
@@ -72,3 +79,44 @@ def validated_image(
     file = ContentFile(data, name=f"{uuid.uuid4().hex}.{extension}")
     file.content_type = content_type
     return ValidatedImage(file=file, content_type=content_type, width=width, height=height)
+
+
+def image_field_replace(
+    *,
+    instance: Model,
+    field: str,
+    image: ValidatedImage | None,
+    audit: Callable[[str, str], None],
+) -> str:
+    """Put ``image`` into ``instance.<field>`` (None clears it), save the row, and return the
+    stored name. Runs in the tenant context the caller set (the file lands in its prefix).
+
+    The file is stored before the row changes: if the row cannot be saved, the new file is
+    deleted again; the replaced file is deleted only once the new name is committed.
+    ``audit(previous_name, stored_name)`` is called inside the row's transaction.
+    """
+    field_file = getattr(instance, field)
+    storage = field_file.storage
+    previous = field_file.name or ""
+    if image is not None:
+        field_file.save(image.file.name, image.file, save=False)
+    else:
+        setattr(instance, field, "")
+    stored = getattr(instance, field).name or ""
+    tenant = connection.tenant
+    try:
+        with transaction.atomic():
+            instance.save(update_fields=[field, "updated_at"])
+            audit(previous, stored)
+            if previous and previous != stored:
+                transaction.on_commit(partial(_delete_in_tenant, tenant, storage, previous))
+    except Exception:
+        if stored and stored != previous:
+            _delete_in_tenant(tenant, storage, stored)
+        raise
+    return stored
+
+
+def _delete_in_tenant(tenant: Any, storage: Storage, name: str) -> None:
+    with tenant_context(tenant):
+        storage.delete(name)

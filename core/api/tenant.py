@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from core.exceptions import NotFound
 from core.selectors import tenant_logo_url
-from core.services import tenant_logo_clear, tenant_logo_set
+from core.services import tenant_logo_set
 from core.uploads import validated_image
 from users.permissions import IsInScopeOfThisHost, capability_permission
 
@@ -51,5 +51,5 @@ class TenantLogoView(APIView):
 
     @extend_schema(responses={204: None}, tags=["tenant"])
     def delete(self, request: Request) -> Response:
-        tenant_logo_clear(tenant=request.tenant, actor=request.user, request=request)
+        tenant_logo_set(tenant=request.tenant, image=None, actor=request.user, request=request)
         return Response(status=204)

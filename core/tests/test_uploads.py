@@ -5,12 +5,13 @@ import urllib.request
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django_tenants.utils import tenant_context
 from PIL import Image
 
 from conftest import HOST_A, HOST_B
 from core.exceptions import DomainError
 from core.models import Tenant
-from core.uploads import validated_image
+from core.uploads import image_field_replace, validated_image
 from users.roles import Role
 
 pytestmark = pytest.mark.django_db
@@ -150,4 +151,19 @@ def test_an_s3_failure_while_storing_is_a_json_502_not_a_500(
     assert response.status_code == 502
     assert response.json()["error"]["code"] == "aws_error"
     assert "NoSuchBucket" in response.json()["error"]["message"]
+    assert not Tenant.objects.get(pk=tenant_a.pk).logo
+
+
+def test_a_row_that_cannot_be_saved_leaves_no_stored_file_behind(aws, tenant_a):
+    def failing_audit(previous: str, stored: str) -> None:
+        raise RuntimeError("audit trail unavailable")
+
+    with tenant_context(tenant_a), pytest.raises(RuntimeError):
+        image_field_replace(
+            instance=Tenant.objects.get(pk=tenant_a.pk),
+            field="logo",
+            image=validated_image(upload(image_bytes())),
+            audit=failing_audit,
+        )
+    assert aws.s3_keys() == []
     assert not Tenant.objects.get(pk=tenant_a.pk).logo
