@@ -32,7 +32,7 @@ from django.utils import timezone
 from core import route53
 from core.audit import security_event
 from core.aws import AwsError
-from core.exceptions import DomainError
+from core.exceptions import DomainError, PermissionDenied
 from core.models import Domain, Tenant
 from core.validators import validate_custom_hostname
 from users.roles import Role
@@ -114,12 +114,11 @@ def custom_domain_add(
     name = _clean_name(domain)
     zone_id = _clean_zone_id(route53_zone_id)
     if zone_id and actor is not None and not may_choose_hosted_zone(actor):
-        raise DomainError(
+        raise PermissionDenied(
             "Only platform operators choose the Route53 hosted zone.",
-            code="permission_denied",
             fields={"route53_zone_id": ["Leave this empty to use the platform's zone."]},
         )
-    zone_id = zone_id or settings.AWS_ROUTE53_HOSTED_ZONE_ID
+    zone_id = zone_id or _clean_zone_id(settings.AWS_ROUTE53_HOSTED_ZONE_ID)
     if not zone_id:
         raise DomainError(
             "Custom domains are not set up on this platform (no Route53 hosted zone).",

@@ -171,10 +171,20 @@ def test_a_domain_in_use_by_another_tenant_is_a_clear_400(aws, api, owner_a, mak
     assert Domain.objects.get(domain=name).tenant.schema_name == "alpha"
 
 
-def test_tenant_owner_may_not_choose_the_hosted_zone(aws, api, owner_a):
-    response = add(api, owner_a, f"x.{aws.zone_name}", route53_zone_id=aws.zone_id)
+def test_a_domain_outside_the_platform_zone_is_refused_by_route53_with_a_400(aws, api, owner_a):
+    response = add(api, owner_a, "book.unrelated-business.org")
     assert response.status_code == 400
+    assert response.json()["error"]["code"] == "dns_record_rejected"
+    assert "not permitted in zone" in response.json()["error"]["message"]
+    assert not Domain.objects.filter(domain="book.unrelated-business.org").exists()
+
+
+def test_tenant_owner_may_not_choose_the_hosted_zone(aws, api, owner_a):
+    name = f"x.{aws.zone_name}"
+    response = add(api, owner_a, name, route53_zone_id=aws.zone_id)
+    assert response.status_code == 403
     assert "route53_zone_id" in response.json()["error"]["fields"]
+    assert route53.cname_get(zone_id=aws.zone_id, name=name) is None
 
 
 def test_platform_manager_adds_a_domain_in_a_chosen_zone(aws, api, make_user):
