@@ -104,9 +104,11 @@ def image_field_replace(
         setattr(instance, field, "")
     stored = getattr(instance, field).name or ""
     tenant = connection.tenant
+    # auto_now timestamps (updated_at) change only when update_fields names them.
+    stamps = [f.name for f in instance._meta.concrete_fields if getattr(f, "auto_now", False)]
     try:
         with transaction.atomic():
-            instance.save(update_fields=[field, "updated_at"])
+            instance.save(update_fields=[field, *stamps])
             audit(previous, stored)
             if previous and previous != stored:
                 transaction.on_commit(partial(_delete_in_tenant, tenant, storage, previous))
