@@ -1,8 +1,10 @@
 """Routes every host answers: sign-in, the signed-in user, the API schema and docs."""
 
+from django.conf import settings
 from django.urls import path
 from drf_spectacular.views import SpectacularSwaggerView
 
+from core.api.media import local_media
 from core.api.schema import HostSchemaView
 from users.api.auth import SessionView, TokenObtainView, TokenRefreshView
 from users.api.views import MeView
@@ -18,4 +20,6 @@ urlpatterns = [
         SpectacularSwaggerView.as_view(url_name="schema", permission_classes=[]),
         name="docs",
     ),
+    # Local-disk media behind signed, expiring links (with S3, URLs point at the bucket).
+    path(f"{settings.MEDIA_URL.strip('/')}/<path:key>", local_media, name="local-media"),
 ]

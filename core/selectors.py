@@ -7,7 +7,9 @@ import time
 
 from django.conf import settings
 from django.db.models import QuerySet
+from django_tenants.utils import tenant_context
 
+from core.exceptions import NotFound
 from core.models import Domain, Tenant
 
 
@@ -67,3 +69,23 @@ def tenant_has_demo_accounts(tenant: Tenant) -> bool:
 def tenant_primary_host(tenant: Tenant) -> str | None:
     domain = tenant.domains.filter(is_primary=True).first()
     return domain.domain if domain else None
+
+
+def domain_list_for_tenant(*, tenant: Tenant) -> QuerySet[Domain]:
+    return Domain.objects.filter(tenant=tenant).order_by("-is_primary", "domain")
+
+
+def domain_get_for_tenant(*, tenant: Tenant, name: str) -> Domain:
+    """The only way to load a tenant's domain by name for a request: another tenant's is 404."""
+    domain = domain_list_for_tenant(tenant=tenant).filter(domain=name.strip().lower()).first()
+    if domain is None:
+        raise NotFound(f"This business has no domain '{name}'.")
+    return domain
+
+
+def tenant_logo_url(tenant: Tenant) -> str | None:
+    """A short-lived URL of the tenant's logo, whichever host asks (files live in its prefix)."""
+    if not tenant.logo:
+        return None
+    with tenant_context(tenant):
+        return tenant.logo.url

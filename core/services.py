@@ -7,10 +7,12 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django_tenants.utils import tenant_context
 
 from core.audit import security_event
 from core.exceptions import Conflict, DomainError
 from core.models import Domain, Tenant
+from core.uploads import ValidatedImage, image_field_replace
 from core.validators import validate_hostname, validate_schema_name, validate_timezone
 
 
@@ -89,4 +91,28 @@ def tenant_update(*, tenant: Tenant, actor: Any, request: Any = None, **changes:
             previous_status=previous_status,
             status=tenant.status,
         )
+    return tenant
+
+
+def tenant_logo_set(
+    *, tenant: Tenant, image: ValidatedImage | None, actor: Any, request: Any = None
+) -> Tenant:
+    """Store ``image`` (from ``core.uploads.validated_image``) as the tenant's logo; None removes
+    it. The file goes under the tenant's own media prefix whichever host this runs on."""
+    with tenant_context(tenant):
+        tenant = Tenant.objects.get(pk=tenant.pk)
+
+        def audit(previous: str, stored: str) -> None:
+            security_event(
+                "tenant_logo_changed" if stored else "tenant_logo_removed",
+                request=request,
+                actor=actor,
+                tenant_schema=tenant.schema_name,
+                previous_file=previous,
+                file=stored,
+                content_type=image.content_type if image else None,
+            )
+
+        if image is not None or tenant.logo:
+            image_field_replace(instance=tenant, field="logo", image=image, audit=audit)
     return tenant

@@ -194,3 +194,9 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict = {}
+
+# AWS: S3 media and Route53 custom domains, in their own module.
+from config.settings.aws import *  # noqa: E402, F403
+from config.settings.aws import AWS_CELERY_BEAT_SCHEDULE  # noqa: E402
+
+CELERY_BEAT_SCHEDULE.update(AWS_CELERY_BEAT_SCHEDULE)

@@ -9,6 +9,7 @@ from django_tenants.utils import schema_exists
 from core.validators import (
     RESERVED_SCHEMA_NAMES,
     SCHEMA_NAME_PATTERN,
+    validate_custom_hostname,
     validate_hostname,
     validate_schema_name,
     validate_timezone,
@@ -50,6 +51,8 @@ class Tenant(TenantMixin):
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
     cancellation_window_hours = models.PositiveIntegerField(default=24)
     late_cancellation_fee_percent = models.DecimalField(max_digits=5, decimal_places=2, default=0)
+    # Stored by the tenant-aware default storage under tenants/<schema>/ (core.storage).
+    logo = models.FileField(upload_to="logos/", blank=True, default="", max_length=255)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -141,6 +144,8 @@ class Domain(DomainMixin):
     def save(self, *args, **kwargs) -> None:
         self.domain = (self.domain or "").strip().lower()
         validate_hostname(self.domain)
+        if self.is_custom_domain:
+            validate_custom_hostname(self.domain)
         super().save(*args, **kwargs)
 
     @property

@@ -1,0 +1,55 @@
+"""The business's own profile on its host: its logo (an image upload)."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.exceptions import NotFound
+from core.selectors import tenant_logo_url
+from core.services import tenant_logo_set
+from core.uploads import validated_image
+from users.permissions import IsInScopeOfThisHost, capability_permission
+
+
+class LogoSerializer(serializers.Serializer):
+    logo_url = serializers.CharField(help_text="Short-lived signed URL of the image.")
+
+
+class LogoUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="PNG, JPEG, WebP or GIF.")
+
+
+class TenantLogoView(APIView):
+    """GET: the logo's short-lived URL (any signed-in user of the business). PUT (multipart,
+    field ``file``) / DELETE: change it (``manage_settings``)."""
+
+    permission_classes = [
+        IsInScopeOfThisHost,
+        capability_permission("manage_settings", write_only=True),
+    ]
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(responses=LogoSerializer, tags=["tenant"])
+    def get(self, request: Request) -> Response:
+        url = tenant_logo_url(request.tenant)
+        if url is None:
+            raise NotFound("This business has no logo.")
+        return Response({"logo_url": url})
+
+    @extend_schema(request=LogoUploadSerializer, responses=LogoSerializer, tags=["tenant"])
+    def put(self, request: Request) -> Response:
+        image = validated_image(request.FILES.get("file"))
+        tenant = tenant_logo_set(
+            tenant=request.tenant, image=image, actor=request.user, request=request
+        )
+        return Response({"logo_url": tenant_logo_url(tenant)})
+
+    @extend_schema(responses={204: None}, tags=["tenant"])
+    def delete(self, request: Request) -> Response:
+        tenant_logo_set(tenant=request.tenant, image=None, actor=request.user, request=request)
+        return Response(status=204)
