@@ -1,0 +1,102 @@
+"""Platform benchmarks: tenant provisioning (template clone vs replaying migrations) and the cost
+of routing a request by host (cached vs uncached domain lookup). Each compares against its
+baseline in the same run; figures are medians over repeats."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+from django.test.utils import override_settings
+from psycopg import sql
+
+from core.models import Tenant
+from core.provisioning import template_ensure
+from core.selectors import routes_forget
+from core.services import tenant_provision
+
+
+def _median_ms(samples: list[float]) -> float:
+    return round(statistics.median(samples) * 1000, 3)
+
+
+def _timed(action: Callable[[], Any]) -> float:
+    start = time.perf_counter()
+    action()
+    return time.perf_counter() - start
+
+
+def _drop(schema: str) -> None:
+    Tenant.objects.filter(schema_name=schema).delete()
+    with connection.cursor() as cursor:
+        cursor.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+
+def _provision_by_migrations(schema: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+    call_command("migrate_schemas", tenant=True, schema_name=schema, interactive=False, verbosity=0)
+    connection.set_schema_to_public()
+
+
+def bench_provisioning(repeats: int) -> dict[str, Any]:
+    template_ensure()
+    clone, migrate = [], []
+    for i in range(repeats):
+        schema = f"bench_prov_{i}"
+        clone.append(
+            _timed(
+                lambda schema=schema: tenant_provision(
+                    name=schema, schema_name=schema, domain=f"{schema.replace('_', '-')}.bench"
+                )
+            )
+        )
+        _drop(schema)
+        migrate.append(_timed(lambda schema=schema: _provision_by_migrations(schema)))
+        _drop(schema)
+    clone_ms, migrate_ms = _median_ms(clone), _median_ms(migrate)
+    return {
+        "name": "tenant_provisioning",
+        "what": "create a tenant with every tenant table: template clone vs replaying migrations",
+        "repeats": repeats,
+        "median_ms": clone_ms,
+        "baseline": "migrate_schemas into an empty schema",
+        "baseline_median_ms": migrate_ms,
+        "ratio_to_baseline": round(clone_ms / migrate_ms, 3),
+    }
+
+
+def bench_routing(repeats: int, requests_per_repeat: int = 200) -> dict[str, Any]:
+    schema = "bench_routing"
+    _drop(schema)
+    tenant_provision(name=schema, schema_name=schema, domain="bench-routing.bench")
+    client = Client(HTTP_HOST="bench-routing.bench")
+
+    def burst() -> float:
+        return _timed(lambda: [client.get("/api/me/") for _ in range(requests_per_repeat)])
+
+    try:
+        cached = [burst() / requests_per_repeat for _ in range(repeats)]
+        with override_settings(TENANT_ROUTE_CACHE_SECONDS=0):
+            routes_forget()
+            uncached = [burst() / requests_per_repeat for _ in range(repeats)]
+    finally:
+        _drop(schema)
+    cached_ms, uncached_ms = _median_ms(cached), _median_ms(uncached)
+    return {
+        "name": "tenant_routing",
+        "what": "one unauthenticated request on a tenant host through every middleware, in-process",
+        "repeats": repeats,
+        "requests_per_repeat": requests_per_repeat,
+        "median_ms": cached_ms,
+        "baseline": "the same with the host-route cache off (one domain query per request)",
+        "baseline_median_ms": uncached_ms,
+        "ratio_to_baseline": round(cached_ms / uncached_ms, 3),
+        "route_cache_seconds": settings.TENANT_ROUTE_CACHE_SECONDS,
+    }
