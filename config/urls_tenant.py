@@ -3,11 +3,13 @@
 from django.urls import path
 
 from config.urls_common import urlpatterns as common
+from core.api.subscription import SubscriptionView
 from users.api.views import TenantUserListView
 
 urlpatterns = [
     *common,
     path("api/users/", TenantUserListView.as_view(), name="tenant-users"),
+    path("api/subscription/", SubscriptionView.as_view(), name="tenant-subscription"),
 ]
 
 handler400 = "core.api.errors.handler400"

@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db.models import QuerySet
 
-from core.models import Domain, Tenant
+from core import clock
+from core.models import Domain, PermissionGrant, Tenant
 
 
 def platform_tenant() -> Tenant:
@@ -36,3 +37,14 @@ def tenant_has_demo_accounts(tenant: Tenant) -> bool:
 def tenant_primary_host(tenant: Tenant) -> str | None:
     domain = tenant.domains.filter(is_primary=True).first()
     return domain.domain if domain else None
+
+
+def active_grants_for(*, user: object, tenant: Tenant) -> QuerySet[PermissionGrant]:
+    """``user``'s grants in force right now that apply on ``tenant``'s host."""
+    from django.db.models import Q
+
+    if getattr(user, "pk", None) is None:
+        return PermissionGrant.objects.none()
+    return PermissionGrant.objects.active(clock.now()).filter(
+        Q(tenant__isnull=True) | Q(tenant_id=tenant.pk), grantee_id=user.pk
+    )

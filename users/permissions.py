@@ -29,7 +29,7 @@ class IsInScopeOfThisHost(BasePermission):
 
 def capability_permission(capability: str, *, write_only: bool = False) -> type[BasePermission]:
     """A DRF permission requiring ``capability`` on this host (for writes only, if asked)."""
-    from users.access import capabilities_on_host
+    from users.access import capabilities_on_host, grant_behind
 
     class HasCapability(BasePermission):
         message = f"This needs the '{capability}' permission."
@@ -38,6 +38,14 @@ def capability_permission(capability: str, *, write_only: bool = False) -> type[
             if write_only and request.method in SAFE_METHODS:
                 return True
             allowed = capability in capabilities_on_host(request.user, request.tenant)
+            if allowed and (grant := grant_behind(request.user, request.tenant, capability)):
+                security_event(
+                    "grant_used",
+                    request=request,
+                    grant_id=str(grant.public_id),
+                    capability=capability,
+                    grantor_id=str(grant.grantor.public_id),
+                )
             if not allowed:
                 security_event(
                     "permission_denied",
