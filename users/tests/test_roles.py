@@ -12,17 +12,17 @@ A, B = 1, 2
     ("role", "user_tenant", "host_tenant", "host_is_demo", "expected"),
     [
         # platform host (host_tenant None): platform roles only
-        *[(r, None, None, False, Access.FULL) for r in PLATFORM_ROLES],
-        *[(r, A, None, False, Access.NONE) for r in TENANT_ROLES],
+        *[(r, None, None, False, Access.FULL) for r in sorted(PLATFORM_ROLES)],
+        *[(r, A, None, False, Access.NONE) for r in sorted(TENANT_ROLES)],
         # tenant hosts
         (Role.SUPERUSER, None, A, False, Access.FULL),
         (Role.PLATFORM_MANAGER, None, A, False, Access.FULL),
         (Role.PLATFORM_SUPPORT, None, A, False, Access.READ),
         (Role.PLATFORM_SALES, None, A, False, Access.NONE),
         (Role.PLATFORM_SALES, None, A, True, Access.FULL),
-        *[(r, A, A, False, Access.FULL) for r in TENANT_ROLES],
-        *[(r, A, B, False, Access.NONE) for r in TENANT_ROLES],
-        *[(r, A, B, True, Access.NONE) for r in TENANT_ROLES],
+        *[(r, A, A, False, Access.FULL) for r in sorted(TENANT_ROLES)],
+        *[(r, A, B, False, Access.NONE) for r in sorted(TENANT_ROLES)],
+        *[(r, A, B, True, Access.NONE) for r in sorted(TENANT_ROLES)],
     ],
 )
 def test_host_access_table(role, user_tenant, host_tenant, host_is_demo, expected):
