@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.http.request import split_domain_port
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.views import View
@@ -25,10 +26,9 @@ def _error(error: DomainError) -> HttpResponse:
 
 
 def _absolute(request: HttpRequest, host: str, path: str) -> str:
-    port = request.get_port()
-    default = "443" if request.is_secure() else "80"
-    netloc = host if port in (default, "", None) else f"{host}:{port}"
-    return f"{request.scheme}://{netloc}{path}"
+    """``path`` on ``host``, same scheme and port as this request (dev servers, tests)."""
+    _hostname, port = split_domain_port(request.get_host())
+    return f"{request.scheme}://{host}{':' + port if port else ''}{path}"
 
 
 class MasqueradeAcquireView(hijack_views.AcquireUserView):
