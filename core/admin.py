@@ -184,8 +184,9 @@ class PermissionGrantAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke selected grants", permissions=["change"])
     def revoke_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
-        count = queryset.revoke(revoked_by=request.user, reason="Revoked in the admin",
-                                request=request)  # fmt: skip
+        count = queryset.revoke(
+            revoked_by=request.user, reason="Revoked in the admin", request=request
+        )
         self.message_user(request, f"Revoked {count} active grant(s).", messages.SUCCESS)
 
 

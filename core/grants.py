@@ -51,8 +51,10 @@ def grant_create(
     if not reason:
         raise DomainError("A grant needs a reason.", fields={"reason": ["Required."]})
     if isinstance(duration_minutes, bool) or not isinstance(duration_minutes, int):
-        raise DomainError("The duration is a whole number of minutes.",
-                          fields={"duration_minutes": ["Whole minutes."]})  # fmt: skip
+        raise DomainError(
+            "The duration is a whole number of minutes.",
+            fields={"duration_minutes": ["Whole minutes."]},
+        )
     if not MIN_MINUTES <= duration_minutes <= max_minutes:
         raise DomainError(
             f"A grant lasts from {MIN_MINUTES} to {max_minutes} minutes.",

@@ -175,8 +175,14 @@ def _enter_session(request: Any, record: MasqueradeSession) -> None:
         request.user = hijacker if is_home_of(hijacker, request) else _anonymous()
         raise
     request.masquerade = record
-    security_event("masquerade_started", request=request, actor=hijacker, target=hijacked,
-                   masquerade_id=str(record.public_id), channel=record.channel)  # fmt: skip
+    security_event(
+        "masquerade_started",
+        request=request,
+        actor=hijacker,
+        target=hijacked,
+        masquerade_id=str(record.public_id),
+        channel=record.channel,
+    )
     hijack_signals.hijack_started.send(
         sender=None, request=request, hijacker=hijacker, hijacked=hijacked
     )
@@ -322,9 +328,14 @@ def masquerade_end(*, request: Any, record: MasqueradeSession, end_reason: str) 
             target=record.hijacked,
             masquerade_id=str(record.public_id),
         )
-    security_event("masquerade_ended", request=request, actor=record.hijacker,
-                   target=record.hijacked, masquerade_id=str(record.public_id),
-                   end_reason=end_reason)  # fmt: skip
+    security_event(
+        "masquerade_ended",
+        request=request,
+        actor=record.hijacker,
+        target=record.hijacked,
+        masquerade_id=str(record.public_id),
+        end_reason=end_reason,
+    )
     hijack_signals.hijack_ended.send(
         sender=None, request=request, hijacker=record.hijacker, hijacked=record.hijacked
     )
@@ -420,8 +431,14 @@ def masquerade_token_start(
             justification=justification,
             masquerade=record,
         )
-    security_event("masquerade_started", request=request, actor=hijacker, target=hijacked,
-                   masquerade_id=str(record.public_id), channel=record.channel)  # fmt: skip
+    security_event(
+        "masquerade_started",
+        request=request,
+        actor=hijacker,
+        target=hijacked,
+        masquerade_id=str(record.public_id),
+        channel=record.channel,
+    )
     return record, token, host
 
 

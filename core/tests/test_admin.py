@@ -76,13 +76,15 @@ def test_grant_admin_shows_status_colours_and_bulk_revokes(
 
     superuser = make_user(Role.SUPERUSER)
     support = make_user(Role.PLATFORM_SUPPORT)
-    live = PermissionGrant.create_grant(grantor=superuser, grantee=support, action="view_billing",
-                                        reason="r1")  # fmt: skip
-    short = PermissionGrant.create_grant(grantor=superuser, grantee=support,
-                                         action="view_customers", reason="r2",
-                                         duration_minutes=1)  # fmt: skip
-    gone = PermissionGrant.create_grant(grantor=superuser, grantee=support,
-                                        action="manage_plugins", reason="r3")  # fmt: skip
+    live = PermissionGrant.create_grant(
+        grantor=superuser, grantee=support, action="view_billing", reason="r1"
+    )
+    short = PermissionGrant.create_grant(
+        grantor=superuser, grantee=support, action="view_customers", reason="r2", duration_minutes=1
+    )
+    gone = PermissionGrant.create_grant(
+        grantor=superuser, grantee=support, action="manage_plugins", reason="r3"
+    )
     gone.revoke(revoked_by=superuser)
     frozen_clock.set(frozen_clock.moment + timedelta(minutes=2))
     client = browser(PLATFORM_HOST, superuser)
@@ -138,12 +140,15 @@ def test_grants_are_created_through_the_rules_in_the_admin(browser, make_user, t
 def test_support_sees_grants_but_cannot_revoke(browser, make_user):
     superuser = make_user(Role.SUPERUSER)
     support = make_user(Role.PLATFORM_SUPPORT)
-    grant = PermissionGrant.create_grant(grantor=superuser, grantee=make_user(Role.PLATFORM_SALES),
-                                         action="view_billing", reason="r")  # fmt: skip
+    grant = PermissionGrant.create_grant(
+        grantor=superuser, grantee=make_user(Role.PLATFORM_SALES), action="view_billing", reason="r"
+    )
     client = browser(PLATFORM_HOST, support)
     assert client.get("/admin/core/permissiongrant/").status_code == 200
-    client.post("/admin/core/permissiongrant/",
-                {"action": "revoke_selected", "_selected_action": [grant.pk]})  # fmt: skip
+    client.post(
+        "/admin/core/permissiongrant/",
+        {"action": "revoke_selected", "_selected_action": [grant.pk]},
+    )
     grant.refresh_from_db()
     assert grant.is_active()
 

@@ -156,8 +156,9 @@ def test_the_database_refuses_self_grants_and_empty_reasons(superuser, support):
             )
 
 
-def test_api_permission_follows_a_grant(superuser, support, api, tenant_a, frozen_clock,
-                                        security_lines):  # fmt: skip
+def test_api_permission_follows_a_grant(
+    superuser, support, api, tenant_a, frozen_clock, security_lines
+):
     client = api(HOST_A, support, issued_on="public")
     assert client.get("/api/subscription/").status_code == 403
     grant_ = grant(superuser, support, tenant=tenant_a, duration_minutes=30)
@@ -185,8 +186,9 @@ def test_api_permission_follows_a_grant(superuser, support, api, tenant_a, froze
     assert used["actor"]["email"] == support.email and used["grant_id"] == str(grant_.public_id)
 
 
-def test_the_owner_reads_the_subscription_without_any_grant(make_user, tenant_a, api,
-                                                             security_lines):  # fmt: skip
+def test_the_owner_reads_the_subscription_without_any_grant(
+    make_user, tenant_a, api, security_lines
+):
     owner = make_user(Role.TENANT_OWNER, tenant_a)
     response = api(HOST_A, owner).get("/api/subscription/")
     assert response.status_code == 200

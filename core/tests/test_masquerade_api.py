@@ -49,8 +49,10 @@ def test_support_starts_uses_and_ends_a_masquerade(api, support, owner, masquera
     claims = AccessToken(body["access"])
     assert claims["tenant"] == "alpha"
     assert claims["act"] == {
-        "sub": str(support.public_id), "email": support.email, "role": Role.PLATFORM_SUPPORT,
-    }  # fmt: skip
+        "sub": str(support.public_id),
+        "email": support.email,
+        "role": Role.PLATFORM_SUPPORT,
+    }
     assert claims["exp"] - claims["iat"] <= 30 * 60
 
     on_a = as_token(api, HOST_A, body["access"])
@@ -58,8 +60,10 @@ def test_support_starts_uses_and_ends_a_masquerade(api, support, owner, masquera
     assert me.status_code == 200
     assert me.json()["email"] == owner.email
     assert me.json()["masquerade"]["actor"] == {
-        "id": str(support.public_id), "email": support.email, "role": Role.PLATFORM_SUPPORT,
-    }  # fmt: skip
+        "id": str(support.public_id),
+        "email": support.email,
+        "role": Role.PLATFORM_SUPPORT,
+    }
     assert me["X-Masquerade-Actor"] == support.email
 
     assert on_a.delete("/api/masquerade/").status_code == 204

@@ -15,9 +15,18 @@ from users.roles import Role
 pytestmark = pytest.mark.django_db
 
 REQUIRED_FIELDS = {
-    "timestamp", "action", "hijacker_email", "hijacked_email", "ip_address", "session_key",
-    "hijacker_role", "hijacked_role", "tenant", "reason", "user_agent",
-}  # fmt: skip
+    "timestamp",
+    "action",
+    "hijacker_email",
+    "hijacked_email",
+    "ip_address",
+    "session_key",
+    "hijacker_role",
+    "hijacked_role",
+    "tenant",
+    "reason",
+    "user_agent",
+}
 
 
 @pytest.fixture
