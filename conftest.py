@@ -20,18 +20,24 @@ HOST_B = "beta.localhost"
 PASSWORD = "correct-horse-battery-staple"
 
 
-@pytest.fixture(scope="session")
-def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
+def provision_session_tenants() -> None:
+    """Tenants alpha and beta (rows and schemas). Also used to put the rows back after a
+    transactional test's flush emptied the public tables (the schemas survive a flush)."""
     from core.services import tenant_provision
 
+    tenant_provision(
+        name="Alpha Salon", schema_name="alpha", domain=HOST_A, subscription_tier="BUSINESS"
+    )
+    tenant_provision(
+        name="Beta Clinic", schema_name="beta", domain=HOST_B, subscription_tier="BUSINESS"
+    )
+    connection.set_schema_to_public()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
     with django_db_blocker.unblock():
-        tenant_provision(
-            name="Alpha Salon", schema_name="alpha", domain=HOST_A, subscription_tier="BUSINESS"
-        )
-        tenant_provision(
-            name="Beta Clinic", schema_name="beta", domain=HOST_B, subscription_tier="BUSINESS"
-        )
-        connection.set_schema_to_public()
+        provision_session_tenants()
 
 
 @pytest.fixture(autouse=True)
