@@ -3,6 +3,7 @@ authentication (tokens, sessions, login) and by the default DRF permission."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from core.selectors import active_grants_for, is_platform, tenant_has_demo_accounts
@@ -21,10 +22,7 @@ def access_on_host(user: Any, tenant: Any) -> Access:
     )
 
 
-def role_capabilities_on_host(user: Any, tenant: Any) -> frozenset[str]:
-    """What ``user``'s role alone lets it do on this host: the platform console's capabilities on
-    the platform host, the tenant capabilities of its role (within its scope) on a tenant host."""
-    access = access_on_host(user, tenant)
+def _role_capabilities(user: Any, tenant: Any, access: Access) -> frozenset[str]:
     if access is Access.NONE:
         return frozenset()
     if is_platform(tenant):
@@ -32,24 +30,41 @@ def role_capabilities_on_host(user: Any, tenant: Any) -> frozenset[str]:
     return role_capabilities(role=user.role, access=access)
 
 
+def role_capabilities_on_host(user: Any, tenant: Any) -> frozenset[str]:
+    """What ``user``'s role alone lets it do on this host: the platform console's capabilities on
+    the platform host, the tenant capabilities of its role (within its scope) on a tenant host."""
+    return _role_capabilities(user, tenant, access_on_host(user, tenant))
+
+
 def capabilities_on_host(user: Any, tenant: Any) -> frozenset[str]:
-    """What ``user`` may do on this host: its role's capabilities, plus on a tenant host it
-    already reaches the actions of its active permission grants (for this tenant or all).
+    """What ``user`` may do on this host: its role's capabilities, plus, on a tenant host it
+    already reaches, the actions of its active permission grants (for this tenant or all).
     Expiry is read at each call, so a grant stops working the instant it expires."""
-    capabilities = role_capabilities_on_host(user, tenant)
-    if not capabilities and access_on_host(user, tenant) is Access.NONE:
+    access = access_on_host(user, tenant)
+    capabilities = _role_capabilities(user, tenant, access)
+    if access is Access.NONE or is_platform(tenant):
         return capabilities
-    if is_platform(tenant):
-        return capabilities
-    granted = {grant.action for grant in active_grants_for(user=user, tenant=tenant)}
-    return capabilities | granted
+    return capabilities | {g.action for g in active_grants_for(user=user, tenant=tenant)}
 
 
-def grant_behind(user: Any, tenant: Any, capability: str) -> Any:
-    """The active grant that gives ``user`` a ``capability`` its role lacks here, if any (so its
-    use can be audited)."""
-    if capability in role_capabilities_on_host(user, tenant):
-        return None
-    if is_platform(tenant) or access_on_host(user, tenant) is Access.NONE:
-        return None
-    return active_grants_for(user=user, tenant=tenant).filter(action=capability).first()
+@dataclass(frozen=True)
+class CapabilityCheck:
+    allowed: bool
+    grant: Any = None  # the active PermissionGrant it rests on, when the role alone lacks it
+
+
+def capability_on_host(user: Any, tenant: Any, capability: str) -> CapabilityCheck:
+    """``capabilities_on_host`` for one capability, saying whether a grant made the difference
+    (so its use can be audited)."""
+    access = access_on_host(user, tenant)
+    if capability in _role_capabilities(user, tenant, access):
+        return CapabilityCheck(allowed=True)
+    if access is Access.NONE or is_platform(tenant):
+        return CapabilityCheck(allowed=False)
+    grant = (
+        active_grants_for(user=user, tenant=tenant)
+        .filter(action=capability)
+        .select_related("grantor")
+        .first()
+    )
+    return CapabilityCheck(allowed=grant is not None, grant=grant)

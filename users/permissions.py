@@ -29,7 +29,7 @@ class IsInScopeOfThisHost(BasePermission):
 
 def capability_permission(capability: str, *, write_only: bool = False) -> type[BasePermission]:
     """A DRF permission requiring ``capability`` on this host (for writes only, if asked)."""
-    from users.access import capabilities_on_host, grant_behind
+    from users.access import capability_on_host
 
     class HasCapability(BasePermission):
         message = f"This needs the '{capability}' permission."
@@ -37,14 +37,15 @@ def capability_permission(capability: str, *, write_only: bool = False) -> type[
         def has_permission(self, request: Any, view: Any) -> bool:
             if write_only and request.method in SAFE_METHODS:
                 return True
-            allowed = capability in capabilities_on_host(request.user, request.tenant)
-            if allowed and (grant := grant_behind(request.user, request.tenant, capability)):
+            check = capability_on_host(request.user, request.tenant, capability)
+            allowed = check.allowed
+            if check.grant is not None:
                 security_event(
                     "grant_used",
                     request=request,
-                    grant_id=str(grant.public_id),
+                    grant_id=str(check.grant.public_id),
                     capability=capability,
-                    grantor_id=str(grant.grantor.public_id),
+                    grantor=check.grant.grantor.email,
                 )
             if not allowed:
                 security_event(

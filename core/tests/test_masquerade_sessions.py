@@ -287,3 +287,14 @@ def test_the_handoff_keeps_the_port(browser, support, owner):
     location = urlsplit(response["Location"])
     assert location.netloc == f"{HOST_A}:8000"
     assert parse_qs(location.query)["ticket"]
+
+
+def test_middleware_order_follows_the_seed(settings):
+    from django.utils.module_loading import import_string
+    from django_tenants.middleware.main import TenantMainMiddleware
+
+    stack = settings.MIDDLEWARE
+    assert issubclass(import_string(stack[0]), TenantMainMiddleware)
+    hijack = stack.index("hijack.middleware.HijackUserMiddleware")
+    assert stack.index("core.middleware.MasqueradeAuditMiddleware") == hijack + 1
+    assert stack.index("django.contrib.auth.middleware.AuthenticationMiddleware") < hijack
