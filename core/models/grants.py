@@ -48,7 +48,7 @@ class PermissionGrant(models.Model):
         "core.Tenant",
         null=True,
         blank=True,
-        on_delete=models.CASCADE,
+        on_delete=models.PROTECT,
         related_name="+",
         help_text="The one tenant this grant applies to; blank: every tenant the grantee reaches.",
     )
