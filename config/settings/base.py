@@ -179,8 +179,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }
 
-# Masquerading (SPEC §2.3): the one decision function; HIJACK_AUTHORIZATION_CHECK is the seed's
-# (django-hijack 2) name for the same setting, kept so either name finds the matrix.
+# Masquerading (SPEC §2.3): the one decision function. HIJACK_AUTHORIZATION_CHECK is the seed's
+# (django-hijack 2) name for the same setting; a system check (core.E001) refuses a mismatch.
 HIJACK_PERMISSION_CHECK = "core.permissions.may_masquerade"
 HIJACK_AUTHORIZATION_CHECK = HIJACK_PERMISSION_CHECK
 HIJACK_INSERT_BEFORE = "</body>"

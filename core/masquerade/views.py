@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.request import split_domain_port
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
@@ -50,7 +50,7 @@ class MasqueradeAcquireView(hijack_views.AcquireUserView):
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if "user_pk" not in request.POST:
-            return HttpResponseBadRequest()
+            return json_error(400, "invalid", "Say whom to become: user_pk is required.")
         try:
             return super().dispatch(request, *args, **kwargs)
         except DomainError as error:

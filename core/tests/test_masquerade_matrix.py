@@ -201,3 +201,12 @@ def test_hijack_views_follow_the_matrix(
     assert me.json()["masquerade"]["actor"]["email"] == hijacker.email
     assert me["X-Masquerade-Actor"] == hijacker.email
     assert [line["action"] for line in masquerade_lines()] == ["HIJACK_START"]
+
+
+def test_the_old_and_new_hijack_setting_names_must_agree(settings) -> None:
+    from core.checks import hijack_check_names_agree
+
+    assert hijack_check_names_agree() == []
+    settings.HIJACK_AUTHORIZATION_CHECK = "hijack.permissions.superusers_only"
+    (error,) = hijack_check_names_agree()
+    assert error.id == "core.E001"

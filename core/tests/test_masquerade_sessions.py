@@ -298,3 +298,15 @@ def test_middleware_order_follows_the_seed(settings):
     hijack = stack.index("hijack.middleware.HijackUserMiddleware")
     assert stack.index("core.middleware.MasqueradeAuditMiddleware") == hijack + 1
     assert stack.index("django.contrib.auth.middleware.AuthenticationMiddleware") < hijack
+
+
+def test_acquire_without_a_target_is_a_json_400(browser, support):
+    response = browser(PLATFORM_HOST, support).post("/hijack/acquire/", {})
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid"
+
+
+def test_acquire_of_an_unknown_user_is_refused_and_logged(browser, support, masquerade_lines):
+    response = browser(PLATFORM_HOST, support).post("/hijack/acquire/", {"user_pk": "999999999"})
+    assert response.status_code == 403
+    assert masquerade_lines()[0]["reason"] == "no_such_user"
