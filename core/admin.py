@@ -63,7 +63,9 @@ class TenantAdmin(admin.ModelAdmin):
     inlines = [DomainInline]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Tenant]:
-        return super().get_queryset(request).prefetch_related("domains")
+        from users.selectors import tenant_list_for
+
+        return tenant_list_for(viewer=request.user)
 
     def get_readonly_fields(self, request, obj=None):
         # The schema name is the tenant's address in PostgreSQL: fixed once the schema exists.

@@ -1,10 +1,14 @@
 from django.contrib import admin
 from django.contrib.auth.forms import AdminPasswordChangeForm
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils.html import format_html
 from hijack.contrib.admin import HijackUserAdminMixin
 
+from core.selectors import platform_tenant
 from users.models import User
 from users.roles import Role
+from users.selectors import user_list_for_host
 
 # One colour per role, darkest for the most powerful.
 ROLE_COLOURS = {
@@ -46,6 +50,10 @@ class UserAdmin(HijackUserAdminMixin, admin.ModelAdmin):
     change_password_form = AdminPasswordChangeForm
     # The masquerade lands where the target works, whatever the button asks for.
     hijack_success_url = "/masquerade/"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
+        # The admin shows each operator the people its role reaches (sales: demo accounts).
+        return user_list_for_host(viewer=request.user, tenant=platform_tenant())
 
     @admin.display(description="Role", ordering="role")
     def role_badge(self, obj: User) -> str:

@@ -43,7 +43,7 @@ def test_user_changelist_shows_hijack_buttons_only_where_allowed(
     shown = hijack_buttons(html) & {str(p.pk) for p in people.values()}
     assert shown == expected
     assert str(operator.pk) not in hijack_buttons(html)
-    assert 'class="role-badge role-tenant_owner"' in html
+    assert 'class="role-badge role-tenant_staff"' in html
 
 
 def test_user_changelist_filters_and_search(browser, make_user, tenant_a, tenant_b):
@@ -166,3 +166,13 @@ def test_masquerade_records_are_read_only(browser, make_user, tenant_a):
     assert 'name="_save"' not in detail
     assert admin.get("/admin/core/masqueradesession/add/").status_code == 403
     assert admin.post(f"/admin/core/masqueradesession/{record.pk}/delete/").status_code == 403
+
+
+def test_sales_sees_only_demo_accounts_and_their_tenants(browser, make_user, tenant_a, tenant_b):
+    demo = make_user(Role.CUSTOMER, tenant_a, is_temporary=True)
+    real = make_user(Role.CUSTOMER, tenant_b)
+    client = browser(PLATFORM_HOST, make_user(Role.PLATFORM_SALES))
+    users = client.get("/admin/users/user/").content.decode()
+    assert demo.email in users and real.email not in users
+    tenants = client.get("/admin/core/tenant/").content.decode()
+    assert "Alpha Salon" in tenants and "Beta Clinic" not in tenants
