@@ -68,8 +68,12 @@ def _mark_masquerade(request: Any, user: Any, token: Any) -> None:
     try:
         record = masquerade_for_token(user=user, token=token)
     except NotFound:
-        security_event("credential_refused_masquerade_ended", request=request, actor=user,
-                       masquerade_id=str(token.get("msq")))  # fmt: skip
+        security_event(
+            "credential_refused_masquerade_ended",
+            request=request,
+            actor=user,
+            masquerade_id=str(token.get("msq")),
+        )
         raise exceptions.AuthenticationFailed(
             "This masquerade has ended.", code="masquerade_ended"
         ) from None
