@@ -40,6 +40,31 @@ def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
         provision_session_tenants()
 
 
+def _flushes_the_database(item: pytest.Item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    transactional_mark = marker is not None and bool(
+        marker.kwargs.get("transaction") or (marker.args and marker.args[0])
+    )
+    fixtures = getattr(item, "fixturenames", ())
+    return transactional_mark or "transactional_db" in fixtures or "live_server" in fixtures
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
+    """A transactional test (``live_server`` included) commits for real and its teardown
+    flushes every public table, ``core_tenant`` too. Once that flush is done, put the session's
+    tenants back so the tests after it on this xdist worker still find alpha and beta."""
+    yield
+    # After the last test the session's database itself is gone: nothing to put back.
+    if nextitem is None or not _flushes_the_database(item):
+        return
+    from pytest_django.plugin import blocking_manager_key
+
+    with item.config.stash[blocking_manager_key].unblock():
+        if not Tenant.objects.filter(schema_name="alpha").exists():
+            provision_session_tenants()
+
+
 @pytest.fixture(autouse=True)
 def _public_schema_after_each_test() -> Iterator[None]:
     yield

@@ -75,22 +75,3 @@ def browser() -> Callable[..., Client]:
         return client
 
     return make
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
-    """A live-server test commits for real and its teardown flushes every public table,
-    ``core_tenant`` included. Once that flush is done, put the session's tenants back so the
-    tests after it (on this xdist worker) still find alpha and beta."""
-    yield
-    # After the last test the session's database itself is gone: nothing to put back.
-    if nextitem is None or "live_server" not in getattr(item, "fixturenames", ()):
-        return
-    from pytest_django.plugin import blocking_manager_key
-
-    from conftest import provision_session_tenants
-    from core.models import Tenant
-
-    with item.config.stash[blocking_manager_key].unblock():
-        if not Tenant.objects.filter(schema_name="alpha").exists():
-            provision_session_tenants()

@@ -3,7 +3,7 @@ sign in to the admin, see the impersonate button only where allowed, impersonate
 tenant's host under a banner naming the real operator, release, and be back in the admin.
 
 ``live_server`` needs committed data, so this test is transactional; its flush empties the
-public tables and core/tests/conftest.py puts the session's tenants back afterwards."""
+public tables and the root conftest.py puts the session's tenants back afterwards."""
 
 from __future__ import annotations
 
