@@ -20,18 +20,49 @@ HOST_B = "beta.localhost"
 PASSWORD = "correct-horse-battery-staple"
 
 
-@pytest.fixture(scope="session")
-def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
+def provision_session_tenants() -> None:
+    """Tenants alpha and beta (rows and schemas). Also used to put the rows back after a
+    transactional test's flush emptied the public tables (the schemas survive a flush)."""
     from core.services import tenant_provision
 
+    tenant_provision(
+        name="Alpha Salon", schema_name="alpha", domain=HOST_A, subscription_tier="BUSINESS"
+    )
+    tenant_provision(
+        name="Beta Clinic", schema_name="beta", domain=HOST_B, subscription_tier="BUSINESS"
+    )
+    connection.set_schema_to_public()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
     with django_db_blocker.unblock():
-        tenant_provision(
-            name="Alpha Salon", schema_name="alpha", domain=HOST_A, subscription_tier="BUSINESS"
-        )
-        tenant_provision(
-            name="Beta Clinic", schema_name="beta", domain=HOST_B, subscription_tier="BUSINESS"
-        )
-        connection.set_schema_to_public()
+        provision_session_tenants()
+
+
+def _flushes_the_database(item: pytest.Item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    transactional_mark = marker is not None and bool(
+        marker.kwargs.get("transaction") or (marker.args and marker.args[0])
+    )
+    fixtures = getattr(item, "fixturenames", ())
+    return transactional_mark or "transactional_db" in fixtures or "live_server" in fixtures
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
+    """A transactional test (``live_server`` included) commits for real and its teardown
+    flushes every public table, ``core_tenant`` too. Once that flush is done, put the session's
+    tenants back so the tests after it on this xdist worker still find alpha and beta."""
+    yield
+    # After the last test the session's database itself is gone: nothing to put back.
+    if nextitem is None or not _flushes_the_database(item):
+        return
+    from pytest_django.plugin import blocking_manager_key
+
+    with item.config.stash[blocking_manager_key].unblock():
+        if not Tenant.objects.filter(schema_name="alpha").exists():
+            provision_session_tenants()
 
 
 @pytest.fixture(autouse=True)

@@ -1,11 +1,13 @@
 """Routes every host answers: sign-in, the signed-in user, the API schema and docs."""
 
 from django.conf import settings
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularSwaggerView
 
 from core.api.media import local_media
 from core.api.schema import HostSchemaView
+from core.masquerade.api import MasqueradeEndView, MasqueradeView
+from core.masquerade.views import MasqueradeEnterView, MasqueradeLandingView
 from users.api.auth import SessionView, TokenObtainView, TokenRefreshView
 from users.api.views import MeView
 
@@ -14,6 +16,11 @@ urlpatterns = [
     path("api/auth/token/refresh/", TokenRefreshView.as_view(), name="token-refresh"),
     path("api/auth/session/", SessionView.as_view(), name="session"),
     path("api/me/", MeView.as_view(), name="me"),
+    path("api/masquerade/", MasqueradeView.as_view(), name="masquerade"),
+    path("api/masquerade/end/", MasqueradeEndView.as_view(), name="masquerade-end"),
+    path("hijack/", include("core.masquerade.urls", namespace="hijack")),
+    path("masquerade/enter/", MasqueradeEnterView.as_view(), name="masquerade-enter"),
+    path("masquerade/", MasqueradeLandingView.as_view(), name="masquerade-landing"),
     path("api/schema/", HostSchemaView.as_view(), name="schema"),
     path(
         "api/docs/",

@@ -4,6 +4,7 @@ from django.urls import path
 
 from config.urls_common import urlpatterns as common
 from core.api.domains import DomainDetailView, DomainListView, DomainVerifyView
+from core.api.subscription import SubscriptionView
 from core.api.tenant import TenantLogoView
 from users.api.views import TenantUserListView
 
@@ -18,6 +19,7 @@ urlpatterns = [
         DomainVerifyView.as_view(),
         name="tenant-domain-verify",
     ),
+    path("api/subscription/", SubscriptionView.as_view(), name="tenant-subscription"),
 ]
 
 handler400 = "core.api.errors.handler400"

@@ -75,5 +75,12 @@ def security_event(
         record["method"] = request.method
         tenant = getattr(request, "tenant", None)
         record["tenant"] = getattr(tenant, "schema_name", None)
+        if (masquerade := getattr(request, "masquerade", None)) is not None:
+            # Whatever happens in a masquerade happens in two people's names.
+            record["masquerade"] = {
+                "id": str(masquerade.public_id),
+                "actor": _describe_user(masquerade.hijacker),
+                "as": _describe_user(masquerade.hijacked),
+            }
     record.update(details)
     security_logger.log(level, event, extra=record)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings
+from django.contrib.auth import logout
 from django.core.exceptions import DisallowedHost
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
@@ -10,6 +13,7 @@ from django.http.request import split_domain_port
 from django_tenants.middleware.main import TenantMainMiddleware
 
 from core.api.errors import json_error
+from core.audit import security_event
 from core.selectors import domain_for_host, platform_tenant
 
 
@@ -47,3 +51,46 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
         connection.set_tenant(tenant)
         self.setup_url_routing(request)
         return None
+
+
+class MasqueradeAuditMiddleware:
+    """After django-hijack's middleware: ties a masquerading session to its live
+    ``MasqueradeSession`` (ending it once expired, ended elsewhere or no longer allowed), marks
+    the request (``request.masquerade``), answers with ``X-Masquerade-Actor``, and writes every
+    write made while masquerading to the security log under both people's names.
+
+    Token masquerades are recognised later, by the API's authentication; the response half of
+    this middleware treats them the same way.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from core.masquerade import services
+
+        request.masquerade = None
+        if request.session.get(services.HISTORY_KEY):
+            record = services.masquerade_live_record(request.session.get(services.MASQUERADE_KEY))
+            stop = services.masquerade_still_valid(record)
+            if stop is None:
+                request.masquerade = record
+            else:
+                if record is not None:
+                    services.masquerade_end(request=request, record=record, end_reason=stop)
+                logout(request)
+        response = self.get_response(request)
+        record = getattr(request, "masquerade", None)
+        if record is not None:
+            response["X-Masquerade-Actor"] = record.hijacker.email
+            response["X-Masquerade-Id"] = str(record.public_id)
+            if request.method not in ("GET", "HEAD", "OPTIONS", "TRACE"):
+                security_event(
+                    "masqueraded_write",
+                    request=request,
+                    actor=record.hijacker,
+                    target=record.hijacked,
+                    masquerade_id=str(record.public_id),
+                    status_code=response.status_code,
+                )
+        return response

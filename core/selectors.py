@@ -9,8 +9,9 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django_tenants.utils import tenant_context
 
+from core import clock
 from core.exceptions import NotFound
-from core.models import Domain, Tenant
+from core.models import Domain, PermissionGrant, Tenant
 
 
 def platform_tenant() -> Tenant:
@@ -89,3 +90,14 @@ def tenant_logo_url(tenant: Tenant) -> str | None:
         return None
     with tenant_context(tenant):
         return tenant.logo.url
+
+
+def active_grants_for(*, user: object, tenant: Tenant) -> QuerySet[PermissionGrant]:
+    """``user``'s grants in force right now that apply on ``tenant``'s host."""
+    from django.db.models import Q
+
+    if getattr(user, "pk", None) is None:
+        return PermissionGrant.objects.none()
+    return PermissionGrant.objects.active(clock.now()).filter(
+        Q(tenant__isnull=True) | Q(tenant_id=tenant.pk), grantee_id=user.pk
+    )

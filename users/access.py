@@ -3,9 +3,10 @@ authentication (tokens, sessions, login) and by the default DRF permission."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from core.selectors import is_platform, tenant_has_demo_accounts
+from core.selectors import active_grants_for, is_platform, tenant_has_demo_accounts
 from users.roles import Access, Role, host_access, platform_capabilities, role_capabilities
 
 
@@ -26,12 +27,49 @@ def access_on_host(user: Any, tenant: Any) -> Access:
     )
 
 
-def capabilities_on_host(user: Any, tenant: Any) -> frozenset[str]:
-    """What ``user`` may do on this host: the platform console's capabilities on the platform
-    host, the tenant capabilities of its role (within its scope) on a tenant host."""
-    access = access_on_host(user, tenant)
+def _role_capabilities(user: Any, tenant: Any, access: Access) -> frozenset[str]:
     if access is Access.NONE:
         return frozenset()
     if is_platform(tenant):
         return platform_capabilities(role=user.role)
     return role_capabilities(role=user.role, access=access)
+
+
+def role_capabilities_on_host(user: Any, tenant: Any) -> frozenset[str]:
+    """What ``user``'s role alone lets it do on this host: the platform console's capabilities on
+    the platform host, the tenant capabilities of its role (within its scope) on a tenant host."""
+    return _role_capabilities(user, tenant, access_on_host(user, tenant))
+
+
+def capabilities_on_host(user: Any, tenant: Any) -> frozenset[str]:
+    """What ``user`` may do on this host: its role's capabilities, plus, on a tenant host it
+    already reaches, the actions of its active permission grants (for this tenant or all).
+    Expiry is read at each call, so a grant stops working the instant it expires."""
+    access = access_on_host(user, tenant)
+    capabilities = _role_capabilities(user, tenant, access)
+    if access is Access.NONE or is_platform(tenant):
+        return capabilities
+    return capabilities | {g.action for g in active_grants_for(user=user, tenant=tenant)}
+
+
+@dataclass(frozen=True)
+class CapabilityCheck:
+    allowed: bool
+    grant: Any = None  # the active PermissionGrant it rests on, when the role alone lacks it
+
+
+def capability_on_host(user: Any, tenant: Any, capability: str) -> CapabilityCheck:
+    """``capabilities_on_host`` for one capability, saying whether a grant made the difference
+    (so its use can be audited)."""
+    access = access_on_host(user, tenant)
+    if capability in _role_capabilities(user, tenant, access):
+        return CapabilityCheck(allowed=True)
+    if access is Access.NONE or is_platform(tenant):
+        return CapabilityCheck(allowed=False)
+    grant = (
+        active_grants_for(user=user, tenant=tenant)
+        .filter(action=capability)
+        .select_related("grantor")
+        .first()
+    )
+    return CapabilityCheck(allowed=grant is not None, grant=grant)

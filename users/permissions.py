@@ -5,7 +5,7 @@ from typing import Any
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from core.audit import security_event
-from users.access import access_on_host, capabilities_on_host
+from users.access import access_on_host, capability_on_host
 from users.roles import Access
 
 
@@ -36,7 +36,16 @@ def capability_permission(capability: str, *, write_only: bool = False) -> type[
         def has_permission(self, request: Any, view: Any) -> bool:
             if write_only and request.method in SAFE_METHODS:
                 return True
-            allowed = capability in capabilities_on_host(request.user, request.tenant)
+            check = capability_on_host(request.user, request.tenant, capability)
+            allowed = check.allowed
+            if check.grant is not None:
+                security_event(
+                    "grant_used",
+                    request=request,
+                    grant_id=str(check.grant.public_id),
+                    capability=capability,
+                    grantor=check.grant.grantor.email,
+                )
             if not allowed:
                 security_event(
                     "permission_denied",

@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from users.models import User
@@ -17,15 +18,40 @@ class UserSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class MasqueradeActorSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    actor = serializers.DictField(help_text="The real person acting: id, email, role.")
+    channel = serializers.CharField()
+    started_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+
+
 class MeSerializer(UserSerializer):
     capabilities = serializers.SerializerMethodField()
+    masquerade = serializers.SerializerMethodField(
+        help_text="Set when this request is made in a masquerade: who is really acting."
+    )
 
     class Meta(UserSerializer.Meta):
-        fields = [*UserSerializer.Meta.fields, "capabilities"]
+        fields = [*UserSerializer.Meta.fields, "capabilities", "masquerade"]
         read_only_fields = fields
 
     def get_capabilities(self, user: User) -> list[str]:
         return sorted(self.context["capabilities"])
+
+    @extend_schema_field(MasqueradeActorSerializer(allow_null=True))
+    def get_masquerade(self, user: User) -> dict | None:
+        record = self.context.get("masquerade")
+        if record is None:
+            return None
+        actor = record.hijacker
+        return {
+            "id": str(record.public_id),
+            "actor": {"id": str(actor.public_id), "email": actor.email, "role": actor.role},
+            "channel": record.channel,
+            "started_at": record.started_at,
+            "expires_at": record.expires_at,
+        }
 
 
 class UserCreateSerializer(serializers.Serializer):

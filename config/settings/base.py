@@ -37,6 +37,8 @@ SHARED_APPS = [
     "rest_framework_simplejwt",
     "django_filters",
     "drf_spectacular",
+    "hijack",
+    "hijack.contrib.admin",
 ]
 # Apps whose tables live in every tenant's schema (README: "Adding a tenant app").
 TENANT_APPS = [
@@ -62,6 +64,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Masquerading (SPEC §2.4): the audit middleware needs hijack's view of the session.
+    "hijack.middleware.HijackUserMiddleware",
+    "core.middleware.MasqueradeAuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -178,6 +183,21 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }
+
+# Masquerading (SPEC §2.3): the one decision function. HIJACK_AUTHORIZATION_CHECK is the seed's
+# (django-hijack 2) name for the same setting; a system check (core.E001) refuses a mismatch.
+HIJACK_PERMISSION_CHECK = "core.permissions.may_masquerade"
+HIJACK_AUTHORIZATION_CHECK = HIJACK_PERMISSION_CHECK
+HIJACK_INSERT_BEFORE = "</body>"
+MASQUERADE_MAX_MINUTES = env.int("MASQUERADE_MAX_MINUTES", default=30)
+# The admin hands a masquerade over to the tenant's host with a one-time ticket this short-lived.
+MASQUERADE_HANDOFF_SECONDS = env.int("MASQUERADE_HANDOFF_SECONDS", default=60)
+MASQUERADE_LOG_FILE = LOG_DIR / "masquerade.log"
+MASQUERADE_LOG_MAX_BYTES = env.int("MASQUERADE_LOG_MAX_BYTES", default=20 * 1024 * 1024)
+MASQUERADE_LOG_BACKUP_COUNT = env.int("MASQUERADE_LOG_BACKUP_COUNT", default=10)
+
+# Permission grants (SPEC §2.5): time-limited elevation, bounded from 1 minute to this.
+PERMISSION_GRANT_MAX_MINUTES = env.int("PERMISSION_GRANT_MAX_MINUTES", default=8 * 60)
 
 # Subscription tiers: how many of each countable thing a tenant may hold (None: no limit).
 TIER_LIMITS = {

@@ -10,5 +10,6 @@ DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOG_DIR = Path(tempfile.mkdtemp(prefix="smoothschedule-test-logs-"))
 LOGGING["handlers"]["security_file"]["filename"] = str(LOG_DIR / "security.log")
+MASQUERADE_LOG_FILE = LOG_DIR / "masquerade.log"
 LOGGING["handlers"]["security_stdout"] = {"class": "logging.NullHandler"}
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"login": "1000/min"}  # noqa: F405

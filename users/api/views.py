@@ -19,7 +19,10 @@ class MeView(APIView):
 
     @extend_schema(responses=MeSerializer, tags=["auth"])
     def get(self, request: Request) -> Response:
-        context = {"capabilities": capabilities_on_host(request.user, request.tenant)}
+        context = {
+            "capabilities": capabilities_on_host(request.user, request.tenant),
+            "masquerade": getattr(request, "masquerade", None),
+        }
         return Response(MeSerializer(request.user, context=context).data)
 
 

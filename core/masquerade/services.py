@@ -1,0 +1,457 @@
+"""Masquerade writes: start, hand over, end, refuse. Each writes its audit line first-class: a
+start whose line cannot be written is rolled back and refused (fail closed)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import login, logout
+from django.db import transaction
+from django.http.request import split_domain_port
+from hijack import signals as hijack_signals
+from rest_framework_simplejwt.tokens import AccessToken
+
+from core import clock
+from core.audit import client_ip, security_event
+from core.exceptions import Conflict, NotFound, PermissionDenied
+from core.masquerade.audit import (
+    HIJACK_DENIED,
+    HIJACK_END,
+    HIJACK_START,
+    AuditUnavailable,
+    masquerade_line,
+)
+from core.models import MasqueradeSession
+from core.permissions import masquerade_refusal
+from core.selectors import is_platform, tenant_primary_host
+from users.authentication import SESSION_SCHEMA_KEY, TENANT_CLAIM
+from users.models import User
+
+HISTORY_KEY = "hijack_history"  # django-hijack's own session key
+MASQUERADE_KEY = "_masquerade_id"
+ACTOR_CLAIM = "act"  # RFC 8693 (OAuth 2.0 token exchange): who is really acting
+MASQUERADE_CLAIM = "msq"
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+class MasqueradeDenied(PermissionDenied):
+    default_code = "masquerade_denied"
+
+
+def _limit() -> timedelta:
+    return timedelta(minutes=settings.MASQUERADE_MAX_MINUTES)
+
+
+def _digest(ticket: str) -> str:
+    return hashlib.sha256(ticket.encode()).hexdigest()
+
+
+def home_host(user: User) -> str | None:
+    """The host where ``user`` works: its tenant's primary host, None for platform users."""
+    if user.tenant_id is None:
+        return None
+    host = tenant_primary_host(user.tenant)
+    if host is None:
+        raise Conflict(f"{user.tenant.name} has no primary host to work on.")
+    return host
+
+
+def is_home_of(user: User, request: Any) -> bool:
+    if user.tenant_id is None:
+        return is_platform(request.tenant)
+    return not is_platform(request.tenant) and request.tenant.pk == user.tenant_id
+
+
+def masquerade_deny(
+    *,
+    request: Any,
+    hijacker: Any,
+    hijacked: Any,
+    refusal: str,
+    channel: str,
+    justification: str = "",
+    session_key: str | None = None,
+) -> MasqueradeDenied:
+    """Record a refusal and return the error to raise. The refusal stands even when its line
+    cannot be written; that failure goes to the security log instead."""
+    try:
+        masquerade_line(
+            HIJACK_DENIED,
+            request=request,
+            hijacker=hijacker,
+            hijacked=hijacked,
+            reason=str(refusal),
+            channel=channel,
+            session_key=session_key,
+            justification=justification,
+        )
+    except AuditUnavailable:
+        security_event(
+            "masquerade_audit_unavailable", request=request, actor=hijacker, target=hijacked
+        )
+    return MasqueradeDenied(f"Masquerade refused: {refusal}.", fields={"reason": [str(refusal)]})
+
+
+def masquerade_check(
+    *,
+    request: Any,
+    hijacker: Any,
+    hijacked: Any,
+    already_masquerading: bool,
+    channel: str,
+    justification: str = "",
+) -> None:
+    """Raise (after logging HIJACK_DENIED) unless the matrix lets ``hijacker`` become
+    ``hijacked`` now."""
+    refusal = masquerade_refusal(
+        hijacker=hijacker, hijacked=hijacked, already_masquerading=already_masquerading
+    )
+    if refusal is not None:
+        raise masquerade_deny(
+            request=request,
+            hijacker=hijacker,
+            hijacked=hijacked,
+            refusal=refusal,
+            channel=channel,
+            justification=justification,
+            session_key=request.session.session_key if hasattr(request, "session") else None,
+        )
+
+
+def _new_record(
+    *, request: Any, hijacker: User, hijacked: User, channel: str, justification: str, **fields
+) -> MasqueradeSession:
+    now = clock.now()
+    return MasqueradeSession.objects.create(
+        hijacker=hijacker,
+        hijacked=hijacked,
+        tenant_id=hijacked.tenant_id,
+        channel=channel,
+        reason=justification,
+        ip_address=client_ip(request),
+        user_agent=request.META.get("HTTP_USER_AGENT", "")[:512],
+        started_at=now,
+        expires_at=now + _limit(),
+        **fields,
+    )
+
+
+def _enter_session(request: Any, record: MasqueradeSession) -> None:
+    """Turn this host's session into the masquerade: a brand-new session key (no fixation),
+    hijack's history naming the real user, and an expiry of its own. The audit line is
+    written with the new key before anything reaches the browser; if it cannot be, the
+    database work is rolled back and the request keeps its previous session."""
+    previous_store, previous_key = type(request.session), request.session.session_key
+    hijacker, hijacked = record.hijacker, record.hijacked
+    try:
+        with transaction.atomic():
+            with hijack_signals.no_update_last_login():
+                request.session.flush()
+                login(request, hijacked, backend=MODEL_BACKEND)
+            request.session[HISTORY_KEY] = [User._meta.pk.value_to_string(hijacker)]
+            request.session[MASQUERADE_KEY] = str(record.public_id)
+            request.session[SESSION_SCHEMA_KEY] = request.tenant.schema_name
+            request.session.set_expiry(record.expires_at)
+            request.session.save()
+            record.session_key = request.session.session_key
+            record.save(update_fields=["session_key"])
+            masquerade_line(
+                HIJACK_START,
+                request=request,
+                hijacker=hijacker,
+                hijacked=hijacked,
+                reason=record.reason or "admin_hijack",
+                channel=record.channel,
+                session_key=record.session_key,
+                justification=record.reason,
+                masquerade=record,
+            )
+    except AuditUnavailable:
+        request.session = previous_store(session_key=previous_key)
+        request.user = hijacker if is_home_of(hijacker, request) else _anonymous()
+        raise
+    request.masquerade = record
+    security_event(
+        "masquerade_started",
+        request=request,
+        actor=hijacker,
+        target=hijacked,
+        masquerade_id=str(record.public_id),
+        channel=record.channel,
+    )
+    hijack_signals.hijack_started.send(
+        sender=None, request=request, hijacker=hijacker, hijacked=hijacked
+    )
+
+
+def _anonymous() -> Any:
+    from django.contrib.auth.models import AnonymousUser
+
+    return AnonymousUser()
+
+
+def masquerade_session_start(
+    *, request: Any, hijacker: User, hijacked: User, justification: str = "", return_url: str
+) -> MasqueradeSession:
+    """Masquerade in this browser session, on this host (the target works here)."""
+    masquerade_check(
+        request=request,
+        hijacker=hijacker,
+        hijacked=hijacked,
+        already_masquerading=bool(request.session.get(HISTORY_KEY)),
+        channel=MasqueradeSession.Channel.ADMIN,
+        justification=justification,
+    )
+    with transaction.atomic():
+        record = _new_record(
+            request=request,
+            hijacker=hijacker,
+            hijacked=hijacked,
+            channel=MasqueradeSession.Channel.ADMIN,
+            justification=justification,
+            return_url=return_url,
+        )
+        _enter_session(request, record)
+    return record
+
+
+def masquerade_handoff_issue(
+    *, request: Any, hijacker: User, hijacked: User, justification: str = "", return_url: str
+) -> tuple[MasqueradeSession, str]:
+    """The target works on another host, where this browser has no session (cookies are per
+    host). Issue a one-time ticket, valid for seconds on that host only, that the target host
+    exchanges for a fresh masquerade session."""
+    masquerade_check(
+        request=request,
+        hijacker=hijacker,
+        hijacked=hijacked,
+        already_masquerading=bool(request.session.get(HISTORY_KEY)),
+        channel=MasqueradeSession.Channel.ADMIN,
+        justification=justification,
+    )
+    host = home_host(hijacked) or settings.PLATFORM_HOSTS[0]
+    ticket = secrets.token_urlsafe(32)
+    record = _new_record(
+        request=request,
+        hijacker=hijacker,
+        hijacked=hijacked,
+        channel=MasqueradeSession.Channel.ADMIN,
+        justification=justification,
+        return_url=return_url,
+        handoff_digest=_digest(ticket),
+        handoff_host=host,
+        handoff_expires_at=clock.now() + timedelta(seconds=settings.MASQUERADE_HANDOFF_SECONDS),
+    )
+    return record, ticket
+
+
+def masquerade_handoff_redeem(*, request: Any, ticket: str) -> MasqueradeSession:
+    """Exchange a hand-off ticket for a masquerade session on this host, exactly once."""
+    hostname, _port = split_domain_port(request.get_host())
+    now = clock.now()
+    digest = _digest(ticket or "")
+    claimed = MasqueradeSession.objects.filter(
+        handoff_digest=digest,
+        handoff_host=hostname,
+        handoff_used_at__isnull=True,
+        handoff_expires_at__gt=now,
+        ended_at__isnull=True,
+    ).update(handoff_used_at=now)
+    record = (
+        MasqueradeSession.objects.select_related("hijacker", "hijacked__tenant")
+        .filter(handoff_digest=digest)
+        .first()
+    )
+    if claimed != 1 or record is None:
+        raise masquerade_deny(
+            request=request,
+            hijacker=record.hijacker if record else None,
+            hijacked=record.hijacked if record else None,
+            refusal="handoff_ticket_invalid_used_or_expired",
+            channel=MasqueradeSession.Channel.ADMIN,
+        )
+    refusal = masquerade_refusal(
+        hijacker=record.hijacker, hijacked=record.hijacked, already_masquerading=False
+    )
+    if refusal is not None:
+        _close(record, "refused_at_handoff")
+        raise masquerade_deny(
+            request=request,
+            hijacker=record.hijacker,
+            hijacked=record.hijacked,
+            refusal=refusal,
+            channel=record.channel,
+        )
+    try:
+        _enter_session(request, record)
+    except AuditUnavailable:
+        _close(record, "audit_unavailable")
+        raise
+    return record
+
+
+def _close(record: MasqueradeSession, end_reason: str) -> None:
+    record.ended_at = clock.now()
+    record.end_reason = end_reason
+    record.save(update_fields=["ended_at", "end_reason"])
+
+
+def masquerade_end(*, request: Any, record: MasqueradeSession, end_reason: str) -> None:
+    """End a masquerade and write its HIJACK_END line. Ending always happens: it is the safe
+    direction, so a line that cannot be written is reported to the security log instead."""
+    if record.ended_at is None:
+        _close(record, end_reason)
+    session_key = None
+    if hasattr(request, "session") and request.session.get(MASQUERADE_KEY):
+        session_key = request.session.session_key
+    try:
+        masquerade_line(
+            HIJACK_END,
+            request=request,
+            hijacker=record.hijacker,
+            hijacked=record.hijacked,
+            reason=end_reason,
+            channel=record.channel,
+            session_key=session_key or record.session_key,
+            justification=record.reason,
+            masquerade=record,
+        )
+    except AuditUnavailable:
+        security_event(
+            "masquerade_audit_unavailable",
+            request=request,
+            actor=record.hijacker,
+            target=record.hijacked,
+            masquerade_id=str(record.public_id),
+        )
+    security_event(
+        "masquerade_ended",
+        request=request,
+        actor=record.hijacker,
+        target=record.hijacked,
+        masquerade_id=str(record.public_id),
+        end_reason=end_reason,
+    )
+    hijack_signals.hijack_ended.send(
+        sender=None, request=request, hijacker=record.hijacker, hijacked=record.hijacked
+    )
+
+
+def masquerade_session_release(*, request: Any, record: MasqueradeSession, end_reason: str) -> str:
+    """End the browser masquerade on this host; return where to send the browser. The real user
+    gets its own session back (a new key) where it works here; elsewhere it simply leaves."""
+    masquerade_end(request=request, record=record, end_reason=end_reason)
+    hijacker = record.hijacker
+    if is_home_of(hijacker, request) and hijacker.is_active:
+        with hijack_signals.no_update_last_login():
+            request.session.flush()
+            login(request, hijacker, backend=MODEL_BACKEND)
+        request.session[SESSION_SCHEMA_KEY] = request.tenant.schema_name
+    else:
+        logout(request)
+    request.masquerade = None
+    return record.return_url or "/"
+
+
+def masquerade_live_record(public_id: str | None) -> MasqueradeSession | None:
+    if not public_id:
+        return None
+    return (
+        MasqueradeSession.objects.select_related("hijacker", "hijacked__tenant")
+        .filter(public_id=public_id)
+        .first()
+    )
+
+
+def masquerade_still_valid(record: MasqueradeSession | None) -> str | None:
+    """None while ``record`` may go on, else why it must stop: ended, expired, or the matrix
+    (roles, activity) no longer allows it."""
+    if record is None:
+        return "unknown_masquerade"
+    if record.ended_at is not None:
+        return "ended"
+    if not record.is_live(clock.now()):
+        return "expired"
+    refusal = masquerade_refusal(
+        hijacker=record.hijacker, hijacked=record.hijacked, already_masquerading=False
+    )
+    return f"no_longer_allowed:{refusal}" if refusal else None
+
+
+def masquerade_token_start(
+    *, request: Any, hijacker: User, target_id: str, justification: str
+) -> tuple[MasqueradeSession, AccessToken, str | None]:
+    """The API's masquerade: a short-lived access token for the target, bound to the target's
+    host, whose ``act`` claim names the real actor (RFC 8693). It carries no refresh token."""
+    hijacked = (
+        User.objects.select_related("tenant").filter(public_id=target_id).first()
+        if target_id
+        else None
+    )
+    masquerade_check(
+        request=request,
+        hijacker=hijacker,
+        hijacked=hijacked,
+        already_masquerading=getattr(request, "masquerade", None) is not None,
+        channel=MasqueradeSession.Channel.API,
+        justification=justification,
+    )
+    host = home_host(hijacked)
+    with transaction.atomic():
+        record = _new_record(
+            request=request,
+            hijacker=hijacker,
+            hijacked=hijacked,
+            channel=MasqueradeSession.Channel.API,
+            justification=justification,
+        )
+        token = AccessToken.for_user(hijacked)
+        token[TENANT_CLAIM] = hijacked.tenant.schema_name if hijacked.tenant_id else "public"
+        token[ACTOR_CLAIM] = {
+            "sub": str(hijacker.public_id),
+            "email": hijacker.email,
+            "role": hijacker.role,
+        }
+        token[MASQUERADE_CLAIM] = str(record.public_id)
+        token.set_exp(from_time=record.started_at, lifetime=record.expires_at - record.started_at)
+        record.session_key = token["jti"]
+        record.save(update_fields=["session_key"])
+        masquerade_line(
+            HIJACK_START,
+            request=request,
+            hijacker=hijacker,
+            hijacked=hijacked,
+            reason=justification,
+            channel=record.channel,
+            session_key=record.session_key,
+            justification=justification,
+            masquerade=record,
+        )
+    security_event(
+        "masquerade_started",
+        request=request,
+        actor=hijacker,
+        target=hijacked,
+        masquerade_id=str(record.public_id),
+        channel=record.channel,
+    )
+    return record, token, host
+
+
+def masquerade_for_token(*, user: User, token: Any) -> MasqueradeSession:
+    """The live masquerade a token with an ``act`` claim belongs to, or ``NotFound``."""
+    actor = token.get(ACTOR_CLAIM)
+    record = masquerade_live_record(token.get(MASQUERADE_CLAIM))
+    if (
+        record is None
+        or not isinstance(actor, dict)
+        or record.hijacked_id != user.pk
+        or str(record.hijacker.public_id) != actor.get("sub")
+        or masquerade_still_valid(record) is not None
+    ):
+        raise NotFound("This masquerade has ended.")
+    return record
