@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponseRedirect
 from django.utils.html import format_html
 
 from core import clock
+from core.admin_display import badge
 from core.aws import AwsError
 from core.domains import custom_domain_add, custom_domain_remove, custom_domain_verify
 from core.exceptions import DomainError
@@ -25,13 +26,9 @@ STATUS_COLOURS = {
 }
 
 
-def badge(text: str) -> str:
-    return format_html(
-        '<span class="status-badge status-{}" style="background:{};color:#fff;padding:2px 8px;'
-        'border-radius:10px;font-size:11px">{}</span>',
-        text.lower(),
-        STATUS_COLOURS.get(text, "#6b7280"),
-        text.title(),
+def status_badge(status: str) -> str:
+    return badge(
+        kind="status", value=status, label=status.title(), colour=STATUS_COLOURS.get(status)
     )
 
 
@@ -85,7 +82,7 @@ class TenantAdmin(admin.ModelAdmin):
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, obj: Tenant) -> str:
-        return badge(obj.status)
+        return status_badge(obj.status)
 
     @admin.display(description="Primary host")
     def primary_host(self, obj: Tenant) -> str:
@@ -151,12 +148,11 @@ class DomainAdmin(admin.ModelAdmin):
     def verification(self, domain: Domain) -> str:
         if not domain.is_custom_domain:
             return "platform domain"
-        colour = VERIFICATION_COLOURS.get(domain.verification_status, "#666")
-        return format_html(
-            '<span style="background:{};color:#fff;padding:2px 8px;border-radius:8px;'
-            'font-weight:bold">{}</span>',
-            colour,
-            domain.get_verification_status_display(),
+        return badge(
+            kind="verification",
+            value=domain.verification_status,
+            label=domain.get_verification_status_display(),
+            colour=VERIFICATION_COLOURS.get(domain.verification_status),
         )
 
     @admin.action(description="Verify now (check the Route53 record)", permissions=["change"])
@@ -324,7 +320,7 @@ class PermissionGrantAdmin(admin.ModelAdmin):
 
     @admin.display(description="Status")
     def status_badge(self, obj: PermissionGrant) -> str:
-        return badge(obj.status)
+        return status_badge(obj.status)
 
     @admin.action(description="Revoke selected grants", permissions=["change"])
     def revoke_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
@@ -348,5 +344,5 @@ class MasqueradeSessionAdmin(ReadOnlyAdmin):
     @admin.display(description="State")
     def state(self, obj: MasqueradeSession) -> str:
         if obj.ended_at is not None:
-            return badge("EXPIRED" if obj.end_reason == "expired" else "ENDED")
-        return badge("ACTIVE" if obj.is_live(clock.now()) else "EXPIRED")
+            return status_badge("EXPIRED" if obj.end_reason == "expired" else "ENDED")
+        return status_badge("ACTIVE" if obj.is_live(clock.now()) else "EXPIRED")

@@ -2,9 +2,9 @@ from django.contrib import admin
 from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils.html import format_html
 from hijack.contrib.admin import HijackUserAdminMixin
 
+from core.admin_display import badge
 from core.selectors import platform_tenant
 from users.models import User
 from users.roles import Role
@@ -24,13 +24,8 @@ ROLE_COLOURS = {
 
 
 def role_badge(role: str) -> str:
-    return format_html(
-        '<span class="role-badge role-{}" style="background:{};color:#fff;padding:2px 8px;'
-        'border-radius:10px;font-size:11px;white-space:nowrap">{}</span>',
-        role.lower(),
-        ROLE_COLOURS.get(role, "#6b7280"),
-        Role(role).label if role in Role.values else role,
-    )
+    label = Role(role).label if role in Role.values else role
+    return badge(kind="role", value=role, label=label, colour=ROLE_COLOURS.get(role))
 
 
 @admin.register(User)
