@@ -126,7 +126,10 @@ def schema_clone(*, source: str, target: str) -> None:
             "AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)",
             [source],
         )
-        indexes = [row[0] for row in cursor.fetchall()]
+        # pg_get_indexdef qualifies the table with its schema whatever the search path.
+        indexes = [
+            row[0].replace(f" ON {source}.", f" ON {target}.", 1) for row in cursor.fetchall()
+        ]
 
         cursor.execute(sql.SQL("CREATE SCHEMA {}").format(dst))
         cursor.execute(sql.SQL("SET search_path TO {}, public").format(dst))
