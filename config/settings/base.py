@@ -41,6 +41,11 @@ SHARED_APPS = [
 # Apps whose tables live in every tenant's schema (README: "Adding a tenant app").
 TENANT_APPS = [
     "django.contrib.contenttypes",
+    "resources",
+    "catalog",
+    "customers",
+    "appointments",
+    "billing",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -186,7 +191,9 @@ TIER_LIMITS = {
 # (users_email_ci_unique), which this check cannot see.
 SILENCED_SYSTEM_CHECKS = ["auth.W004"]
 
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=env.str("REDIS_URL", default="redis://127.0.0.1:6379/0"))
+CELERY_BROKER_URL = env.str(
+    "CELERY_BROKER_URL", default=env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = "UTC"

@@ -1,0 +1,437 @@
+"""Writes of the schedule: booking, rescheduling, the status machine, blockers.
+
+Every write that holds time inserts ``Allocation`` rows in the same transaction as its record;
+the exclusion constraint ``allocation_no_overlap`` rejects a double booking, and this module
+turns that rejection into ``Conflict`` (409) naming the busy resource.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from appointments import permissions
+from appointments.availability import resources_for_start, to_epoch
+from appointments.models import (
+    ALLOCATION_EXCLUSION,
+    Allocation,
+    Appointment,
+    AppointmentStatus,
+    Blocker,
+)
+from appointments.selectors import resource_calendars, service_requirements
+from billing.services import charge_create
+from catalog.models import Service
+from core.audit import security_event
+from core.exceptions import Conflict, DomainError
+from core.models import Tenant
+from customers.models import Customer
+from resources.models import Resource
+
+# The status machine (SPEC §3): anything not listed is a 400.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    AppointmentStatus.PENDING: frozenset(
+        {AppointmentStatus.CONFIRMED, AppointmentStatus.CANCELLED}
+    ),
+    AppointmentStatus.CONFIRMED: frozenset(
+        {AppointmentStatus.COMPLETED, AppointmentStatus.NO_SHOW, AppointmentStatus.CANCELLED}
+    ),
+}
+OPEN_STATUSES = frozenset(TRANSITIONS)
+AUTO_PICK_ATTEMPTS = 3
+
+
+def _is_exclusion_violation(error: IntegrityError) -> bool:
+    cause = error.__cause__
+    return getattr(cause, "sqlstate", None) == "23P01" or ALLOCATION_EXCLUSION in str(error)
+
+
+def _require_aware(**moments: datetime) -> None:
+    for name, moment in moments.items():
+        if timezone.is_naive(moment):
+            raise DomainError(
+                "Datetimes must carry a UTC offset.",
+                fields={name: ["Give a timezone offset, e.g. 2026-05-04T09:00:00+02:00."]},
+            )
+
+
+def _busy_message(resource: Resource, start: datetime, end: datetime) -> Conflict:
+    return Conflict(
+        f"'{resource.name}' is already booked or blocked between "
+        f"{start.isoformat()} and {end.isoformat()}.",
+        code="resource_busy",
+        fields={"resources": [str(resource.public_id)]},
+    )
+
+
+def _hold(
+    *,
+    resources: Sequence[Resource],
+    start: datetime,
+    end: datetime,
+    appointment: Appointment | None = None,
+    blocker: Blocker | None = None,
+) -> None:
+    """Insert one allocation per resource, one statement each so a rejection names its resource.
+    Must run inside the caller's transaction: the first rejection rolls the whole write back."""
+    for resource in resources:
+        try:
+            with transaction.atomic():
+                Allocation.objects.create(
+                    resource=resource,
+                    appointment=appointment,
+                    blocker=blocker,
+                    starts_at=start,
+                    ends_at=end,
+                )
+        except IntegrityError as error:
+            if _is_exclusion_violation(error):
+                raise _busy_message(resource, start, end) from None
+            raise
+
+
+def _check_window(*, service: Service, starts_at: datetime, now: datetime) -> None:
+    if starts_at < now + timedelta(minutes=service.min_notice_minutes):
+        raise DomainError(
+            f"'{service.name}' must be booked at least {service.min_notice_minutes} minutes ahead.",
+            code="too_short_notice",
+            fields={"starts_at": ["Too soon for this service's minimum notice."]},
+        )
+    if starts_at > now + timedelta(days=service.max_advance_days):
+        raise DomainError(
+            f"'{service.name}' can be booked at most {service.max_advance_days} days ahead.",
+            code="beyond_horizon",
+            fields={"starts_at": ["Beyond this service's booking horizon."]},
+        )
+
+
+def _pick_resources(
+    *,
+    service: Service,
+    starts_at: datetime,
+    named: Sequence[Resource] | None,
+    ignore_appointment_id: int | None = None,
+    excluded: frozenset[int] = frozenset(),
+) -> list[Resource]:
+    """One free, eligible resource per requirement (the named ones when given), or Conflict."""
+    requirements = service_requirements(service)
+    if not requirements:
+        raise DomainError(
+            f"'{service.name}' needs no resources and cannot be booked; give it requirements.",
+            fields={"service": ["This service has no resource requirements."]},
+        )
+    if named is not None:
+        named_ids = {r.pk for r in named}
+        if len(named_ids) != len(requirements):
+            raise DomainError(
+                f"'{service.name}' needs {len(requirements)} resources; {len(named_ids)} given.",
+                fields={"resources": [f"Name exactly {len(requirements)} distinct resources."]},
+            )
+        eligible_ids = {r.pk for candidates in requirements for r in candidates}
+        if not named_ids <= eligible_ids:
+            raise DomainError(
+                "A named resource is not eligible for this service (or inactive).",
+                fields={"resources": ["Not eligible for this service."]},
+            )
+        requirements = [[r for r in cands if r.pk in named_ids] for cands in requirements]
+    requirements = [[r for r in cands if r.pk not in excluded] for cands in requirements]
+
+    duration = service.duration_minutes * 60
+    before, after = service.buffer_before_minutes * 60, service.buffer_after_minutes * 60
+    hold_start = starts_at - timedelta(seconds=before)
+    hold_end = starts_at + timedelta(seconds=duration + after)
+    calendars = resource_calendars(
+        requirements=requirements,
+        lo=hold_start,
+        hi=hold_end,
+        ignore_appointment_id=ignore_appointment_id,
+    )
+    chosen = resources_for_start(
+        requirements=calendars,
+        start=to_epoch(starts_at),
+        duration=duration,
+        before=before,
+        after=after,
+    )
+    if chosen is None:
+        names = sorted({r.name for cands in requirements for r in cands})
+        raise Conflict(
+            f"No free combination of resources for '{service.name}' at {starts_at.isoformat()}"
+            + (f" (checked: {', '.join(names)})." if names else "."),
+            code="no_free_resource",
+            fields={"starts_at": ["Not available; ask /api/availability/ for free times."]},
+        )
+    by_id = {r.pk: r for cands in requirements for r in cands}
+    return [by_id[pk] for pk in chosen]
+
+
+def _hold_span(service: Service, starts_at: datetime) -> tuple[datetime, datetime, datetime]:
+    ends_at = starts_at + timedelta(minutes=service.duration_minutes)
+    return (
+        ends_at,
+        starts_at - timedelta(minutes=service.buffer_before_minutes),
+        ends_at + timedelta(minutes=service.buffer_after_minutes),
+    )
+
+
+def appointment_book(
+    *,
+    tenant: Tenant,
+    actor: Any,
+    service: Service,
+    customer: Customer,
+    starts_at: datetime,
+    resources: Sequence[Resource] | None = None,
+    price: Decimal | None = None,
+    notes: str = "",
+    idempotency_key: str = "",
+    request_digest: str = "",
+    request: Any = None,
+    now: datetime | None = None,
+) -> tuple[Appointment, bool]:
+    """Book ``service`` for ``customer`` at ``starts_at``: every resource or none.
+
+    Returns the appointment and whether it was created now (False: an Idempotency-Key replay).
+    """
+    _require_aware(starts_at=starts_at)
+    if idempotency_key:
+        replay = _idempotent_replay(actor=actor, key=idempotency_key, digest=request_digest)
+        if replay is not None:
+            return replay, False
+    if not service.is_active:
+        raise DomainError(
+            "This service is not offered any more.", fields={"service": ["Inactive."]}
+        )
+    if customer.status != Customer.Status.ACTIVE:
+        raise DomainError(
+            f"Customer '{customer.name}' is {customer.status.lower()} and cannot book.",
+            fields={"customer": ["Only active customers can book."]},
+        )
+    _check_window(service=service, starts_at=starts_at, now=now or timezone.now())
+    ends_at, hold_start, hold_end = _hold_span(service, starts_at)
+
+    excluded: frozenset[int] = frozenset()
+    attempts = 1 if resources is not None else AUTO_PICK_ATTEMPTS
+    for attempt in range(attempts):
+        chosen = _pick_resources(
+            service=service, starts_at=starts_at, named=resources, excluded=excluded
+        )
+        permissions.check_may_hold(user=actor, tenant=tenant, resources=chosen)
+        try:
+            with transaction.atomic():
+                appointment = Appointment.objects.create(
+                    customer=customer,
+                    service=service,
+                    starts_at=starts_at,
+                    ends_at=ends_at,
+                    price=service.price if price is None else price,
+                    notes=notes,
+                    created_by=actor,
+                    idempotency_key=idempotency_key,
+                    request_digest=request_digest,
+                )
+                _hold(resources=chosen, start=hold_start, end=hold_end, appointment=appointment)
+                security_event(
+                    "appointment_booked",
+                    request=request,
+                    actor=actor,
+                    appointment=str(appointment.public_id),
+                    resources=[str(r.public_id) for r in chosen],
+                )
+                return appointment, True
+        except Conflict as conflict:
+            # Lost a race for an automatically picked resource: try the others once more.
+            if attempt + 1 == attempts:
+                raise
+            busy = conflict.fields.get("resources", [])
+            excluded = excluded | {r.pk for r in chosen if str(r.public_id) in busy}
+        except IntegrityError:
+            if idempotency_key:  # a concurrent retry with the same key won
+                replay = _idempotent_replay(actor=actor, key=idempotency_key, digest=request_digest)
+                if replay is not None:
+                    return replay, False
+            raise
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def _idempotent_replay(*, actor: Any, key: str, digest: str) -> Appointment | None:
+    existing = Appointment.objects.filter(created_by=actor, idempotency_key=key).first()
+    if existing is not None and existing.request_digest != digest:
+        raise Conflict(
+            "This Idempotency-Key was already used for a different request.",
+            code="idempotency_key_reused",
+        )
+    return existing
+
+
+@transaction.atomic
+def appointment_reschedule(
+    *,
+    tenant: Tenant,
+    actor: Any,
+    appointment: Appointment,
+    starts_at: datetime,
+    resources: Sequence[Resource] | None = None,
+    request: Any = None,
+    now: datetime | None = None,
+) -> Appointment:
+    """Move an open appointment (same checks as booking); its old hold is released atomically."""
+    _require_aware(starts_at=starts_at)
+    appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    if appointment.status not in OPEN_STATUSES:
+        raise DomainError(
+            f"A {appointment.status.lower()} appointment cannot be rescheduled.",
+            code="invalid_transition",
+            fields={"status": [appointment.status]},
+        )
+    service = appointment.service
+    _check_window(service=service, starts_at=starts_at, now=now or timezone.now())
+    chosen = _pick_resources(
+        service=service,
+        starts_at=starts_at,
+        named=resources,
+        ignore_appointment_id=appointment.pk,
+    )
+    permissions.check_may_hold(user=actor, tenant=tenant, resources=chosen)
+    ends_at, hold_start, hold_end = _hold_span(service, starts_at)
+    Allocation.objects.filter(appointment=appointment).delete()
+    _hold(resources=chosen, start=hold_start, end=hold_end, appointment=appointment)
+    previous = appointment.starts_at
+    appointment.starts_at, appointment.ends_at = starts_at, ends_at
+    appointment.save(update_fields=["starts_at", "ends_at", "updated_at"])
+    security_event(
+        "appointment_rescheduled",
+        request=request,
+        actor=actor,
+        appointment=str(appointment.public_id),
+        previous_start=previous.isoformat(),
+        start=starts_at.isoformat(),
+    )
+    return appointment
+
+
+def late_cancellation_fee(*, tenant: Tenant, appointment: Appointment, now: datetime) -> Decimal:
+    """The fee owed for cancelling now: a share of the price inside the tenant's window."""
+    window = timedelta(hours=tenant.cancellation_window_hours)
+    if now < appointment.starts_at - window or not tenant.late_cancellation_fee_percent:
+        return Decimal("0.00")
+    fee = appointment.price * Decimal(tenant.late_cancellation_fee_percent) / Decimal(100)
+    return fee.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+@transaction.atomic
+def appointment_transition(
+    *,
+    tenant: Tenant,
+    actor: Any,
+    appointment: Appointment,
+    to: str,
+    request: Any = None,
+    now: datetime | None = None,
+) -> Appointment:
+    """Move an appointment along the status machine. Cancelling releases its resources and,
+    inside the cancellation window, charges the late fee; completing charges the price."""
+    now = now or timezone.now()
+    appointment = (
+        Appointment.objects.select_for_update().select_related("customer").get(pk=appointment.pk)
+    )
+    if to not in TRANSITIONS.get(appointment.status, frozenset()):
+        raise DomainError(
+            f"An appointment cannot go from {appointment.status} to {to}.",
+            code="invalid_transition",
+            fields={"status": [f"{appointment.status} -> {to} is not allowed."]},
+        )
+    previous = appointment.status
+    appointment.status = to
+    fields = ["status", "updated_at"]
+    fee = Decimal("0.00")
+    if to == AppointmentStatus.CANCELLED:
+        appointment.cancelled_at = now
+        fields.append("cancelled_at")
+        Allocation.objects.filter(appointment=appointment).update(is_live=False)
+        fee = late_cancellation_fee(tenant=tenant, appointment=appointment, now=now)
+        if fee > 0:
+            charge_create(
+                appointment=appointment, kind="LATE_CANCELLATION", amount=fee, actor=actor
+            )
+    elif to == AppointmentStatus.COMPLETED and appointment.price > 0:
+        charge_create(
+            appointment=appointment, kind="APPOINTMENT", amount=appointment.price, actor=actor
+        )
+    appointment.save(update_fields=fields)
+    security_event(
+        "appointment_status_changed",
+        request=request,
+        actor=actor,
+        appointment=str(appointment.public_id),
+        previous_status=previous,
+        status=to,
+        late_fee=str(fee),
+    )
+    return appointment
+
+
+@transaction.atomic
+def appointment_update(
+    *, appointment: Appointment, actor: Any, request: Any = None, **changes: Any
+) -> Appointment:
+    """Change the notes or the price of an appointment (times go through rescheduling)."""
+    for field, value in changes.items():
+        setattr(appointment, field, value)
+    appointment.save(update_fields=[*changes, "updated_at"])
+    return appointment
+
+
+@transaction.atomic
+def blocker_create(
+    *,
+    tenant: Tenant,
+    actor: Any,
+    resource: Resource,
+    starts_at: datetime,
+    ends_at: datetime,
+    title: str = "",
+) -> Blocker:
+    """Take a resource out of service; 409 when it is already held then."""
+    _require_aware(starts_at=starts_at, ends_at=ends_at)
+    _check_order(starts_at, ends_at)
+    permissions.check_may_hold(user=actor, tenant=tenant, resources=[resource])
+    blocker = Blocker.objects.create(
+        resource=resource, starts_at=starts_at, ends_at=ends_at, title=title, created_by=actor
+    )
+    _hold(resources=[resource], start=starts_at, end=ends_at, blocker=blocker)
+    return blocker
+
+
+@transaction.atomic
+def blocker_update(*, tenant: Tenant, actor: Any, blocker: Blocker, **changes: Any) -> Blocker:
+    blocker = Blocker.objects.select_for_update().get(pk=blocker.pk)
+    for field, value in changes.items():
+        setattr(blocker, field, value)
+    _require_aware(starts_at=blocker.starts_at, ends_at=blocker.ends_at)
+    _check_order(blocker.starts_at, blocker.ends_at)
+    permissions.check_may_hold(user=actor, tenant=tenant, resources=[blocker.resource])
+    blocker.save()
+    Allocation.objects.filter(blocker=blocker).delete()
+    _hold(
+        resources=[blocker.resource], start=blocker.starts_at, end=blocker.ends_at, blocker=blocker
+    )
+    return blocker
+
+
+@transaction.atomic
+def blocker_delete(*, tenant: Tenant, actor: Any, blocker: Blocker) -> None:
+    permissions.check_may_hold(user=actor, tenant=tenant, resources=[blocker.resource])
+    blocker.delete()
+
+
+def _check_order(starts_at: datetime, ends_at: datetime) -> None:
+    if ends_at <= starts_at:
+        raise DomainError(
+            "The end must be after the start.", fields={"ends_at": ["Must be after starts_at."]}
+        )
