@@ -98,3 +98,13 @@ def blocker_get_for(
     if blocker is None or "view_schedule" not in _caps(user, tenant):
         raise NotFound("No such blocker.")
     return blocker
+
+
+def books_for_self(*, user: Any, tenant: Tenant) -> bool:
+    """A customer: its bookings are always for its own customer record."""
+    caps = _caps(user, tenant)
+    return "book_own" in caps and "view_schedule" not in caps
+
+
+def may_set_price(*, user: Any, tenant: Tenant) -> bool:
+    return "manage_schedule" in _caps(user, tenant)

@@ -159,12 +159,19 @@ def _pick_resources(
         after=after,
     )
     if chosen is None:
-        names = sorted({r.name for cands in requirements for r in cands})
+        start = to_epoch(starts_at)
+        busy = [
+            r for cands, cals in zip(requirements, calendars, strict=True)
+            for r, cal in zip(cands, cals, strict=True) if not cal.admits(start)
+        ]  # fmt: skip
+        described = ", ".join(f"'{r.name}'" for r in busy) or "no eligible resource"
         raise Conflict(
-            f"No free combination of resources for '{service.name}' at {starts_at.isoformat()}"
-            + (f" (checked: {', '.join(names)})." if names else "."),
-            code="no_free_resource",
-            fields={"starts_at": ["Not available; ask /api/availability/ for free times."]},
+            f"'{service.name}' cannot be booked at {starts_at.isoformat()}: not free: {described}.",
+            code="resource_busy",
+            fields={
+                "resources": [str(r.public_id) for r in busy],
+                "starts_at": ["Not available; ask /api/availability/ for free times."],
+            },
         )
     by_id = {r.pk: r for cands in requirements for r in cands}
     return [by_id[pk] for pk in chosen]

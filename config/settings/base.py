@@ -144,6 +144,12 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "AppointmentStatusEnum": "appointments.models.AppointmentStatus",
+        "PaymentStatusEnum": "billing.models.PaymentStatus",
+        "CustomerStatusEnum": "customers.models.CustomerStatus",
+        "ResourceTypeEnum": "resources.models.ResourceType",
+    },
 }
 
 LOG_DIR = Path(env.str("LOG_DIR", default=str(BASE_DIR / "logs")))
