@@ -26,12 +26,13 @@ class Customer(models.Model):
     )
     tags = models.JSONField(default=list, blank=True)
     notes = models.TextField(blank=True, default="")
-    # The CUSTOMER account that is this customer (public schema; see resources.Resource.user).
+    # The CUSTOMER account that is this customer (public schema; see resources.Resource.user for
+    # why there is no database constraint and DO_NOTHING).
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.DO_NOTHING,
         db_constraint=False,
         related_name="+",
     )
