@@ -417,7 +417,8 @@ def blocker_create(
 
 @transaction.atomic
 def blocker_update(*, tenant: Tenant, actor: Any, blocker: Blocker, **changes: Any) -> Blocker:
-    blocker = Blocker.objects.select_for_update().get(pk=blocker.pk)
+    blocker = Blocker.objects.select_for_update().select_related("resource").get(pk=blocker.pk)
+    permissions.check_may_hold(user=actor, tenant=tenant, resources=[blocker.resource])
     for field, value in changes.items():
         setattr(blocker, field, value)
     _require_aware(starts_at=blocker.starts_at, ends_at=blocker.ends_at)

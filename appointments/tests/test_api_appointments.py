@@ -322,3 +322,37 @@ def test_resources_beyond_the_tier_limit_are_refused(world_a, api):
     refused = client.post("/api/resources/", {"name": "R6", "type": "ROOM"}, format="json")
     assert refused.status_code == 403
     assert refused.json()["error"]["code"] == "tier_limit_exceeded"
+
+
+def test_staff_cannot_move_someone_elses_blocker_onto_their_own_resource(world_a, api):
+    response = api(HOST_A, world_a.staff).patch(
+        f"/api/blockers/{world_a.blocker.public_id}/",
+        {"resource": str(world_a.stylist.public_id)},
+        format="json",
+    )
+    assert response.status_code == 403
+    world_a.blocker.refresh_from_db()
+    assert world_a.blocker.resource_id == world_a.room.pk
+
+
+def test_appointment_filters(world_a, api):
+    client = api(HOST_A, world_a.owner)
+
+    def ids(**query):
+        return {a["id"] for a in client.get("/api/appointments/", query).json()["results"]}
+
+    mine, other = str(world_a.appointment.public_id), str(world_a.other_appointment.public_id)
+    assert ids(resource=str(world_a.stylist.public_id)) == {mine}
+    assert ids(customer=str(world_a.other_customer.public_id)) == {other}
+    assert ids(status="CONFIRMED") == {mine}
+    assert ids(status=["CONFIRMED", "PENDING"]) == {mine, other}
+    day = {"start": world_a.at(0).isoformat(), "end": world_a.at(23).isoformat()}
+    assert ids(**day) == {mine, other}
+    assert ids(service=str(world_a.treatment.public_id)) == set()
+    bad = client.get("/api/appointments/", {"status": "LOST"})
+    assert bad.status_code == 400
+
+
+def test_lists_are_paginated(world_a, api):
+    body = api(HOST_A, world_a.owner).get("/api/resources/", {"page_size": 2}).json()
+    assert body["count"] == 3 and len(body["results"]) == 2 and body["next"]
