@@ -79,6 +79,9 @@ def url_for(route: Route, world: World) -> str:
         return reverse(route.name, urlconf=URLCONF)
     if route.name == "calendar-feed":
         return reverse(route.name, urlconf=URLCONF, kwargs={"token": world.stylist.ical_token})
+    if route.kwargs == ("domain",):  # core's domain routes name a domain of the host's tenant
+        domain = world.tenant.domains.get(is_primary=True).domain
+        return reverse(route.name, urlconf=URLCONF, kwargs={"domain": domain})
     basename = route.name.rsplit("-", 1)[0]
     for prefix, getter in DETAIL_OBJECTS.items():
         if basename == prefix or route.name.startswith(prefix + "-"):
