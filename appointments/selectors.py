@@ -140,7 +140,7 @@ def availability_for(
 
 
 def appointment_list() -> QuerySet[Appointment]:
-    return Appointment.objects.select_related("customer", "service").prefetch_related(
+    return Appointment.objects.select_related("customer", "service", "created_by").prefetch_related(
         Prefetch(
             "allocations",
             queryset=Allocation.objects.select_related("resource").order_by("resource__name"),

@@ -32,12 +32,17 @@ class AppointmentSerializer(serializers.ModelSerializer):
     service = serializers.UUIDField(source="service.public_id", read_only=True)
     service_name = serializers.CharField(source="service.name", read_only=True)
     resources = HeldResourceSerializer(source="allocations", many=True, read_only=True)
+    created_by = serializers.UUIDField(
+        source="created_by.public_id", read_only=True, allow_null=True,
+        help_text="The user who booked it (null once that account is deleted).",
+    )  # fmt: skip
 
     class Meta:
         model = Appointment
         fields = [
             "id", "customer", "customer_name", "service", "service_name", "starts_at", "ends_at",
-            "status", "price", "notes", "resources", "cancelled_at", "created_at", "updated_at",
+            "status", "price", "notes", "resources", "created_by", "cancelled_at", "created_at",
+            "updated_at",
         ]  # fmt: skip
         read_only_fields = fields
 
