@@ -115,6 +115,7 @@ def _pick_resources(
     service: Service,
     starts_at: datetime,
     named: Sequence[Resource] | None,
+    actor: Any = None,
     ignore_appointment_id: int | None = None,
     excluded: frozenset[int] = frozenset(),
 ) -> list[Resource]:
@@ -139,7 +140,14 @@ def _pick_resources(
                 fields={"resources": ["Not eligible for this service."]},
             )
         requirements = [[r for r in cands if r.pk in named_ids] for cands in requirements]
-    requirements = [[r for r in cands if r.pk not in excluded] for cands in requirements]
+    # The actor's own resource first: a stylist booking without naming one gets themself.
+    requirements = [
+        sorted(
+            (r for r in cands if r.pk not in excluded),
+            key=lambda r: r.user_id is None or r.user_id != getattr(actor, "pk", None),
+        )
+        for cands in requirements
+    ]
 
     duration = service.duration_minutes * 60
     before, after = service.buffer_before_minutes * 60, service.buffer_after_minutes * 60
@@ -226,7 +234,7 @@ def appointment_book(
     attempts = 1 if resources is not None else AUTO_PICK_ATTEMPTS
     for attempt in range(attempts):
         chosen = _pick_resources(
-            service=service, starts_at=starts_at, named=resources, excluded=excluded
+            service=service, starts_at=starts_at, named=resources, actor=actor, excluded=excluded
         )
         permissions.check_may_hold(user=actor, tenant=tenant, resources=chosen)
         try:
@@ -302,6 +310,7 @@ def appointment_reschedule(
         service=service,
         starts_at=starts_at,
         named=resources,
+        actor=actor,
         ignore_appointment_id=appointment.pk,
     )
     permissions.check_may_hold(user=actor, tenant=tenant, resources=chosen)

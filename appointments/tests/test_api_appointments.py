@@ -356,3 +356,45 @@ def test_appointment_filters(world_a, api):
 def test_lists_are_paginated(world_a, api):
     body = api(HOST_A, world_a.owner).get("/api/resources/", {"page_size": 2}).json()
     assert body["count"] == 3 and len(body["results"]) == 2 and body["next"]
+
+
+def test_service_with_a_wrongly_typed_requirement_is_400_and_not_half_written(world_a, api):
+    from catalog.models import Service, ServiceRequirement
+
+    before = (Service.objects.count(), ServiceRequirement.objects.count())
+    response = api(HOST_A, world_a.owner).post(
+        "/api/services/",
+        {
+            "name": "Odd", "duration_minutes": 30, "price": "10.00",
+            "requirements": [
+                {"resource_type": "STAFF", "eligible_resources": [str(world_a.stylist.public_id)]},
+                {"resource_type": "ROOM", "eligible_resources": [str(world_a.stylist.public_id)]},
+            ],
+        },
+        format="json",
+    )  # fmt: skip
+    assert response.status_code == 400
+    assert "requirements" in response.json()["error"]["fields"]
+    assert (Service.objects.count(), ServiceRequirement.objects.count()) == before
+
+
+def test_resource_update_with_bad_hours_changes_nothing(world_a, api):
+    response = api(HOST_A, world_a.owner).patch(
+        f"/api/resources/{world_a.room.public_id}/",
+        {"name": "Renamed", "working_hours": [{"weekday": 1, "start_time": "9", "end_time": "x"}]},
+        format="json",
+    )
+    assert response.status_code == 400
+    world_a.room.refresh_from_db()
+    assert world_a.room.name == "Room 1" and world_a.room.working_hours.count() == 7
+
+
+def test_staff_booking_without_naming_a_resource_gets_their_own(world_a, api):
+    body = booking(world_a, start=world_a.at(11))  # both stylists free; Ana is the staff's
+    own = api(HOST_A, world_a.staff).post("/api/appointments/", body, format="json")
+    assert own.status_code == 201
+    assert [r["id"] for r in own.json()["resources"]] == [str(world_a.stylist.public_id)]
+    taken = api(HOST_A, world_a.staff).post(
+        "/api/appointments/", booking(world_a, start=world_a.at(11, 30)), format="json"
+    )
+    assert taken.status_code == 403  # only Ben is free, and staff book their own time
