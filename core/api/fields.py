@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -38,8 +39,6 @@ class PublicIdField(serializers.SlugRelatedField):
         super().__init__(slug_field="public_id", **kwargs)
 
     def to_internal_value(self, data: Any) -> Any:
-        import uuid
-
         try:
             uuid.UUID(str(data))
         except (TypeError, ValueError, AttributeError):
