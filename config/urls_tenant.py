@@ -3,12 +3,10 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from appointments.api.views import (
-    AppointmentViewSet,
-    AvailabilityView,
-    BlockerViewSet,
-    CalendarFeedView,
-)
+from appointments.api.appointments import AppointmentViewSet
+from appointments.api.availability import AvailabilityView
+from appointments.api.blockers import BlockerViewSet
+from appointments.api.calendar import CalendarFeedView
 from billing.api.views import BillingSettingsView, ChargeViewSet, RevenueSummaryView
 from catalog.api.views import ServiceViewSet
 from config.urls_common import urlpatterns as common

@@ -1,15 +1,11 @@
-"""Writes of the schedule: booking, rescheduling, the status machine, blockers.
-
-Every write that holds time inserts ``Allocation`` rows in the same transaction as its record;
-the exclusion constraint ``allocation_no_overlap`` rejects a double booking, and this module
-turns that rejection into ``Conflict`` (409) naming the busy resource.
-"""
+"""Booking and rescheduling: pick free resources (or check the named ones), then hold them all
+in one transaction, all or nothing."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -17,15 +13,10 @@ from django.utils import timezone
 
 from appointments import permissions
 from appointments.availability import resources_for_start, to_epoch
-from appointments.models import (
-    ALLOCATION_EXCLUSION,
-    Allocation,
-    Appointment,
-    AppointmentStatus,
-    Blocker,
-)
+from appointments.models import Allocation, Appointment
 from appointments.selectors import resource_calendars, service_requirements
-from billing.services import charge_create
+from appointments.services.holds import hold_resources, require_aware
+from appointments.services.lifecycle import OPEN_STATUSES
 from catalog.models import Service
 from core.audit import security_event
 from core.exceptions import Conflict, DomainError
@@ -33,66 +24,7 @@ from core.models import Tenant
 from customers.models import Customer
 from resources.models import Resource
 
-# The status machine (SPEC §3): anything not listed is a 400.
-TRANSITIONS: dict[str, frozenset[str]] = {
-    AppointmentStatus.PENDING: frozenset(
-        {AppointmentStatus.CONFIRMED, AppointmentStatus.CANCELLED}
-    ),
-    AppointmentStatus.CONFIRMED: frozenset(
-        {AppointmentStatus.COMPLETED, AppointmentStatus.NO_SHOW, AppointmentStatus.CANCELLED}
-    ),
-}
-OPEN_STATUSES = frozenset(TRANSITIONS)
 AUTO_PICK_ATTEMPTS = 3
-
-
-def _is_exclusion_violation(error: IntegrityError) -> bool:
-    cause = error.__cause__
-    return getattr(cause, "sqlstate", None) == "23P01" or ALLOCATION_EXCLUSION in str(error)
-
-
-def _require_aware(**moments: datetime) -> None:
-    for name, moment in moments.items():
-        if timezone.is_naive(moment):
-            raise DomainError(
-                "Datetimes must carry a UTC offset.",
-                fields={name: ["Give a timezone offset, e.g. 2026-05-04T09:00:00+02:00."]},
-            )
-
-
-def _busy_message(resource: Resource, start: datetime, end: datetime) -> Conflict:
-    return Conflict(
-        f"'{resource.name}' is already booked or blocked between "
-        f"{start.isoformat()} and {end.isoformat()}.",
-        code="resource_busy",
-        fields={"resources": [str(resource.public_id)]},
-    )
-
-
-def _hold(
-    *,
-    resources: Sequence[Resource],
-    start: datetime,
-    end: datetime,
-    appointment: Appointment | None = None,
-    blocker: Blocker | None = None,
-) -> None:
-    """Insert one allocation per resource, one statement each so a rejection names its resource.
-    Must run inside the caller's transaction: the first rejection rolls the whole write back."""
-    for resource in resources:
-        try:
-            with transaction.atomic():
-                Allocation.objects.create(
-                    resource=resource,
-                    appointment=appointment,
-                    blocker=blocker,
-                    starts_at=start,
-                    ends_at=end,
-                )
-        except IntegrityError as error:
-            if _is_exclusion_violation(error):
-                raise _busy_message(resource, start, end) from None
-            raise
 
 
 def _check_window(*, service: Service, starts_at: datetime, now: datetime) -> None:
@@ -213,7 +145,7 @@ def appointment_book(
 
     Returns the appointment and whether it was created now (False: an Idempotency-Key replay).
     """
-    _require_aware(starts_at=starts_at)
+    require_aware(starts_at=starts_at)
     if idempotency_key:
         replay = _idempotent_replay(actor=actor, key=idempotency_key, digest=request_digest)
         if replay is not None:
@@ -250,7 +182,9 @@ def appointment_book(
                     idempotency_key=idempotency_key,
                     request_digest=request_digest,
                 )
-                _hold(resources=chosen, start=hold_start, end=hold_end, appointment=appointment)
+                hold_resources(
+                    resources=chosen, start=hold_start, end=hold_end, appointment=appointment
+                )
                 security_event(
                     "appointment_booked",
                     request=request,
@@ -296,7 +230,7 @@ def appointment_reschedule(
     now: datetime | None = None,
 ) -> Appointment:
     """Move an open appointment (same checks as booking); its old hold is released atomically."""
-    _require_aware(starts_at=starts_at)
+    require_aware(starts_at=starts_at)
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
     if appointment.status not in OPEN_STATUSES:
         raise DomainError(
@@ -316,7 +250,7 @@ def appointment_reschedule(
     permissions.check_may_hold(user=actor, tenant=tenant, resources=chosen)
     ends_at, hold_start, hold_end = _hold_span(service, starts_at)
     Allocation.objects.filter(appointment=appointment).delete()
-    _hold(resources=chosen, start=hold_start, end=hold_end, appointment=appointment)
+    hold_resources(resources=chosen, start=hold_start, end=hold_end, appointment=appointment)
     previous = appointment.starts_at
     appointment.starts_at, appointment.ends_at = starts_at, ends_at
     appointment.save(update_fields=["starts_at", "ends_at", "updated_at"])
@@ -329,126 +263,3 @@ def appointment_reschedule(
         start=starts_at.isoformat(),
     )
     return appointment
-
-
-def late_cancellation_fee(*, tenant: Tenant, appointment: Appointment, now: datetime) -> Decimal:
-    """The fee owed for cancelling now: a share of the price inside the tenant's window."""
-    window = timedelta(hours=tenant.cancellation_window_hours)
-    if now < appointment.starts_at - window or not tenant.late_cancellation_fee_percent:
-        return Decimal("0.00")
-    fee = appointment.price * Decimal(tenant.late_cancellation_fee_percent) / Decimal(100)
-    return fee.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-
-
-@transaction.atomic
-def appointment_transition(
-    *,
-    tenant: Tenant,
-    actor: Any,
-    appointment: Appointment,
-    to: str,
-    request: Any = None,
-    now: datetime | None = None,
-) -> Appointment:
-    """Move an appointment along the status machine. Cancelling releases its resources and,
-    inside the cancellation window, charges the late fee; completing charges the price."""
-    now = now or timezone.now()
-    appointment = (
-        Appointment.objects.select_for_update().select_related("customer").get(pk=appointment.pk)
-    )
-    if to not in TRANSITIONS.get(appointment.status, frozenset()):
-        raise DomainError(
-            f"An appointment cannot go from {appointment.status} to {to}.",
-            code="invalid_transition",
-            fields={"status": [f"{appointment.status} -> {to} is not allowed."]},
-        )
-    previous = appointment.status
-    appointment.status = to
-    fields = ["status", "updated_at"]
-    fee = Decimal("0.00")
-    if to == AppointmentStatus.CANCELLED:
-        appointment.cancelled_at = now
-        fields.append("cancelled_at")
-        Allocation.objects.filter(appointment=appointment).update(is_live=False)
-        fee = late_cancellation_fee(tenant=tenant, appointment=appointment, now=now)
-        if fee > 0:
-            charge_create(
-                appointment=appointment, kind="LATE_CANCELLATION", amount=fee, actor=actor
-            )
-    elif to == AppointmentStatus.COMPLETED and appointment.price > 0:
-        charge_create(
-            appointment=appointment, kind="APPOINTMENT", amount=appointment.price, actor=actor
-        )
-    appointment.save(update_fields=fields)
-    security_event(
-        "appointment_status_changed",
-        request=request,
-        actor=actor,
-        appointment=str(appointment.public_id),
-        previous_status=previous,
-        status=to,
-        late_fee=str(fee),
-    )
-    return appointment
-
-
-@transaction.atomic
-def appointment_update(
-    *, appointment: Appointment, actor: Any, request: Any = None, **changes: Any
-) -> Appointment:
-    """Change the notes or the price of an appointment (times go through rescheduling)."""
-    for field, value in changes.items():
-        setattr(appointment, field, value)
-    appointment.save(update_fields=[*changes, "updated_at"])
-    return appointment
-
-
-@transaction.atomic
-def blocker_create(
-    *,
-    tenant: Tenant,
-    actor: Any,
-    resource: Resource,
-    starts_at: datetime,
-    ends_at: datetime,
-    title: str = "",
-) -> Blocker:
-    """Take a resource out of service; 409 when it is already held then."""
-    _require_aware(starts_at=starts_at, ends_at=ends_at)
-    _check_order(starts_at, ends_at)
-    permissions.check_may_hold(user=actor, tenant=tenant, resources=[resource])
-    blocker = Blocker.objects.create(
-        resource=resource, starts_at=starts_at, ends_at=ends_at, title=title, created_by=actor
-    )
-    _hold(resources=[resource], start=starts_at, end=ends_at, blocker=blocker)
-    return blocker
-
-
-@transaction.atomic
-def blocker_update(*, tenant: Tenant, actor: Any, blocker: Blocker, **changes: Any) -> Blocker:
-    blocker = Blocker.objects.select_for_update().select_related("resource").get(pk=blocker.pk)
-    permissions.check_may_hold(user=actor, tenant=tenant, resources=[blocker.resource])
-    for field, value in changes.items():
-        setattr(blocker, field, value)
-    _require_aware(starts_at=blocker.starts_at, ends_at=blocker.ends_at)
-    _check_order(blocker.starts_at, blocker.ends_at)
-    permissions.check_may_hold(user=actor, tenant=tenant, resources=[blocker.resource])
-    blocker.save()
-    Allocation.objects.filter(blocker=blocker).delete()
-    _hold(
-        resources=[blocker.resource], start=blocker.starts_at, end=blocker.ends_at, blocker=blocker
-    )
-    return blocker
-
-
-@transaction.atomic
-def blocker_delete(*, tenant: Tenant, actor: Any, blocker: Blocker) -> None:
-    permissions.check_may_hold(user=actor, tenant=tenant, resources=[blocker.resource])
-    blocker.delete()
-
-
-def _check_order(starts_at: datetime, ends_at: datetime) -> None:
-    if ends_at <= starts_at:
-        raise DomainError(
-            "The end must be after the start.", fields={"ends_at": ["Must be after starts_at."]}
-        )

@@ -1,12 +1,11 @@
+"""Bookings: list, create (Idempotency-Key), notes and price, reschedule and the status machine."""
+
 from __future__ import annotations
 
 import hashlib
 import json
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from django.http import HttpResponse
-from django.utils import timezone
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -20,35 +19,25 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from appointments import permissions
 from appointments.api.serializers import (
     AppointmentCreateSerializer,
     AppointmentSerializer,
     AppointmentUpdateSerializer,
-    AvailabilityQuerySerializer,
-    AvailabilitySerializer,
-    BlockerSerializer,
     RescheduleSerializer,
 )
-from appointments.availability import from_epoch
-from appointments.ical import resource_calendar_feed
-from appointments.models import Appointment, AppointmentStatus, Blocker
-from appointments.selectors import appointment_list, availability_for, blocker_list
+from appointments.models import Appointment, AppointmentStatus
+from appointments.selectors import appointment_list
 from appointments.services import (
     appointment_book,
     appointment_reschedule,
     appointment_transition,
     appointment_update,
-    blocker_create,
-    blocker_delete,
-    blocker_update,
 )
-from core.exceptions import NotFound, PermissionDenied
+from core.exceptions import PermissionDenied
 from customers.services import customer_for_booking_user
 from resources.api.views import UUID_PATTERN
-from resources.models import Resource
 
 CONFLICT_EXAMPLE = OpenApiExample(
     "The resource is taken",
@@ -272,145 +261,3 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, id: str) -> Response:
         return self._transition(request, "cancel", AppointmentStatus.CANCELLED)
-
-
-class BlockerFilter(filters.FilterSet):
-    start = filters.IsoDateTimeFilter(field_name="ends_at", lookup_expr="gt")
-    end = filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="lt")
-    resource = filters.UUIDFilter(field_name="resource__public_id")
-
-    class Meta:
-        model = Blocker
-        fields = ["start", "end", "resource"]
-
-
-@extend_schema_view(
-    list=extend_schema(tags=["blockers"]),
-    retrieve=extend_schema(tags=["blockers"]),
-    create=extend_schema(
-        tags=["blockers"],
-        examples=[
-            OpenApiExample(
-                "Time off",
-                value={
-                    "resource": "0b9f...",
-                    "starts_at": "2026-05-04T12:00:00Z",
-                    "ends_at": "2026-05-04T13:00:00Z",
-                    "title": "Lunch",
-                },
-                request_only=True,
-            )
-        ],
-        responses={201: BlockerSerializer, 409: OpenApiResponse(examples=[CONFLICT_EXAMPLE])},
-    ),
-    partial_update=extend_schema(tags=["blockers"]),
-    destroy=extend_schema(tags=["blockers"]),
-)
-class BlockerViewSet(viewsets.ModelViewSet):
-    """Time off: a resource cannot be booked while blocked. Staff block their own time."""
-
-    serializer_class = BlockerSerializer
-    permission_classes = permissions.BLOCKER_PERMISSIONS
-    filterset_class = BlockerFilter
-    lookup_field = "public_id"
-    lookup_url_kwarg = "id"
-    lookup_value_regex = UUID_PATTERN
-    http_method_names = ["get", "post", "patch", "delete"]
-
-    def get_queryset(self) -> Any:
-        return blocker_list().order_by("starts_at", "id")
-
-    def get_object(self) -> Blocker:
-        return permissions.blocker_get_for(
-            blocker_list(), user=self.request.user, tenant=self.request.tenant,
-            public_id=self.kwargs["id"],
-        )  # fmt: skip
-
-    def perform_create(self, serializer: BlockerSerializer) -> None:
-        serializer.instance = blocker_create(
-            tenant=self.request.tenant, actor=self.request.user, **serializer.validated_data
-        )
-
-    def perform_update(self, serializer: BlockerSerializer) -> None:
-        serializer.instance = blocker_update(
-            tenant=self.request.tenant, actor=self.request.user, blocker=serializer.instance,
-            **serializer.validated_data,
-        )  # fmt: skip
-
-    def perform_destroy(self, instance: Blocker) -> None:
-        blocker_delete(tenant=self.request.tenant, actor=self.request.user, blocker=instance)
-
-
-class AvailabilityView(APIView):
-    """Free start times of a service over a date range, with the resources each would use."""
-
-    permission_classes = permissions.AVAILABILITY_PERMISSIONS
-
-    @extend_schema(
-        tags=["availability"],
-        parameters=[AvailabilityQuerySerializer],
-        responses={200: AvailabilitySerializer, 400: OpenApiResponse(description="Bad range")},
-        examples=[
-            OpenApiExample(
-                "Two free starts",
-                value={
-                    "service": "5d7a...",
-                    "timezone": "Europe/Berlin",
-                    "slots": [
-                        {
-                            "starts_at": "2026-05-04T09:00:00+02:00",
-                            "ends_at": "2026-05-04T10:00:00+02:00",
-                            "resources": [{"id": "0b9f...", "name": "Ana", "type": "STAFF"}],
-                        }
-                    ],
-                },
-                response_only=True,
-            )
-        ],
-    )
-    def get(self, request: Request) -> Response:
-        query = AvailabilityQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        values = query.validated_data
-        tz = ZoneInfo(values.get("timezone") or request.tenant.timezone)
-        result = availability_for(
-            service=values["service"], date_from=values["start"], date_to=values["end"], tz=tz,
-            now=timezone.now(), step_minutes=values["step_minutes"],
-        )  # fmt: skip
-        described = {
-            pk: {"id": str(r.public_id), "name": r.name, "type": r.type}
-            for pk, r in result.resources.items()
-        }
-        slots = [
-            {
-                "starts_at": from_epoch(slot.start).astimezone(tz).isoformat(),
-                "ends_at": from_epoch(slot.end).astimezone(tz).isoformat(),
-                "resources": [described[pk] for pk in slot.resource_ids],
-            }
-            for slot in result.slots
-        ]
-        return Response(
-            {"service": str(values["service"].public_id), "timezone": str(tz), "slots": slots}
-        )
-
-
-class CalendarFeedView(APIView):
-    """A resource's appointments as an iCalendar feed. The secret URL is the credential."""
-
-    authentication_classes: list = []
-    permission_classes: list = []
-
-    @extend_schema(
-        tags=["calendar"],
-        responses={(200, "text/calendar"): OpenApiTypes.STR},
-        description="Subscribe to it from any calendar app; rotate or revoke it with "
-        "/api/resources/{id}/calendar-feed/.",
-    )
-    def get(self, request: Request, token: str) -> HttpResponse:
-        resource = Resource.objects.filter(ical_token=token).first()
-        if resource is None:
-            raise NotFound("No such calendar feed.")
-        body = resource_calendar_feed(resource=resource, host=request.get_host())
-        response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
-        response["Cache-Control"] = "private, max-age=300"
-        return response
