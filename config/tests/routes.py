@@ -23,6 +23,11 @@ URLCONF = "config.urls_tenant"
 PUBLIC_ROUTES = frozenset(
     {"token-obtain", "token-refresh", "session", "schema", "docs", "calendar-feed"}
 )
+# Browser pages signed in by the session cookie alone (core's masquerade pages): API credentials
+# mean nothing to them, so on another tenant's host they must simply not succeed.
+SESSION_ROUTES = frozenset(
+    {"masquerade-enter", "masquerade-landing", "hijack:acquire", "hijack:release"}
+)
 
 
 @dataclass(frozen=True)
@@ -36,12 +41,13 @@ class Route:
         return f"{self.method.upper()} {self.name}"
 
 
-def _patterns(patterns: list[Any]) -> Iterator[URLPattern]:
+def _patterns(patterns: list[Any], namespace: str = "") -> Iterator[tuple[str, URLPattern]]:
     for entry in patterns:
         if isinstance(entry, URLResolver):
-            yield from _patterns(entry.url_patterns)
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from _patterns(entry.url_patterns, inner)
         else:
-            yield entry
+            yield f"{namespace}{entry.name}", entry
 
 
 def _methods(callback: Any) -> list[str]:
@@ -55,10 +61,10 @@ def _methods(callback: Any) -> list[str]:
 
 def tenant_routes() -> list[Route]:
     routes = []
-    for pattern in _patterns(urls_tenant.urlpatterns):
+    for name, pattern in _patterns(urls_tenant.urlpatterns):
         kwargs = tuple(sorted(pattern.pattern.regex.groupindex))
         for method in _methods(pattern.callback):
-            routes.append(Route(pattern.name, method, kwargs))
+            routes.append(Route(name, method, kwargs))
     return sorted(routes, key=lambda r: r.id)
 
 

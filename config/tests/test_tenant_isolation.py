@@ -7,6 +7,7 @@ from rest_framework.test import APIClient
 
 from config.tests.routes import (
     PUBLIC_ROUTES,
+    SESSION_ROUTES,
     call,
     identifiers,
     snapshot,
@@ -45,7 +46,10 @@ def test_tenant_a_credentials_never_reach_tenant_b(route, world_a, world_b, tena
     assert not leaked, (route.id, leaked)
 
     # On B's host: A's token is worthless, and so is A's password.
-    if route.name not in PUBLIC_ROUTES:
+    if route.name in SESSION_ROUTES:
+        on_b = call(client, route, world_b, HOST_B)
+        assert not 200 <= on_b.status_code < 300, (route.id, on_b.status_code)
+    elif route.name not in PUBLIC_ROUTES:
         on_b = call(client, route, world_b, HOST_B)
         assert on_b.status_code == 401, (route.id, on_b.status_code)
     elif route.name in ("token-obtain", "session") and route.method == "post":
