@@ -398,3 +398,12 @@ def test_staff_booking_without_naming_a_resource_gets_their_own(world_a, api):
         "/api/appointments/", booking(world_a, start=world_a.at(11, 30)), format="json"
     )
     assert taken.status_code == 403  # only Ben is free, and staff book their own time
+
+
+def test_blocked_customer_cannot_be_booked(world_a, api):
+    Customer.objects.filter(pk=world_a.customer.pk).update(status="BLOCKED")
+    response = api(HOST_A, world_a.owner).post(
+        "/api/appointments/", booking(world_a), format="json"
+    )
+    assert response.status_code == 400
+    assert "customer" in response.json()["error"]["fields"]

@@ -30,12 +30,13 @@ from users.tests.factories import UserFactory
 CLIENTS = 20
 
 
-def _post_when_released(barrier: threading.Barrier, token: str, body: dict) -> int:
+def _post_when_released(barrier: threading.Barrier, token: str, body: dict) -> tuple[int, dict]:
     try:
         client = APIClient(HTTP_HOST=HOST_A)
         client.credentials(HTTP_AUTHORIZATION=token)
         barrier.wait()
-        return client.post("/api/appointments/", body, format="json").status_code
+        response = client.post("/api/appointments/", body, format="json")
+        return response.status_code, response.json()
     finally:
         connections.close_all()  # this thread's own connection
 
@@ -92,10 +93,12 @@ def _twenty_clients_race_for_one_resource() -> None:
             for i in range(CLIENTS)
         ]
         with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
-            statuses = list(
-                pool.map(lambda body: _post_when_released(barrier, token, body), bodies)
-            )
-        assert sorted(statuses) == [201] + [409] * (CLIENTS - 1)
+            answers = list(pool.map(lambda body: _post_when_released(barrier, token, body), bodies))
+        assert sorted(status for status, _ in answers) == [201] + [409] * (CLIENTS - 1)
+        for status, body in answers:
+            if status == 409:  # a clear message naming the busy resource
+                assert body["error"]["code"] == "resource_busy"
+                assert "Contested chair" in body["error"]["message"]
         connection.set_tenant(tenant)
         assert Allocation.objects.filter(resource=resource, is_live=True).count() == 1
         assert overlapping_allocations() == 0
