@@ -1,12 +1,30 @@
 """A tenant's host: the business's API. Each app adds its routes here."""
 
 from django.urls import path
+from rest_framework.routers import SimpleRouter
 
+from appointments.api.appointments import AppointmentViewSet
+from appointments.api.availability import AvailabilityView
+from appointments.api.blockers import BlockerViewSet
+from appointments.api.calendar import CalendarFeedView
+from billing.api.views import BillingSettingsView, ChargeViewSet, RevenueSummaryView
+from catalog.api.views import ServiceViewSet
 from config.urls_common import urlpatterns as common
 from core.api.domains import DomainDetailView, DomainListView, DomainVerifyView
 from core.api.subscription import SubscriptionView
 from core.api.tenant import TenantLogoView
+from customers.api.views import CustomerViewSet
+from resources.api.views import DateOverrideViewSet, ResourceViewSet
 from users.api.views import TenantUserListView
+
+router = SimpleRouter()
+router.register("api/resources", ResourceViewSet, basename="resource")
+router.register("api/date-overrides", DateOverrideViewSet, basename="date-override")
+router.register("api/services", ServiceViewSet, basename="service")
+router.register("api/customers", CustomerViewSet, basename="customer")
+router.register("api/appointments", AppointmentViewSet, basename="appointment")
+router.register("api/blockers", BlockerViewSet, basename="blocker")
+router.register("api/charges", ChargeViewSet, basename="charge")
 
 urlpatterns = [
     *common,
@@ -20,6 +38,11 @@ urlpatterns = [
         name="tenant-domain-verify",
     ),
     path("api/subscription/", SubscriptionView.as_view(), name="tenant-subscription"),
+    path("api/availability/", AvailabilityView.as_view(), name="availability"),
+    path("api/billing/summary/", RevenueSummaryView.as_view(), name="billing-summary"),
+    path("api/billing/settings/", BillingSettingsView.as_view(), name="billing-settings"),
+    path("api/calendar/<str:token>.ics", CalendarFeedView.as_view(), name="calendar-feed"),
+    *router.urls,
 ]
 
 handler400 = "core.api.errors.handler400"

@@ -57,3 +57,27 @@ def capability_permission(capability: str, *, write_only: bool = False) -> type[
 
     HasCapability.__name__ = f"Has_{capability}"
     return HasCapability
+
+
+def any_capability_permission(*capabilities: str) -> type[BasePermission]:
+    """A DRF permission requiring at least one of ``capabilities`` on this host. Which objects
+    each of them reaches is the app's own scope rule (e.g. a customer reaches its own records)."""
+    from users.access import capabilities_on_host
+
+    class HasAnyCapability(BasePermission):
+        message = f"This needs one of the permissions: {', '.join(capabilities)}."
+
+        def has_permission(self, request: Any, view: Any) -> bool:
+            held = capabilities_on_host(request.user, request.tenant)
+            allowed = any(capability in held for capability in capabilities)
+            if not allowed:
+                security_event(
+                    "permission_denied",
+                    request=request,
+                    reason="missing_capability",
+                    capability="|".join(capabilities),
+                )
+            return allowed
+
+    HasAnyCapability.__name__ = f"HasAny_{'_'.join(capabilities)}"
+    return HasAnyCapability

@@ -83,7 +83,8 @@ OWNER_CAPABILITIES = frozenset(
 )
 MANAGER_CAPABILITIES = OWNER_CAPABILITIES - {"manage_settings", "view_billing", "manage_billing"}
 STAFF_CAPABILITIES = frozenset({"view_staff", "view_schedule", "view_customers"})
-CUSTOMER_CAPABILITIES: frozenset[str] = frozenset()
+# A customer acts on its own customer record only: book, cancel, read its appointments and charges.
+CUSTOMER_CAPABILITIES = frozenset({"book_own"})
 READ_CAPABILITIES = frozenset({"view_staff", "view_schedule", "view_customers"})
 
 TENANT_ROLE_CAPABILITIES: dict[str, frozenset[str]] = {

@@ -43,6 +43,11 @@ SHARED_APPS = [
 # Apps whose tables live in every tenant's schema (README: "Adding a tenant app").
 TENANT_APPS = [
     "django.contrib.contenttypes",
+    "resources",
+    "catalog",
+    "customers",
+    "appointments",
+    "billing",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -148,6 +153,12 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "AppointmentStatusEnum": "appointments.models.AppointmentStatus",
+        "PaymentStatusEnum": "billing.models.PaymentStatus",
+        "CustomerStatusEnum": "customers.models.CustomerStatus",
+        "ResourceTypeEnum": "resources.models.ResourceType",
+    },
 }
 
 LOG_DIR = Path(env.str("LOG_DIR", default=str(BASE_DIR / "logs")))

@@ -1,0 +1,263 @@
+"""Bookings: list, create (Idempotency-Key), notes and price, reschedule and the status machine."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from appointments import permissions
+from appointments.api.serializers import (
+    AppointmentCreateSerializer,
+    AppointmentSerializer,
+    AppointmentUpdateSerializer,
+    RescheduleSerializer,
+)
+from appointments.models import Appointment, AppointmentStatus
+from appointments.selectors import appointment_list
+from appointments.services import (
+    appointment_book,
+    appointment_reschedule,
+    appointment_transition,
+    appointment_update,
+)
+from core.exceptions import PermissionDenied
+from customers.services import customer_for_booking_user
+from resources.api.views import UUID_PATTERN
+
+CONFLICT_EXAMPLE = OpenApiExample(
+    "The resource is taken",
+    value={
+        "error": {
+            "code": "resource_busy",
+            "message": "'Ana' is already booked or blocked between 2026-05-04T08:50:00+00:00 "
+            "and 2026-05-04T10:05:00+00:00.",
+            "fields": {"resources": ["0b9f..."]},
+        }
+    },
+    response_only=True,
+    status_codes=["409"],
+)
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="Makes retries safe: the same key with the same body returns the first "
+    "appointment (200) instead of booking twice; with another body it is a 409.",
+)
+
+
+class AppointmentFilter(filters.FilterSet):
+    start = filters.IsoDateTimeFilter(
+        field_name="ends_at", lookup_expr="gt", help_text="Appointments ending after this"
+    )
+    end = filters.IsoDateTimeFilter(
+        field_name="starts_at", lookup_expr="lt", help_text="Appointments starting before this"
+    )
+    status = filters.MultipleChoiceFilter(choices=AppointmentStatus.choices)
+    resource = filters.UUIDFilter(field_name="allocations__resource__public_id", distinct=True)
+    customer = filters.UUIDFilter(field_name="customer__public_id")
+    service = filters.UUIDFilter(field_name="service__public_id")
+
+    class Meta:
+        model = Appointment
+        fields = ["start", "end", "status", "resource", "customer", "service"]
+
+
+def _request_digest(data: Any) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+@extend_schema_view(
+    list=extend_schema(tags=["appointments"]),
+    retrieve=extend_schema(tags=["appointments"]),
+)
+class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Bookings. Create picks free resources when none are named; all or nothing."""
+
+    queryset = Appointment.objects.none()  # for the schema generator; get_queryset scopes
+    serializer_class = AppointmentSerializer
+    permission_classes = permissions.APPOINTMENT_PERMISSIONS
+    filterset_class = AppointmentFilter
+    lookup_field = "public_id"
+    lookup_url_kwarg = "id"
+    lookup_value_regex = UUID_PATTERN
+    http_method_names = ["get", "post", "patch"]
+
+    def get_queryset(self) -> Any:
+        return permissions.visible_appointments(
+            appointment_list(), user=self.request.user, tenant=self.request.tenant
+        )
+
+    def get_object(self) -> Appointment:
+        return permissions.appointment_get_for(
+            appointment_list(), user=self.request.user, tenant=self.request.tenant,
+            public_id=self.kwargs["id"],
+        )  # fmt: skip
+
+    def _fetch_for(self, action_name: str) -> Appointment:
+        appointment = self.get_object()
+        permissions.check_appointment_action(
+            user=self.request.user, tenant=self.request.tenant, appointment=appointment,
+            action=action_name,
+        )  # fmt: skip
+        return appointment
+
+    def _respond(self, appointment: Appointment, status: int = 200) -> Response:
+        fresh = appointment_list().get(pk=appointment.pk)
+        return Response(AppointmentSerializer(fresh).data, status=status)
+
+    @extend_schema(
+        tags=["appointments"],
+        request=AppointmentCreateSerializer,
+        parameters=[IDEMPOTENCY_HEADER],
+        responses={
+            201: AppointmentSerializer,
+            200: OpenApiResponse(AppointmentSerializer, "Replay of an Idempotency-Key"),
+            400: OpenApiResponse(description="Field errors"),
+            409: OpenApiResponse(description="A resource is busy", examples=[CONFLICT_EXAMPLE]),
+        },
+        examples=[
+            OpenApiExample(
+                "Book the first free stylist",
+                value={
+                    "service": "5d7a...",
+                    "customer": "9c1e...",
+                    "starts_at": "2026-05-04T10:00:00+02:00",
+                },
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Book named resources",
+                value={
+                    "service": "5d7a...",
+                    "customer": "9c1e...",
+                    "starts_at": "2026-05-04T10:00:00Z",
+                    "resources": ["<stylist id>", "<room id>"],
+                    "notes": "First visit",
+                },
+                request_only=True,
+            ),
+        ],
+    )
+    def create(self, request: Request) -> Response:
+        data = AppointmentCreateSerializer(data=request.data, context={"request": request})
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if len(key) > 128:
+            raise serializers.ValidationError({"Idempotency-Key": ["At most 128 characters."]})
+        if permissions.books_for_self(user=request.user, tenant=request.tenant):
+            named = values.get("customer")
+            if named is not None and named.user_id != request.user.pk:
+                raise PermissionDenied("Customers book for themselves only.")
+            customer, price = customer_for_booking_user(user=request.user), None
+        else:
+            if "customer" not in values:
+                raise serializers.ValidationError({"customer": ["This field is required."]})
+            customer, price = values["customer"], values.get("price")
+        appointment, created = appointment_book(
+            tenant=request.tenant,
+            actor=request.user,
+            service=values["service"],
+            customer=customer,
+            starts_at=values["starts_at"],
+            resources=values.get("resources"),
+            price=price,
+            notes=values["notes"],
+            idempotency_key=key,
+            request_digest=_request_digest(request.data) if key else "",
+            request=request,
+        )
+        response = self._respond(appointment, status=201 if created else 200)
+        if not created:
+            response["Idempotent-Replayed"] = "true"
+        return response
+
+    @extend_schema(
+        tags=["appointments"],
+        request=AppointmentUpdateSerializer,
+        responses=AppointmentSerializer,
+        description="Change notes or price; move it with /reschedule/.",
+    )
+    def partial_update(self, request: Request, id: str) -> Response:
+        appointment = self._fetch_for("update")
+        data = AppointmentUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        changes = dict(data.validated_data)
+        if "price" in changes and not permissions.may_set_price(
+            user=request.user, tenant=request.tenant
+        ):
+            raise PermissionDenied("Only managers change prices.")
+        appointment_update(appointment=appointment, actor=request.user, **changes)
+        return self._respond(appointment)
+
+    @extend_schema(
+        tags=["appointments"],
+        request=RescheduleSerializer,
+        responses={200: AppointmentSerializer, 409: OpenApiResponse(examples=[CONFLICT_EXAMPLE])},
+    )
+    @action(detail=True, methods=["post"])
+    def reschedule(self, request: Request, id: str) -> Response:
+        appointment = self._fetch_for("reschedule")
+        data = RescheduleSerializer(data=request.data, context={"request": request})
+        data.is_valid(raise_exception=True)
+        moved = appointment_reschedule(
+            tenant=request.tenant, actor=request.user, appointment=appointment,
+            starts_at=data.validated_data["starts_at"],
+            resources=data.validated_data.get("resources"), request=request,
+        )  # fmt: skip
+        return self._respond(moved)
+
+    def _transition(self, request: Request, action_name: str, to: str) -> Response:
+        appointment = self._fetch_for(action_name)
+        moved = appointment_transition(
+            tenant=request.tenant, actor=request.user, appointment=appointment, to=to,
+            request=request,
+        )  # fmt: skip
+        return self._respond(moved)
+
+    @extend_schema(tags=["appointments"], request=None, responses=AppointmentSerializer)
+    @action(detail=True, methods=["post"])
+    def confirm(self, request: Request, id: str) -> Response:
+        return self._transition(request, "confirm", AppointmentStatus.CONFIRMED)
+
+    @extend_schema(
+        tags=["appointments"],
+        request=None,
+        responses=AppointmentSerializer,
+        description="Marks it done and bills its price.",
+    )
+    @action(detail=True, methods=["post"])
+    def complete(self, request: Request, id: str) -> Response:
+        return self._transition(request, "complete", AppointmentStatus.COMPLETED)
+
+    @extend_schema(tags=["appointments"], request=None, responses=AppointmentSerializer)
+    @action(detail=True, methods=["post"], url_path="no-show")
+    def no_show(self, request: Request, id: str) -> Response:
+        return self._transition(request, "no_show", AppointmentStatus.NO_SHOW)
+
+    @extend_schema(
+        tags=["appointments"],
+        request=None,
+        responses=AppointmentSerializer,
+        description="Releases the resources. Inside the business's cancellation window a "
+        "late-cancellation fee (a share of the price) is charged.",
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, id: str) -> Response:
+        return self._transition(request, "cancel", AppointmentStatus.CANCELLED)

@@ -1,0 +1,84 @@
+"""Time off over the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import viewsets
+
+from appointments import permissions
+from appointments.api.appointments import CONFLICT_EXAMPLE
+from appointments.api.serializers import BlockerSerializer
+from appointments.models import Blocker
+from appointments.selectors import blocker_list
+from appointments.services import blocker_create, blocker_delete, blocker_update
+from resources.api.views import UUID_PATTERN
+
+
+class BlockerFilter(filters.FilterSet):
+    start = filters.IsoDateTimeFilter(field_name="ends_at", lookup_expr="gt")
+    end = filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="lt")
+    resource = filters.UUIDFilter(field_name="resource__public_id")
+
+    class Meta:
+        model = Blocker
+        fields = ["start", "end", "resource"]
+
+
+@extend_schema_view(
+    list=extend_schema(tags=["blockers"]),
+    retrieve=extend_schema(tags=["blockers"]),
+    create=extend_schema(
+        tags=["blockers"],
+        examples=[
+            OpenApiExample(
+                "Time off",
+                value={
+                    "resource": "0b9f...",
+                    "starts_at": "2026-05-04T12:00:00Z",
+                    "ends_at": "2026-05-04T13:00:00Z",
+                    "title": "Lunch",
+                },
+                request_only=True,
+            )
+        ],
+        responses={201: BlockerSerializer, 409: OpenApiResponse(examples=[CONFLICT_EXAMPLE])},
+    ),
+    partial_update=extend_schema(tags=["blockers"]),
+    destroy=extend_schema(tags=["blockers"]),
+)
+class BlockerViewSet(viewsets.ModelViewSet):
+    """Time off: a resource cannot be booked while blocked. Staff block their own time."""
+
+    serializer_class = BlockerSerializer
+    permission_classes = permissions.BLOCKER_PERMISSIONS
+    filterset_class = BlockerFilter
+    lookup_field = "public_id"
+    lookup_url_kwarg = "id"
+    lookup_value_regex = UUID_PATTERN
+    http_method_names = ["get", "post", "patch", "delete"]
+
+    def get_queryset(self) -> Any:
+        return blocker_list().order_by("starts_at", "id")
+
+    def get_object(self) -> Blocker:
+        return permissions.blocker_get_for(
+            blocker_list(), user=self.request.user, tenant=self.request.tenant,
+            public_id=self.kwargs["id"],
+        )  # fmt: skip
+
+    def perform_create(self, serializer: BlockerSerializer) -> None:
+        serializer.instance = blocker_create(
+            tenant=self.request.tenant, actor=self.request.user, **serializer.validated_data
+        )
+
+    def perform_update(self, serializer: BlockerSerializer) -> None:
+        serializer.instance = blocker_update(
+            tenant=self.request.tenant, actor=self.request.user, blocker=serializer.instance,
+            **serializer.validated_data,
+        )  # fmt: skip
+
+    def perform_destroy(self, instance: Blocker) -> None:
+        blocker_delete(tenant=self.request.tenant, actor=self.request.user, blocker=instance)

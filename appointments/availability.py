@@ -1,0 +1,223 @@
+"""The availability algorithm: pure interval arithmetic, no database, no Django.
+
+Times are integer seconds since the epoch (UTC) and every interval is half-open ``[start, end)``;
+lists of intervals are sorted and merged. Local wall-clock rules (working hours, date overrides)
+become UTC intervals day by day through ``zoneinfo``, which is what makes DST transitions right:
+a 09:00-17:00 day is 8 real hours on either side of a change, and a night spanning the change is
+as long as the clock says it really is.
+
+``appointments.selectors.availability_for`` loads the data (a fixed number of queries) and calls
+``free_slots``; booking calls ``resources_for_start`` with the same calendars.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+Interval = tuple[int, int]
+
+
+def merge(intervals: Iterable[Interval]) -> list[Interval]:
+    """Sort and join overlapping or touching intervals; drop empty ones."""
+    merged: list[Interval] = []
+    for start, end in sorted(i for i in intervals if i[1] > i[0]):
+        if merged and start <= merged[-1][1]:
+            if end > merged[-1][1]:
+                merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def subtract(base: Sequence[Interval], cut: Sequence[Interval]) -> list[Interval]:
+    """``base`` minus ``cut``; both sorted and merged. One pass over both lists."""
+    result: list[Interval] = []
+    j = 0
+    for start, end in base:
+        while j < len(cut) and cut[j][1] <= start:
+            j += 1
+        cursor = start
+        k = j
+        while k < len(cut) and cut[k][0] < end:
+            if cut[k][0] > cursor:
+                result.append((cursor, cut[k][0]))
+            cursor = max(cursor, cut[k][1])
+            k += 1
+        if cursor < end:
+            result.append((cursor, end))
+    return result
+
+
+def intersect(a: Sequence[Interval], b: Sequence[Interval]) -> list[Interval]:
+    """The common part of two sorted, merged lists."""
+    result: list[Interval] = []
+    i = j = 0
+    while i < len(a) and j < len(b):
+        start, end = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
+        if start < end:
+            result.append((start, end))
+        if a[i][1] < b[j][1]:
+            i += 1
+        else:
+            j += 1
+    return result
+
+
+def to_epoch(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+def from_epoch(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def local_open_intervals(
+    *,
+    tz: ZoneInfo,
+    first_day: date,
+    last_day: date,
+    weekly: Mapping[int, Sequence[tuple[time, time]]],
+    overrides: Mapping[date, Sequence[tuple[time, time]]],
+) -> list[Interval]:
+    """Opening hours from ``first_day`` to ``last_day`` (inclusive, local dates) as UTC intervals.
+
+    ``weekly`` maps a weekday (Monday = 0) to its hours; ``overrides`` maps a date to the hours
+    that replace the weekly ones (an empty list: closed). A wall-clock time that a DST jump skips
+    is read as the moment the clock jumped past it (``zoneinfo``'s fold=0 reading).
+    """
+    intervals: list[Interval] = []
+    day = first_day
+    while day <= last_day:
+        hours = overrides[day] if day in overrides else weekly.get(day.weekday(), ())
+        for start, end in hours:
+            opens = datetime.combine(day, start, tzinfo=tz)
+            closes = datetime.combine(day, end, tzinfo=tz)
+            intervals.append((to_epoch(opens), to_epoch(closes)))
+        day += timedelta(days=1)
+    return merge(intervals)
+
+
+def start_windows(
+    *, open_: Sequence[Interval], busy: Sequence[Interval], duration: int, before: int, after: int
+) -> list[Interval]:
+    """Every start ``s`` (as intervals of seconds) at which the service itself, ``[s, s +
+    duration)``, fits in the opening hours and the hold, ``[s - before, s + duration + after)``,
+    touches no busy interval. Buffers may reach outside opening hours but never into busy time.
+    """
+    # [a, b) open admits starts a..b-duration, i.e. the half-open [a, b - duration + 1).
+    fits = [(a, b - duration + 1) for a, b in open_ if b - a >= duration]
+    # Busy [x, y) forbids starts with s - before < y and s + duration + after > x.
+    forbidden = merge((x - duration - after + 1, y + before) for x, y in busy)
+    return subtract(fits, forbidden)
+
+
+@dataclass
+class ResourceCalendar:
+    """One candidate resource: when it is open and when it is already held (UTC seconds)."""
+
+    resource_id: int
+    open_: list[Interval]
+    busy: list[Interval]
+    windows: list[Interval] = field(default_factory=list)
+    _window_starts: list[int] = field(default_factory=list, repr=False)
+
+    def prepare(self, *, duration: int, before: int, after: int) -> None:
+        self.windows = start_windows(
+            open_=self.open_, busy=self.busy, duration=duration, before=before, after=after
+        )
+        self._window_starts = [start for start, _ in self.windows]
+
+    def admits(self, start: int) -> bool:
+        index = bisect.bisect_right(self._window_starts, start) - 1
+        return index >= 0 and start < self.windows[index][1]
+
+
+@dataclass(frozen=True)
+class Slot:
+    start: int
+    end: int
+    resource_ids: tuple[int, ...]  # one per requirement, in requirement order
+
+
+def _assign(
+    start: int, requirements: Sequence[Sequence[ResourceCalendar]], taken: tuple[int, ...] = ()
+) -> tuple[int, ...] | None:
+    """Pick one free resource per requirement, all distinct (depth-first; requirements are few)."""
+    if not requirements:
+        return taken
+    for calendar in requirements[0]:
+        if calendar.resource_id not in taken and calendar.admits(start):
+            found = _assign(start, requirements[1:], (*taken, calendar.resource_id))
+            if found is not None:
+                return found
+    return None
+
+
+def _aligned_starts(
+    window: Interval, *, step: int, tz: ZoneInfo, earliest: int, latest: int
+) -> Iterator[int]:
+    """Starts in ``window`` on the ``step`` grid of the local clock (counted from local midnight),
+    between ``earliest`` and ``latest`` inclusive."""
+    low, high = max(window[0], earliest), min(window[1] - 1, latest)
+    if low > high:
+        return
+    local = from_epoch(low).astimezone(tz)
+    since_midnight = local.hour * 3600 + local.minute * 60 + local.second
+    candidate = low + (-since_midnight) % step
+    while candidate <= high:
+        yield candidate
+        candidate += step
+
+
+def free_slots(
+    *,
+    requirements: Sequence[Sequence[ResourceCalendar]],
+    duration: int,
+    before: int,
+    after: int,
+    step: int,
+    tz: ZoneInfo,
+    earliest: int,
+    latest: int,
+) -> list[Slot]:
+    """Every start on the grid between ``earliest`` and ``latest`` at which each requirement has
+    a free resource, distinct resources for distinct requirements, with the resources chosen."""
+    if not requirements or any(not candidates for candidates in requirements):
+        return []
+    per_requirement: list[list[Interval]] = []
+    for candidates in requirements:
+        for calendar in candidates:
+            calendar.prepare(duration=duration, before=before, after=after)
+        per_requirement.append(merge(w for c in candidates for w in c.windows))
+    common = per_requirement[0]
+    for windows in per_requirement[1:]:
+        common = intersect(common, windows)
+
+    slots: list[Slot] = []
+    for window in common:
+        for start in _aligned_starts(window, step=step, tz=tz, earliest=earliest, latest=latest):
+            chosen = _assign(start, requirements)
+            if chosen is not None:
+                slots.append(Slot(start, start + duration, chosen))
+    return slots
+
+
+def resources_for_start(
+    *,
+    requirements: Sequence[Sequence[ResourceCalendar]],
+    start: int,
+    duration: int,
+    before: int,
+    after: int,
+) -> tuple[int, ...] | None:
+    """The resources a booking at ``start`` would hold, or None when no combination is free."""
+    if not requirements or any(not candidates for candidates in requirements):
+        return None
+    for candidates in requirements:
+        for calendar in candidates:
+            calendar.prepare(duration=duration, before=before, after=after)
+    return _assign(start, requirements)

@@ -1,0 +1,110 @@
+"""Who may see and do what on the schedule: the one place these decisions are made.
+
+- ``manage_schedule`` (owner, manager, full-scope platform roles): everything.
+- ``view_schedule`` without ``manage_schedule`` (staff): reads the whole schedule; changes only
+  appointments and blockers that hold a resource linked to them.
+- ``book_own`` (customers): their own appointments only; they book and cancel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db.models import QuerySet
+
+from appointments.models import Appointment, Blocker
+from core.exceptions import NotFound, PermissionDenied
+from core.models import Tenant
+from resources.models import Resource
+from users.access import capabilities_on_host
+from users.permissions import IsInScopeOfThisHost, any_capability_permission, capability_permission
+
+STAFF_ACTIONS = frozenset({"update", "reschedule", "confirm", "complete", "no_show", "cancel"})
+CUSTOMER_ACTIONS = frozenset({"cancel"})
+
+# DRF permission stacks of the schedule's endpoints (object scope is decided below).
+APPOINTMENT_PERMISSIONS = [
+    IsInScopeOfThisHost,
+    any_capability_permission("manage_schedule", "view_schedule", "book_own"),
+]
+BLOCKER_PERMISSIONS = [IsInScopeOfThisHost, capability_permission("view_schedule")]
+AVAILABILITY_PERMISSIONS = [
+    IsInScopeOfThisHost,
+    any_capability_permission("view_schedule", "book_own"),
+]
+
+
+def _caps(user: Any, tenant: Tenant) -> frozenset[str]:
+    return capabilities_on_host(user, tenant)
+
+
+def visible_appointments(
+    queryset: QuerySet[Appointment], *, user: Any, tenant: Tenant
+) -> QuerySet[Appointment]:
+    caps = _caps(user, tenant)
+    if "view_schedule" in caps:
+        return queryset
+    if "book_own" in caps:
+        return queryset.filter(customer__user_id=user.pk)
+    return queryset.none()
+
+
+def appointment_get_for(
+    queryset: QuerySet[Appointment], *, user: Any, tenant: Tenant, public_id: Any
+) -> Appointment:
+    """The access-checked fetcher: an appointment the user may see, else 404."""
+    appointment = (
+        visible_appointments(queryset, user=user, tenant=tenant).filter(public_id=public_id).first()
+    )
+    if appointment is None:
+        raise NotFound("No such appointment.")
+    return appointment
+
+
+def _holds_own_resource(appointment: Appointment, user: Any) -> bool:
+    return appointment.allocations.filter(resource__user_id=user.pk).exists()
+
+
+def check_appointment_action(
+    *, user: Any, tenant: Tenant, appointment: Appointment, action: str
+) -> None:
+    caps = _caps(user, tenant)
+    if "manage_schedule" in caps:
+        return
+    if "view_schedule" in caps and action in STAFF_ACTIONS:
+        if _holds_own_resource(appointment, user):
+            return
+        raise PermissionDenied("Staff change only appointments that hold their own resource.")
+    if "book_own" in caps and action in CUSTOMER_ACTIONS:
+        return  # visible_appointments already limited the customer to its own
+    raise PermissionDenied(f"You may not {action.replace('_', ' ')} this appointment.")
+
+
+def check_may_hold(*, user: Any, tenant: Tenant, resources: Iterable[Resource]) -> None:
+    """Staff may book or block only time that holds a resource linked to them."""
+    caps = _caps(user, tenant)
+    if "manage_schedule" in caps or "book_own" in caps:
+        return
+    if "view_schedule" in caps and any(r.user_id == user.pk for r in resources):
+        return
+    raise PermissionDenied("Staff book and block only time of their own resource.")
+
+
+def blocker_get_for(
+    queryset: QuerySet[Blocker], *, user: Any, tenant: Tenant, public_id: Any
+) -> Blocker:
+    blocker = queryset.filter(public_id=public_id).first()
+    if blocker is None or "view_schedule" not in _caps(user, tenant):
+        raise NotFound("No such blocker.")
+    return blocker
+
+
+def books_for_self(*, user: Any, tenant: Tenant) -> bool:
+    """A customer: its bookings are always for its own customer record."""
+    caps = _caps(user, tenant)
+    return "book_own" in caps and "view_schedule" not in caps
+
+
+def may_set_price(*, user: Any, tenant: Tenant) -> bool:
+    return "manage_schedule" in _caps(user, tenant)

@@ -1,0 +1,152 @@
+"""Reads of the schedule: calendars for the availability algorithm, and appointment lists."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db.models import Prefetch, QuerySet
+
+from appointments.availability import (
+    ResourceCalendar,
+    Slot,
+    free_slots,
+    local_open_intervals,
+    merge,
+    to_epoch,
+)
+from appointments.models import Allocation, Appointment, Blocker
+from catalog.models import Service
+from resources.models import DateOverride, Resource, WorkingHours
+
+MAX_RANGE_DAYS = 62
+
+
+def service_requirements(service: Service) -> list[list[Resource]]:
+    """The active eligible resources of each requirement, in requirement order (two queries)."""
+    requirements = service.requirements.prefetch_related(
+        Prefetch(
+            "eligible_resources",
+            queryset=Resource.objects.filter(is_active=True).order_by("name", "id"),
+        )
+    )
+    return [list(requirement.eligible_resources.all()) for requirement in requirements]
+
+
+def resource_calendars(
+    *,
+    requirements: Sequence[Sequence[Resource]],
+    lo: datetime,
+    hi: datetime,
+    ignore_appointment_id: int | None = None,
+) -> list[list[ResourceCalendar]]:
+    """Opening hours and busy time between ``lo`` and ``hi`` of every candidate resource.
+
+    Three queries whatever the range or the number of resources: weekly hours, date overrides,
+    live allocations.
+    """
+    resources = {r.pk: r for candidates in requirements for r in candidates}
+    weekly: dict[int, dict[int, list[tuple[time, time]]]] = defaultdict(lambda: defaultdict(list))
+    for hours in WorkingHours.objects.filter(resource_id__in=resources).order_by("start_time"):
+        weekly[hours.resource_id][hours.weekday].append((hours.start_time, hours.end_time))
+
+    # Local dates differ from UTC dates by up to a day either way.
+    first_day, last_day = (lo - timedelta(days=1)).date(), (hi + timedelta(days=1)).date()
+    overrides: dict[int, dict[date, list[tuple[time, time]]]] = defaultdict(dict)
+    closed: set[tuple[int, date]] = set()
+    for override in DateOverride.objects.filter(
+        resource_id__in=resources, date__gte=first_day, date__lte=last_day
+    ).order_by("date", "start_time"):
+        hours = overrides[override.resource_id].setdefault(override.date, [])
+        if override.is_closed:
+            closed.add((override.resource_id, override.date))
+        else:
+            hours.append((override.start_time, override.end_time))
+    for resource_id, day in closed:  # one closed row closes the whole day
+        overrides[resource_id][day] = []
+
+    busy: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    allocations = Allocation.objects.filter(
+        resource_id__in=resources, is_live=True, starts_at__lt=hi, ends_at__gt=lo
+    )
+    if ignore_appointment_id is not None:
+        allocations = allocations.exclude(appointment_id=ignore_appointment_id)
+    for resource_id, starts_at, ends_at in allocations.values_list(
+        "resource_id", "starts_at", "ends_at"
+    ):
+        busy[resource_id].append((to_epoch(starts_at), to_epoch(ends_at)))
+
+    calendars: dict[int, ResourceCalendar] = {}
+    for pk, resource in resources.items():
+        calendars[pk] = ResourceCalendar(
+            resource_id=pk,
+            open_=local_open_intervals(
+                tz=ZoneInfo(resource.timezone),
+                first_day=first_day,
+                last_day=last_day,
+                weekly=weekly[pk],
+                overrides=overrides[pk],
+            ),
+            busy=merge(busy[pk]),
+        )
+    return [[calendars[r.pk] for r in candidates] for candidates in requirements]
+
+
+@dataclass(frozen=True)
+class Availability:
+    service: Service
+    tz: ZoneInfo
+    slots: list[Slot]
+    resources: dict[int, Resource]
+
+
+def availability_for(
+    *,
+    service: Service,
+    date_from: date,
+    date_to: date,
+    tz: ZoneInfo,
+    now: datetime,
+    step_minutes: int,
+) -> Availability:
+    """Free starts of ``service`` on the local dates ``date_from``..``date_to`` (in ``tz``)."""
+    requirements = service_requirements(service)
+    range_start = datetime.combine(date_from, time(0), tzinfo=tz)
+    range_end = datetime.combine(date_to + timedelta(days=1), time(0), tzinfo=tz)
+    duration = service.duration_minutes * 60
+    before, after = service.buffer_before_minutes * 60, service.buffer_after_minutes * 60
+    # Holds of slots near the edges reach outside the range by the buffers and the duration.
+    reach = timedelta(seconds=duration + before + after)
+    calendars = resource_calendars(
+        requirements=requirements, lo=range_start - reach, hi=range_end + reach
+    )
+    earliest = max(to_epoch(range_start), to_epoch(now) + service.min_notice_minutes * 60)
+    latest = min(to_epoch(range_end) - 1, to_epoch(now + timedelta(days=service.max_advance_days)))
+    slots = free_slots(
+        requirements=calendars,
+        duration=duration,
+        before=before,
+        after=after,
+        step=step_minutes * 60,
+        tz=tz,
+        earliest=earliest,
+        latest=latest,
+    )
+    resources = {r.pk: r for candidates in requirements for r in candidates}
+    return Availability(service=service, tz=tz, slots=slots, resources=resources)
+
+
+def appointment_list() -> QuerySet[Appointment]:
+    return Appointment.objects.select_related("customer", "service", "created_by").prefetch_related(
+        Prefetch(
+            "allocations",
+            queryset=Allocation.objects.select_related("resource").order_by("resource__name"),
+        )
+    )
+
+
+def blocker_list() -> QuerySet[Blocker]:
+    return Blocker.objects.select_related("resource")

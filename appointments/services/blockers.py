@@ -1,0 +1,58 @@
+"""Time off: a blocker holds its resource like an appointment does."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+
+from appointments import permissions
+from appointments.models import Allocation, Blocker
+from appointments.services.holds import hold_resources, require_aware, require_order
+from core.models import Tenant
+from resources.models import Resource
+
+
+@transaction.atomic
+def blocker_create(
+    *,
+    tenant: Tenant,
+    actor: Any,
+    resource: Resource,
+    starts_at: datetime,
+    ends_at: datetime,
+    title: str = "",
+) -> Blocker:
+    """Take a resource out of service; 409 when it is already held then."""
+    require_aware(starts_at=starts_at, ends_at=ends_at)
+    require_order(starts_at, ends_at)
+    permissions.check_may_hold(user=actor, tenant=tenant, resources=[resource])
+    blocker = Blocker.objects.create(
+        resource=resource, starts_at=starts_at, ends_at=ends_at, title=title, created_by=actor
+    )
+    hold_resources(resources=[resource], start=starts_at, end=ends_at, blocker=blocker)
+    return blocker
+
+
+@transaction.atomic
+def blocker_update(*, tenant: Tenant, actor: Any, blocker: Blocker, **changes: Any) -> Blocker:
+    blocker = Blocker.objects.select_for_update().select_related("resource").get(pk=blocker.pk)
+    permissions.check_may_hold(user=actor, tenant=tenant, resources=[blocker.resource])
+    for field, value in changes.items():
+        setattr(blocker, field, value)
+    require_aware(starts_at=blocker.starts_at, ends_at=blocker.ends_at)
+    require_order(blocker.starts_at, blocker.ends_at)
+    permissions.check_may_hold(user=actor, tenant=tenant, resources=[blocker.resource])
+    blocker.save()
+    Allocation.objects.filter(blocker=blocker).delete()
+    hold_resources(
+        resources=[blocker.resource], start=blocker.starts_at, end=blocker.ends_at, blocker=blocker
+    )
+    return blocker
+
+
+@transaction.atomic
+def blocker_delete(*, tenant: Tenant, actor: Any, blocker: Blocker) -> None:
+    permissions.check_may_hold(user=actor, tenant=tenant, resources=[blocker.resource])
+    blocker.delete()

@@ -1,0 +1,71 @@
+"""Holding time: the allocation rows every booking and blocker writes, and the checks all of
+them share. The exclusion constraint ``allocation_no_overlap`` rejects a double booking; this
+module turns that rejection into ``Conflict`` (409) naming the busy resource."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from appointments.models import ALLOCATION_EXCLUSION, Allocation, Appointment, Blocker
+from core.exceptions import Conflict, DomainError
+from resources.models import Resource
+
+
+def is_exclusion_violation(error: IntegrityError) -> bool:
+    cause = error.__cause__
+    return getattr(cause, "sqlstate", None) == "23P01" or ALLOCATION_EXCLUSION in str(error)
+
+
+def require_aware(**moments: datetime) -> None:
+    for name, moment in moments.items():
+        if timezone.is_naive(moment):
+            raise DomainError(
+                "Datetimes must carry a UTC offset.",
+                fields={name: ["Give a timezone offset, e.g. 2026-05-04T09:00:00+02:00."]},
+            )
+
+
+def require_order(starts_at: datetime, ends_at: datetime) -> None:
+    if ends_at <= starts_at:
+        raise DomainError(
+            "The end must be after the start.", fields={"ends_at": ["Must be after starts_at."]}
+        )
+
+
+def busy_conflict(resource: Resource, start: datetime, end: datetime) -> Conflict:
+    return Conflict(
+        f"'{resource.name}' is already booked or blocked between "
+        f"{start.isoformat()} and {end.isoformat()}.",
+        code="resource_busy",
+        fields={"resources": [str(resource.public_id)]},
+    )
+
+
+def hold_resources(
+    *,
+    resources: Sequence[Resource],
+    start: datetime,
+    end: datetime,
+    appointment: Appointment | None = None,
+    blocker: Blocker | None = None,
+) -> None:
+    """Insert one allocation per resource, one statement each so a rejection names its resource.
+    Must run inside the caller's transaction: the first rejection rolls the whole write back."""
+    for resource in resources:
+        try:
+            with transaction.atomic():
+                Allocation.objects.create(
+                    resource=resource,
+                    appointment=appointment,
+                    blocker=blocker,
+                    starts_at=start,
+                    ends_at=end,
+                )
+        except IntegrityError as error:
+            if is_exclusion_violation(error):
+                raise busy_conflict(resource, start, end) from None
+            raise

@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from appointments.tests.world import World, build_world
+
+
+@pytest.fixture
+def world_a(tenant_a) -> World:
+    """Tenant A's business; the connection stays on A's schema."""
+    connection.set_tenant(tenant_a)
+    return build_world(tenant_a)
+
+
+@pytest.fixture
+def world_b(tenant_b) -> World:
+    connection.set_tenant(tenant_b)
+    world = build_world(tenant_b)
+    return world

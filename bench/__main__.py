@@ -1,0 +1,88 @@
+"""``python -m bench``: run every benchmark suite of this package, write one JSON file per
+benchmark to bench/results/ and a markdown table to bench/results/README.md.
+
+A suite is a module of this package with ``run(repeats) -> list[dict]``; each dict has at least
+``name``, ``what``, ``median_ms`` or another median, ``baseline`` and ``ratio_to_baseline``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import os
+import pkgutil
+import platform
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def _figure(result: dict) -> str:
+    for key, unit in (("median_ms", "ms"), ("median_attempts_per_second", "/s")):
+        if key in result:
+            return f"{result[key]} {unit}"
+    return "?"
+
+
+def _baseline(result: dict) -> str:
+    for key, unit in (
+        ("baseline_median_ms", "ms"),
+        ("baseline_median_inserts_per_second", "/s"),
+    ):
+        if key in result:
+            return f"{result[key]} {unit}"
+    return "?"
+
+
+def main() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    import django
+
+    django.setup()
+    # The runs write thousands of audit lines (bookings, tenants) that only drown the figures.
+    logging.getLogger("security").setLevel(logging.WARNING)
+    from django.core.management import call_command
+
+    call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
+    repeats = int(os.environ.get("BENCH_REPEATS", "30"))
+    package = Path(__file__).resolve().parent
+    results = []
+    for module in sorted(m.name for m in pkgutil.iter_modules([str(package)])):
+        suite = importlib.import_module(f"bench.{module}")
+        if callable(getattr(suite, "run", None)):
+            results.extend(suite.run(repeats))
+
+    RESULTS.mkdir(exist_ok=True)
+    stamp = datetime.now(UTC).isoformat(timespec="seconds")
+    machine = {
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+    }
+    for result in results:
+        result |= {"measured_at": stamp, "machine": machine}
+        (RESULTS / f"{result['name']}.json").write_text(json.dumps(result, indent=2) + "\n")
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Measured {stamp} on {machine['cpus']} CPUs, Python {machine['python']}. Medians over "
+        "repeats; each figure is compared with a baseline measured in the same run.",
+        "",
+        "| benchmark | what | median | baseline | ratio |",
+        "|---|---|---|---|---|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r['name']} | {r['what']} | {_figure(r)} | {_baseline(r)}: {r['baseline']} "
+            f"| {r['ratio_to_baseline']} |"
+        )
+    (RESULTS / "README.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

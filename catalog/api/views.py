@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Prefetch
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from rest_framework import viewsets
+
+from catalog.api.serializers import ServiceSerializer
+from catalog.models import Service, ServiceRequirement
+from catalog.permissions import SERVICE_PERMISSIONS
+from catalog.services import service_create, service_delete, service_update
+from resources.api.views import UUID_PATTERN
+
+SERVICE_EXAMPLE = OpenApiExample(
+    "A treatment needing a therapist and a room",
+    value={
+        "name": "Massage",
+        "duration_minutes": 50,
+        "price": "80.00",
+        "buffer_after_minutes": 10,
+        "min_notice_minutes": 120,
+        "max_advance_days": 60,
+        "requirements": [
+            {"resource_type": "STAFF", "eligible_resources": ["<therapist id>"]},
+            {"resource_type": "ROOM", "eligible_resources": ["<room id>", "<room id>"]},
+        ],
+    },
+    request_only=True,
+)
+
+
+@extend_schema_view(
+    list=extend_schema(tags=["services"]),
+    retrieve=extend_schema(tags=["services"]),
+    create=extend_schema(tags=["services"], examples=[SERVICE_EXAMPLE]),
+    partial_update=extend_schema(tags=["services"]),
+    destroy=extend_schema(tags=["services"]),
+)
+class ServiceViewSet(viewsets.ModelViewSet):
+    """What the business sells: duration, price, buffers, notice, horizon, required resources."""
+
+    serializer_class = ServiceSerializer
+    permission_classes = SERVICE_PERMISSIONS
+    filterset_fields = ["is_active"]
+    lookup_field = "public_id"
+    lookup_url_kwarg = "id"
+    lookup_value_regex = UUID_PATTERN
+    http_method_names = ["get", "post", "patch", "delete"]
+
+    def get_queryset(self) -> Any:
+        return Service.objects.prefetch_related(
+            Prefetch(
+                "requirements",
+                queryset=ServiceRequirement.objects.prefetch_related("eligible_resources"),
+            )
+        ).order_by("name", "id")
+
+    def perform_create(self, serializer: ServiceSerializer) -> None:
+        serializer.instance = service_create(actor=self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer: ServiceSerializer) -> None:
+        serializer.instance = service_update(
+            service=serializer.instance, actor=self.request.user, **serializer.validated_data
+        )
+
+    def perform_destroy(self, instance: Service) -> None:
+        service_delete(service=instance, actor=self.request.user)

@@ -1,0 +1,70 @@
+"""What a business sells: services, how long they take and which resources they hold."""
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+
+from resources.models import Resource, ResourceType
+
+
+class Service(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True, default="")
+    duration_minutes = models.PositiveIntegerField()
+    price = models.DecimalField(max_digits=10, decimal_places=2)
+    buffer_before_minutes = models.PositiveIntegerField(default=0)
+    buffer_after_minutes = models.PositiveIntegerField(default=0)
+    min_notice_minutes = models.PositiveIntegerField(default=0)
+    max_advance_days = models.PositiveIntegerField(
+        default=90, help_text="Booking horizon: how many days ahead a start may be."
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(duration_minutes__gt=0, duration_minutes__lte=24 * 60),
+                name="service_duration_range",
+            ),
+            models.CheckConstraint(condition=Q(price__gte=0), name="service_price_non_negative"),
+            models.CheckConstraint(
+                condition=Q(buffer_before_minutes__lte=24 * 60, buffer_after_minutes__lte=24 * 60),
+                name="service_buffers_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_advance_days__gte=1, max_advance_days__lte=730),
+                name="service_horizon_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ServiceRequirement(models.Model):
+    """One resource a booking of the service holds, chosen from ``eligible_resources``.
+
+    A service needing a stylist and a chair has two requirements.
+    """
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="requirements")
+    position = models.PositiveSmallIntegerField(default=0)
+    resource_type = models.CharField(max_length=16, choices=ResourceType.choices)
+    eligible_resources = models.ManyToManyField(Resource, related_name="requirements")
+
+    class Meta:
+        ordering = ["service_id", "position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(resource_type__in=[t.value for t in ResourceType]),
+                name="requirement_type_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service} needs a {self.resource_type}"

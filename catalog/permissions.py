@@ -1,0 +1,8 @@
+"""Everyone in scope reads the catalogue (customers book from it); ``manage_services`` writes."""
+
+from users.permissions import IsInScopeOfThisHost, capability_permission
+
+SERVICE_PERMISSIONS = [
+    IsInScopeOfThisHost,
+    capability_permission("manage_services", write_only=True),
+]

@@ -1,0 +1,216 @@
+"""Every (route, method) a tenant host answers, read from the URL router itself, plus what the
+generated tests need to call each one: URL arguments and a valid body built from a world.
+
+A new endpoint appears here by itself; the isolation and role tests then fail until it has
+a body (if it takes one) and a row in the role matrix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.db import connection
+from django.urls import URLPattern, URLResolver, reverse
+
+from appointments.tests.world import World
+from config import urls_tenant
+
+URLCONF = "config.urls_tenant"
+# Answer without credentials by design: sign-in, the schema and docs, the secret-URL feed.
+PUBLIC_ROUTES = frozenset(
+    {"token-obtain", "token-refresh", "session", "schema", "docs", "calendar-feed"}
+)
+# Browser pages signed in by the session cookie alone (core's masquerade pages): API credentials
+# mean nothing to them, so on another tenant's host they must simply not succeed.
+SESSION_ROUTES = frozenset(
+    {"masquerade-enter", "masquerade-landing", "hijack:acquire", "hijack:release"}
+)
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    method: str
+    kwargs: tuple[str, ...]
+
+    @property
+    def id(self) -> str:
+        return f"{self.method.upper()} {self.name}"
+
+
+def _patterns(patterns: list[Any], namespace: str = "") -> Iterator[tuple[str, URLPattern]]:
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from _patterns(entry.url_patterns, inner)
+        else:
+            yield f"{namespace}{entry.name}", entry
+
+
+def _methods(callback: Any) -> list[str]:
+    actions = getattr(callback, "actions", None)
+    view_class = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
+    allowed = set(getattr(view_class, "http_method_names", []))
+    if actions:  # a viewset route: the router's method -> action map
+        return sorted(m for m in actions if m in allowed)
+    return sorted(m for m in allowed if m not in ("options", "head") and hasattr(view_class, m))
+
+
+def tenant_routes() -> list[Route]:
+    routes = []
+    for name, pattern in _patterns(urls_tenant.urlpatterns):
+        kwargs = tuple(sorted(pattern.pattern.regex.groupindex))
+        for method in _methods(pattern.callback):
+            routes.append(Route(name, method, kwargs))
+    return sorted(routes, key=lambda r: r.id)
+
+
+# Which object of a world each detail route is about.
+DETAIL_OBJECTS: dict[str, Callable[[World], Any]] = {
+    "resource": lambda w: w.stylist.public_id,
+    "date-override": lambda w: w.override.public_id,
+    "service": lambda w: w.cut.public_id,
+    "customer": lambda w: w.customer.public_id,
+    "appointment": lambda w: w.appointment.public_id,
+    "blocker": lambda w: w.blocker.public_id,
+    "charge": lambda w: w.charge.public_id,
+}
+
+
+def url_for(route: Route, world: World) -> str:
+    if not route.kwargs:
+        return reverse(route.name, urlconf=URLCONF)
+    if route.name == "calendar-feed":
+        return reverse(route.name, urlconf=URLCONF, kwargs={"token": world.stylist.ical_token})
+    if route.kwargs == ("domain",):  # core's domain routes name a domain of the host's tenant
+        domain = world.tenant.domains.get(is_primary=True).domain
+        return reverse(route.name, urlconf=URLCONF, kwargs={"domain": domain})
+    basename = route.name.rsplit("-", 1)[0]
+    for prefix, getter in DETAIL_OBJECTS.items():
+        if basename == prefix or route.name.startswith(prefix + "-"):
+            return reverse(route.name, urlconf=URLCONF, kwargs={"id": getter(world)})
+    raise LookupError(f"No world object for route {route.name}: add it to DETAIL_OBJECTS")
+
+
+def _iso(world: World, hour: int) -> str:
+    return world.at(hour).isoformat()
+
+
+# A valid body for each (route, method) that takes one, from the world it is sent to.
+BODIES: dict[tuple[str, str], Callable[[World], dict[str, Any]]] = {
+    ("token-obtain", "post"): lambda w: {
+        "email": w.owner.email,
+        "password": "correct-horse-battery-staple",
+    },
+    ("session", "post"): lambda w: {
+        "email": w.owner.email,
+        "password": "correct-horse-battery-staple",
+    },
+    ("token-refresh", "post"): lambda w: {"refresh": "not-a-token"},
+    ("tenant-users", "post"): lambda w: {
+        "email": "new-person@example.com",
+        "password": "long-enough-password-1",
+        "role": "CUSTOMER",
+    },
+    ("billing-settings", "patch"): lambda w: {"cancellation_window_hours": 12},
+    ("resource-list", "post"): lambda w: {
+        "name": "New room",
+        "type": "ROOM",
+        "user": str(w.staff.public_id),
+    },
+    ("resource-detail", "patch"): lambda w: {"name": "Renamed"},
+    ("date-override-list", "post"): lambda w: {
+        "resource": str(w.room.public_id),
+        "date": str(w.day + timedelta(days=5)),
+        "is_closed": True,
+    },
+    ("date-override-detail", "patch"): lambda w: {"note": "changed"},
+    ("service-list", "post"): lambda w: {
+        "name": "New service",
+        "duration_minutes": 30,
+        "price": "5.00",
+        "requirements": [{"resource_type": "ROOM", "eligible_resources": [str(w.room.public_id)]}],
+    },
+    ("service-detail", "patch"): lambda w: {"description": "changed"},
+    ("customer-list", "post"): lambda w: {
+        "name": "New customer",
+        "user": str(w.customer_user.public_id),
+    },
+    ("customer-detail", "patch"): lambda w: {"notes": "changed"},
+    ("appointment-list", "post"): lambda w: {
+        "service": str(w.cut.public_id),
+        "customer": str(w.customer.public_id),
+        "starts_at": _iso(w, 15),
+        "resources": [str(w.stylist.public_id)],
+    },
+    ("appointment-detail", "patch"): lambda w: {"notes": "changed"},
+    ("appointment-reschedule", "post"): lambda w: {"starts_at": _iso(w, 16)},
+    ("blocker-list", "post"): lambda w: {
+        "resource": str(w.stylist.public_id),
+        "starts_at": _iso(w, 17),
+        "ends_at": _iso(w, 18),
+    },
+    ("blocker-detail", "patch"): lambda w: {"title": "changed"},
+    ("charge-detail", "patch"): lambda w: {"status": "PAID"},
+}
+QUERIES: dict[tuple[str, str], Callable[[World], dict[str, Any]]] = {
+    ("availability", "get"): lambda w: {
+        "service": str(w.cut.public_id), "start": str(w.day), "end": str(w.day),
+    },
+}  # fmt: skip
+
+
+def call(client: Any, route: Route, world: World, host: str) -> Any:
+    """Send ``route`` to ``host`` with the URL and body of ``world``'s objects."""
+    url = url_for(route, world)
+    if route.method == "get":
+        query = QUERIES.get((route.name, route.method), lambda w: {})(world)
+        return client.get(url, query, HTTP_HOST=host)
+    body = BODIES.get((route.name, route.method), lambda w: {})(world)
+    return getattr(client, route.method)(url, body, format="json", HTTP_HOST=host)
+
+
+def identifiers(world: World) -> set[str]:
+    """Strings that would betray one of this world's records in another tenant's response."""
+    found = {
+        str(obj.public_id)
+        for obj in (
+            world.owner, world.manager, world.staff, world.customer_user, world.stylist,
+            world.stylist2, world.room, world.cut, world.treatment, world.customer,
+            world.other_customer, world.appointment, world.other_appointment, world.blocker,
+            world.charge, world.override,
+        )
+    }  # fmt: skip
+    found.add(world.stylist.ical_token)
+    return found
+
+
+TENANT_TABLES = [
+    "resources_resource", "resources_workinghours", "resources_dateoverride", "catalog_service",
+    "catalog_servicerequirement", "catalog_servicerequirement_eligible_resources",
+    "customers_customer", "appointments_appointment", "appointments_blocker",
+    "appointments_allocation", "billing_charge",
+]  # fmt: skip
+
+
+def snapshot(schema: str, tenant_id: int) -> dict[str, str]:
+    """A digest of every row of a tenant's tables, its users and its tenant row."""
+    digests = {}
+    with connection.cursor() as cursor:
+        for table in TENANT_TABLES:
+            cursor.execute(
+                f"SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM \"{schema}\".\"{table}\" t"  # noqa: S608, E501 - fixed names
+            )
+            digests[table] = cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT md5(coalesce(string_agg(u::text, '|' ORDER BY u::text), '')) "
+            "FROM public.users_user u WHERE tenant_id = %s",
+            [tenant_id],
+        )
+        digests["users"] = cursor.fetchone()[0]
+        cursor.execute("SELECT t::text FROM public.core_tenant t WHERE id = %s", [tenant_id])
+        digests["tenant"] = cursor.fetchone()[0]
+    return digests

@@ -1,0 +1,26 @@
+from rest_framework import serializers
+
+from customers.models import Customer, CustomerStatus
+from resources.api.serializers import TenantUserField
+
+
+class CustomerSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    status = serializers.ChoiceField(choices=CustomerStatus.choices, required=False)
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=40), max_length=20, required=False
+    )
+    user = TenantUserField(required=False, allow_null=True)
+    total_spend = serializers.DecimalField(
+        max_digits=12, decimal_places=2, read_only=True, help_text="Sum of paid charges."
+    )
+    last_visit = serializers.DateTimeField(
+        read_only=True, help_text="Start of the latest completed appointment."
+    )
+
+    class Meta:
+        model = Customer
+        fields = [
+            "id", "name", "email", "phone", "address", "status", "tags", "notes", "user",
+            "total_spend", "last_visit", "created_at", "updated_at",
+        ]  # fmt: skip

@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from rest_framework import viewsets
+
+from customers.api.serializers import CustomerSerializer
+from customers.models import Customer, CustomerStatus
+from customers.permissions import CUSTOMER_PERMISSIONS, customer_get_for, visible_customers
+from customers.selectors import customer_list
+from customers.services import customer_create, customer_delete, customer_update
+from resources.api.views import UUID_PATTERN
+
+
+class CustomerFilter(filters.FilterSet):
+    status = filters.ChoiceFilter(choices=CustomerStatus.choices)
+    search = filters.CharFilter(method="filter_search", help_text="Name, email or phone contains")
+    tag = filters.CharFilter(method="filter_tag")
+
+    class Meta:
+        model = Customer
+        fields = ["status", "search", "tag"]
+
+    def filter_search(self, queryset: Any, name: str, value: str) -> Any:
+        return queryset.filter(
+            Q(name__icontains=value) | Q(email__icontains=value) | Q(phone__icontains=value)
+        )
+
+    def filter_tag(self, queryset: Any, name: str, value: str) -> Any:
+        return queryset.filter(tags__contains=[value])
+
+
+@extend_schema_view(
+    list=extend_schema(tags=["customers"]),
+    retrieve=extend_schema(tags=["customers"]),
+    create=extend_schema(
+        tags=["customers"],
+        examples=[
+            OpenApiExample(
+                "A new customer",
+                value={"name": "Mia Jones", "email": "mia@example.com", "tags": ["vip"]},
+                request_only=True,
+            )
+        ],
+    ),
+    partial_update=extend_schema(tags=["customers"]),
+    destroy=extend_schema(tags=["customers"]),
+)
+class CustomerViewSet(viewsets.ModelViewSet):
+    """The business's customers. Staff read them; a customer sees only itself."""
+
+    queryset = Customer.objects.none()  # for the schema generator; get_queryset scopes
+    serializer_class = CustomerSerializer
+    permission_classes = CUSTOMER_PERMISSIONS
+    filterset_class = CustomerFilter
+    lookup_field = "public_id"
+    lookup_url_kwarg = "id"
+    lookup_value_regex = UUID_PATTERN
+    http_method_names = ["get", "post", "patch", "delete"]
+
+    def get_queryset(self) -> Any:
+        return visible_customers(
+            customer_list().order_by("name", "id"),
+            user=self.request.user,
+            tenant=self.request.tenant,
+        )
+
+    def get_object(self) -> Customer:
+        return customer_get_for(
+            customer_list(), user=self.request.user, tenant=self.request.tenant,
+            public_id=self.kwargs["id"],
+        )  # fmt: skip
+
+    def perform_create(self, serializer: CustomerSerializer) -> None:
+        customer = customer_create(
+            tenant=self.request.tenant, actor=self.request.user, **serializer.validated_data
+        )
+        serializer.instance = customer_list().get(pk=customer.pk)
+
+    def perform_update(self, serializer: CustomerSerializer) -> None:
+        customer = customer_update(
+            tenant=self.request.tenant, customer=serializer.instance, actor=self.request.user,
+            **serializer.validated_data,
+        )  # fmt: skip
+        serializer.instance = customer_list().get(pk=customer.pk)
+
+    def perform_destroy(self, instance: Customer) -> None:
+        customer_delete(customer=instance, actor=self.request.user)

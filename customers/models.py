@@ -1,0 +1,55 @@
+"""The business's customers. Spend and last visit are derived (customers.selectors)."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class CustomerStatus(models.TextChoices):
+    ACTIVE = "ACTIVE"
+    INACTIVE = "INACTIVE"
+    BLOCKED = "BLOCKED"
+
+
+class Customer(models.Model):
+    Status = CustomerStatus
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=150)
+    email = models.EmailField(max_length=254, blank=True, default="")
+    phone = models.CharField(max_length=40, blank=True, default="")
+    address = models.TextField(blank=True, default="")
+    status = models.CharField(
+        max_length=16, choices=CustomerStatus.choices, default=CustomerStatus.ACTIVE
+    )
+    tags = models.JSONField(default=list, blank=True)
+    notes = models.TextField(blank=True, default="")
+    # The CUSTOMER account that is this customer (public schema; see resources.Resource.user for
+    # why there is no database constraint and DO_NOTHING).
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=[s.value for s in CustomerStatus]),
+                name="customer_status_valid",
+            ),
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(user__isnull=False), name="customer_one_per_user"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

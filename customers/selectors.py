@@ -1,0 +1,38 @@
+"""Reads of customers, with their derived total spend and last visit."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Max, OuterRef, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
+
+from customers.models import Customer
+
+
+def customer_list() -> QuerySet[Customer]:
+    """Customers annotated with ``total_spend`` (paid charges) and ``last_visit`` (the start of
+    the latest completed appointment), as correlated subqueries so filters stay cheap."""
+    from appointments.models import Appointment, AppointmentStatus
+    from billing.models import Charge, PaymentStatus
+
+    paid = (
+        Charge.objects.filter(customer=OuterRef("pk"), status=PaymentStatus.PAID)
+        .values("customer")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    visits = (
+        Appointment.objects.filter(customer=OuterRef("pk"), status=AppointmentStatus.COMPLETED)
+        .values("customer")
+        .annotate(last=Max("starts_at"))
+        .values("last")
+    )
+    return Customer.objects.annotate(
+        total_spend=Coalesce(Subquery(paid), Decimal("0.00")), last_visit=Subquery(visits)
+    )
+
+
+def customer_for_user(user: Any) -> Customer | None:
+    return Customer.objects.filter(user_id=user.pk).first()

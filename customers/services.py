@@ -1,0 +1,69 @@
+"""Writes of customers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from core.exceptions import Conflict, DomainError
+from customers.models import Customer
+from users.roles import Role
+
+
+def _check_user(user: Any, tenant: Any) -> None:
+    if user is not None and (user.role != Role.CUSTOMER or user.tenant_id != tenant.pk):
+        raise DomainError(
+            "Only a CUSTOMER account of this business can be linked to a customer.",
+            fields={"user": ["Not a customer account of this business."]},
+        )
+
+
+def customer_create(*, tenant: Any, actor: Any, user: Any = None, **fields: Any) -> Customer:
+    _check_user(user, tenant)
+    try:
+        with transaction.atomic():
+            return Customer.objects.create(user=user, **fields)
+    except IntegrityError as error:
+        raise Conflict(
+            "That account is already linked to another customer.",
+            fields={"user": ["Already linked."]},
+        ) from error
+
+
+def customer_update(*, tenant: Any, customer: Customer, actor: Any, **changes: Any) -> Customer:
+    if "user" in changes:
+        _check_user(changes["user"], tenant)
+    for field, value in changes.items():
+        setattr(customer, field, value)
+    try:
+        with transaction.atomic():
+            customer.save()
+    except IntegrityError as error:
+        raise Conflict(
+            "That account is already linked to another customer.",
+            fields={"user": ["Already linked."]},
+        ) from error
+    return customer
+
+
+def customer_delete(*, customer: Customer, actor: Any) -> None:
+    if customer.appointments.exists():
+        raise Conflict(
+            f"'{customer.name}' has appointments; set the status to INACTIVE instead.",
+            code="customer_in_use",
+        )
+    customer.delete()
+
+
+def customer_for_booking_user(*, user: Any) -> Customer:
+    """The customer record of a signed-in customer, made from its account on first booking."""
+    customer = Customer.objects.filter(user_id=user.pk).first()
+    if customer is not None:
+        return customer
+    name = f"{user.first_name} {user.last_name}".strip() or user.email
+    try:
+        with transaction.atomic():
+            return Customer.objects.create(user=user, name=name, email=user.email)
+    except IntegrityError:  # created concurrently by another request of the same user
+        return Customer.objects.get(user_id=user.pk)

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from core.api.fields import PublicIdField
+from core.validators import validate_timezone
+from resources.models import DateOverride, Resource, ResourceType, WorkingHours
+from users.models import User
+
+
+class TenantUserField(PublicIdField):
+    """A user of the request's tenant, by public id; other tenants' users do not exist here."""
+
+    def get_queryset(self) -> Any:
+        return User.objects.filter(tenant=self.context["request"].tenant)
+
+
+class WorkingHoursSerializer(serializers.ModelSerializer):
+    weekday = serializers.IntegerField(min_value=0, max_value=6, help_text="Monday = 0")
+
+    class Meta:
+        model = WorkingHours
+        fields = ["weekday", "start_time", "end_time"]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["start_time"] >= attrs["end_time"]:
+            raise serializers.ValidationError({"end_time": ["Must be after start_time."]})
+        return attrs
+
+
+class ResourceSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    type = serializers.ChoiceField(choices=ResourceType.choices)
+    user = TenantUserField(required=False, allow_null=True)
+    timezone = serializers.CharField(
+        required=False, max_length=64, validators=[validate_timezone],
+        help_text="IANA name; the business's timezone when left out.",
+    )  # fmt: skip
+    working_hours = WorkingHoursSerializer(many=True, required=False)
+    has_calendar_feed = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Resource
+        fields = [
+            "id", "name", "type", "user", "timezone", "is_active", "working_hours",
+            "has_calendar_feed", "created_at", "updated_at",
+        ]  # fmt: skip
+
+    def get_has_calendar_feed(self, resource: Resource) -> bool:
+        return resource.ical_token is not None
+
+
+class CalendarFeedSerializer(serializers.Serializer):
+    url = serializers.CharField(read_only=True)
+
+
+class DateOverrideSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    resource = PublicIdField(queryset=Resource.objects.all())
+
+    class Meta:
+        model = DateOverride
+        fields = [
+            "id", "resource", "date", "is_closed", "start_time", "end_time", "note",
+            "created_at", "updated_at",
+        ]  # fmt: skip
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        merged = {
+            f: attrs.get(f, getattr(self.instance, f, None))
+            for f in ("is_closed", "start_time", "end_time")
+        }
+        if merged["is_closed"]:
+            if merged["start_time"] or merged["end_time"]:
+                raise serializers.ValidationError(
+                    {"is_closed": ["A closed day has no start_time or end_time."]}
+                )
+        elif not merged["start_time"] or not merged["end_time"]:
+            raise serializers.ValidationError(
+                {"start_time": ["Give start_time and end_time, or is_closed: true."]}
+            )
+        elif merged["start_time"] >= merged["end_time"]:
+            raise serializers.ValidationError({"end_time": ["Must be after start_time."]})
+        return attrs

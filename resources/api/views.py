@@ -1,0 +1,179 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from rest_framework import mixins, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from core.exceptions import NotFound
+from resources.api.serializers import (
+    CalendarFeedSerializer,
+    DateOverrideSerializer,
+    ResourceSerializer,
+)
+from resources.models import DateOverride, Resource
+from resources.permissions import (
+    OVERRIDE_PERMISSIONS,
+    RESOURCE_FEED_PERMISSIONS,
+    RESOURCE_PERMISSIONS,
+)
+from resources.services import (
+    ical_token_revoke,
+    ical_token_rotate,
+    resource_create,
+    resource_delete,
+    resource_update,
+)
+
+UUID_PATTERN = "[0-9a-fA-F-]{36}"
+
+RESOURCE_EXAMPLE = OpenApiExample(
+    "A stylist working weekdays 9-17",
+    value={
+        "name": "Ana",
+        "type": "STAFF",
+        "timezone": "Europe/Berlin",
+        "working_hours": [
+            {"weekday": d, "start_time": "09:00", "end_time": "17:00"} for d in range(5)
+        ],
+    },
+    request_only=True,
+)
+
+
+class ResourceFilter(filters.FilterSet):
+    type = filters.ChoiceFilter(choices=Resource.Type.choices)
+
+    class Meta:
+        model = Resource
+        fields = ["type", "is_active"]
+
+
+@extend_schema_view(
+    list=extend_schema(tags=["resources"]),
+    retrieve=extend_schema(tags=["resources"]),
+    create=extend_schema(tags=["resources"], examples=[RESOURCE_EXAMPLE]),
+    partial_update=extend_schema(tags=["resources"]),
+    destroy=extend_schema(tags=["resources"]),
+)
+class ResourceViewSet(viewsets.ModelViewSet):
+    """People, rooms and equipment that can be booked, with their weekly working hours."""
+
+    serializer_class = ResourceSerializer
+    permission_classes = RESOURCE_PERMISSIONS
+    filterset_class = ResourceFilter
+    lookup_field = "public_id"
+    lookup_url_kwarg = "id"
+    lookup_value_regex = UUID_PATTERN
+    http_method_names = ["get", "post", "patch", "delete"]
+
+    def get_queryset(self) -> Any:
+        return Resource.objects.prefetch_related("working_hours").order_by("name", "id")
+
+    def perform_create(self, serializer: ResourceSerializer) -> None:
+        serializer.instance = resource_create(
+            tenant=self.request.tenant, actor=self.request.user, request=self.request,
+            **serializer.validated_data,
+        )  # fmt: skip
+
+    def perform_update(self, serializer: ResourceSerializer) -> None:
+        serializer.instance = resource_update(
+            tenant=self.request.tenant, resource=serializer.instance, actor=self.request.user,
+            **serializer.validated_data,
+        )  # fmt: skip
+
+    def perform_destroy(self, instance: Resource) -> None:
+        resource_delete(resource=instance, actor=self.request.user)
+
+    @extend_schema(
+        tags=["resources"],
+        request=None,
+        responses=CalendarFeedSerializer,
+        description="POST: a new secret iCalendar feed URL (the old one stops working). "
+        "DELETE: switch the feed off.",
+    )
+    @action(
+        detail=True,
+        methods=["post", "delete"],
+        url_path="calendar-feed",
+        permission_classes=RESOURCE_FEED_PERMISSIONS,
+    )
+    def calendar_feed(self, request: Request, id: str) -> Response:
+        resource = self.get_object()
+        if request.method == "DELETE":
+            ical_token_revoke(resource=resource, actor=request.user, request=request)
+            return Response(status=204)
+        resource = ical_token_rotate(resource=resource, actor=request.user, request=request)
+        url = request.build_absolute_uri(
+            reverse("calendar-feed", kwargs={"token": resource.ical_token})
+        )
+        return Response({"url": url}, status=201)
+
+
+class DateOverrideFilter(filters.FilterSet):
+    resource = filters.UUIDFilter(field_name="resource__public_id")
+    start = filters.DateFilter(field_name="date", lookup_expr="gte")
+    end = filters.DateFilter(field_name="date", lookup_expr="lte")
+
+    class Meta:
+        model = DateOverride
+        fields = ["resource", "start", "end", "is_closed"]
+
+
+@extend_schema_view(
+    list=extend_schema(tags=["resources"]),
+    retrieve=extend_schema(tags=["resources"]),
+    create=extend_schema(
+        tags=["resources"],
+        examples=[
+            OpenApiExample(
+                "Closed on a holiday",
+                value={"resource": "6f1c...", "date": "2026-12-25", "is_closed": True},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Special hours",
+                value={
+                    "resource": "6f1c...",
+                    "date": "2026-12-24",
+                    "start_time": "09:00",
+                    "end_time": "12:00",
+                },
+                request_only=True,
+            ),
+        ],
+    ),
+    partial_update=extend_schema(tags=["resources"]),
+    destroy=extend_schema(tags=["resources"]),
+)
+class DateOverrideViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Dates on which a resource's weekly hours do not apply: closed, or special hours."""
+
+    serializer_class = DateOverrideSerializer
+    permission_classes = OVERRIDE_PERMISSIONS
+    filterset_class = DateOverrideFilter
+    lookup_field = "public_id"
+    lookup_url_kwarg = "id"
+    lookup_value_regex = UUID_PATTERN
+    http_method_names = ["get", "post", "patch", "delete"]
+
+    def get_queryset(self) -> Any:
+        return DateOverride.objects.select_related("resource").order_by("date", "start_time")
+
+    def get_object(self) -> DateOverride:
+        override = self.get_queryset().filter(public_id=self.kwargs["id"]).first()
+        if override is None:
+            raise NotFound("No such date override.")
+        return override

@@ -1,0 +1,117 @@
+"""Writes of resources: creation under the tier limit, opening hours, the calendar-feed secret."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from core.audit import security_event
+from core.exceptions import Conflict, DomainError
+from core.models import Tenant
+from core.tiers import tier_limit_check
+from resources.models import Resource, ResourceType, WorkingHours
+from users.roles import STAFF_ROLES
+
+
+def _check_user(*, tenant: Tenant, resource_type: str, user: Any) -> None:
+    if user is None:
+        return
+    if resource_type != ResourceType.STAFF:
+        raise DomainError(
+            "Only STAFF resources can be linked to a user.",
+            fields={"user": ["Only for STAFF resources."]},
+        )
+    if user.tenant_id != tenant.pk or user.role not in STAFF_ROLES:
+        raise DomainError(
+            "The linked user must be a staff account of this business.",
+            fields={"user": ["Not a staff account of this business."]},
+        )
+
+
+def _replace_hours(resource: Resource, hours: Iterable[dict[str, Any]]) -> None:
+    WorkingHours.objects.filter(resource=resource).delete()
+    WorkingHours.objects.bulk_create(WorkingHours(resource=resource, **h) for h in hours)
+
+
+def _save(resource: Resource) -> None:
+    try:
+        with transaction.atomic():
+            resource.save()
+    except IntegrityError as error:
+        raise Conflict(
+            "That user is already linked to another resource.",
+            fields={"user": ["Already linked to a resource."]},
+        ) from error
+
+
+@transaction.atomic
+def resource_create(
+    *,
+    tenant: Tenant,
+    actor: Any,
+    name: str,
+    type: str,
+    timezone: str | None = None,
+    user: Any = None,
+    is_active: bool = True,
+    working_hours: Iterable[dict[str, Any]] = (),
+    request: Any = None,
+) -> Resource:
+    """Add a resource, counted against the tier's limit under a lock on the tenant row so two
+    concurrent creations cannot both squeeze under it."""
+    locked = Tenant.objects.select_for_update().get(pk=tenant.pk)
+    tier_limit_check(tenant=locked, kind="resources", current=Resource.objects.count())
+    _check_user(tenant=tenant, resource_type=type, user=user)
+    resource = Resource(
+        name=name, type=type, timezone=timezone or tenant.timezone, user=user, is_active=is_active
+    )
+    _save(resource)
+    _replace_hours(resource, working_hours)
+    security_event(
+        "resource_created", request=request, actor=actor, resource=str(resource.public_id)
+    )
+    return resource
+
+
+@transaction.atomic
+def resource_update(
+    *, tenant: Tenant, resource: Resource, actor: Any, working_hours: Any = None, **changes: Any
+) -> Resource:
+    for field, value in changes.items():
+        setattr(resource, field, value)
+    _check_user(tenant=tenant, resource_type=resource.type, user=resource.user)
+    _save(resource)
+    if working_hours is not None:
+        _replace_hours(resource, working_hours)
+    return resource
+
+
+def resource_delete(*, resource: Resource, actor: Any) -> None:
+    if resource.allocations.exists():
+        raise Conflict(
+            f"'{resource.name}' holds appointments or blockers; deactivate it instead.",
+            code="resource_in_use",
+        )
+    resource.delete()
+
+
+def ical_token_rotate(*, resource: Resource, actor: Any, request: Any = None) -> Resource:
+    """A new secret feed URL; the old one stops working at once."""
+    resource.ical_token = secrets.token_urlsafe(32)
+    resource.save(update_fields=["ical_token", "updated_at"])
+    security_event(
+        "ical_feed_rotated", request=request, actor=actor, resource=str(resource.public_id)
+    )
+    return resource
+
+
+def ical_token_revoke(*, resource: Resource, actor: Any, request: Any = None) -> Resource:
+    resource.ical_token = None
+    resource.save(update_fields=["ical_token", "updated_at"])
+    security_event(
+        "ical_feed_revoked", request=request, actor=actor, resource=str(resource.public_id)
+    )
+    return resource
