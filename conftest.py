@@ -4,6 +4,7 @@ helpers to call the API on a given host as a given user."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -117,3 +118,14 @@ def api() -> Callable[..., APIClient]:
 
 def _schema_of_host(host: str) -> str:
     return {PLATFORM_HOST: "public", HOST_A: "alpha", HOST_B: "beta"}[host]
+
+
+@pytest.fixture
+def local_media(settings, tmp_path: Path) -> Path:
+    """Media on local disk in a temporary MEDIA_ROOT (what runs without a bucket)."""
+    settings.MEDIA_ROOT = tmp_path
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "core.storage.TenantFileSystemStorage"},
+    }
+    return tmp_path

@@ -36,6 +36,8 @@ class Resource(models.Model):
     )
     timezone = models.CharField(max_length=64, validators=[validate_timezone])
     is_active = models.BooleanField(default=True)
+    # Stored by the default (tenant-aware) storage under the tenant's own prefix.
+    photo = models.FileField(upload_to="resources/", blank=True, default="", max_length=255)
     # Secret of the resource's iCalendar feed URL; NULL when the feed is off.
     ical_token = models.CharField(max_length=64, null=True, blank=True, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -7,6 +7,7 @@ RESOURCE_PERMISSIONS = [
     IsInScopeOfThisHost,
     capability_permission("manage_resources", write_only=True),
 ]
+# The calendar-feed secret and the photo: only for those who manage resources.
 RESOURCE_FEED_PERMISSIONS = [IsInScopeOfThisHost, capability_permission("manage_resources")]
 OVERRIDE_PERMISSIONS = [
     IsInScopeOfThisHost,

@@ -12,6 +12,7 @@ from core.audit import security_event
 from core.exceptions import Conflict, DomainError
 from core.models import Tenant
 from core.tiers import tier_limit_check
+from core.uploads import ValidatedImage, image_field_replace
 from resources.models import Resource, ResourceType, WorkingHours
 from users.roles import STAFF_ROLES
 
@@ -114,4 +115,25 @@ def ical_token_revoke(*, resource: Resource, actor: Any, request: Any = None) ->
     security_event(
         "ical_feed_revoked", request=request, actor=actor, resource=str(resource.public_id)
     )
+    return resource
+
+
+def resource_photo_set(
+    *, resource: Resource, image: ValidatedImage | None, actor: Any, request: Any = None
+) -> Resource:
+    """Store ``image`` (from ``core.uploads.validated_image``) as the resource's photo; None
+    removes it. The old file goes only once the change is committed."""
+
+    def audit(previous: str, stored: str) -> None:
+        security_event(
+            "resource_photo_changed" if stored else "resource_photo_removed",
+            request=request,
+            actor=actor,
+            resource=str(resource.public_id),
+            previous_file=previous,
+            file=stored,
+        )
+
+    if image is not None or resource.photo:
+        image_field_replace(instance=resource, field="photo", image=image, audit=audit)
     return resource

@@ -44,6 +44,8 @@ ALLOWED: dict[str, set[str]] = {
     "DELETE resource-detail": MANAGERS,
     "POST resource-calendar-feed": MANAGERS,
     "DELETE resource-calendar-feed": MANAGERS,
+    "PUT resource-photo": MANAGERS,
+    "DELETE resource-photo": MANAGERS,
     "GET date-override-list": SCHEDULE_READERS,
     "POST date-override-list": MANAGERS,
     "GET date-override-detail": SCHEDULE_READERS,

@@ -3,8 +3,11 @@
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django_tenants.utils import schema_context
 
+from appointments.models import Appointment
 from core.models import Domain, Tenant
+from resources.models import Resource
 from users.models import User
 
 pytestmark = pytest.mark.django_db
@@ -75,6 +78,9 @@ def test_seed_demo_is_idempotent_and_makes_every_role(capsys):
     assert {"SUPERUSER", "PLATFORM_MANAGER", "PLATFORM_SALES", "PLATFORM_SUPPORT"} <= platform_roles
     assert User.objects.filter(email="owner@demo.localhost").count() == 1
     assert "demo-password-2026" in capsys.readouterr().out
+    with schema_context("demo"):
+        assert Appointment.objects.count() > 0
+        assert Resource.objects.filter(user__email="staff@demo.localhost").exists()
 
 
 def test_django_tenants_create_tenant_command_keeps_working():

@@ -118,17 +118,6 @@ def aws(settings, moto_server: str) -> AwsWorld:
     return AwsWorld(endpoint=moto_server, bucket=bucket, zone_id=zone_id, zone_name=zone_name)
 
 
-@pytest.fixture
-def local_media(settings, tmp_path: Path) -> Path:
-    """Media on local disk in a temporary MEDIA_ROOT (what runs without a bucket)."""
-    settings.MEDIA_ROOT = tmp_path
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {"BACKEND": "core.storage.TenantFileSystemStorage"},
-    }
-    return tmp_path
-
-
 @pytest.fixture(autouse=True)
 def masquerade_log(settings: Any, tmp_path: Path) -> Path:
     path = tmp_path / "masquerade.log"

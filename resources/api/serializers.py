@@ -40,16 +40,30 @@ class ResourceSerializer(serializers.ModelSerializer):
     )  # fmt: skip
     working_hours = WorkingHoursSerializer(many=True, required=False)
     has_calendar_feed = serializers.SerializerMethodField()
+    photo_url = serializers.SerializerMethodField(
+        help_text="Short-lived signed URL of the photo, or null."
+    )
 
     class Meta:
         model = Resource
         fields = [
             "id", "name", "type", "user", "timezone", "is_active", "working_hours",
-            "has_calendar_feed", "created_at", "updated_at",
+            "has_calendar_feed", "photo_url", "created_at", "updated_at",
         ]  # fmt: skip
 
     def get_has_calendar_feed(self, resource: Resource) -> bool:
         return resource.ical_token is not None
+
+    def get_photo_url(self, resource: Resource) -> str | None:
+        return resource.photo.url if resource.photo else None
+
+
+class PhotoUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="PNG, JPEG, WebP or GIF.")
+
+
+class PhotoSerializer(serializers.Serializer):
+    photo_url = serializers.CharField(help_text="Short-lived signed URL of the image.")
 
 
 class CalendarFeedSerializer(serializers.Serializer):

@@ -7,13 +7,17 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.exceptions import NotFound
+from core.uploads import validated_image
 from resources.api.serializers import (
     CalendarFeedSerializer,
     DateOverrideSerializer,
+    PhotoSerializer,
+    PhotoUploadSerializer,
     ResourceSerializer,
 )
 from resources.models import DateOverride, Resource
@@ -27,6 +31,7 @@ from resources.services import (
     ical_token_rotate,
     resource_create,
     resource_delete,
+    resource_photo_set,
     resource_update,
 )
 
@@ -113,6 +118,30 @@ class ResourceViewSet(viewsets.ModelViewSet):
             reverse("calendar-feed", kwargs={"token": resource.ical_token})
         )
         return Response({"url": url}, status=201)
+
+    @extend_schema(
+        tags=["resources"],
+        request={"multipart/form-data": PhotoUploadSerializer},
+        responses={200: PhotoSerializer, 204: None},
+        description="PUT (multipart, field `file`): set the resource's photo. DELETE: remove it.",
+    )
+    @action(
+        detail=True,
+        methods=["put", "delete"],
+        http_method_names=["put", "delete"],
+        parser_classes=[MultiPartParser, FormParser],
+        permission_classes=RESOURCE_FEED_PERMISSIONS,
+    )
+    def photo(self, request: Request, id: str) -> Response:
+        resource = self.get_object()
+        if request.method == "DELETE":
+            resource_photo_set(resource=resource, image=None, actor=request.user, request=request)
+            return Response(status=204)
+        image = validated_image(request.FILES.get("file"))
+        resource = resource_photo_set(
+            resource=resource, image=image, actor=request.user, request=request
+        )
+        return Response({"photo_url": resource.photo.url})
 
 
 class DateOverrideFilter(filters.FilterSet):

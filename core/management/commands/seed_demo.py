@@ -1,4 +1,5 @@
-"""Demo data for local use: a demo tenant with one user of every role, and platform staff.
+"""Demo data for local use: a demo tenant with one user of every role and a realistic week of
+schedule, and platform staff.
 
 Idempotent: running it again changes nothing that is already there. The passwords are for
 development only (they are printed, and listed in the README).
@@ -7,6 +8,7 @@ development only (they are printed, and listed in the README).
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from appointments.demo import demo_week_seed
 from core.models import Domain, Tenant
 from core.services import tenant_provision
 from users.models import User
@@ -54,6 +56,8 @@ class Command(BaseCommand):
                 self._ensure_user(email, role, None)
             for email, role in TENANT_USERS:
                 self._ensure_user(email, role, tenant)
+        # After the users: the week links the demo staff and customer accounts to its records.
+        demo_week_seed(tenant=tenant)
         self._report()
 
     def _ensure_user(self, email: str, role: str, tenant: Tenant | None) -> None:
