@@ -7,7 +7,6 @@ live rows makes a double booking impossible whatever the application does.
 
 import uuid
 
-from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import RangeOperators
 from django.db import models
@@ -16,6 +15,7 @@ from django.db.models import F, Func, Q, Value
 from catalog.models import Service
 from customers.models import Customer
 from resources.models import Resource
+from users.fields import tenant_user_link
 
 ALLOCATION_EXCLUSION = "allocation_no_overlap"
 
@@ -41,13 +41,7 @@ class Appointment(models.Model):
     )
     price = models.DecimalField(max_digits=10, decimal_places=2)
     notes = models.TextField(blank=True, default="")
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,  # users live in the public schema
-        related_name="+",
-    )
+    created_by = tenant_user_link(blank=False)
     # Idempotency-Key of the request that created it, with a digest of that request's body.
     idempotency_key = models.CharField(max_length=128, blank=True, default="")
     request_digest = models.CharField(max_length=64, blank=True, default="")
@@ -88,13 +82,7 @@ class Blocker(models.Model):
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     title = models.CharField(max_length=200, blank=True, default="")
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        related_name="+",
-    )
+    created_by = tenant_user_link(blank=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -2,9 +2,10 @@
 
 import uuid
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
+
+from users.fields import tenant_user_link
 
 
 class CustomerStatus(models.TextChoices):
@@ -26,16 +27,8 @@ class Customer(models.Model):
     )
     tags = models.JSONField(default=list, blank=True)
     notes = models.TextField(blank=True, default="")
-    # The CUSTOMER account that is this customer (public schema; see resources.Resource.user for
-    # why there is no database constraint and DO_NOTHING).
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        related_name="+",
-    )
+    # The CUSTOMER account that is this customer.
+    user = tenant_user_link()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -2,11 +2,11 @@
 
 import uuid
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from core.validators import validate_timezone
+from users.fields import tenant_user_link
 
 
 class ResourceType(models.TextChoices):
@@ -21,19 +21,7 @@ class Resource(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=120)
     type = models.CharField(max_length=16, choices=ResourceType.choices)
-    # Users live in the public schema. No database-level foreign key across schemas (it would tie
-    # every tenant schema to the platform's user table: TRUNCATE, schema cloning), and DO_NOTHING:
-    # deleting a user on the platform host must not reach into tables that exist only in tenant
-    # schemas. Users are deactivated rather than deleted; a deleted user's link reads as null.
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        related_name="+",
-        help_text="The staff user this resource is (STAFF resources only).",
-    )
+    user = tenant_user_link(help_text="The staff user this resource is (STAFF resources only).")
     timezone = models.CharField(max_length=64, validators=[validate_timezone])
     is_active = models.BooleanField(default=True)
     # Stored by the default (tenant-aware) storage under the tenant's own prefix.
