@@ -140,6 +140,33 @@ def _new_record(
     )
 
 
+def _audit_start(request: Any, record: MasqueradeSession, *, reason: str) -> None:
+    """The HIJACK_START line; raises ``AuditUnavailable`` (so the start is rolled back) when it
+    cannot be written."""
+    masquerade_line(
+        HIJACK_START,
+        request=request,
+        hijacker=record.hijacker,
+        hijacked=record.hijacked,
+        reason=reason,
+        channel=record.channel,
+        session_key=record.session_key,
+        justification=record.reason,
+        masquerade=record,
+    )
+
+
+def _security_event_started(request: Any, record: MasqueradeSession) -> None:
+    security_event(
+        "masquerade_started",
+        request=request,
+        actor=record.hijacker,
+        target=record.hijacked,
+        masquerade_id=str(record.public_id),
+        channel=record.channel,
+    )
+
+
 def _enter_session(request: Any, record: MasqueradeSession) -> None:
     """Turn this host's session into the masquerade: a brand-new session key (no fixation),
     hijack's history naming the real user, and an expiry of its own. The audit line is
@@ -159,30 +186,13 @@ def _enter_session(request: Any, record: MasqueradeSession) -> None:
             request.session.save()
             record.session_key = request.session.session_key
             record.save(update_fields=["session_key"])
-            masquerade_line(
-                HIJACK_START,
-                request=request,
-                hijacker=hijacker,
-                hijacked=hijacked,
-                reason=record.reason or "admin_hijack",
-                channel=record.channel,
-                session_key=record.session_key,
-                justification=record.reason,
-                masquerade=record,
-            )
+            _audit_start(request, record, reason=record.reason or "admin_hijack")
     except AuditUnavailable:
         request.session = previous_store(session_key=previous_key)
         request.user = hijacker if is_home_of(hijacker, request) else _anonymous()
         raise
     request.masquerade = record
-    security_event(
-        "masquerade_started",
-        request=request,
-        actor=hijacker,
-        target=hijacked,
-        masquerade_id=str(record.public_id),
-        channel=record.channel,
-    )
+    _security_event_started(request, record)
     hijack_signals.hijack_started.send(
         sender=None, request=request, hijacker=hijacker, hijacked=hijacked
     )
@@ -420,25 +430,8 @@ def masquerade_token_start(
         token.set_exp(from_time=record.started_at, lifetime=record.expires_at - record.started_at)
         record.session_key = token["jti"]
         record.save(update_fields=["session_key"])
-        masquerade_line(
-            HIJACK_START,
-            request=request,
-            hijacker=hijacker,
-            hijacked=hijacked,
-            reason=justification,
-            channel=record.channel,
-            session_key=record.session_key,
-            justification=justification,
-            masquerade=record,
-        )
-    security_event(
-        "masquerade_started",
-        request=request,
-        actor=hijacker,
-        target=hijacked,
-        masquerade_id=str(record.public_id),
-        channel=record.channel,
-    )
+        _audit_start(request, record, reason=justification)
+    _security_event_started(request, record)
     return record, token, host
 
 
