@@ -35,6 +35,7 @@ from appointments.services import (
     appointment_transition,
     appointment_update,
 )
+from core.api.filters import UTCIsoDateTimeFilter
 from core.exceptions import PermissionDenied
 from customers.services import customer_for_booking_user
 from resources.api.views import UUID_PATTERN
@@ -62,10 +63,10 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 
 
 class AppointmentFilter(filters.FilterSet):
-    start = filters.IsoDateTimeFilter(
+    start = UTCIsoDateTimeFilter(
         field_name="ends_at", lookup_expr="gt", help_text="Appointments ending after this"
     )
-    end = filters.IsoDateTimeFilter(
+    end = UTCIsoDateTimeFilter(
         field_name="starts_at", lookup_expr="lt", help_text="Appointments starting before this"
     )
     status = filters.MultipleChoiceFilter(choices=AppointmentStatus.choices)

@@ -14,12 +14,13 @@ from appointments.api.serializers import BlockerSerializer
 from appointments.models import Blocker
 from appointments.selectors import blocker_list
 from appointments.services import blocker_create, blocker_delete, blocker_update
+from core.api.filters import UTCIsoDateTimeFilter
 from resources.api.views import UUID_PATTERN
 
 
 class BlockerFilter(filters.FilterSet):
-    start = filters.IsoDateTimeFilter(field_name="ends_at", lookup_expr="gt")
-    end = filters.IsoDateTimeFilter(field_name="starts_at", lookup_expr="lt")
+    start = UTCIsoDateTimeFilter(field_name="ends_at", lookup_expr="gt")
+    end = UTCIsoDateTimeFilter(field_name="starts_at", lookup_expr="lt")
     resource = filters.UUIDFilter(field_name="resource__public_id")
 
     class Meta:

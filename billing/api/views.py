@@ -26,6 +26,7 @@ from billing.permissions import (
 )
 from billing.selectors import charge_list, revenue_summary
 from billing.services import charge_set_status
+from core.api.filters import UTCIsoDateTimeFilter
 from core.services import tenant_update
 from resources.api.views import UUID_PATTERN
 
@@ -35,8 +36,8 @@ class ChargeFilter(filters.FilterSet):
     kind = filters.ChoiceFilter(choices=ChargeKind.choices)
     customer = filters.UUIDFilter(field_name="customer__public_id")
     appointment = filters.UUIDFilter(field_name="appointment__public_id")
-    start = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    end = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    start = UTCIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    end = UTCIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = Charge

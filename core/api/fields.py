@@ -21,9 +21,14 @@ class AwareDateTimeField(serializers.DateTimeField):
 
     def to_internal_value(self, value: Any) -> datetime:
         if isinstance(value, str):
-            parsed = parse_datetime(value.strip()) if value.strip() else None
+            try:
+                parsed = parse_datetime(value.strip()) if value.strip() else None
+            except ValueError:  # well formed, but no such time (e.g. 12:99)
+                self.fail("invalid", format="YYYY-MM-DDThh:mm[:ss[.uuuuuu]]+HH:MM")
             if parsed is not None and timezone.is_naive(parsed):
                 self.fail("naive")
+        # DRF converts to the server's zone (UTC) here, so an offset PostgreSQL cannot store
+        # (beyond +-15:59) never reaches the database.
         return super().to_internal_value(value)
 
 

@@ -25,6 +25,11 @@ class WorkingHoursSerializer(serializers.ModelSerializer):
         fields = ["weekday", "start_time", "end_time"]
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # The list replaces the resource's hours, so each entry is whole even in a PATCH (where
+        # DRF would otherwise let nested fields be left out).
+        missing = {f: ["This field is required."] for f in self.Meta.fields if f not in attrs}
+        if missing:
+            raise serializers.ValidationError(missing)
         if attrs["start_time"] >= attrs["end_time"]:
             raise serializers.ValidationError({"end_time": ["Must be after start_time."]})
         return attrs
