@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -9,6 +10,7 @@ class HostSchemaView(SpectacularAPIView):
 
     permission_classes: list = []
 
+    @extend_schema(exclude=True)
     def get(self, request: Request, *args, **kwargs) -> Response:
         self.urlconf = getattr(request, "urlconf", None)
         return super().get(request, *args, **kwargs)

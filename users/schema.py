@@ -1,0 +1,16 @@
+"""How the OpenAPI document describes this project's host-bound authentication."""
+
+from drf_spectacular.authentication import SessionScheme
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
+
+
+class TenantJWTScheme(SimpleJWTScheme):
+    target_class = "users.authentication.TenantJWTAuthentication"
+    name = "jwtAuth"
+    priority = 1
+
+
+class TenantSessionScheme(SessionScheme):
+    target_class = "users.authentication.TenantSessionAuthentication"
+    name = "cookieAuth"
+    priority = 1
