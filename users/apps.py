@@ -6,4 +6,4 @@ class UsersConfig(AppConfig):
     verbose_name = "Users"
 
     def ready(self) -> None:
-        from users import schema  # noqa: F401 -- registers the OpenAPI auth schemes
+        from users import schema, signals  # noqa: F401 -- OpenAPI auth schemes, login audit

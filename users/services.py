@@ -98,16 +98,13 @@ def user_authenticate_on_host(*, request: Any, email: str, password: str) -> Use
     from users.access import access_on_host
     from users.roles import Access
 
+    refused = AuthenticationFailed("No active account with these credentials on this host.")
     user = authenticate(request._request, username=email, password=password)
-    reason = None
-    if user is None:
-        reason = "bad_credentials"
-    elif access_on_host(user, request.tenant) is Access.NONE:
-        reason = "wrong_host"
-    if reason:
+    if user is None:  # users.signals audits it
+        raise refused
+    if access_on_host(user, request.tenant) is Access.NONE:
         security_event(
-            "login_failed", request=request, actor=None, email=email.lower(), reason=reason
+            "login_failed", request=request, actor=None, email=email.lower(), reason="wrong_host"
         )
-        raise AuthenticationFailed("No active account with these credentials on this host.")
-    security_event("login_succeeded", request=request, actor=user)
+        raise refused
     return user

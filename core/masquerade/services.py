@@ -176,6 +176,7 @@ def _enter_session(request: Any, record: MasqueradeSession) -> None:
     hijacker, hijacked = record.hijacker, record.hijacked
     try:
         with transaction.atomic():
+            request.masquerade_switch = True  # users.signals: not a sign-in of its own
             with hijack_signals.no_update_last_login():
                 request.session.flush()
                 login(request, hijacked, backend=MODEL_BACKEND)
@@ -357,6 +358,7 @@ def masquerade_session_release(*, request: Any, record: MasqueradeSession, end_r
     masquerade_end(request=request, record=record, end_reason=end_reason)
     hijacker = record.hijacker
     if is_home_of(hijacker, request) and hijacker.is_active:
+        request.masquerade_switch = True  # users.signals: not a sign-in of its own
         with hijack_signals.no_update_last_login():
             request.session.flush()
             login(request, hijacker, backend=MODEL_BACKEND)

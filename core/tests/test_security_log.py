@@ -64,3 +64,32 @@ def test_support_cannot_write_on_a_tenant_host_and_it_is_logged(api, make_user, 
     assert response.status_code == 403
     assert events(settings)[-1]["reason"] == "out_of_host_scope"
     assert api(PLATFORM_HOST, support).get("/api/me/").json()["role"] == "PLATFORM_SUPPORT"
+
+
+def test_admin_sign_ins_and_failures_are_logged(make_user, settings):
+    from django.test import Client
+
+    operator = make_user(Role.PLATFORM_MANAGER)
+    client = Client(HTTP_HOST=PLATFORM_HOST)
+    client.post("/admin/login/", {"username": operator.email, "password": "wrong-password"})
+    client.post("/admin/login/", {"username": operator.email, "password": PASSWORD})
+    mine = [
+        e for e in events(settings)
+        if e.get("email") == operator.email or e.get("actor", {}).get("email") == operator.email
+    ]  # fmt: skip
+    assert [(e["event"], e.get("reason"), e.get("credential")) for e in mine] == [
+        ("login_failed", "bad_credentials", None),
+        ("login_succeeded", None, "session"),
+    ]
+    assert mine[-1]["path"] == "/admin/login/"
+
+
+def test_a_masquerade_is_not_logged_as_a_sign_in(api, make_user, tenant_a, settings):
+    support = make_user(Role.PLATFORM_SUPPORT)
+    target = make_user(Role.CUSTOMER, tenant_a)
+    response = api(PLATFORM_HOST, support).post(
+        "/api/masquerade/", {"user": str(target.public_id), "reason": "ticket 1"}, format="json"
+    )
+    assert response.status_code == 201
+    signed_in = [e for e in events(settings) if e["event"] == "login_succeeded"]
+    assert all(e.get("actor", {}).get("email") != target.email for e in signed_in)

@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from core.audit import security_event
 from core.exceptions import DomainError
 from users.authentication import SESSION_SCHEMA_KEY, TENANT_CLAIM, credential_fits_host
 from users.models import User
@@ -46,6 +47,7 @@ class TokenObtainView(LoginThrottled):
         data = LoginSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = user_authenticate_on_host(request=request, **data.validated_data)
+        security_event("login_succeeded", request=request, actor=user, credential="jwt")
         refresh = RefreshToken.for_user(user)
         refresh[TENANT_CLAIM] = request.tenant.schema_name
         return Response({"access": str(refresh.access_token), "refresh": str(refresh)})
