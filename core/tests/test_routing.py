@@ -111,3 +111,9 @@ def test_cached_routes_hand_out_separate_tenant_instances(tenant_a):
 
     first, second = domain_for_host(HOST_A), domain_for_host(HOST_A)
     assert first.tenant is not second.tenant
+
+
+def test_api_docs_page_uses_bundled_swagger_ui(api):
+    html = api(HOST_A).get("/api/docs/").content.decode()
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in html
+    assert "cdn.jsdelivr" not in html
