@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import path
 
 from config.urls_common import urlpatterns as common
+from core.api.grants import GrantListView, GrantRevokeView
 from core.api.platform import PlatformUserListView, TenantDetailView, TenantListView
 
 urlpatterns = [
@@ -16,6 +17,12 @@ urlpatterns = [
         name="platform-tenant-detail",
     ),
     path("api/platform/users/", PlatformUserListView.as_view(), name="platform-users"),
+    path("api/platform/grants/", GrantListView.as_view(), name="platform-grants"),
+    path(
+        "api/platform/grants/<uuid:grant_id>/revoke/",
+        GrantRevokeView.as_view(),
+        name="platform-grant-revoke",
+    ),
 ]
 
 handler400 = "core.api.errors.handler400"

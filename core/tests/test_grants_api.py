@@ -1,0 +1,106 @@
+"""Permission grants through the platform API: the same rules as the admin and the seed's
+``PermissionGrant.create_grant``, and the grant really changes what the grantee may do."""
+
+import pytest
+
+from conftest import HOST_A, PLATFORM_HOST
+from users.roles import Role
+
+pytestmark = pytest.mark.django_db
+
+GRANTS = "/api/platform/grants/"
+
+
+@pytest.fixture
+def manager(make_user):
+    return make_user(Role.PLATFORM_MANAGER)
+
+
+@pytest.fixture
+def support(make_user):
+    return make_user(Role.PLATFORM_SUPPORT)
+
+
+def grant_payload(to, **overrides):
+    return {
+        "grantee": str(to.public_id),
+        "action": "view_billing",
+        "reason": "Customer asked about an invoice",
+        "duration_minutes": 30,
+        "tenant": "alpha",
+    } | overrides
+
+
+def test_a_grant_made_through_the_api_opens_billing_and_revoking_closes_it(
+    api, manager, support, tenant_a
+):
+    support_on_a = api(HOST_A, support, issued_on="public")
+    assert support_on_a.get("/api/subscription/").status_code == 403
+
+    created = api(PLATFORM_HOST, manager).post(GRANTS, grant_payload(support), format="json")
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert (body["status"], body["grantee"], body["tenant"]) == ("ACTIVE", support.email, "alpha")
+    assert support_on_a.get("/api/subscription/").status_code == 200
+
+    revoked = api(PLATFORM_HOST, manager).post(
+        f"{GRANTS}{body['id']}/revoke/", {"reason": "done"}, format="json"
+    )
+    assert revoked.status_code == 200
+    assert revoked.json()["status"] == "REVOKED"
+    assert support_on_a.get("/api/subscription/").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"action": "be_god"}, "action"),
+        ({"reason": ""}, "reason"),
+        ({"duration_minutes": 0}, "duration_minutes"),
+        ({"duration_minutes": 100_000}, "duration_minutes"),
+        ({"tenant": "nowhere"}, "tenant"),
+        ({"grantee": "not-a-uuid"}, "grantee"),
+    ],
+)
+def test_bad_grants_get_400_with_the_field(api, manager, support, overrides, field):
+    response = api(PLATFORM_HOST, manager).post(
+        GRANTS, grant_payload(support, **overrides), format="json"
+    )
+    assert response.status_code == 400
+    assert field in response.json()["error"]["fields"]
+
+
+def test_nobody_grants_themselves(api, manager):
+    response = api(PLATFORM_HOST, manager).post(GRANTS, grant_payload(manager), format="json")
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "self_grant"
+
+
+def test_support_cannot_grant_what_it_does_not_hold(api, support, make_user):
+    sales = make_user(Role.PLATFORM_SALES)
+    response = api(PLATFORM_HOST, support).post(GRANTS, grant_payload(sales), format="json")
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "grantor_lacks_action"
+
+
+def test_operators_see_only_their_own_grants_and_cannot_revoke_others(
+    api, manager, support, make_user
+):
+    other = make_user(Role.PLATFORM_SUPPORT)
+    mine = api(PLATFORM_HOST, manager).post(GRANTS, grant_payload(support), format="json").json()
+    api(PLATFORM_HOST, manager).post(GRANTS, grant_payload(other), format="json")
+
+    seen = api(PLATFORM_HOST, support).get(GRANTS).json()["results"]
+    assert [g["id"] for g in seen] == [mine["id"]]
+    assert len(api(PLATFORM_HOST, manager).get(GRANTS).json()["results"]) == 2
+
+    refused = api(PLATFORM_HOST, support).post(f"{GRANTS}{mine['id']}/revoke/", {}, format="json")
+    assert refused.status_code == 403
+    hidden = api(PLATFORM_HOST, other).post(f"{GRANTS}{mine['id']}/revoke/", {}, format="json")
+    assert hidden.status_code == 404
+
+
+def test_tenant_users_cannot_reach_the_grants_api(api, make_user, tenant_a):
+    owner = make_user(Role.TENANT_OWNER, tenant_a)
+    assert api(PLATFORM_HOST, owner, issued_on="alpha").get(GRANTS).status_code == 401
+    assert api(HOST_A, owner).get(GRANTS).status_code == 404
