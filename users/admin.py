@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.auth import admin as auth_admin
 from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -9,6 +10,10 @@ from core.selectors import platform_tenant
 from users.models import User
 from users.roles import Role
 from users.selectors import user_list_for_host
+
+# Access follows roles (users/roles.py); Django's groups and permissions are not used. Importing
+# django.contrib.auth's admin first registers its Group page, which this takes away again.
+admin.site.unregister(auth_admin.Group)
 
 # One colour per role, darkest for the most powerful.
 ROLE_COLOURS = {
