@@ -19,6 +19,7 @@ from core.models import Tenant
 from resources.models import Resource
 from users.access import capabilities_on_host
 from users.permissions import IsInScopeOfThisHost, any_capability_permission, capability_permission
+from users.scoping import get_visible, visible_to
 
 STAFF_ACTIONS = frozenset({"update", "reschedule", "confirm", "complete", "no_show", "cancel"})
 CUSTOMER_ACTIONS = frozenset({"cancel"})
@@ -42,24 +43,18 @@ def _caps(user: Any, tenant: Tenant) -> frozenset[str]:
 def visible_appointments(
     queryset: QuerySet[Appointment], *, user: Any, tenant: Tenant
 ) -> QuerySet[Appointment]:
-    caps = _caps(user, tenant)
-    if "view_schedule" in caps:
-        return queryset
-    if "book_own" in caps:
-        return queryset.filter(customer__user_id=user.pk)
-    return queryset.none()
+    return visible_to(
+        queryset, user=user, tenant=tenant, sees_all="view_schedule",
+        own_user_field="customer__user_id",
+    )  # fmt: skip
 
 
 def appointment_get_for(
     queryset: QuerySet[Appointment], *, user: Any, tenant: Tenant, public_id: Any
 ) -> Appointment:
     """The access-checked fetcher: an appointment the user may see, else 404."""
-    appointment = (
-        visible_appointments(queryset, user=user, tenant=tenant).filter(public_id=public_id).first()
-    )
-    if appointment is None:
-        raise NotFound("No such appointment.")
-    return appointment
+    visible = visible_appointments(queryset, user=user, tenant=tenant)
+    return get_visible(visible, public_id=public_id, noun="appointment")
 
 
 def _holds_own_resource(appointment: Appointment, user: Any) -> bool:

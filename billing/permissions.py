@@ -9,9 +9,8 @@ from typing import Any
 from django.db.models import QuerySet
 
 from billing.models import Charge
-from core.exceptions import NotFound
-from users.access import capabilities_on_host
 from users.permissions import IsInScopeOfThisHost, any_capability_permission, capability_permission
+from users.scoping import get_visible, visible_to
 
 CHARGE_PERMISSIONS = [
     IsInScopeOfThisHost,
@@ -27,16 +26,12 @@ SETTINGS_PERMISSIONS = [
 
 
 def visible_charges(queryset: QuerySet[Charge], *, user: Any, tenant: Any) -> QuerySet[Charge]:
-    caps = capabilities_on_host(user, tenant)
-    if "view_billing" in caps:
-        return queryset
-    if "book_own" in caps:
-        return queryset.filter(customer__user_id=user.pk)
-    return queryset.none()
+    return visible_to(
+        queryset, user=user, tenant=tenant, sees_all="view_billing",
+        own_user_field="customer__user_id",
+    )  # fmt: skip
 
 
 def charge_get_for(queryset: QuerySet[Charge], *, user: Any, tenant: Any, public_id: Any) -> Charge:
-    charge = visible_charges(queryset, user=user, tenant=tenant).filter(public_id=public_id).first()
-    if charge is None:
-        raise NotFound("No such charge.")
-    return charge
+    visible = visible_charges(queryset, user=user, tenant=tenant)
+    return get_visible(visible, public_id=public_id, noun="charge")

@@ -7,10 +7,9 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from core.exceptions import NotFound
 from customers.models import Customer
-from users.access import capabilities_on_host
 from users.permissions import IsInScopeOfThisHost, any_capability_permission, capability_permission
+from users.scoping import get_visible, visible_to
 
 CUSTOMER_PERMISSIONS = [
     IsInScopeOfThisHost,
@@ -19,19 +18,16 @@ CUSTOMER_PERMISSIONS = [
 ]
 
 
-def visible_customers(queryset: QuerySet[Customer], *, user: Any, tenant: Any) -> QuerySet:
-    caps = capabilities_on_host(user, tenant)
-    if "view_customers" in caps:
-        return queryset
-    if "book_own" in caps:
-        return queryset.filter(user_id=user.pk)
-    return queryset.none()
-
-
-def customer_get_for(queryset: QuerySet[Customer], *, user: Any, tenant: Any, public_id: Any):
-    customer = (
-        visible_customers(queryset, user=user, tenant=tenant).filter(public_id=public_id).first()
+def visible_customers(
+    queryset: QuerySet[Customer], *, user: Any, tenant: Any
+) -> QuerySet[Customer]:
+    return visible_to(
+        queryset, user=user, tenant=tenant, sees_all="view_customers", own_user_field="user_id"
     )
-    if customer is None:
-        raise NotFound("No such customer.")
-    return customer
+
+
+def customer_get_for(
+    queryset: QuerySet[Customer], *, user: Any, tenant: Any, public_id: Any
+) -> Customer:
+    visible = visible_customers(queryset, user=user, tenant=tenant)
+    return get_visible(visible, public_id=public_id, noun="customer")
