@@ -20,15 +20,14 @@ from zoneinfo import ZoneInfo
 from django.db import connection, connections
 from django.test import Client
 from django.utils import timezone
-from psycopg import sql
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from appointments.models import Allocation, Appointment, Blocker
 from appointments.selectors import availability_for
 from appointments.services import appointment_book
+from bench.measure import median_ms, tenant_drop, timed
 from catalog.services import service_create
 from core.exceptions import Conflict
-from core.models import Tenant
 from core.services import tenant_provision
 from customers.models import Customer
 from resources.services import resource_create
@@ -46,22 +45,10 @@ OVERLAPS_SQL = """
 """
 
 
-def _median_ms(samples: list[float]) -> float:
-    return round(statistics.median(samples) * 1000, 3)
-
-
-def _timed(action: Callable[[], Any]) -> float:
-    start = time.perf_counter()
-    action()
-    return time.perf_counter() - start
-
-
 def _drop() -> None:
     connection.set_schema_to_public()
     User.objects.filter(email=OWNER_EMAIL).delete()
-    Tenant.objects.filter(schema_name=SCHEMA).delete()
-    with connection.cursor() as cursor:
-        cursor.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(SCHEMA)))
+    tenant_drop(SCHEMA)
 
 
 def _every_day(start: int, end: int) -> list[dict[str, Any]]:
@@ -180,10 +167,10 @@ def bench_availability(world: World, repeats: int) -> list[dict[str, Any]]:
          "31 days of free starts of a service needing the busy stylist AND one of two rooms"),
     ):  # fmt: skip
         world.availability(service)  # warm up
-        samples = [_timed(lambda s=service: world.availability(s)) for _ in range(repeats)]
-        baseline = [_timed(lambda r=resources: _raw_fetch(world, r)) for _ in range(repeats)]
+        samples = [timed(lambda s=service: world.availability(s)) for _ in range(repeats)]
+        baseline = [timed(lambda r=resources: _raw_fetch(world, r)) for _ in range(repeats)]
         slots = len(world.availability(service).slots)
-        median, base = _median_ms(samples), _median_ms(baseline)
+        median, base = median_ms(samples), median_ms(baseline)
         results.append(
             {
                 "name": name,
@@ -214,10 +201,10 @@ def bench_http(world: World, repeats: int) -> dict[str, Any]:
             raise RuntimeError(f"availability answered {response.status_code}")
 
     get()
-    samples = [_timed(get) for _ in range(repeats)]
+    samples = [timed(get) for _ in range(repeats)]
     connection.set_tenant(world.tenant)
-    direct = [_timed(lambda: world.availability(world.single)) for _ in range(repeats)]
-    median, base = _median_ms(samples), _median_ms(direct)
+    direct = [timed(lambda: world.availability(world.single)) for _ in range(repeats)]
+    median, base = median_ms(samples), median_ms(direct)
     return {
         "name": "availability_http",
         "what": "GET /api/availability/ for 31 days of the busy resource: JWT auth, host "
@@ -312,7 +299,7 @@ def bench_booking(world: World, repeats: int, clients: int = 8, slots: int = 40)
         "bookings_won_per_repeat": wins,
         "overlapping_allocations_after_each_repeat": overlaps,
         "median_attempts_per_second": round(booking, 1),
-        "median_attempt_latency_ms": _median_ms(latencies),
+        "median_attempt_latency_ms": median_ms(latencies),
         "baseline": f"plain INSERTs of {attempts} non-overlapping rows into the same allocation "
         f"table by the same {clients} threads",
         "baseline_median_inserts_per_second": round(plain, 1),

@@ -5,9 +5,6 @@ baseline in the same run; figures are medians over repeats."""
 from __future__ import annotations
 
 import logging
-import statistics
-import time
-from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -17,26 +14,10 @@ from django.test import Client
 from django.test.utils import override_settings
 from psycopg import sql
 
-from core.models import Tenant
+from bench.measure import median_ms, tenant_drop, timed
 from core.provisioning import template_ensure
 from core.selectors import routes_forget
 from core.services import tenant_provision
-
-
-def _median_ms(samples: list[float]) -> float:
-    return round(statistics.median(samples) * 1000, 3)
-
-
-def _timed(action: Callable[[], Any]) -> float:
-    start = time.perf_counter()
-    action()
-    return time.perf_counter() - start
-
-
-def _drop(schema: str) -> None:
-    Tenant.objects.filter(schema_name=schema).delete()
-    with connection.cursor() as cursor:
-        cursor.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
 
 
 def _provision_by_migrations(schema: str) -> None:
@@ -52,16 +33,16 @@ def bench_provisioning(repeats: int) -> dict[str, Any]:
     for i in range(repeats):
         schema = f"bench_prov_{i}"
         clone.append(
-            _timed(
+            timed(
                 lambda schema=schema: tenant_provision(
                     name=schema, schema_name=schema, domain=f"{schema.replace('_', '-')}.bench"
                 )
             )
         )
-        _drop(schema)
-        migrate.append(_timed(lambda schema=schema: _provision_by_migrations(schema)))
-        _drop(schema)
-    clone_ms, migrate_ms = _median_ms(clone), _median_ms(migrate)
+        tenant_drop(schema)
+        migrate.append(timed(lambda schema=schema: _provision_by_migrations(schema)))
+        tenant_drop(schema)
+    clone_ms, migrate_ms = median_ms(clone), median_ms(migrate)
     return {
         "name": "tenant_provisioning",
         "what": "create a tenant with every tenant table: template clone vs replaying migrations",
@@ -75,12 +56,12 @@ def bench_provisioning(repeats: int) -> dict[str, Any]:
 
 def bench_routing(repeats: int, requests_per_repeat: int = 200) -> dict[str, Any]:
     schema = "bench_routing"
-    _drop(schema)
+    tenant_drop(schema)
     tenant_provision(name=schema, schema_name=schema, domain="bench-routing.bench")
     client = Client(HTTP_HOST="bench-routing.bench")
 
     def burst() -> float:
-        return _timed(lambda: [client.get("/api/me/") for _ in range(requests_per_repeat)])
+        return timed(lambda: [client.get("/api/me/") for _ in range(requests_per_repeat)])
 
     try:
         cached = [burst() / requests_per_repeat for _ in range(repeats)]
@@ -88,8 +69,8 @@ def bench_routing(repeats: int, requests_per_repeat: int = 200) -> dict[str, Any
             routes_forget()
             uncached = [burst() / requests_per_repeat for _ in range(repeats)]
     finally:
-        _drop(schema)
-    cached_ms, uncached_ms = _median_ms(cached), _median_ms(uncached)
+        tenant_drop(schema)
+    cached_ms, uncached_ms = median_ms(cached), median_ms(uncached)
     return {
         "name": "tenant_routing",
         "what": "one unauthenticated request on a tenant host through every middleware, in-process",
