@@ -140,20 +140,27 @@ def _new_record(
     )
 
 
-def _audit_start(request: Any, record: MasqueradeSession, *, reason: str) -> None:
-    """The HIJACK_START line; raises ``AuditUnavailable`` (so the start is rolled back) when it
+def _record_line(
+    action: str, request: Any, record: MasqueradeSession, *, reason: str, session_key: str | None
+) -> None:
+    """The masquerade.log line of an existing masquerade; raises ``AuditUnavailable`` when it
     cannot be written."""
     masquerade_line(
-        HIJACK_START,
+        action,
         request=request,
         hijacker=record.hijacker,
         hijacked=record.hijacked,
         reason=reason,
         channel=record.channel,
-        session_key=record.session_key,
+        session_key=session_key,
         justification=record.reason,
         masquerade=record,
     )
+
+
+def _audit_start(request: Any, record: MasqueradeSession, *, reason: str) -> None:
+    """The HIJACK_START line; raising means the start is rolled back."""
+    _record_line(HIJACK_START, request, record, reason=reason, session_key=record.session_key)
 
 
 def _security_event_started(request: Any, record: MasqueradeSession) -> None:
@@ -320,16 +327,12 @@ def masquerade_end(*, request: Any, record: MasqueradeSession, end_reason: str) 
     if hasattr(request, "session") and request.session.get(MASQUERADE_KEY):
         session_key = request.session.session_key
     try:
-        masquerade_line(
+        _record_line(
             HIJACK_END,
-            request=request,
-            hijacker=record.hijacker,
-            hijacked=record.hijacked,
+            request,
+            record,
             reason=end_reason,
-            channel=record.channel,
             session_key=session_key or record.session_key,
-            justification=record.reason,
-            masquerade=record,
         )
     except AuditUnavailable:
         security_event(
