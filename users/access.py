@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from core.models import GRANTABLE_ACTIONS
 from core.selectors import active_grants_for, is_platform, tenant_has_demo_accounts
 from users.roles import Access, Role, host_access, platform_capabilities, role_capabilities
 
@@ -64,7 +65,7 @@ def capability_on_host(user: Any, tenant: Any, capability: str) -> CapabilityChe
     access = access_on_host(user, tenant)
     if capability in _role_capabilities(user, tenant, access):
         return CapabilityCheck(allowed=True)
-    if access is Access.NONE or is_platform(tenant):
+    if access is Access.NONE or is_platform(tenant) or capability not in GRANTABLE_ACTIONS:
         return CapabilityCheck(allowed=False)
     grant = (
         active_grants_for(user=user, tenant=tenant)

@@ -27,6 +27,30 @@ class IsInScopeOfThisHost(BasePermission):
         return allowed
 
 
+def _holds_one_of(request: Any, capabilities: tuple[str, ...]) -> bool:
+    """Whether the user holds one of ``capabilities`` on this host, checked in order; a grant
+    that made the difference is audited as used, a refusal as a denial."""
+    for capability in capabilities:
+        check = capability_on_host(request.user, request.tenant, capability)
+        if check.grant is not None:
+            security_event(
+                "grant_used",
+                request=request,
+                grant_id=str(check.grant.public_id),
+                capability=capability,
+                grantor=check.grant.grantor.email,
+            )
+        if check.allowed:
+            return True
+    security_event(
+        "permission_denied",
+        request=request,
+        reason="missing_capability",
+        capability="|".join(capabilities),
+    )
+    return False
+
+
 def capability_permission(capability: str, *, write_only: bool = False) -> type[BasePermission]:
     """A DRF permission requiring ``capability`` on this host (for writes only, if asked)."""
 
@@ -36,24 +60,7 @@ def capability_permission(capability: str, *, write_only: bool = False) -> type[
         def has_permission(self, request: Any, view: Any) -> bool:
             if write_only and request.method in SAFE_METHODS:
                 return True
-            check = capability_on_host(request.user, request.tenant, capability)
-            allowed = check.allowed
-            if check.grant is not None:
-                security_event(
-                    "grant_used",
-                    request=request,
-                    grant_id=str(check.grant.public_id),
-                    capability=capability,
-                    grantor=check.grant.grantor.email,
-                )
-            if not allowed:
-                security_event(
-                    "permission_denied",
-                    request=request,
-                    reason="missing_capability",
-                    capability=capability,
-                )
-            return allowed
+            return _holds_one_of(request, (capability,))
 
     HasCapability.__name__ = f"Has_{capability}"
     return HasCapability
@@ -62,22 +69,12 @@ def capability_permission(capability: str, *, write_only: bool = False) -> type[
 def any_capability_permission(*capabilities: str) -> type[BasePermission]:
     """A DRF permission requiring at least one of ``capabilities`` on this host. Which objects
     each of them reaches is the app's own scope rule (e.g. a customer reaches its own records)."""
-    from users.access import capabilities_on_host
 
     class HasAnyCapability(BasePermission):
         message = f"This needs one of the permissions: {', '.join(capabilities)}."
 
         def has_permission(self, request: Any, view: Any) -> bool:
-            held = capabilities_on_host(request.user, request.tenant)
-            allowed = any(capability in held for capability in capabilities)
-            if not allowed:
-                security_event(
-                    "permission_denied",
-                    request=request,
-                    reason="missing_capability",
-                    capability="|".join(capabilities),
-                )
-            return allowed
+            return _holds_one_of(request, capabilities)
 
     HasAnyCapability.__name__ = f"HasAny_{'_'.join(capabilities)}"
     return HasAnyCapability

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from django.db.models import Model, QuerySet
 
 from core.exceptions import NotFound
-from users.access import capabilities_on_host
+from users.access import capability_on_host
 
 M = TypeVar("M", bound=Model)
 
@@ -19,10 +19,9 @@ def visible_to(
 ) -> QuerySet[M]:
     """``queryset`` narrowed to what ``user`` may see on ``tenant``'s host. ``own_user_field``
     is the lookup from a row to the CUSTOMER user it belongs to (e.g. ``customer__user_id``)."""
-    capabilities = capabilities_on_host(user, tenant)
-    if sees_all in capabilities:
+    if capability_on_host(user, tenant, sees_all).allowed:
         return queryset
-    if "book_own" in capabilities:
+    if capability_on_host(user, tenant, "book_own").allowed:
         return queryset.filter(**{own_user_field: user.pk})
     return queryset.none()
 

@@ -104,3 +104,29 @@ def test_tenant_users_cannot_reach_the_grants_api(api, make_user, tenant_a):
     owner = make_user(Role.TENANT_OWNER, tenant_a)
     assert api(PLATFORM_HOST, owner, issued_on="alpha").get(GRANTS).status_code == 401
     assert api(HOST_A, owner).get(GRANTS).status_code == 404
+
+
+def test_a_grant_used_through_an_either_or_permission_is_audited(
+    api, manager, support, tenant_a, settings
+):
+    import json
+
+    api(PLATFORM_HOST, manager).post(GRANTS, grant_payload(support), format="json")
+    # /api/charges/ needs view_billing OR book_own: support passes only thanks to the grant.
+    assert api(HOST_A, support, issued_on="public").get("/api/charges/").status_code == 200
+    lines = [json.loads(x) for x in (settings.LOG_DIR / "security.log").read_text().splitlines()]
+    used = [e for e in lines if e["event"] == "grant_used" and e.get("path") == "/api/charges/"]
+    assert used
+    assert used[-1]["capability"] == "view_billing"
+    assert used[-1]["actor"]["email"] == support.email
+
+
+@pytest.mark.parametrize("role", [Role.TENANT_OWNER, Role.TENANT_STAFF, Role.CUSTOMER])
+def test_permissions_held_by_role_cost_no_grant_query(api, make_user, tenant_a, role):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = api(HOST_A, make_user(role, tenant_a))
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/api/appointments/").status_code == 200
+    assert not [q for q in queries.captured_queries if "core_permissiongrant" in q["sql"]]
