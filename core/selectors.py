@@ -55,14 +55,6 @@ def routes_forget() -> None:
     _routes.clear()
 
 
-def tenant_list() -> QuerySet[Tenant]:
-    return Tenant.objects.prefetch_related("domains").order_by("name")
-
-
-def tenant_get(*, public_id: str) -> Tenant | None:
-    return tenant_list().filter(public_id=public_id).first()
-
-
 def tenant_has_demo_accounts(tenant: Tenant) -> bool:
     return tenant.users.filter(is_temporary=True).exists()
 

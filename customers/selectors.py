@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 from django.db.models import Max, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
@@ -32,7 +31,3 @@ def customer_list() -> QuerySet[Customer]:
     return Customer.objects.annotate(
         total_spend=Coalesce(Subquery(paid), Decimal("0.00")), last_visit=Subquery(visits)
     )
-
-
-def customer_for_user(user: Any) -> Customer | None:
-    return Customer.objects.filter(user_id=user.pk).first()

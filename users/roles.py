@@ -39,10 +39,6 @@ class Access(enum.IntEnum):
     FULL = 2
 
 
-def is_platform_role(role: str) -> bool:
-    return role in PLATFORM_ROLES
-
-
 def host_access(
     *, role: str, user_tenant_id: int | None, host_tenant_id: int | None, host_is_demo: bool
 ) -> Access:
