@@ -1,4 +1,5 @@
-"""Request routing by host: the platform host, a tenant's host, or nothing at all."""
+"""Request routing by host (the platform host, a tenant's host, or nothing at all) and the
+masquerade bookkeeping of every request."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from django_tenants.middleware.main import TenantMainMiddleware
 
 from core.api.errors import json_error
 from core.audit import security_event
+from core.masquerade import services
 from core.selectors import domain_for_host, platform_tenant
 
 
@@ -67,8 +69,6 @@ class MasqueradeAuditMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        from core.masquerade import services
-
         request.masquerade = None
         if request.session.get(services.HISTORY_KEY):
             record = services.masquerade_live_record(request.session.get(services.MASQUERADE_KEY))
