@@ -6,7 +6,7 @@ import copy
 import time
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django_tenants.utils import tenant_context
 
 from core import clock
@@ -86,8 +86,6 @@ def tenant_logo_url(tenant: Tenant) -> str | None:
 
 def active_grants_for(*, user: object, tenant: Tenant) -> QuerySet[PermissionGrant]:
     """``user``'s grants in force right now that apply on ``tenant``'s host."""
-    from django.db.models import Q
-
     if getattr(user, "pk", None) is None:
         return PermissionGrant.objects.none()
     return PermissionGrant.objects.active(clock.now()).filter(

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from rest_framework.exceptions import AuthenticationFailed
 
 from core.audit import security_event
 from core.exceptions import Conflict, DomainError, PermissionDenied
 from core.models import Tenant
 from core.tiers import tier_limit_check
+from users.access import access_on_host
 from users.models import User, role_tenant_error
-from users.roles import STAFF_ROLES, may_assign_role
+from users.roles import STAFF_ROLES, Access, may_assign_role
 
 
 def _check_pair(role: str, tenant: Tenant | None) -> None:
@@ -92,12 +95,6 @@ def user_change_role(
 def user_authenticate_on_host(*, request: Any, email: str, password: str) -> User:
     """Check a sign-in on this host. Wrong password, unknown email and "your account does not
     belong to this host" all get the same answer, so the API does not tell which accounts exist."""
-    from django.contrib.auth import authenticate
-    from rest_framework.exceptions import AuthenticationFailed
-
-    from users.access import access_on_host
-    from users.roles import Access
-
     refused = AuthenticationFailed("No active account with these credentials on this host.")
     user = authenticate(request._request, username=email, password=password)
     if user is None:  # users.signals audits it
