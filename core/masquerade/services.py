@@ -10,6 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import login, logout
+from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.http.request import split_domain_port
 from hijack import signals as hijack_signals
@@ -207,15 +208,26 @@ def _enter_session(request: Any, record: MasqueradeSession) -> None:
 
 
 def _anonymous() -> Any:
-    from django.contrib.auth.models import AnonymousUser
-
     return AnonymousUser()
 
 
-def masquerade_session_start(
-    *, request: Any, hijacker: User, hijacked: User, justification: str = "", return_url: str
+def _browser_record(
+    *, request: Any, hijacker: User, hijacked: User, justification: str, **fields: Any
 ) -> MasqueradeSession:
-    """Masquerade in this browser session, on this host (the target works here)."""
+    """Record a masquerade asked for from a browser session (already checked)."""
+    return _new_record(
+        request=request,
+        hijacker=hijacker,
+        hijacked=hijacked,
+        channel=MasqueradeSession.Channel.ADMIN,
+        justification=justification,
+        **fields,
+    )
+
+
+def _check_from_browser(*, request: Any, hijacker: Any, hijacked: Any, justification: str) -> None:
+    """The matrix, for a browser session (its hijack history says whether it already
+    masquerades); a refusal is logged and raised."""
     masquerade_check(
         request=request,
         hijacker=hijacker,
@@ -224,12 +236,20 @@ def masquerade_session_start(
         channel=MasqueradeSession.Channel.ADMIN,
         justification=justification,
     )
+
+
+def masquerade_session_start(
+    *, request: Any, hijacker: User, hijacked: User, justification: str = "", return_url: str
+) -> MasqueradeSession:
+    """Masquerade in this browser session, on this host (the target works here)."""
+    _check_from_browser(
+        request=request, hijacker=hijacker, hijacked=hijacked, justification=justification
+    )
     with transaction.atomic():
-        record = _new_record(
+        record = _browser_record(
             request=request,
             hijacker=hijacker,
             hijacked=hijacked,
-            channel=MasqueradeSession.Channel.ADMIN,
             justification=justification,
             return_url=return_url,
         )
@@ -243,21 +263,15 @@ def masquerade_handoff_issue(
     """The target works on another host, where this browser has no session (cookies are per
     host). Issue a one-time ticket, valid for seconds on that host only, that the target host
     exchanges for a fresh masquerade session."""
-    masquerade_check(
-        request=request,
-        hijacker=hijacker,
-        hijacked=hijacked,
-        already_masquerading=bool(request.session.get(HISTORY_KEY)),
-        channel=MasqueradeSession.Channel.ADMIN,
-        justification=justification,
+    _check_from_browser(
+        request=request, hijacker=hijacker, hijacked=hijacked, justification=justification
     )
     host = home_host(hijacked) or settings.PLATFORM_HOSTS[0]
     ticket = secrets.token_urlsafe(32)
-    record = _new_record(
+    record = _browser_record(
         request=request,
         hijacker=hijacker,
         hijacked=hijacked,
-        channel=MasqueradeSession.Channel.ADMIN,
         justification=justification,
         return_url=return_url,
         handoff_digest=_digest(ticket),
