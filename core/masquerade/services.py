@@ -13,6 +13,7 @@ from django.contrib.auth import login, logout
 from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.http.request import split_domain_port
+from django.utils.crypto import salted_hmac
 from hijack import signals as hijack_signals
 from rest_framework_simplejwt.tokens import AccessToken
 
@@ -37,6 +38,8 @@ MASQUERADE_KEY = "_masquerade_id"
 ACTOR_CLAIM = "act"  # RFC 8693 (OAuth 2.0 token exchange): who is really acting
 MASQUERADE_CLAIM = "msq"
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+# Changing it changes every fingerprint; migration 0005's data step uses the same one.
+FINGERPRINT_SALT = "core.masquerade.session_fingerprint"
 
 
 class MasqueradeDenied(PermissionDenied):
@@ -49,6 +52,21 @@ def _limit() -> timedelta:
 
 def _digest(ticket: str) -> str:
     return hashlib.sha256(ticket.encode()).hexdigest()
+
+
+def session_fingerprint(session_key: str | None) -> str | None:
+    """What the masquerade record and ``masquerade.log`` keep of a session key (or of an API
+    token's ``jti``): an HMAC-SHA256 under a key derived from SECRET_KEY. Equal keys give equal
+    fingerprints, so lines of one session can be matched, but a fingerprint opens nothing: put
+    into a ``sessionid`` cookie it is just an unknown key."""
+    if not session_key:
+        return None
+    return salted_hmac(FINGERPRINT_SALT, session_key, algorithm="sha256").hexdigest()
+
+
+def _session_fingerprint_of(request: Any) -> str | None:
+    session = getattr(request, "session", None)
+    return session_fingerprint(session.session_key) if session is not None else None
 
 
 def home_host(user: User) -> str | None:
@@ -75,7 +93,7 @@ def masquerade_deny(
     refusal: str,
     channel: str,
     justification: str = "",
-    session_key: str | None = None,
+    session_digest: str | None = None,
 ) -> MasqueradeDenied:
     """Record a refusal and return the error to raise. The refusal stands even when its line
     cannot be written; that failure goes to the security log instead."""
@@ -87,7 +105,7 @@ def masquerade_deny(
             hijacked=hijacked,
             reason=str(refusal),
             channel=channel,
-            session_key=session_key,
+            session_key=session_digest,
             justification=justification,
         )
     except AuditUnavailable:
@@ -119,7 +137,7 @@ def masquerade_check(
             refusal=refusal,
             channel=channel,
             justification=justification,
-            session_key=request.session.session_key if hasattr(request, "session") else None,
+            session_digest=_session_fingerprint_of(request),
         )
 
 
@@ -142,7 +160,7 @@ def _new_record(
 
 
 def _record_line(
-    action: str, request: Any, record: MasqueradeSession, *, reason: str, session_key: str | None
+    action: str, request: Any, record: MasqueradeSession, *, reason: str, session_digest: str | None
 ) -> None:
     """The masquerade.log line of an existing masquerade; raises ``AuditUnavailable`` when it
     cannot be written."""
@@ -153,7 +171,7 @@ def _record_line(
         hijacked=record.hijacked,
         reason=reason,
         channel=record.channel,
-        session_key=session_key,
+        session_key=session_digest,
         justification=record.reason,
         masquerade=record,
     )
@@ -161,7 +179,7 @@ def _record_line(
 
 def _audit_start(request: Any, record: MasqueradeSession, *, reason: str) -> None:
     """The HIJACK_START line; raising means the start is rolled back."""
-    _record_line(HIJACK_START, request, record, reason=reason, session_key=record.session_key)
+    _record_line(HIJACK_START, request, record, reason=reason, session_digest=record.session_digest)
 
 
 def _security_event_started(request: Any, record: MasqueradeSession) -> None:
@@ -193,8 +211,8 @@ def _enter_session(request: Any, record: MasqueradeSession) -> None:
             request.session[SESSION_SCHEMA_KEY] = request.tenant.schema_name
             request.session.set_expiry(record.expires_at)
             request.session.save()
-            record.session_key = request.session.session_key
-            record.save(update_fields=["session_key"])
+            record.session_digest = session_fingerprint(request.session.session_key)
+            record.save(update_fields=["session_digest"])
             _audit_start(request, record, reason=record.reason or "admin_hijack")
     except AuditUnavailable:
         request.session = previous_store(session_key=previous_key)
@@ -337,16 +355,16 @@ def masquerade_end(*, request: Any, record: MasqueradeSession, end_reason: str) 
     direction, so a line that cannot be written is reported to the security log instead."""
     if record.ended_at is None:
         _close(record, end_reason)
-    session_key = None
+    fingerprint = None
     if hasattr(request, "session") and request.session.get(MASQUERADE_KEY):
-        session_key = request.session.session_key
+        fingerprint = _session_fingerprint_of(request)
     try:
         _record_line(
             HIJACK_END,
             request,
             record,
             reason=end_reason,
-            session_key=session_key or record.session_key,
+            session_digest=fingerprint or record.session_digest,
         )
     except AuditUnavailable:
         security_event(
@@ -447,8 +465,8 @@ def masquerade_token_start(
         }
         token[MASQUERADE_CLAIM] = str(record.public_id)
         token.set_exp(from_time=record.started_at, lifetime=record.expires_at - record.started_at)
-        record.session_key = token["jti"]
-        record.save(update_fields=["session_key"])
+        record.session_digest = session_fingerprint(token["jti"])
+        record.save(update_fields=["session_digest"])
         _audit_start(request, record, reason=justification)
     _security_event_started(request, record)
     return record, token, host

@@ -31,7 +31,9 @@ class MasqueradeSession(models.Model):
     expires_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
     end_reason = models.CharField(max_length=32, blank=True, default="")
-    session_key = models.CharField(max_length=64, blank=True, default="")
+    # Never the session key or token itself (a usable credential): its keyed fingerprint
+    # (core.masquerade.services.session_fingerprint), which ties log lines to one session.
+    session_digest = models.CharField(max_length=64, blank=True, default="")
     # Admin hand-off to the tenant's host: only a digest of the one-time ticket is stored.
     handoff_digest = models.CharField(max_length=64, null=True, blank=True, unique=True)
     handoff_host = models.CharField(max_length=253, blank=True, default="")

@@ -9,6 +9,7 @@ import pytest
 from rest_framework_simplejwt.tokens import AccessToken
 
 from conftest import HOST_A, HOST_B, PLATFORM_HOST
+from core.masquerade.services import session_fingerprint
 from core.models import MasqueradeSession
 from users.roles import Role
 
@@ -74,7 +75,7 @@ def test_support_starts_uses_and_ends_a_masquerade(api, support, owner, masquera
     start_line, end_line = masquerade_lines()
     assert start_line["action"] == "HIJACK_START"
     assert start_line["reason"] == "customer asked for help (ticket 12)"
-    assert start_line["session_key"] == claims["jti"]
+    assert start_line["session_key"] == session_fingerprint(claims["jti"]) != claims["jti"]
     assert start_line["channel"] == "API"
     assert (end_line["action"], end_line["reason"]) == ("HIJACK_END", "ended_by_api")
 

@@ -3,12 +3,16 @@ depth 1, expiry, no session fixation, and the audit log that must be written fir
 
 from __future__ import annotations
 
+import importlib
+import re
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.utils import timezone
 
 from conftest import HOST_A, HOST_B, PLATFORM_HOST
+from core.masquerade.services import session_fingerprint
 from core.models import MasqueradeSession
 from users.roles import Role
 
@@ -73,7 +77,7 @@ def test_support_lands_on_the_tenant_host_as_the_owner_with_a_banner(
     (line,) = masquerade_lines()
     assert line["action"] == "HIJACK_START"
     assert line["reason"] == line["justification"] == "ticket 4711"
-    assert line["session_key"] == client.session.session_key
+    assert line["session_key"] == session_fingerprint(client.session.session_key)
     assert line["tenant"] == "alpha" and line["host"] == HOST_A
 
 
@@ -88,7 +92,8 @@ def test_release_ends_the_masquerade_and_returns_to_the_admin(
     assert client.get("/api/me/").status_code == 401
     assert [line["action"] for line in masquerade_lines()] == ["HIJACK_START", "HIJACK_END"]
     end = masquerade_lines()[1]
-    assert end["reason"] == "released" and end["session_key"] == masquerade_key
+    assert end["reason"] == "released"
+    assert end["session_key"] == session_fingerprint(masquerade_key)
     assert MasqueradeSession.objects.get().end_reason == "released"
 
 
@@ -310,3 +315,71 @@ def test_acquire_of_an_unknown_user_is_refused_and_logged(browser, support, masq
     response = browser(PLATFORM_HOST, support).post("/hijack/acquire/", {"user_pk": "999999999"})
     assert response.status_code == 403
     assert masquerade_lines()[0]["reason"] == "no_such_user"
+
+
+def test_no_value_from_the_log_the_admin_or_the_database_opens_the_masquerade_session(
+    browser, support, owner, make_user, masquerade_log
+):
+    client, _, _ = hand_off(browser, acquire(browser(PLATFORM_HOST, support), owner))
+    live_key = client.session.session_key
+    record = MasqueradeSession.objects.get()
+    admin = browser(PLATFORM_HOST, make_user(Role.SUPERUSER))
+    pages = (
+        admin.get("/admin/core/masqueradesession/").content.decode()
+        + admin.get(f"/admin/core/masqueradesession/{record.pk}/change/").content.decode()
+    )
+    stored = [str(value) for value in MasqueradeSession.objects.values().get().values()]
+    logged = masquerade_log.read_text()
+    for place, text in [("log", logged), ("admin", pages), ("database", " ".join(stored))]:
+        assert live_key not in text, f"the live session key is in the {place}"
+
+    def opens(value: str) -> bool:
+        thief = browser(HOST_A)
+        thief.cookies["sessionid"] = value
+        return thief.get("/api/me/").status_code == 200
+
+    assert opens(live_key)  # the cookie route works: only what is stored must not
+    candidates = {line_value for line_value in stored if line_value}
+    candidates |= set(re.findall(r"[0-9A-Za-z_-]{20,}", logged + pages))
+    assert session_fingerprint(live_key) in candidates
+    assert [value for value in candidates if opens(value)] == []
+
+
+def test_a_refused_masquerade_does_not_log_the_operators_own_session_key(
+    browser, support, make_user, masquerade_log, masquerade_lines
+):
+    client = browser(PLATFORM_HOST, support)
+    refused = acquire(client, make_user(Role.SUPERUSER))
+    assert refused.status_code == 403
+    own_key = client.session.session_key
+    assert own_key not in masquerade_log.read_text()
+    assert masquerade_lines()[-1]["session_key"] == session_fingerprint(own_key)
+
+
+def test_the_data_migration_turns_stored_session_keys_into_fingerprints(support, owner):
+    from django.apps import apps
+
+    migration = importlib.import_module(
+        "core.migrations.0006_fingerprint_stored_masquerade_session_keys"
+    )
+    now = timezone.now()
+    raw, already, empty = (
+        MasqueradeSession.objects.create(
+            hijacker=support,
+            hijacked=owner,
+            channel="ADMIN",
+            started_at=now,
+            expires_at=now + timedelta(minutes=30),
+            session_digest=value,
+        )
+        for value in ("k3yk3yk3yk3yk3yk3yk3yk3yk3yk3yk3", session_fingerprint("other"), "")
+    )
+    migration.fingerprint_stored_keys(apps, None)
+    migration.fingerprint_stored_keys(apps, None)  # a second run changes nothing
+    for record, expected in [
+        (raw, session_fingerprint("k3yk3yk3yk3yk3yk3yk3yk3yk3yk3yk3")),
+        (already, session_fingerprint("other")),
+        (empty, ""),
+    ]:
+        record.refresh_from_db()
+        assert record.session_digest == expected
