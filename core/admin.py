@@ -13,7 +13,13 @@ from core.aws import AwsError
 from core.domains import custom_domain_add, custom_domain_remove, custom_domain_verify
 from core.exceptions import DomainError
 from core.models import GRANTABLE_ACTIONS, Domain, MasqueradeSession, PermissionGrant, Tenant
-from core.selectors import tenant_logo_url
+from core.selectors import (
+    domain_list_for,
+    grant_list_for,
+    masquerade_list_for,
+    tenant_list_reached_by,
+    tenant_logo_url,
+)
 from core.validators import validate_custom_hostname
 
 STATUS_COLOURS = {
@@ -76,6 +82,10 @@ class TenantAdmin(admin.ModelAdmin):
 
         return tenant_list_for(viewer=request.user)
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A tenant is suspended, never deleted with a click: its schema holds a business.
+        return False
+
     def get_readonly_fields(self, request, obj=None):
         # The schema name is the tenant's address in PostgreSQL: fixed once the schema exists.
         return [*self.readonly_fields, "schema_name"] if obj else self.readonly_fields
@@ -134,6 +144,16 @@ class DomainAdmin(admin.ModelAdmin):
         "verification", "verification_checked_at", "verification_error", "created_at",
     ]  # fmt: skip
     actions = ["verify_now"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Domain]:
+        return domain_list_for(viewer=request.user)
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "tenant":
+            kwargs["queryset"] = tenant_list_reached_by(
+                viewer=request.user, capability="manage_settings"
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.is_custom_domain:
@@ -286,7 +306,7 @@ class PermissionGrantAdmin(admin.ModelAdmin):
         "grantee", "action", "tenant", "status_badge", "grantor", "created_at", "expires_at",
         "reason",
     ]  # fmt: skip
-    list_filter = [GrantStatusFilter, "action", "tenant"]
+    list_filter = [GrantStatusFilter, "action", ("tenant", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["grantee", "grantor", "tenant"]
     search_fields = ["grantee__email", "grantor__email", "reason"]
     actions = ["revoke_selected"]
@@ -294,6 +314,9 @@ class PermissionGrantAdmin(admin.ModelAdmin):
         "public_id", "grantor", "grantee", "action", "tenant", "reason", "created_at",
         "expires_at", "revoked_at", "revoked_by", "revoke_reason",
     ]  # fmt: skip
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[PermissionGrant]:
+        return grant_list_for(viewer=request.user)
 
     def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any):
         if obj is not None:
@@ -336,10 +359,14 @@ class MasqueradeSessionAdmin(ReadOnlyAdmin):
         "started_at", "hijacker", "hijacked", "tenant", "channel", "state", "expires_at",
         "ended_at", "end_reason", "reason",
     ]  # fmt: skip
-    list_filter = ["channel", "end_reason", "tenant"]
-    list_select_related = ["hijacker", "hijacked", "tenant"]
+    list_filter = ["channel", "end_reason", ("tenant", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["hijacker__email", "hijacked__email", "reason"]
-    exclude = ["handoff_digest"]
+    # Fingerprints of a session and of a hand-off ticket: no use to a reader, and kept out of
+    # sight so nobody mistakes them for credentials.
+    exclude = ["session_digest", "handoff_digest"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[MasqueradeSession]:
+        return masquerade_list_for(viewer=request.user)
 
     @admin.display(description="State")
     def state(self, obj: MasqueradeSession) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import time
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
@@ -11,7 +12,8 @@ from django_tenants.utils import tenant_context
 
 from core import clock
 from core.exceptions import NotFound
-from core.models import Domain, PermissionGrant, Tenant
+from core.models import GRANTABLE_ACTIONS, Domain, MasqueradeSession, PermissionGrant, Tenant
+from users.roles import Access, host_access, platform_capabilities, role_capabilities
 
 
 def platform_tenant() -> Tenant:
@@ -84,10 +86,90 @@ def tenant_logo_url(tenant: Tenant) -> str | None:
         return tenant.logo.url
 
 
-def active_grants_for(*, user: object, tenant: Tenant) -> QuerySet[PermissionGrant]:
-    """``user``'s grants in force right now that apply on ``tenant``'s host."""
+def active_grants_of(*, user: object) -> QuerySet[PermissionGrant]:
+    """``user``'s grants in force right now, whichever tenant they apply to."""
     if getattr(user, "pk", None) is None:
         return PermissionGrant.objects.none()
-    return PermissionGrant.objects.active(clock.now()).filter(
-        Q(tenant__isnull=True) | Q(tenant_id=tenant.pk), grantee_id=user.pk
+    return PermissionGrant.objects.active(clock.now()).filter(grantee_id=user.pk)
+
+
+def active_grants_for(*, user: object, tenant: Tenant) -> QuerySet[PermissionGrant]:
+    """``user``'s grants in force right now that apply on ``tenant``'s host."""
+    return active_grants_of(user=user).filter(Q(tenant__isnull=True) | Q(tenant_id=tenant.pk))
+
+
+def _reach(viewer: Any) -> list[tuple[QuerySet[Tenant], Access]]:
+    """``users.roles.host_access`` for every tenant at once: the tenants ``viewer`` reaches, in
+    groups that share one access level (an inactive user reaches none)."""
+    tenants = Tenant.objects.all()
+    if not getattr(viewer, "is_active", False) or getattr(viewer, "pk", None) is None:
+        return []
+    if viewer.tenant_id is not None:
+        tenant_id = viewer.tenant_id
+        own = host_access(
+            role=viewer.role, user_tenant_id=tenant_id, host_tenant_id=tenant_id, host_is_demo=False
+        )
+        return [(tenants.filter(pk=tenant_id), own)]
+    # A platform user's reach depends only on whether the tenant holds demo accounts.
+    demo_ids = Tenant.objects.filter(users__is_temporary=True).values("pk")
+    groups = [(True, tenants.filter(pk__in=demo_ids)), (False, tenants.exclude(pk__in=demo_ids))]
+    return [
+        (
+            group,
+            host_access(
+                role=viewer.role, user_tenant_id=None, host_tenant_id=-1, host_is_demo=demo
+            ),
+        )
+        for demo, group in groups
+    ]
+
+
+def tenant_list_reached_by(*, viewer: Any, capability: str | None = None) -> QuerySet[Tenant]:
+    """The tenants whose host ``viewer`` reaches; given ``capability``, those on whose host it
+    holds it by its role or an active grant (``users.access.capability_on_host`` for every
+    tenant at once)."""
+    grants = active_grants_of(user=viewer).filter(action=capability)
+    grantable = capability in GRANTABLE_ACTIONS
+    scope = Q(pk__in=[])
+    for group, access in _reach(viewer):
+        if access is Access.NONE:
+            continue
+        by_role = capability is None or capability in role_capabilities(
+            role=viewer.role, access=access
+        )
+        if by_role or (grantable and grants.filter(tenant__isnull=True).exists()):
+            scope |= Q(pk__in=group.values("pk"))
+        elif grantable:
+            scope |= Q(pk__in=group.filter(pk__in=grants.values("tenant_id")).values("pk"))
+    return Tenant.objects.filter(scope).order_by("name")
+
+
+def domain_list_for(*, viewer: Any) -> QuerySet[Domain]:
+    """Domains ``viewer`` may see: those of the tenants whose domains API it may use (the
+    ``manage_settings`` capability on that tenant's host)."""
+    tenants = tenant_list_reached_by(viewer=viewer, capability="manage_settings")
+    return Domain.objects.filter(tenant__in=tenants).select_related("tenant").order_by("domain")
+
+
+def oversees_operators(viewer: Any) -> bool:
+    """Whether ``viewer`` sees every grant and every masquerade (those who manage users:
+    SUPERUSER and PLATFORM_MANAGER); other people see those they took part in."""
+    return getattr(viewer, "is_active", False) and "manage_users" in platform_capabilities(
+        role=getattr(viewer, "role", "")
     )
+
+
+def grant_list_for(*, viewer: Any) -> QuerySet[PermissionGrant]:
+    """Grants ``viewer`` may see: all of them, or those it gave or holds."""
+    grants = PermissionGrant.objects.select_related("grantor", "grantee", "tenant", "revoked_by")
+    if oversees_operators(viewer):
+        return grants
+    return grants.filter(Q(grantor_id=viewer.pk) | Q(grantee_id=viewer.pk))
+
+
+def masquerade_list_for(*, viewer: Any) -> QuerySet[MasqueradeSession]:
+    """Masquerades ``viewer`` may know of: all of them, or those it started or was the target of."""
+    records = MasqueradeSession.objects.select_related("hijacker", "hijacked", "tenant")
+    if oversees_operators(viewer):
+        return records
+    return records.filter(Q(hijacker_id=viewer.pk) | Q(hijacked_id=viewer.pk))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from core.models import Tenant
-from core.selectors import is_platform
+from core.selectors import is_platform, tenant_list_reached_by
 from users.models import User
 from users.roles import Role
 
@@ -22,7 +22,5 @@ def user_list_for_host(*, viewer: User, tenant: Tenant) -> QuerySet[User]:
 
 
 def tenant_list_for(*, viewer: User) -> QuerySet[Tenant]:
-    tenants = Tenant.objects.prefetch_related("domains").order_by("name")
-    if viewer.role == Role.PLATFORM_SALES:
-        return tenants.filter(users__is_temporary=True).distinct()
-    return tenants
+    """The tenants ``viewer`` reaches (PLATFORM_SALES: those holding demo accounts)."""
+    return tenant_list_reached_by(viewer=viewer).prefetch_related("domains")

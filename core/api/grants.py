@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 from rest_framework.request import Request
@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from core.exceptions import NotFound, PermissionDenied
 from core.grants import grant_create, grants_revoke
 from core.models import GRANTABLE_ACTIONS, PermissionGrant, Tenant
+from core.selectors import grant_list_for
 from users.access import capabilities_on_host
 from users.models import User
 from users.permissions import IsInScopeOfThisHost, capability_permission
@@ -56,15 +57,6 @@ def _manages_grants(request: Request) -> bool:
     return "manage_users" in capabilities_on_host(request.user, request.tenant)
 
 
-def _grants_for(request: Request) -> QuerySet[PermissionGrant]:
-    """Every grant for those who manage users (SUPERUSER, PLATFORM_MANAGER); for other
-    operators the grants they gave or hold."""
-    grants = PermissionGrant.objects.select_related("grantor", "grantee", "tenant", "revoked_by")
-    if _manages_grants(request):
-        return grants
-    return grants.filter(Q(grantor=request.user) | Q(grantee=request.user))
-
-
 class GrantListView(generics.ListCreateAPIView):
     """Time-limited extra capabilities (see core.grants for who may grant what)."""
 
@@ -75,7 +67,7 @@ class GrantListView(generics.ListCreateAPIView):
     def get_queryset(self) -> QuerySet[PermissionGrant]:
         if getattr(self, "swagger_fake_view", False):
             return PermissionGrant.objects.none()
-        return _grants_for(self.request)
+        return grant_list_for(viewer=self.request.user)
 
     @extend_schema(request=GrantCreateSerializer, responses={201: GrantSerializer}, tags=["grants"])
     def post(self, request: Request) -> Response:
@@ -92,7 +84,7 @@ class GrantRevokeView(APIView):
 
     @extend_schema(request=GrantRevokeSerializer, responses=GrantSerializer, tags=["grants"])
     def post(self, request: Request, grant_id: Any) -> Response:
-        grant = _grants_for(request).filter(public_id=grant_id).first()
+        grant = grant_list_for(viewer=request.user).filter(public_id=grant_id).first()
         if grant is None:
             raise NotFound("No such grant.")
         if grant.grantor_id != request.user.pk and not _manages_grants(request):
