@@ -138,6 +138,19 @@ def may_assign_role(*, actor_role: str, target_role: str) -> bool:
     return target_role in ASSIGNABLE_ROLES.get(actor_role, frozenset())
 
 
+def may_administer(
+    *, actor_role: str, actor_tenant_id: int | None, role: str, tenant_id: int | None
+) -> bool:
+    """Whether a user may create, or change (profile, role, activity, password), an account
+    with ``role`` in tenant ``tenant_id``: only a role it may assign, and for a tenant role only
+    inside its own tenant. So nobody edits an account above its own, a SUPERUSER's least of all."""
+    if not may_assign_role(actor_role=actor_role, target_role=role):
+        return False
+    return actor_role in PLATFORM_ROLES or (
+        actor_tenant_id is not None and actor_tenant_id == tenant_id
+    )
+
+
 # Django admin (platform host only): SUPERUSER and PLATFORM_MANAGER administer, the others look.
 def admin_permits(*, role: str, codename: str) -> bool:
     if role in (Role.SUPERUSER, Role.PLATFORM_MANAGER):

@@ -16,12 +16,50 @@ from core.models import Tenant
 from core.tiers import tier_limit_check
 from users.access import access_on_host
 from users.models import User, role_tenant_error
-from users.roles import STAFF_ROLES, Access, may_assign_role
+from users.roles import STAFF_ROLES, Access, may_administer
 
 
 def _check_pair(role: str, tenant: Tenant | None) -> None:
     if error := role_tenant_error(role, tenant is not None):
         raise DomainError(error, code="invalid_role_tenant", fields={"tenant": [error]})
+
+
+def _check_administers(actor: User, role: str, tenant_id: int | None, refusal: str) -> None:
+    """Refuse unless ``actor`` may administer accounts with ``role`` in that tenant."""
+    allowed = actor.is_active and may_administer(
+        actor_role=actor.role, actor_tenant_id=actor.tenant_id, role=role, tenant_id=tenant_id
+    )
+    if not allowed:
+        raise PermissionDenied(refusal)
+
+
+def _check_manages(actor: User, user: User, *, own_account_too: bool = False) -> None:
+    """Refuse unless ``actor`` may change ``user``'s account (its own only where allowed)."""
+    if actor.pk == user.pk:
+        if own_account_too:
+            return
+        raise PermissionDenied("You cannot do this to your own account.", code="own_account")
+    _check_administers(
+        actor, user.role, user.tenant_id, f"Your role cannot change the account of a {user.role}."
+    )
+
+
+def _locked(user: User) -> User:
+    return User.objects.select_for_update(of=("self",)).select_related("tenant").get(pk=user.pk)
+
+
+def _check_staff_room(tenant: Tenant, *, joining: User | None = None) -> None:
+    """Refuse when one more staff account (``joining``, or a new one) would pass the tenant's
+    tier limit. Callers hold the tenant's row lock (taken before any user's), so concurrent
+    additions queue behind each other."""
+    staff = User.objects.filter(tenant=tenant, role__in=STAFF_ROLES)
+    if joining is not None:
+        staff = staff.exclude(pk=joining.pk)
+    tier_limit_check(tenant=tenant, kind="staff_users", current=staff.count())
+
+
+def _locked_tenant(tenant: Tenant) -> Tenant:
+    return Tenant.objects.select_for_update().get(pk=tenant.pk)
 
 
 def _check_password(password: str | None, user: User) -> None:
@@ -47,16 +85,17 @@ def user_create(
     request: Any = None,
 ) -> User:
     """Create a user. ``actor`` None means the system (seed data, management commands)."""
-    if actor is not None and not may_assign_role(actor_role=actor.role, target_role=role):
-        raise PermissionDenied(f"Your role cannot create users with role {role}.")
+    if actor is not None:
+        tenant_id = tenant.pk if tenant is not None else None
+        refusal = f"Your role cannot create users with role {role} there."
+        _check_administers(actor, role, tenant_id, refusal)
     _check_pair(role, tenant)
     email = User.objects.normalize_email(email).strip().lower()
     if User.objects.filter(email__iexact=email).exists():
         raise Conflict("A user with this email already exists.", fields={"email": ["Taken."]})
     if tenant is not None and role in STAFF_ROLES:
-        tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
-        staff_count = User.objects.filter(tenant=tenant, role__in=STAFF_ROLES).count()
-        tier_limit_check(tenant=tenant, kind="staff_users", current=staff_count)
+        tenant = _locked_tenant(tenant)
+        _check_staff_room(tenant)
     user = User(
         email=email,
         role=role,
@@ -76,19 +115,119 @@ def user_create(
 def user_change_role(
     *, actor: User, user: User, role: str, tenant: Tenant | None, request: Any = None
 ) -> User:
-    if not may_assign_role(actor_role=actor.role, target_role=role) or not may_assign_role(
-        actor_role=actor.role, target_role=user.role
-    ):
-        raise PermissionDenied(f"Your role cannot change a {user.role} into a {role}.")
+    """Give ``user`` another role (and with it, its tenant): only between roles and tenants the
+    actor administers, never one's own, within the tier's staff limit."""
     if actor.pk == user.pk:
-        raise PermissionDenied("You cannot change your own role.")
+        raise PermissionDenied("You cannot change your own role.", code="own_account")
+    joins_staff = tenant is not None and role in STAFF_ROLES
+    if joins_staff:
+        tenant = _locked_tenant(tenant)
+    user = _locked(user)
+    _check_manages(actor, user)
+    tenant_id = tenant.pk if tenant is not None else None
+    refusal = f"Your role cannot change a {user.role} into a {role} there."
+    _check_administers(actor, role, tenant_id, refusal)
     _check_pair(role, tenant)
-    previous = user.role
+    if joins_staff and not (user.tenant_id == tenant_id and user.role in STAFF_ROLES):
+        _check_staff_room(tenant, joining=user)
+    previous_role, previous_tenant = user.role, user.tenant
+    if (previous_role, previous_tenant) == (role, tenant):
+        return user
     user.role, user.tenant = role, tenant
-    user.save()
+    user.save(update_fields=["role", "tenant", "updated_at"])
     security_event(
-        "role_changed", request=request, actor=actor, target=user, previous_role=previous, role=role
+        "role_changed",
+        request=request,
+        actor=actor,
+        target=user,
+        previous_role=previous_role,
+        role=role,
+        previous_tenant=getattr(previous_tenant, "schema_name", None),
+        tenant_schema=getattr(tenant, "schema_name", None),
     )
+    return user
+
+
+@transaction.atomic
+def user_update(
+    *,
+    actor: User,
+    user: User,
+    email: str | None = None,
+    first_name: str | None = None,
+    last_name: str | None = None,
+    is_temporary: bool | None = None,
+    request: Any = None,
+) -> User:
+    """Change an account's e-mail, names or demo flag (None: unchanged). Everyone may edit its
+    own e-mail and names; anything else needs the right to administer the account."""
+    user = _locked(user)
+    _check_manages(actor, user, own_account_too=is_temporary is None)
+    changes: dict[str, Any] = {}
+    if email is not None:
+        email = User.objects.normalize_email(email).strip().lower()
+        if User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
+            raise Conflict("A user with this email already exists.", fields={"email": ["Taken."]})
+    for field, value in [
+        ("email", email),
+        ("first_name", first_name),
+        ("last_name", last_name),
+        ("is_temporary", is_temporary),
+    ]:
+        if value is not None and getattr(user, field) != value:
+            changes[field] = value
+    if not changes:
+        return user
+    previous_email = user.email
+    for field, value in changes.items():
+        setattr(user, field, value)
+    user.save(update_fields=[*changes, "updated_at"])
+    details: dict[str, Any] = {"fields": sorted(changes)}
+    if "email" in changes:
+        details["previous_email"] = previous_email
+    if "is_temporary" in changes:
+        details["is_temporary"] = user.is_temporary
+    security_event("user_updated", request=request, actor=actor, target=user, **details)
+    return user
+
+
+def _set_active(*, actor: User, user: User, active: bool, event: str, request: Any) -> User:
+    user = _locked(user)
+    _check_manages(actor, user)
+    if user.is_active == active:
+        return user
+    user.is_active = active
+    user.save(update_fields=["is_active", "updated_at"])
+    security_event(event, request=request, actor=actor, target=user)
+    return user
+
+
+@transaction.atomic
+def user_deactivate(*, actor: User, user: User, request: Any = None) -> User:
+    """Switch an account off: its sessions and tokens stop working at their next use. Nobody
+    deactivates itself (the platform must never lose its last operator by a slip)."""
+    return _set_active(
+        actor=actor, user=user, active=False, event="user_deactivated", request=request
+    )
+
+
+@transaction.atomic
+def user_reactivate(*, actor: User, user: User, request: Any = None) -> User:
+    return _set_active(
+        actor=actor, user=user, active=True, event="user_reactivated", request=request
+    )
+
+
+@transaction.atomic
+def user_password_set(*, actor: User, user: User, password: str, request: Any = None) -> User:
+    """An administrator sets another account's password (its sessions end with the old one).
+    One's own password is changed where the current one is asked for, never here."""
+    user = _locked(user)
+    _check_manages(actor, user)
+    _check_password(password, user)
+    user.set_password(password)
+    user.save(update_fields=["password", "updated_at"])
+    security_event("password_set", request=request, actor=actor, target=user)
     return user
 
 
