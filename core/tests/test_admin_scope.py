@@ -1,0 +1,244 @@
+"""Every admin page, as every platform role, against what the API lets that role see and do.
+
+The models are discovered from ``admin.site._registry``: a model registered without a row in
+``EXPECTED`` fails the suite. For each model and role the test checks the changelist rows, every
+object's change page (shown or not, editable or not), the add and delete pages, the actions
+offered, and that actions posted anyway change nothing they may not. Where the API lists the
+model, it is the oracle: the admin must show exactly the rows the API returns to that role.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.contrib import admin
+from django.db.models import Model
+from django.utils import timezone
+
+from conftest import HOST_A, HOST_B, PLATFORM_HOST
+from core.models import Domain, MasqueradeSession, PermissionGrant, Tenant
+from users.models import User
+from users.roles import PLATFORM_ROLES, TENANT_ROLES, Role
+
+pytestmark = pytest.mark.django_db
+
+ADMINS = frozenset({Role.SUPERUSER, Role.PLATFORM_MANAGER})
+
+
+@dataclass
+class World:
+    operators: dict[str, User]
+    people: dict[str, User] = field(default_factory=dict)
+
+
+@pytest.fixture
+def world(make_user, tenant_a, tenant_b) -> World:
+    """Alpha holds a demo account (PLATFORM_SALES reaches it), Beta does not. Grants and
+    masquerades among operators, so each role has records of its own and records of others."""
+    operators = {role: make_user(role) for role in sorted(PLATFORM_ROLES)}
+    su, pm = operators[Role.SUPERUSER], operators[Role.PLATFORM_MANAGER]
+    sales, support = operators[Role.PLATFORM_SALES], operators[Role.PLATFORM_SUPPORT]
+    people = {
+        "other_support": make_user(Role.PLATFORM_SUPPORT),
+        "other_superuser": make_user(Role.SUPERUSER),
+        "demo": make_user(Role.CUSTOMER, tenant_a, is_temporary=True),
+        "owner_a": make_user(Role.TENANT_OWNER, tenant_a),
+        "owner_b": make_user(Role.TENANT_OWNER, tenant_b),
+        "staff_b": make_user(Role.TENANT_STAFF, tenant_b),
+    }
+    grant = PermissionGrant.create_grant
+    grant(grantor=su, grantee=support, action="view_billing", reason="r", tenant=tenant_b)
+    grant(grantor=su, grantee=support, action="manage_settings", reason="r", tenant=tenant_b)
+    grant(grantor=pm, grantee=sales, action="view_billing", reason="r", tenant=tenant_a)
+    grant(grantor=su, grantee=pm, action="view_customers", reason="r")
+    grant(grantor=support, grantee=sales, action="view_customers", reason="r", tenant=tenant_a)
+    grant(grantor=su, grantee=people["other_support"], action="view_billing", reason="secret")
+    now = timezone.now()
+    for hijacker, hijacked in [
+        (su, people["owner_b"]),
+        (support, people["owner_a"]),
+        (sales, people["demo"]),
+        (people["other_support"], people["staff_b"]),
+        (people["other_superuser"], pm),
+    ]:
+        MasqueradeSession.objects.create(
+            hijacker=hijacker,
+            hijacked=hijacked,
+            tenant=hijacked.tenant,
+            channel="ADMIN",
+            reason="ticket",
+            started_at=now,
+            expires_at=now + timedelta(minutes=30),
+        )
+    Domain.objects.create(domain="book.beta-clinic.example", tenant=tenant_b, is_custom_domain=True)
+    return World(operators=operators, people=people)
+
+
+def api_rows(api, path: str, user: User) -> set[str]:
+    response = api(PLATFORM_HOST, user).get(path, {"page_size": 200})
+    assert response.status_code == 200, response.content
+    return {row["id"] for row in response.json()["results"]}
+
+
+def by_public_id(model: type[Model], ids: set[str]) -> set[int]:
+    return set(model.objects.filter(public_id__in=ids).values_list("pk", flat=True))
+
+
+def visible_tenants(api, world: World, user: User) -> set[int]:
+    return by_public_id(Tenant, api_rows(api, "/api/platform/tenants/", user))
+
+
+def visible_users(api, world: World, user: User) -> set[int]:
+    return by_public_id(User, api_rows(api, "/api/platform/users/", user))
+
+
+def visible_grants(api, world: World, user: User) -> set[int]:
+    return by_public_id(PermissionGrant, api_rows(api, "/api/platform/grants/", user))
+
+
+def visible_domains(api, world: World, user: User) -> set[int]:
+    """Each tenant's domains API, asked on its host with the operator's platform token."""
+    names: set[str] = set()
+    for host in (HOST_A, HOST_B):
+        response = api(host, user, issued_on="public").get("/api/domains/", {"page_size": 200})
+        assert response.status_code in (200, 401, 403), response.content  # 401: out of reach
+        if response.status_code == 200:
+            names |= {row["domain"] for row in response.json()["results"]}
+    return set(Domain.objects.filter(domain__in=names).values_list("pk", flat=True))
+
+
+def visible_masquerades(api, world: World, user: User) -> set[int]:
+    """No API lists masquerades. Who may know of one: those who oversee operators (SUPERUSER,
+    PLATFORM_MANAGER, as for grants) all of them; anyone else those it took part in."""
+    records = MasqueradeSession.objects.all()
+    if user.role not in ADMINS:
+        records = records.filter(hijacker=user) | records.filter(hijacked=user)
+    return set(records.values_list("pk", flat=True))
+
+
+def users_changeable(user: User, target: User) -> bool:
+    """Its own profile, or an account whose role it may assign (never a SUPERUSER's, unless
+    it is one): users.services.user_update / user_change_role over the API's role rules."""
+    if user.role not in ADMINS:
+        return False
+    return target.pk == user.pk or user.role == Role.SUPERUSER or target.role != Role.SUPERUSER
+
+
+def by_role(roles: frozenset[str]) -> Callable[[User, Any], bool]:
+    return lambda user, obj: user.role in roles
+
+
+@dataclass(frozen=True)
+class Expect:
+    """What a role may do with a model in the admin: never more than the API lets it."""
+
+    visible: Callable[[Any, World, User], set[int]]
+    add: frozenset[str]
+    change: Callable[[User, Any], bool]
+    delete: frozenset[str]
+    actions: frozenset[str]  # offered to the roles in ``add | change`` (ADMINS), to no one else
+
+
+EXPECTED: dict[type[Model], Expect] = {
+    # Platform API: everyone with view_tenants reads, manage_tenants (SU, PM) writes; no delete.
+    Tenant: Expect(visible_tenants, ADMINS, by_role(ADMINS), frozenset(), frozenset()),
+    # Tenant-host domains API: manage_settings there. Only SU, PM write in the admin.
+    Domain: Expect(
+        visible_domains,
+        ADMINS,
+        by_role(ADMINS),
+        ADMINS,
+        frozenset({"delete_selected", "verify_now"}),
+    ),
+    # Platform users API: view_users reads (sales: demo accounts), manage_users creates.
+    User: Expect(
+        visible_users,
+        ADMINS,
+        users_changeable,
+        frozenset(),
+        frozenset({"deactivate_selected", "reactivate_selected"}),
+    ),
+    # Grants API: managers see and revoke every grant, others those they gave or hold.
+    PermissionGrant: Expect(
+        visible_grants, ADMINS, by_role(ADMINS), frozenset(), frozenset({"revoke_selected"})
+    ),
+    MasqueradeSession: Expect(
+        visible_masquerades, frozenset(), by_role(frozenset()), frozenset(), frozenset()
+    ),
+}
+
+
+def test_every_registered_admin_model_has_a_row():
+    assert set(admin.site._registry) == set(EXPECTED)
+
+
+def admin_url(model: type[Model], view: str = "changelist", pk: int | None = None) -> str:
+    base = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
+    return {"changelist": base, "add": f"{base}add/"}.get(view) or f"{base}{pk}/{view}/"
+
+
+def offered_actions(html: str) -> set[str]:
+    select = re.search(r'<select name="action".*?</select>', html, re.S)
+    return set(re.findall(r'<option value="(\w+)"', select.group(0))) - {""} if select else set()
+
+
+def snapshot(model: type[Model]) -> list[dict]:
+    return list(model.objects.order_by("pk").values())
+
+
+@pytest.mark.parametrize("role", sorted(PLATFORM_ROLES))
+@pytest.mark.parametrize("model", list(EXPECTED), ids=lambda model: model.__name__)
+def test_each_role_sees_and_changes_in_the_admin_what_the_api_allows(
+    browser, api, world, model, role
+):
+    expect = EXPECTED[model]
+    user = world.operators[role]
+    client = browser(PLATFORM_HOST, user)
+
+    listing = client.get(admin_url(model))
+    assert listing.status_code == 200
+    shown = set(listing.context["cl"].queryset.values_list("pk", flat=True))
+    visible = expect.visible(api, world, user)
+    assert shown == visible
+    assert offered_actions(listing.content.decode()) == (
+        set(expect.actions) if role in ADMINS else set()
+    )
+
+    for obj in model.objects.all():
+        page = client.get(admin_url(model, "change", obj.pk))
+        if obj.pk not in visible:
+            assert page.status_code == 302, f"{model.__name__} {obj} is out of scope"
+            continue
+        assert page.status_code == 200
+        editable = 'name="_save"' in page.content.decode()
+        assert editable == expect.change(user, obj), f"{model.__name__} {obj}"
+
+    assert client.get(admin_url(model, "add")).status_code == (200 if role in expect.add else 403)
+    if visible:
+        deletable = client.get(admin_url(model, "delete", min(visible))).status_code == 200
+        assert deletable == (role in expect.delete)
+
+    if role not in ADMINS:  # actions it is not offered, posted anyway, change nothing
+        before = snapshot(model)
+        everything = list(model.objects.values_list("pk", flat=True))
+        for action in declared_actions(model):
+            client.post(admin_url(model), {"action": action, "_selected_action": everything})
+        assert snapshot(model) == before
+
+
+def declared_actions(model: type[Model]) -> set[str]:
+    model_admin = admin.site._registry[model]
+    return {*(model_admin.actions or []), *(name for name, _ in admin.site.actions)}
+
+
+@pytest.mark.parametrize("role", sorted(TENANT_ROLES))
+def test_tenant_roles_get_no_admin_page(browser, world, make_user, tenant_a, role):
+    client = browser(PLATFORM_HOST, make_user(role, tenant_a))
+    for model in EXPECTED:
+        response = client.get(admin_url(model))
+        assert response.status_code == 302 and "/admin/login/" in response["Location"]
