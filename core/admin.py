@@ -9,6 +9,7 @@ from django.utils.html import format_html
 
 from core import clock
 from core.admin_display import badge
+from core.admin_forms import ServiceForm
 from core.aws import AwsError
 from core.domains import custom_domain_add, custom_domain_remove, custom_domain_verify
 from core.exceptions import DomainError
@@ -20,6 +21,7 @@ from core.selectors import (
     tenant_list_reached_by,
     tenant_logo_url,
 )
+from core.services import tenant_provision, tenant_update
 from core.validators import validate_custom_hostname
 
 STATUS_COLOURS = {
@@ -64,6 +66,33 @@ class DomainInline(admin.TabularInline):
         return False
 
 
+# What an operator may change on a tenant (core.services.tenant_update; the API's PATCH).
+TENANT_SETTINGS = [
+    "name", "subscription_tier", "status", "timezone", "cancellation_window_hours",
+    "late_cancellation_fee_percent",
+]  # fmt: skip
+
+
+class TenantAddForm(ServiceForm):
+    """A new tenant is provisioned by core.services.tenant_provision, as over the API: its
+    schema and its primary domain together, or nothing."""
+
+    domain = forms.CharField(max_length=253, help_text="Its primary host name.")
+
+    class Meta:
+        model = Tenant
+        fields = ["name", "schema_name", "domain", *TENANT_SETTINGS[1:]]
+
+    def apply(self) -> Tenant:
+        data = self.cleaned_data
+        return tenant_provision(
+            actor=self.request.user,
+            schema_name=data["schema_name"],
+            domain=data["domain"],
+            **{field: data[field] for field in TENANT_SETTINGS},
+        )
+
+
 @admin.register(Tenant)
 class TenantAdmin(admin.ModelAdmin):
     list_display = [
@@ -88,7 +117,25 @@ class TenantAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         # The schema name is the tenant's address in PostgreSQL: fixed once the schema exists.
-        return [*self.readonly_fields, "schema_name"] if obj else self.readonly_fields
+        return [*self.readonly_fields, "schema_name"] if obj else []
+
+    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        if obj is not None:
+            return super().get_form(request, obj, **kwargs)
+        form = super().get_form(request, obj, form=TenantAddForm, **kwargs)
+        form.request = request
+        return form
+
+    def get_inlines(self, request: HttpRequest, obj: Any = None) -> list:
+        # A new tenant's primary domain is part of the add form; more come once it exists.
+        return self.inlines if obj is not None else []
+
+    def save_model(self, request: HttpRequest, obj: Tenant, form: Any, change: bool) -> None:
+        """Additions were provisioned while the form was validated; changes go through
+        tenant_update, which audits a suspension or reactivation."""
+        changes = {field: form.cleaned_data[field] for field in form.changed_data}
+        if change and changes:
+            tenant_update(tenant=obj, actor=request.user, request=request, **changes)
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, obj: Tenant) -> str:
@@ -264,40 +311,29 @@ class GrantStatusFilter(admin.SimpleListFilter):
         return queryset
 
 
-class GrantCreateForm(forms.ModelForm):
+class GrantCreateForm(ServiceForm):
     """New grants go through core.grants.grant_create: its rules, its audit line."""
 
     duration_minutes = forms.IntegerField(initial=30, min_value=1)
-    request: HttpRequest
 
     class Meta:
         model = PermissionGrant
         fields = ["grantee", "action", "tenant", "reason"]
         help_texts = {"action": "; ".join(f"{k}: {v}" for k, v in GRANTABLE_ACTIONS.items())}
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        if self.errors:
-            return data
+    def apply(self) -> PermissionGrant:
         from core.grants import grant_create
 
-        try:
-            self.instance = grant_create(
-                grantor=self.request.user,
-                grantee=data["grantee"],
-                action=data["action"],
-                reason=data["reason"],
-                duration_minutes=data["duration_minutes"],
-                tenant=data.get("tenant"),
-                request=self.request,
-            )
-        except DomainError as error:
-            raise ValidationError(error.message) from None
-        return data
-
-    def save(self, commit: bool = True) -> PermissionGrant:
-        self.save_m2m = lambda: None
-        return self.instance
+        data = self.cleaned_data
+        return grant_create(
+            grantor=self.request.user,
+            grantee=data["grantee"],
+            action=data["action"],
+            reason=data["reason"],
+            duration_minutes=data["duration_minutes"],
+            tenant=data.get("tenant"),
+            request=self.request,
+        )
 
 
 @admin.register(PermissionGrant)

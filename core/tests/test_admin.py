@@ -176,3 +176,63 @@ def test_sales_sees_only_demo_accounts_and_their_tenants(browser, make_user, ten
     assert demo.email in users and real.email not in users
     tenants = client.get("/admin/core/tenant/").content.decode()
     assert "Alpha Salon" in tenants and "Beta Clinic" not in tenants
+
+
+def tenant_form(tenant, **overrides) -> dict:
+    """The tenant change form as the browser posts it (its domains inline unchanged)."""
+    primary = tenant.domains.get(is_primary=True)
+    data = {
+        "name": tenant.name,
+        "subscription_tier": tenant.subscription_tier,
+        "status": tenant.status,
+        "timezone": tenant.timezone,
+        "cancellation_window_hours": tenant.cancellation_window_hours,
+        "late_cancellation_fee_percent": tenant.late_cancellation_fee_percent,
+        "domains-TOTAL_FORMS": "1",
+        "domains-INITIAL_FORMS": "1",
+        "domains-MIN_NUM_FORMS": "0",
+        "domains-MAX_NUM_FORMS": "1000",
+        "domains-0-id": primary.pk,
+        "domains-0-tenant": tenant.pk,
+        "domains-0-domain": primary.domain,
+        "domains-0-is_primary": "on",
+    }
+    return {**data, **overrides}
+
+
+def test_suspending_a_tenant_in_the_admin_goes_through_the_service_and_is_audited(
+    browser, make_user, tenant_a, security_lines
+):
+    manager = make_user(Role.PLATFORM_MANAGER)
+    response = browser(PLATFORM_HOST, manager).post(
+        f"/admin/core/tenant/{tenant_a.pk}/change/", tenant_form(tenant_a, status="SUSPENDED")
+    )
+    assert response.status_code == 302
+    tenant_a.refresh_from_db()
+    assert tenant_a.is_suspended
+    (line,) = [line for line in security_lines() if line["event"] == "tenant_suspended"]
+    assert line["actor"]["email"] == manager.email and line["tenant_schema"] == "alpha"
+
+
+def test_a_tenant_added_in_the_admin_is_provisioned_with_its_primary_domain(
+    browser, make_user, security_lines
+):
+    from core.models import Domain, Tenant
+
+    client = browser(PLATFORM_HOST, make_user(Role.SUPERUSER))
+    form = {
+        "name": "Gamma Studio",
+        "schema_name": "gamma",
+        "domain": "gamma.localhost",
+        "subscription_tier": "FREE",
+        "status": "TRIAL",
+        "timezone": "Europe/Berlin",
+        "cancellation_window_hours": "24",
+        "late_cancellation_fee_percent": "0",
+    }
+    taken = client.post("/admin/core/tenant/add/", {**form, "domain": "alpha.localhost"})
+    assert taken.status_code == 200 and "This domain is taken." in taken.content.decode()
+    assert client.post("/admin/core/tenant/add/", form).status_code == 302
+    gamma = Tenant.objects.get(schema_name="gamma")
+    assert Domain.objects.get(tenant=gamma).is_primary
+    assert [line["event"] for line in security_lines()].count("tenant_provisioned") == 1
