@@ -242,3 +242,21 @@ def test_tenant_roles_get_no_admin_page(browser, world, make_user, tenant_a, rol
     for model in EXPECTED:
         response = client.get(admin_url(model))
         assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_a_grant_for_every_tenant_shows_support_every_domain_as_the_api_does(browser, api, world):
+    support = world.people["other_support"]
+    assert visible_domains(api, world, support) == set()
+    PermissionGrant.create_grant(
+        grantor=world.operators[Role.SUPERUSER],
+        grantee=support,
+        action="manage_settings",
+        reason="domains ticket",
+    )
+    listing = browser(PLATFORM_HOST, support).get(admin_url(Domain))
+    shown = set(listing.context["cl"].queryset.values_list("pk", flat=True))
+    assert (
+        shown
+        == visible_domains(api, world, support)
+        == set(Domain.objects.values_list("pk", flat=True))
+    )
