@@ -66,7 +66,8 @@ class DomainInline(admin.TabularInline):
         return False
 
 
-# What an operator may change on a tenant (core.services.tenant_update; the API's PATCH).
+# A tenant's settings: what tenant_provision takes besides its addresses, and tenant_update
+# (the API's PATCH) changes.
 TENANT_SETTINGS = [
     "name", "subscription_tier", "status", "timezone", "cancellation_window_hours",
     "late_cancellation_fee_percent",
@@ -81,7 +82,9 @@ class TenantAddForm(ServiceForm):
 
     class Meta:
         model = Tenant
-        fields = ["name", "schema_name", "domain", *TENANT_SETTINGS[1:]]
+        fields = ["schema_name", "domain", *TENANT_SETTINGS]
+
+    field_order = ["name", "schema_name", "domain"]
 
     def apply(self) -> Tenant:
         data = self.cleaned_data
