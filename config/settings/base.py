@@ -35,6 +35,8 @@ SHARED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework_simplejwt",
+    # Refresh tokens rotate and can be revoked: its tables live in the public schema only.
+    "rest_framework_simplejwt.token_blacklist",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -119,6 +121,17 @@ MEDIA_ROOT = BASE_DIR / "media"
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Sign-in guard (users/signin.py). The client's address is the peer's unless the deployment sits
+# behind proxies it trusts: then the address the outermost of TRUSTED_PROXY_COUNT proxies saw.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# Attempts per client address (IPv6: per /64) at every sign-in door, the admin's included.
+LOGIN_THROTTLE_RATE = env.str("LOGIN_THROTTLE_RATE", default="20/min")
+# After this many failed sign-ins in a row an account is locked, whatever the address, for
+# LOGIN_LOCKOUT_SECONDS, doubling with each further failure up to LOGIN_LOCKOUT_MAX_SECONDS.
+LOGIN_LOCKOUT_THRESHOLD = env.int("LOGIN_LOCKOUT_THRESHOLD", default=5)
+LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=60)
+LOGIN_LOCKOUT_MAX_SECONDS = env.int("LOGIN_LOCKOUT_MAX_SECONDS", default=15 * 60)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "users.authentication.TenantJWTAuthentication",
@@ -132,17 +145,22 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_THROTTLE_RATES": {"login": env.str("LOGIN_THROTTLE_RATE", default="20/min")},
+    # Only for DRF throttles someone adds later: ours read core.audit.client_ip, which follows
+    # the same count.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", default=7)),
-    "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default=SECRET_KEY),
+    "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default="") or SECRET_KEY,
     "USER_ID_FIELD": "public_id",
     "USER_ID_CLAIM": "sub",
     "UPDATE_LAST_LOGIN": True,
+    # Every token carries a digest of the password hash it was issued under and is refused once
+    # the password changes (access tokens included, masquerade tokens of that user too).
+    "CHECK_REVOKE_TOKEN": True,
 }
 
 SPECTACULAR_SETTINGS = {
@@ -228,7 +246,10 @@ CELERY_BROKER_URL = env.str(
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # Each sign-in and refresh leaves a row in the token tables; expired ones are forgotten daily.
+    "flush-expired-tokens": {"task": "users.tasks.flush_expired_tokens", "schedule": 24 * 60 * 60},
+}
 
 # AWS: S3 media and Route53 custom domains, in their own module.
 from config.settings.aws import *  # noqa: E402, F403
