@@ -1,6 +1,7 @@
 """Settings shared by every environment. Every deployment difference comes from the environment
 (the seed's ``POSTGRES_*``, ``DJANGO_*`` and ``AWS_*`` names, or ``DATABASE_URL``)."""
 
+import contextlib
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,9 +14,9 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
-SECRET_KEY = env.str(
-    "DJANGO_SECRET_KEY", default="dev-only-insecure-secret-key-never-use-in-production"
-)
+# Development only: config.settings.production refuses to start with it.
+DEVELOPMENT_SECRET_KEY = "dev-only-insecure-secret-key-never-use-in-production"  # noqa: S105
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=DEVELOPMENT_SECRET_KEY)
 
 # Hosts where the platform itself (public schema: admin, platform API) answers. Tenant hosts are
 # the rows of core.Domain; TenantRoutingMiddleware, first in the stack, answers 404 for any host
@@ -185,7 +186,10 @@ SPECTACULAR_SETTINGS = {
 
 LOG_DIR = Path(env.str("LOG_DIR", default=str(BASE_DIR / "logs")))
 LOG_LEVEL = env.str("DJANGO_LOG_LEVEL", default="INFO")
-LOG_DIR.mkdir(parents=True, exist_ok=True)
+# A directory that cannot be made is reported by the system check core.E010, which names it and
+# the fix, and servers refuse to start on it (config/wsgi.py); a traceback here would say neither.
+with contextlib.suppress(OSError):
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -203,6 +207,8 @@ LOGGING = {
             "backupCount": 10,
             "encoding": "utf-8",
             "formatter": "json",
+            # Opened at the first line, not while logging is configured: see LOG_DIR above.
+            "delay": True,
         },
     },
     "loggers": {
