@@ -9,6 +9,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
 from .base import DEVELOPMENT_SECRET_KEY, env
+from .cache import redis_cache
 
 # Django's own deploy check (security.W009) asks for as much.
 MIN_KEY_LENGTH = 50
@@ -51,9 +52,4 @@ SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 30)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": env.str("REDIS_URL", default="redis://redis:6379/0"),
-    }
-}
+CACHES = {"default": redis_cache(env, env.str("REDIS_URL", default="redis://redis:6379/0"))}

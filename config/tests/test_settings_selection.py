@@ -77,3 +77,4 @@ def test_production_starts_with_a_strong_key(monkeypatch):
     loaded = load_production(monkeypatch, DJANGO_SECRET_KEY=STRONG_KEY)
     assert loaded["SECRET_KEY"] == STRONG_KEY
     assert loaded["DEBUG"] is False
+    assert loaded["CACHES"]["default"]["BACKEND"] == "core.cache.ResilientRedisCache"
