@@ -19,6 +19,7 @@ from users.access import access_on_host
 from users.models import User, role_tenant_error
 from users.roles import STAFF_ROLES, Access, may_assign_role
 from users.signin import signin_attempt_begin, signin_attempt_failed, signin_attempt_succeeded
+from users.tokens import token_pair_issue
 
 
 def _check_pair(role: str, tenant: Tenant | None) -> None:
@@ -117,13 +118,16 @@ def user_authenticate_on_host(*, request: Any, email: str, password: str) -> Use
     return user
 
 
-def user_password_change(*, request: Any, user: User, old_password: str, new_password: str) -> None:
+def user_password_change(
+    *, request: Any, user: User, old_password: str, new_password: str, reissue_on: str | None
+) -> dict[str, str] | None:
     """The signed-in user changes its own password. The old one is checked behind the sign-in
     guard (a stolen access token must not become a password oracle), the new one against
     Django's validators. Changing it ends every other credential: tokens carry a digest of the
     password hash (``CHECK_REVOKE_TOKEN``), sessions the hash itself (Django's session auth
-    hash), and the masquerades this user started are ended. Refused inside a masquerade: the
-    operator does not own this password."""
+    hash), and the masquerades this user started are ended. A token caller gets a new pair bound
+    to ``reissue_on`` (the schema its token named); a session caller keeps its session (the view
+    re-keys it). Refused inside a masquerade: the operator does not own this password."""
     if getattr(request, "masquerade", None) is not None:
         raise PermissionDenied(
             "A password cannot be changed while masquerading.", code="masquerade_forbidden"
@@ -151,3 +155,4 @@ def user_password_change(*, request: Any, user: User, old_password: str, new_pas
         for record in live:
             masquerade_end(request=request, record=record, end_reason="password_changed")
         security_event("password_changed", request=request, actor=user, target=user)
+        return None if reissue_on is None else token_pair_issue(user=user, schema=reissue_on)

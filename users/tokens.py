@@ -42,6 +42,14 @@ def token_pair_issue(*, user: User, schema: str) -> dict[str, str]:
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
 
 
+@transaction.atomic
+def token_sign_in(*, request: Any, user: User) -> dict[str, str]:
+    """The pair for a user whose sign-in on this host was just checked, and its audit line."""
+    pair = token_pair_issue(user=user, schema=request.tenant.schema_name)
+    security_event("login_succeeded", request=request, actor=user, credential="jwt")
+    return pair
+
+
 def _refused(message: str) -> AuthenticationFailed:
     return AuthenticationFailed(message, code="token_not_valid")
 

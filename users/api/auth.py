@@ -15,7 +15,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.tokens import Token
 
-from core.audit import security_event
 from users.authentication import SESSION_SCHEMA_KEY, TENANT_CLAIM
 from users.serializers import (
     LoginSerializer,
@@ -25,7 +24,7 @@ from users.serializers import (
 )
 from users.services import user_authenticate_on_host, user_password_change
 from users.signin import SignInAddressThrottle
-from users.tokens import token_pair_issue, token_refresh, token_revoke
+from users.tokens import token_refresh, token_revoke, token_sign_in
 
 TokenPair = inline_serializer(
     "TokenPair", {"access": serializers.CharField(), "refresh": serializers.CharField()}
@@ -67,9 +66,7 @@ class TokenObtainView(AuthView):
         data = LoginSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = user_authenticate_on_host(request=request, **data.validated_data)
-        pair = token_pair_issue(user=user, schema=request.tenant.schema_name)
-        security_event("login_succeeded", request=request, actor=user, credential="jwt")
-        return Response(pair)
+        return Response(token_sign_in(request=request, user=user))
 
 
 class TokenRefreshView(AuthView):
@@ -150,9 +147,13 @@ class PasswordChangeView(APIView):
     def post(self, request: Request) -> Response:
         data = PasswordChangeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = request.user
-        user_password_change(request=request, user=user, **data.validated_data)
-        if isinstance(request.auth, Token):
-            return Response(token_pair_issue(user=user, schema=request.auth[TENANT_CLAIM]))
-        update_session_auth_hash(request._request, user)
-        return Response({"access": None, "refresh": None})
+        by_token = isinstance(request.auth, Token)
+        pair = user_password_change(
+            request=request,
+            user=request.user,
+            reissue_on=request.auth[TENANT_CLAIM] if by_token else None,
+            **data.validated_data,
+        )
+        if not by_token:
+            update_session_auth_hash(request._request, request.user)
+        return Response(pair or {"access": None, "refresh": None})
