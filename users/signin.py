@@ -2,12 +2,16 @@
 login form, the password change): how often one address may try, and how an account backs off
 after failures whatever the address.
 
-Both counters live in the default cache, with atomic ``add``/``incr`` so parallel attempts cannot
-slip past them; in production that is Redis, or each process's memory while Redis is unreachable
-(``core.cache``). A hand-written guard rather than django-axes: axes keys on its own idea of the
-client address, answers lockouts with its own responses rather than our JSON errors and 429s,
-and keeps one database row per failure in the public schema, while this is about a hundred lines
-that share ``core.audit.client_ip`` and the cache with everything else.
+Both counters live in the default cache, with atomic ``add``/``incr``; an attempt is counted
+before its password is checked, so a parallel burst cannot slip past the threshold. In
+production the cache is Redis, or each process's memory while Redis is unreachable
+(``core.cache``).
+
+Why not django-axes (which has a cache handler and a pluggable client address): it records a
+failure after ``authenticate()`` has failed, so parallel guesses all pass its check; its cool-off
+does not grow by itself; it sees only ``authenticate()``, not our host check or the password
+change; and it refuses with a 403 or its own page, not our JSON 429 with ``Retry-After``. The
+glue would outweigh these hundred lines over the same cache and ``core.audit.client_ip``.
 """
 
 from __future__ import annotations
