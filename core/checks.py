@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.checks import Error, register, run_checks
+from django.core.checks import Error, Warning, register, run_checks
 from django.core.exceptions import ImproperlyConfigured
 
 
@@ -23,6 +23,23 @@ def hijack_check_names_agree(app_configs: Any = None, **kwargs: Any) -> list[Err
                 f"HIJACK_AUTHORIZATION_CHECK ({old}) and HIJACK_PERMISSION_CHECK ({new}) differ.",
                 hint="Point both at core.permissions.may_masquerade, or drop the old name.",
                 id="core.E001",
+            )
+        ]
+    return []
+
+
+@register("security", deploy=True)
+def proxy_count_matches_the_proxy(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
+    """Trusting a proxy's X-Forwarded-Proto says a proxy is there; with TRUSTED_PROXY_COUNT 0
+    every client then has the proxy's address, and one client's sign-in failures throttle all."""
+    if settings.SECURE_PROXY_SSL_HEADER and settings.TRUSTED_PROXY_COUNT == 0:
+        return [
+            Warning(
+                "SECURE_PROXY_SSL_HEADER trusts a proxy, but TRUSTED_PROXY_COUNT is 0: every "
+                "client is seen with the proxy's address and shares one sign-in budget.",
+                hint="Set TRUSTED_PROXY_COUNT to the number of proxies that append to "
+                "X-Forwarded-For in front of the app.",
+                id="core.W011",
             )
         ]
     return []

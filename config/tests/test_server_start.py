@@ -73,7 +73,9 @@ def test_the_check_passes_and_creates_a_missing_directory(settings, tmp_path):
 
 def test_manage_py_check_deploy_reports_it(tmp_path):
     directory = under_a_file(tmp_path)
-    env = server_environment(directory, DJANGO_SETTINGS_MODULE="config.settings.production")
+    env = server_environment(
+        directory, DJANGO_SETTINGS_MODULE="config.settings.production", TRUSTED_PROXY_COUNT="0"
+    )
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy"],
         cwd=settings.BASE_DIR,
@@ -85,6 +87,7 @@ def test_manage_py_check_deploy_reports_it(tmp_path):
     )
     assert result.returncode == 1
     assert f"(core.E010) The log directory {directory} is not writable" in result.stderr
+    assert "(core.W011) SECURE_PROXY_SSL_HEADER trusts a proxy" in result.stderr
 
 
 def test_gunicorn_refuses_to_start_with_the_checks_message(tmp_path):

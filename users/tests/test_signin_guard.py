@@ -15,6 +15,7 @@ from django.test import Client, RequestFactory
 
 from conftest import HOST_A, PASSWORD, PLATFORM_HOST
 from core.audit import client_ip
+from core.checks import proxy_count_matches_the_proxy
 from users.roles import Role
 from users.signin import (
     Attempt,
@@ -275,3 +276,11 @@ def test_the_admin_login_refuses_tenant_users(make_user, tenant_a, guard):
     response = admin_login(client, owner.email, PASSWORD, 1)
     assert response.status_code == 200
     assert "_auth_user_id" not in client.session
+
+
+def test_the_deploy_check_warns_when_a_proxy_is_trusted_but_not_counted(settings):
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.TRUSTED_PROXY_COUNT = 0
+    assert [w.id for w in proxy_count_matches_the_proxy()] == ["core.W011"]
+    settings.TRUSTED_PROXY_COUNT = 1
+    assert proxy_count_matches_the_proxy() == []
