@@ -1,10 +1,7 @@
-"""The Celery app: workers and beat run the same settings as the web process."""
-
-import os
+"""The Celery app: workers and beat run the same settings as the web process (chosen in
+``config/__init__.py``, which is imported first)."""
 
 from celery import Celery
-
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 
 app = Celery("smoothschedule")
 app.config_from_object("django.conf:settings", namespace="CELERY")

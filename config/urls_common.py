@@ -8,13 +8,21 @@ from core.api.media import local_media
 from core.api.schema import HostSchemaView
 from core.masquerade.api import MasqueradeEndView, MasqueradeView
 from core.masquerade.views import MasqueradeEnterView, MasqueradeLandingView
-from users.api.auth import SessionView, TokenObtainView, TokenRefreshView
+from users.api.auth import (
+    PasswordChangeView,
+    SessionView,
+    TokenObtainView,
+    TokenRefreshView,
+    TokenRevokeView,
+)
 from users.api.views import MeView
 
 urlpatterns = [
     path("api/auth/token/", TokenObtainView.as_view(), name="token-obtain"),
     path("api/auth/token/refresh/", TokenRefreshView.as_view(), name="token-refresh"),
+    path("api/auth/logout/", TokenRevokeView.as_view(), name="token-revoke"),
     path("api/auth/session/", SessionView.as_view(), name="session"),
+    path("api/auth/password/", PasswordChangeView.as_view(), name="password-change"),
     path("api/me/", MeView.as_view(), name="me"),
     path("api/masquerade/", MasqueradeView.as_view(), name="masquerade"),
     path("api/masquerade/end/", MasqueradeEndView.as_view(), name="masquerade-end"),

@@ -6,6 +6,10 @@ from django.urls import path
 from config.urls_common import urlpatterns as common
 from core.api.grants import GrantListView, GrantRevokeView
 from core.api.platform import PlatformUserListView, TenantDetailView, TenantListView
+from users.forms import AdminSignInForm
+
+# The admin's door goes through the same sign-in guard as the API's.
+admin.site.login_form = AdminSignInForm
 
 urlpatterns = [
     *common,

@@ -1,6 +1,9 @@
-import os
+"""The WSGI entry point (``gunicorn config.wsgi``). Importing ``config`` chose the settings;
+a deployment whose log directory cannot be written refuses to start, naming the fix."""
 
 from django.core.wsgi import get_wsgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
+from core.checks import refuse_to_start_on_errors
+
 application = get_wsgi_application()
+refuse_to_start_on_errors()

@@ -6,10 +6,12 @@ what to whom" never has to be inferred (Zulip's RealmAuditLog keeps them apart t
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from datetime import UTC, datetime
 from typing import Any
 
+from django.conf import settings
 from pythonjsonlogger.json import JsonFormatter
 
 security_logger = logging.getLogger("security")
@@ -42,8 +44,26 @@ def utc_timestamp(epoch_seconds: float | None = None) -> str:
 
 
 def client_ip(request: Any) -> str | None:
-    """The address the request came from. Behind a proxy, set the proxy to overwrite REMOTE_ADDR."""
-    return getattr(request, "META", {}).get("REMOTE_ADDR") if request is not None else None
+    """The address the request came from: the only one every throttle, rate limit and audit line
+    uses. With ``TRUSTED_PROXY_COUNT`` = 0 it is the peer (``REMOTE_ADDR``). Behind N trusted
+    proxies it is the address the outermost of them saw: the Nth entry from the right of
+    ``X-Forwarded-For``, because each proxy appends the peer it saw and everything further left
+    was written by the client. Too few entries or a malformed one mean the request did not come
+    through the proxies as configured, so the peer is the only address known to be true."""
+    if request is None:
+        return None
+    meta = getattr(request, "META", {})
+    peer = meta.get("REMOTE_ADDR")
+    hops = settings.TRUSTED_PROXY_COUNT
+    if hops <= 0:
+        return peer
+    forwarded = [part.strip() for part in meta.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    if len(forwarded) < hops:
+        return peer
+    try:
+        return str(ipaddress.ip_address(forwarded[-hops]))
+    except ValueError:
+        return peer
 
 
 def _describe_user(user: Any) -> dict[str, Any]:

@@ -12,6 +12,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from hijack.contrib.admin import HijackUserAdminMixin
+from rest_framework_simplejwt.token_blacklist import admin as _token_blacklist_admin  # noqa: F401 (registers first)
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from core.admin_display import badge
 from core.admin_forms import ServiceForm
@@ -25,6 +27,10 @@ from users.selectors import user_list_for_host
 # Access follows roles (users/roles.py); Django's groups and permissions are not used. Importing
 # django.contrib.auth's admin first registers its Group page, which this takes away again.
 admin.site.unregister(auth_admin.Group)
+# Refresh-token records are bookkeeping of sign-in (users/tokens.py): they end through a password
+# change, a deactivation or sign-out, never by an operator browsing every user's token ids.
+admin.site.unregister(OutstandingToken)
+admin.site.unregister(BlacklistedToken)
 
 # One colour per role, darkest for the most powerful.
 ROLE_COLOURS = {

@@ -1,6 +1,7 @@
 """Settings shared by every environment. Every deployment difference comes from the environment
 (the seed's ``POSTGRES_*``, ``DJANGO_*`` and ``AWS_*`` names, or ``DATABASE_URL``)."""
 
+import contextlib
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,9 +14,9 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
-SECRET_KEY = env.str(
-    "DJANGO_SECRET_KEY", default="dev-only-insecure-secret-key-never-use-in-production"
-)
+# Development only: config.settings.production refuses to start with it.
+DEVELOPMENT_SECRET_KEY = "dev-only-insecure-secret-key-never-use-in-production"  # noqa: S105
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=DEVELOPMENT_SECRET_KEY)
 
 # Hosts where the platform itself (public schema: admin, platform API) answers. Tenant hosts are
 # the rows of core.Domain; TenantRoutingMiddleware, first in the stack, answers 404 for any host
@@ -35,6 +36,8 @@ SHARED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework_simplejwt",
+    # Refresh tokens rotate and can be revoked: its tables live in the public schema only.
+    "rest_framework_simplejwt.token_blacklist",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -119,6 +122,17 @@ MEDIA_ROOT = BASE_DIR / "media"
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Sign-in guard (users/signin.py). The client's address is the peer's unless the deployment sits
+# behind proxies it trusts: then the address the outermost of TRUSTED_PROXY_COUNT proxies saw.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# Attempts per client address (IPv6: per /64) at every sign-in door, the admin's included.
+LOGIN_THROTTLE_RATE = env.str("LOGIN_THROTTLE_RATE", default="20/min")
+# After this many failed sign-ins in a row an account is locked, whatever the address, for
+# LOGIN_LOCKOUT_SECONDS, doubling with each further failure up to LOGIN_LOCKOUT_MAX_SECONDS.
+LOGIN_LOCKOUT_THRESHOLD = env.int("LOGIN_LOCKOUT_THRESHOLD", default=5)
+LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=60)
+LOGIN_LOCKOUT_MAX_SECONDS = env.int("LOGIN_LOCKOUT_MAX_SECONDS", default=15 * 60)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "users.authentication.TenantJWTAuthentication",
@@ -132,17 +146,22 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_THROTTLE_RATES": {"login": env.str("LOGIN_THROTTLE_RATE", default="20/min")},
+    # Only for DRF throttles someone adds later: ours read core.audit.client_ip, which follows
+    # the same count.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", default=7)),
-    "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default=SECRET_KEY),
+    "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default="") or SECRET_KEY,
     "USER_ID_FIELD": "public_id",
     "USER_ID_CLAIM": "sub",
     "UPDATE_LAST_LOGIN": True,
+    # Every token carries a digest of the password hash it was issued under and is refused once
+    # the password changes (access tokens included, masquerade tokens of that user too).
+    "CHECK_REVOKE_TOKEN": True,
 }
 
 SPECTACULAR_SETTINGS = {
@@ -167,7 +186,10 @@ SPECTACULAR_SETTINGS = {
 
 LOG_DIR = Path(env.str("LOG_DIR", default=str(BASE_DIR / "logs")))
 LOG_LEVEL = env.str("DJANGO_LOG_LEVEL", default="INFO")
-LOG_DIR.mkdir(parents=True, exist_ok=True)
+# A directory that cannot be made is reported by the system check core.E010, which names it and
+# the fix, and servers refuse to start on it (config/wsgi.py); a traceback here would say neither.
+with contextlib.suppress(OSError):
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -185,6 +207,8 @@ LOGGING = {
             "backupCount": 10,
             "encoding": "utf-8",
             "formatter": "json",
+            # Opened at the first line, not while logging is configured: see LOG_DIR above.
+            "delay": True,
         },
     },
     "loggers": {
@@ -228,7 +252,10 @@ CELERY_BROKER_URL = env.str(
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # Each sign-in and refresh leaves a row in the token tables; expired ones are forgotten daily.
+    "flush-expired-tokens": {"task": "users.tasks.flush_expired_tokens", "schedule": 24 * 60 * 60},
+}
 
 # AWS: S3 media and Route53 custom domains, in their own module.
 from config.settings.aws import *  # noqa: E402, F403

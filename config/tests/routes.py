@@ -21,8 +21,11 @@ from config import urls_tenant
 URLCONF = "config.urls_tenant"
 # Answer without credentials by design: sign-in, the schema and docs, the secret-URL feed.
 PUBLIC_ROUTES = frozenset(
-    {"token-obtain", "token-refresh", "session", "schema", "docs", "calendar-feed"}
-)
+    {
+        "token-obtain", "token-refresh", "token-revoke", "session", "schema", "docs",
+        "calendar-feed",
+    }
+)  # fmt: skip
 # Browser pages signed in by the session cookie alone (core's masquerade pages): API credentials
 # mean nothing to them, so on another tenant's host they must simply not succeed.
 SESSION_ROUTES = frozenset(
@@ -110,6 +113,12 @@ BODIES: dict[tuple[str, str], Callable[[World], dict[str, Any]]] = {
         "password": "correct-horse-battery-staple",
     },
     ("token-refresh", "post"): lambda w: {"refresh": "not-a-token"},
+    ("token-revoke", "post"): lambda w: {"refresh": "not-a-token"},
+    # The signed-in user's own password (every test user's), so no failure is counted against it.
+    ("password-change", "post"): lambda w: {
+        "old_password": "correct-horse-battery-staple",
+        "new_password": "another-long-passphrase-2026",
+    },
     ("tenant-users", "post"): lambda w: {
         "email": "new-person@example.com",
         "password": "long-enough-password-1",

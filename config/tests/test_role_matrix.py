@@ -31,6 +31,8 @@ SCHEDULE_WRITERS = MANAGERS | {STAFF}
 
 ALLOWED: dict[str, set[str]] = {
     "GET me": IN_SCOPE,
+    # Anyone signed in here changes its own password; PLATFORM_SUPPORT only reads on this host.
+    "POST password-change": (IN_SCOPE - {SUPPORT}),
     "GET tenant-users": SCHEDULE_READERS,
     "POST tenant-users": MANAGERS,
     "GET availability": IN_SCOPE,

@@ -1,92 +1,117 @@
-"""Sign-in endpoints: JWT pairs and sessions, each bound to the host it was issued on."""
+"""Sign-in endpoints: JWT pairs and sessions, each bound to the host it was issued on; token
+rotation, sign-out and password change."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth import login, logout
+from django.contrib.auth import login, logout, update_session_auth_hash
 from django.middleware.csrf import get_token
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
-from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.tokens import Token
 
-from core.audit import security_event
-from core.exceptions import DomainError
-from users.authentication import SESSION_SCHEMA_KEY, TENANT_CLAIM, credential_fits_host
-from users.models import User
-from users.serializers import LoginSerializer, UserSerializer
-from users.services import user_authenticate_on_host
+from users.authentication import SESSION_SCHEMA_KEY, TENANT_CLAIM
+from users.serializers import (
+    LoginSerializer,
+    PasswordChangeSerializer,
+    RefreshTokenSerializer,
+    UserSerializer,
+)
+from users.services import user_authenticate_on_host, user_password_change
+from users.signin import SignInAddressThrottle
+from users.tokens import token_refresh, token_revoke, token_sign_in
 
 TokenPair = inline_serializer(
     "TokenPair", {"access": serializers.CharField(), "refresh": serializers.CharField()}
 )
+NewCredentials = inline_serializer(
+    "PasswordChanged",
+    {
+        "access": serializers.CharField(allow_null=True),
+        "refresh": serializers.CharField(allow_null=True),
+    },
+)
+REFUSED = OpenApiResponse(description="Wrong or unusable credentials (JSON error).")
+THROTTLED = OpenApiResponse(
+    description="Too many attempts from this address, or this account is locked for a while "
+    "after repeated failures (JSON error, Retry-After header)."
+)
 
 
-class LoginThrottled(APIView):
+class AuthView(APIView):
+    """The doors that take credentials in the body: no authentication of their own."""
+
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "login"
 
     def get_authenticate_header(self, request: Request) -> str:
         # Without authenticators DRF would turn a failed sign-in into 403; it is a 401.
         return 'Bearer realm="api"'
 
 
-class TokenObtainView(LoginThrottled):
+class TokenObtainView(AuthView):
     """Exchange email and password for a JWT pair valid on this host only."""
 
-    @extend_schema(request=LoginSerializer, responses={200: TokenPair}, tags=["auth"])
+    @extend_schema(
+        request=LoginSerializer,
+        responses={200: TokenPair, 401: REFUSED, 429: THROTTLED},
+        tags=["auth"],
+    )
     def post(self, request: Request) -> Response:
         data = LoginSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = user_authenticate_on_host(request=request, **data.validated_data)
-        security_event("login_succeeded", request=request, actor=user, credential="jwt")
-        refresh = RefreshToken.for_user(user)
-        refresh[TENANT_CLAIM] = request.tenant.schema_name
-        return Response({"access": str(refresh.access_token), "refresh": str(refresh)})
+        return Response(token_sign_in(request=request, user=user))
 
 
-class TokenRefreshView(LoginThrottled):
-    """A new access token from a refresh token issued on this same host."""
+class TokenRefreshView(AuthView):
+    """A new pair from a refresh token issued on this host. The refresh token is spent: use the
+    one in the answer next time."""
+
+    throttle_classes = [SignInAddressThrottle]
 
     @extend_schema(
-        request=inline_serializer("TokenRefresh", {"refresh": serializers.CharField()}),
-        responses={200: inline_serializer("AccessToken", {"access": serializers.CharField()})},
+        request=RefreshTokenSerializer,
+        responses={200: TokenPair, 401: REFUSED, 429: THROTTLED},
         tags=["auth"],
     )
     def post(self, request: Request) -> Response:
-        raw = request.data.get("refresh") if isinstance(request.data, dict) else None
-        if not isinstance(raw, str) or not raw:
-            raise DomainError("A refresh token is required.", fields={"refresh": ["Required."]})
-        try:
-            refresh = RefreshToken(raw)
-        except TokenError as error:
-            return Response(
-                {"error": {"code": "token_not_valid", "message": str(error)}},
-                status=status.HTTP_401_UNAUTHORIZED,
-            )
-        user = User.objects.filter(public_id=refresh.get("sub"), is_active=True).first()
-        if user is None or not credential_fits_host(
-            user=user, issued_on=refresh.get(TENANT_CLAIM), request=request
-        ):
-            return Response(
-                {"error": {"code": "wrong_host", "message": "This token is not valid here."}},
-                status=status.HTTP_401_UNAUTHORIZED,
-            )
-        return Response({"access": str(refresh.access_token)})
+        data = RefreshTokenSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(token_refresh(request=request, raw=data.validated_data["refresh"]))
 
 
-class SessionView(LoginThrottled):
+class TokenRevokeView(AuthView):
+    """Sign out a token client: its refresh token is revoked at once. The access token it was
+    issued with stays valid until it expires (``JWT_ACCESS_MINUTES``): drop it."""
+
+    throttle_classes = [SignInAddressThrottle]
+
+    @extend_schema(
+        request=RefreshTokenSerializer,
+        responses={204: None, 401: REFUSED, 429: THROTTLED},
+        tags=["auth"],
+    )
+    def post(self, request: Request) -> Response:
+        data = RefreshTokenSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        token_revoke(request=request, raw=data.validated_data["refresh"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SessionView(AuthView):
     """Cookie sessions for browser front ends: POST signs in, DELETE signs out."""
 
-    @extend_schema(request=LoginSerializer, responses={200: UserSerializer}, tags=["auth"])
+    @extend_schema(
+        request=LoginSerializer,
+        responses={200: UserSerializer, 401: REFUSED, 429: THROTTLED},
+        tags=["auth"],
+    )
     def post(self, request: Request) -> Response:
         data = LoginSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -100,3 +125,35 @@ class SessionView(LoginThrottled):
     def delete(self, request: Request) -> Response:
         logout(request._request)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordChangeView(APIView):
+    """The signed-in user changes its password (the current one is required). Every other token
+    and session of the user ends. The caller's own credential is re-issued: a token caller gets
+    a new pair in the answer (its old tokens stop working), a session caller keeps its session
+    (under a new key) and gets nulls."""
+
+    @extend_schema(
+        request=PasswordChangeSerializer,
+        responses={
+            200: NewCredentials,
+            400: OpenApiResponse(description="Wrong current password or a weak new one."),
+            401: REFUSED,
+            403: OpenApiResponse(description="Refused while masquerading."),
+            429: THROTTLED,
+        },
+        tags=["auth"],
+    )
+    def post(self, request: Request) -> Response:
+        data = PasswordChangeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        by_token = isinstance(request.auth, Token)
+        pair = user_password_change(
+            request=request,
+            user=request.user,
+            reissue_on=request.auth[TENANT_CLAIM] if by_token else None,
+            **data.validated_data,
+        )
+        if not by_token:
+            update_session_auth_hash(request._request, request.user)
+        return Response(pair or {"access": None, "refresh": None})
