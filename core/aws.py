@@ -85,14 +85,13 @@ _TRANSIENT_CODES = frozenset(
 
 
 @contextmanager
-def time_budget(seconds: float | None = None) -> Iterator[None]:
-    """Every AWS call inside shares one deadline, ``seconds`` (default
-    ``AWS_TOTAL_TIMEOUT_SECONDS``) from now. Inside an enclosing budget, that one stays in force."""
+def time_budget() -> Iterator[None]:
+    """Every AWS call inside shares one deadline, ``AWS_TOTAL_TIMEOUT_SECONDS`` from now. Inside
+    an enclosing budget, that one stays in force."""
     if _deadline.get() is not None:
         yield
         return
-    budget = settings.AWS_TOTAL_TIMEOUT_SECONDS if seconds is None else seconds
-    token = _deadline.set(time.monotonic() + budget)
+    token = _deadline.set(time.monotonic() + settings.AWS_TOTAL_TIMEOUT_SECONDS)
     try:
         yield
     finally:
@@ -161,7 +160,9 @@ def _cached(kind: str, service: str) -> Any:
     options = _client_options(service)
     key = _cache_key(kind, service, options)
     if key not in cache:
-        session = boto3.session.Session()
+        # One session per thread: its loader keeps botocore's service models, so building the
+        # next client (new settings) does not read them again.
+        session = _local.__dict__.setdefault("session", boto3.session.Session())
         built = getattr(session, kind)(service, **options)
         events = (built.meta.client if kind == "resource" else built).meta.events
         events.register("before-send", _refuse_attempts_past_the_deadline)

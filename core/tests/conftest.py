@@ -244,29 +244,41 @@ def silent_dns(settings) -> Iterator[None]:
         yield
 
 
+@dataclass
+class HungEndpoint:
+    """An HTTP endpoint that accepts connections and never answers: a hung AWS. Each attempt a
+    client makes is one connection, so ``attempts`` counts them whatever the machine's load."""
+
+    url: str
+    connections: list[socket.socket]
+
+    @property
+    def attempts(self) -> int:
+        return len(self.connections)
+
+
 @pytest.fixture
-def hung_endpoint() -> Iterator[str]:
-    """An HTTP endpoint that accepts connections and never answers: a hung AWS."""
+def hung_endpoint() -> Iterator[HungEndpoint]:
     listener = socket.create_server(("127.0.0.1", 0), backlog=64)
-    held: list[socket.socket] = []
+    endpoint = HungEndpoint(url=f"http://127.0.0.1:{listener.getsockname()[1]}", connections=[])
     stop = threading.Event()
 
     def hold() -> None:
         listener.settimeout(0.1)
         while not stop.is_set():
             try:
-                held.append(listener.accept()[0])
+                endpoint.connections.append(listener.accept()[0])
             except TimeoutError:
                 continue
 
     holder = threading.Thread(target=hold, daemon=True)
     holder.start()
     try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+        yield endpoint
     finally:
         stop.set()
         holder.join()
-        for connection in held:
+        for connection in endpoint.connections:
             connection.close()
         listener.close()
 

@@ -20,6 +20,8 @@ from users.roles import Role
 
 # compose/django/start runs gunicorn with its default worker timeout.
 GUNICORN_WORKER_TIMEOUT_SECONDS = 30
+# What a request does besides waiting for AWS, with room for a machine busy with other work.
+REQUEST_WORK_SECONDS = 2.0
 ROLE_ARN = "arn:aws:sts::123456789012:assumed-role/smoothschedule-web/i-0abc123"
 
 
@@ -94,27 +96,38 @@ def quick_timeouts(settings, *, read: float = 1.0, budget: float = 2.5, attempts
     settings.AWS_TOTAL_TIMEOUT_SECONDS = budget
 
 
+def build_clients_now() -> None:
+    """Build the clients for the current settings before a timing starts: building one reads
+    botocore's models, which a busy machine may take a second to do, inside the budget."""
+    aws.client("route53")
+    aws.s3_resource()
+
+
 def test_no_attempt_starts_that_could_end_after_the_budget(settings, hung_endpoint):
-    point_settings_at(settings, hung_endpoint)
+    point_settings_at(settings, hung_endpoint.url)
     quick_timeouts(settings, attempts=5)  # five attempts would take 5 s; the budget is 2.5 s
+    route53 = aws.client("route53")
     started = time.monotonic()
     with pytest.raises(aws.AwsUnavailable) as error, aws.aws_errors("list zones"):
-        aws.client("route53").list_hosted_zones()
+        route53.list_hosted_zones()
     assert time.monotonic() - started < settings.AWS_TOTAL_TIMEOUT_SECONDS
     assert error.value.aws_code == "AwsDeadlineExceeded"
+    assert hung_endpoint.attempts == 1  # a second attempt of 1.5 s could not end in time
 
 
 def test_the_calls_of_one_operation_share_its_budget(settings, hung_endpoint):
-    point_settings_at(settings, hung_endpoint)
+    point_settings_at(settings, hung_endpoint.url)
     quick_timeouts(settings, attempts=1)
+    route53 = aws.client("route53")
     started = time.monotonic()
     with aws.time_budget():
         with pytest.raises(aws.AwsUnavailable), aws.aws_errors("list zones"):
-            aws.client("route53").list_hosted_zones()  # hangs for the read timeout
+            route53.list_hosted_zones()  # hangs for the read timeout
         with pytest.raises(aws.AwsUnavailable) as second, aws.aws_errors("list zones"):
-            aws.client("route53").list_hosted_zones()  # could not end in time: never sent
+            route53.list_hosted_zones()  # could not end in time: never sent
     assert second.value.aws_code == "AwsDeadlineExceeded"
-    assert time.monotonic() - started < 1.5
+    assert hung_endpoint.attempts == 1
+    assert time.monotonic() - started < settings.AWS_TOTAL_TIMEOUT_SECONDS
 
 
 def test_the_default_budget_is_well_under_gunicorns_worker_timeout():
@@ -130,8 +143,9 @@ def test_the_default_budget_is_well_under_gunicorns_worker_timeout():
 def test_a_hung_s3_makes_a_logo_upload_a_json_503_within_the_budget(
     aws, hung_endpoint, api, make_user, tenant_a, settings
 ):
-    settings.AWS_S3_ENDPOINT_URL = hung_endpoint
+    settings.AWS_S3_ENDPOINT_URL = hung_endpoint.url
     quick_timeouts(settings)
+    build_clients_now()
     client = api(HOST_A, make_user(Role.TENANT_OWNER, tenant_a))
     # No logo yet; the first request of the process also warms it up before the timing.
     assert client.get("/api/tenant/logo/").status_code == 404
@@ -144,7 +158,8 @@ def test_a_hung_s3_makes_a_logo_upload_a_json_503_within_the_budget(
     assert response["Content-Type"] == "application/json"
     assert response.json()["error"]["code"] == "aws_unavailable"
     assert response["Retry-After"] == "30"
-    assert elapsed < settings.AWS_TOTAL_TIMEOUT_SECONDS, elapsed
+    assert hung_endpoint.attempts == 1
+    assert elapsed < settings.AWS_TOTAL_TIMEOUT_SECONDS + REQUEST_WORK_SECONDS, elapsed
     assert not Tenant.objects.get(pk=tenant_a.pk).logo
 
 
