@@ -88,6 +88,26 @@ def record_created_for(domain: Domain) -> route53.CnameRecord | None:
     )
 
 
+def records_to_publish(domain: Domain) -> list[dict[str, str]]:
+    """The DNS records a custom domain needs before it verifies; none for platform domains."""
+    if not domain.is_custom_domain:
+        return []
+    return [
+        {
+            "name": challenge_name(domain.domain),
+            "type": "TXT",
+            "value": domain.verification_token,
+            "purpose": "Proves the domain is yours; keep it published.",
+        },
+        {
+            "name": domain.domain,
+            "type": "CNAME",
+            "value": cname_target(),
+            "purpose": "Sends the domain's visitors to the platform.",
+        },
+    ]
+
+
 def _invalid_name(message: str) -> DomainError:
     return DomainError(message, code="invalid_domain", fields={"domain": [message]})
 

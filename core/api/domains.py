@@ -18,11 +18,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.domains import (
-    challenge_name,
     custom_domain_add,
     custom_domain_remove,
     custom_domain_verify_or_queue,
     may_choose_hosted_zone,
+    records_to_publish,
 )
 from core.models import Domain
 from core.selectors import domain_get_for_tenant, domain_list_for_tenant
@@ -58,22 +58,7 @@ class TenantDomainSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(DnsRecordSerializer(many=True))
     def get_dns_records(self, domain: Domain) -> list[dict[str, str]]:
-        if not domain.is_custom_domain:
-            return []
-        return [
-            {
-                "name": challenge_name(domain.domain),
-                "type": "TXT",
-                "value": domain.verification_token,
-                "purpose": "Proves the domain is yours; keep it published.",
-            },
-            {
-                "name": domain.domain,
-                "type": "CNAME",
-                "value": settings.PLATFORM_CNAME_TARGET,
-                "purpose": "Sends the domain's visitors to the platform.",
-            },
-        ]
+        return records_to_publish(domain)
 
     def get_instructions(self, domain: Domain) -> str:
         if not domain.is_custom_domain:
