@@ -650,7 +650,7 @@ def test_a_create_whose_answer_was_lost_is_deleted_later_when_no_domain_claims_i
     name = f"lost.{aws.zone_name}"
     settings.AWS_ROUTE53_ENDPOINT_URL, change_landed = answer_lost_route53
     # The read before the CREATE goes through to moto, which a busy machine may keep waiting.
-    quick_timeouts(settings, read=4.0, budget=9.0, attempts=1)
+    quick_timeouts(settings, read=2.5, budget=6.0, attempts=1)
 
     response = add(api, owner_a, name)
 
