@@ -10,7 +10,7 @@ from django.utils.html import format_html
 from core import clock
 from core.admin_display import badge
 from core.admin_forms import ServiceForm
-from core.aws import AwsError
+from core.dns_lookup import DnsUnavailable
 from core.domains import custom_domain_add, custom_domain_remove, custom_domain_verify
 from core.exceptions import DomainError
 from core.models import GRANTABLE_ACTIONS, Domain, MasqueradeSession, PermissionGrant, Tenant
@@ -225,7 +225,7 @@ class DomainAdmin(admin.ModelAdmin):
             colour=VERIFICATION_COLOURS.get(domain.verification_status),
         )
 
-    @admin.action(description="Verify now (check the Route53 record)", permissions=["change"])
+    @admin.action(description="Verify now (check the DNS records)", permissions=["change"])
     def verify_now(self, request, queryset) -> None:
         for domain in queryset.select_related("tenant"):
             if not domain.is_custom_domain:
@@ -235,7 +235,7 @@ class DomainAdmin(admin.ModelAdmin):
                 continue
             try:
                 checked = custom_domain_verify(domain=domain, actor=request.user, request=request)
-            except AwsError as error:
+            except DnsUnavailable as error:
                 self.message_user(
                     request, f"Could not check {domain.domain}: {error.message}", messages.ERROR
                 )

@@ -1,4 +1,5 @@
-"""CNAME records in Route53: read one, write one, delete one. Nothing else talks to Route53.
+"""Route53 record sets: read what a name holds, create a CNAME, delete exactly one. Nothing else
+talks to Route53, and nothing here can overwrite a record: there is no UPSERT.
 
 Names are compared without the trailing dot and in lowercase; Route53 answers with the dot.
 """
@@ -9,6 +10,17 @@ from dataclasses import dataclass
 
 from core import aws
 
+# Route53 lists a name's record sets in one page; a name holds at most a few dozen types.
+_PAGE_SIZE = "100"
+
+
+@dataclass(frozen=True)
+class RecordSet:
+    name: str
+    type: str
+    ttl: int | None
+    values: tuple[str, ...]
+
 
 @dataclass(frozen=True)
 class CnameRecord:
@@ -16,8 +28,17 @@ class CnameRecord:
     target: str
     ttl: int
 
+    def matches(self, record_set: RecordSet) -> bool:
+        """True when ``record_set`` is exactly this record: name, type, TTL and value."""
+        return (
+            record_set.name == self.name
+            and record_set.type == "CNAME"
+            and record_set.ttl == self.ttl
+            and record_set.values == (self.target,)
+        )
 
-def _bare(name: str) -> str:
+
+def bare(name: str) -> str:
     return name.strip().rstrip(".").lower()
 
 
@@ -42,41 +63,34 @@ def _change(*, zone_id: str, action: str, record: CnameRecord, what: str) -> Non
         )
 
 
-def cname_get(*, zone_id: str, name: str) -> CnameRecord | None:
-    """The CNAME record named ``name`` in the zone, or None when there is none."""
-    name = _bare(name)
-    with aws.aws_errors(f"read the DNS record of {name}"):
+def record_sets_named(*, zone_id: str, name: str) -> list[RecordSet]:
+    """Every record set the zone holds for exactly ``name``, whatever its type."""
+    name = bare(name)
+    with aws.aws_errors(f"read the DNS records of {name}"):
         page = aws.client("route53").list_resource_record_sets(
-            HostedZoneId=zone_id, StartRecordName=f"{name}.", StartRecordType="CNAME", MaxItems="1"
+            HostedZoneId=zone_id, StartRecordName=f"{name}.", MaxItems=_PAGE_SIZE
         )
-    for rrset in page.get("ResourceRecordSets", []):
-        values = rrset.get("ResourceRecords") or []
-        if _bare(rrset["Name"]) == name and rrset["Type"] == "CNAME" and values:
-            return CnameRecord(name=name, target=_bare(values[0]["Value"]), ttl=rrset["TTL"])
-    return None
+    return [
+        RecordSet(
+            name=name,
+            type=rrset["Type"],
+            ttl=rrset.get("TTL"),
+            values=tuple(bare(value["Value"]) for value in rrset.get("ResourceRecords") or []),
+        )
+        for rrset in page.get("ResourceRecordSets", [])
+        if bare(rrset["Name"]) == name
+    ]
 
 
-def cname_upsert(*, zone_id: str, name: str, target: str, ttl: int) -> CnameRecord:
-    record = CnameRecord(name=_bare(name), target=_bare(target), ttl=ttl)
-    _change(zone_id=zone_id, action="UPSERT", record=record, what=f"write the DNS record of {name}")
-    return record
-
-
-def cname_delete(*, zone_id: str, record: CnameRecord) -> None:
-    """Delete ``record``, which must be exactly what the zone holds (Route53's own rule)."""
+def cname_create(*, zone_id: str, record: CnameRecord) -> None:
+    """Create ``record``; Route53 refuses (InvalidChangeBatch) when the name already holds one."""
     _change(
-        zone_id=zone_id,
-        action="DELETE",
-        record=record,
-        what=f"delete the DNS record of {record.name}",
+        zone_id=zone_id, action="CREATE", record=record, what=f"create the CNAME of {record.name}"
     )
 
 
-def cname_restore(*, zone_id: str, name: str, previous: CnameRecord | None) -> None:
-    """Put the zone back as it was before an upsert of ``name``: the old record, or none."""
-    if previous is not None:
-        cname_upsert(zone_id=zone_id, name=name, target=previous.target, ttl=previous.ttl)
-        return
-    current = cname_get(zone_id=zone_id, name=name)
-    if current is not None:
-        cname_delete(zone_id=zone_id, record=current)
+def cname_delete(*, zone_id: str, record: CnameRecord) -> None:
+    """Delete ``record``; Route53 refuses unless the zone holds exactly it (value and TTL too)."""
+    _change(
+        zone_id=zone_id, action="DELETE", record=record, what=f"delete the CNAME of {record.name}"
+    )

@@ -1,39 +1,73 @@
 """A business's domains on its own host: list, add a custom domain, verify it, remove it.
 
 Needs the ``manage_settings`` capability (the tenant's owner; SUPERUSER and PLATFORM_MANAGER
-through their full access). Route53 work happens in ``core.domains``.
+through their full access). Route53 and DNS work happens in ``core.domains``.
+
+``POST .../verify/`` checks DNS within a short budget and answers 200 with the outcome; when DNS
+does not answer in time it queues the check for a Celery worker and answers 202 with the domain
+as it was (its ``verification_checked_at`` moves once the worker is done).
 """
 
 from __future__ import annotations
 
 from django.conf import settings
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.domains import custom_domain_add, custom_domain_remove, custom_domain_verify
+from core.domains import (
+    custom_domain_add,
+    custom_domain_remove,
+    custom_domain_verify_or_queue,
+    may_choose_hosted_zone,
+    records_to_publish,
+)
 from core.models import Domain
 from core.selectors import domain_get_for_tenant, domain_list_for_tenant
 from users.permissions import IsInScopeOfThisHost, capability_permission
 
 DOMAIN_PERMISSIONS = [IsInScopeOfThisHost, capability_permission("manage_settings")]
+VERIFY_AGAIN_AFTER_SECONDS = 30
+
+
+class DnsRecordSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    type = serializers.ChoiceField(choices=["CNAME", "TXT"])
+    value = serializers.CharField()
+    purpose = serializers.CharField()
 
 
 class TenantDomainSerializer(serializers.ModelSerializer):
     cname_target = serializers.SerializerMethodField()
+    dns_records = serializers.SerializerMethodField()
+    instructions = serializers.SerializerMethodField()
 
     class Meta:
         model = Domain
         fields = [
-            "domain", "is_primary", "is_custom_domain", "route53_zone_id", "cname_target",
-            "verification_status", "verification_checked_at", "verification_error", "created_at",
+            "domain", "is_primary", "is_custom_domain", "cname_target", "dns_records",
+            "instructions", "verification_status", "verification_checked_at",
+            "verification_error", "created_at",
         ]  # fmt: skip
         read_only_fields = fields
 
     def get_cname_target(self, domain: Domain) -> str | None:
         return settings.PLATFORM_CNAME_TARGET if domain.is_custom_domain else None
+
+    @extend_schema_field(DnsRecordSerializer(many=True))
+    def get_dns_records(self, domain: Domain) -> list[dict[str, str]]:
+        return records_to_publish(domain)
+
+    def get_instructions(self, domain: Domain) -> str:
+        if not domain.is_custom_domain:
+            return ""
+        return (
+            "Publish the TXT record in your domain's DNS and make sure the CNAME exists (the "
+            "platform creates it when it runs your domain's DNS zone), then verify. Keep both "
+            "records: the platform checks them again regularly."
+        )
 
     def to_representation(self, domain: Domain) -> dict:
         data = super().to_representation(domain)
@@ -41,6 +75,20 @@ class TenantDomainSerializer(serializers.ModelSerializer):
             # Platform subdomains always serve; a verification state would only mislead.
             data.update(verification_status=None, verification_error=None)
         return data
+
+
+class OperatorDomainSerializer(TenantDomainSerializer):
+    """What platform operators who may choose hosted zones see: the zone as well."""
+
+    class Meta(TenantDomainSerializer.Meta):
+        fields = [*TenantDomainSerializer.Meta.fields, "route53_zone_id"]
+        read_only_fields = fields
+
+
+def domain_serializer_for(request: Request) -> type[TenantDomainSerializer]:
+    return (
+        OperatorDomainSerializer if may_choose_hosted_zone(request.user) else TenantDomainSerializer
+    )
 
 
 class CustomDomainAddSerializer(serializers.Serializer):
@@ -55,8 +103,12 @@ class CustomDomainAddSerializer(serializers.Serializer):
 
 
 class DomainListView(generics.ListAPIView):
-    serializer_class = TenantDomainSerializer
     permission_classes = DOMAIN_PERMISSIONS
+
+    def get_serializer_class(self) -> type[TenantDomainSerializer]:
+        if getattr(self, "swagger_fake_view", False):
+            return TenantDomainSerializer
+        return domain_serializer_for(self.request)
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # OpenAPI generation: no tenant
@@ -74,7 +126,7 @@ class DomainListView(generics.ListAPIView):
         domain = custom_domain_add(
             tenant=request.tenant, actor=request.user, request=request, **data.validated_data
         )
-        return Response(TenantDomainSerializer(domain).data, status=201)
+        return Response(domain_serializer_for(request)(domain).data, status=201)
 
 
 class DomainDetailView(APIView):
@@ -83,7 +135,7 @@ class DomainDetailView(APIView):
     @extend_schema(responses=TenantDomainSerializer, tags=["domains"])
     def get(self, request: Request, domain: str) -> Response:
         found = domain_get_for_tenant(tenant=request.tenant, name=domain)
-        return Response(TenantDomainSerializer(found).data)
+        return Response(domain_serializer_for(request)(found).data)
 
     @extend_schema(responses={204: None}, tags=["domains"])
     def delete(self, request: Request, domain: str) -> Response:
@@ -95,8 +147,19 @@ class DomainDetailView(APIView):
 class DomainVerifyView(APIView):
     permission_classes = DOMAIN_PERMISSIONS
 
-    @extend_schema(request=None, responses=TenantDomainSerializer, tags=["domains"])
+    @extend_schema(
+        request=None,
+        responses={200: TenantDomainSerializer, 202: TenantDomainSerializer},
+        tags=["domains"],
+    )
     def post(self, request: Request, domain: str) -> Response:
         found = domain_get_for_tenant(tenant=request.tenant, name=domain)
-        verified = custom_domain_verify(domain=found, actor=request.user, request=request)
-        return Response(TenantDomainSerializer(verified).data)
+        checked, queued = custom_domain_verify_or_queue(
+            domain=found, actor=request.user, request=request
+        )
+        data = domain_serializer_for(request)(checked).data
+        if queued:
+            return Response(
+                data, status=202, headers={"Retry-After": str(VERIFY_AGAIN_AFTER_SECONDS)}
+            )
+        return Response(data)

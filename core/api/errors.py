@@ -52,7 +52,11 @@ def _first_message(detail: Any) -> str:
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
-        return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status_code)
+        response = Response(error_body(exc.code, exc.message, exc.fields), status=exc.status_code)
+        # Errors that mean "try later" (an unanswering AWS or DNS) say when.
+        if retry_after := getattr(exc, "retry_after", None):
+            response["Retry-After"] = str(retry_after)
+        return response
     if isinstance(exc, DjangoValidationError):
         fields = _validation_fields(exc)
         return Response(

@@ -1,3 +1,4 @@
+import secrets
 import uuid
 
 from django.conf import settings
@@ -27,6 +28,11 @@ class TenantStatus(models.TextChoices):
     ACTIVE = "ACTIVE"
     TRIAL = "TRIAL"
     SUSPENDED = "SUSPENDED"
+
+
+def new_verification_token() -> str:
+    """A custom domain's ownership token: random, one per domain row, published by the tenant."""
+    return secrets.token_hex(16)
 
 
 class Verification(models.TextChoices):
@@ -126,6 +132,14 @@ class Domain(DomainMixin):
     )
     verification_checked_at = models.DateTimeField(null=True, blank=True)
     verification_error = models.TextField(blank=True, default="")
+    # Not a secret: the tenant publishes it in DNS, and is shown it again whenever it asks.
+    verification_token = models.CharField(
+        max_length=64, default=new_verification_token, editable=False
+    )
+    # The CNAME the platform created in Route53 for this domain, exactly (value and TTL), so that
+    # removal deletes that record and nothing else; empty when the platform created none.
+    route53_record_value = models.CharField(max_length=253, blank=True, default="")
+    route53_record_ttl = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -135,6 +149,16 @@ class Domain(DomainMixin):
             models.CheckConstraint(
                 condition=models.Q(verification_status__in=[v.value for v in Verification]),
                 name="domain_verification_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(route53_record_value="", route53_record_ttl__isnull=True)
+                    | (
+                        ~models.Q(route53_record_value="")
+                        & models.Q(route53_record_ttl__isnull=False)
+                    )
+                ),
+                name="domain_route53_record_value_and_ttl_together",
             ),
         ]
 

@@ -1,17 +1,21 @@
 """Fixtures for core's tests.
 
 AWS: a real moto server process on 127.0.0.1 (one per xdist worker), and a fixture that points
-settings at it with a fresh bucket and hosted zone per test. Security: a masquerade log of each
+settings at it with a fresh bucket and hosted zone per test; an endpoint that never answers (a hung
+AWS). DNS: a real DNS server on 127.0.0.1 serving the records a test publishes, and a port that
+never answers. Security: a masquerade log of each
 test's own, the security log lines a test wrote, a clock the test controls, and browser-like
 clients (one cookie jar per host)."""
 
 from __future__ import annotations
 
+import base64
 import json
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 import uuid
@@ -22,9 +26,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 from django.conf import settings as django_settings
 from django.test import Client
+from dnslib import CNAME, QTYPE, RCODE, RR, TXT, DNSRecord
+from dnslib.server import BaseResolver, DNSLogger, DNSServer
 
+from config.celery import app as celery_app
 from core import aws as aws_module
 from core import clock
 
@@ -177,3 +185,123 @@ def browser() -> Callable[..., Client]:
         return client
 
     return make
+
+
+class LocalDnsZone(BaseResolver):
+    """A DNS server's answers: the CNAME and TXT records a test publishes, NXDOMAIN otherwise."""
+
+    def __init__(self) -> None:
+        self.records: dict[tuple[str, str], list[str]] = {}
+
+    def publish(self, name: str, rtype: str, value: str) -> None:
+        self.records.setdefault((name.rstrip(".").lower(), rtype), []).append(value)
+
+    def withdraw(self, name: str, rtype: str) -> None:
+        self.records.pop((name.rstrip(".").lower(), rtype), None)
+
+    def resolve(self, request: DNSRecord, handler: Any) -> DNSRecord:
+        reply = request.reply()
+        name = str(request.q.qname).rstrip(".").lower()
+        rtype = QTYPE[request.q.qtype]
+        for value in self.records.get((name, rtype), []):
+            rdata = CNAME(value) if rtype == "CNAME" else TXT(value)
+            reply.add_answer(RR(request.q.qname, request.q.qtype, rdata=rdata, ttl=60))
+        if not any(known == name for known, _ in self.records):
+            reply.header.rcode = RCODE.NXDOMAIN
+        return reply
+
+
+@pytest.fixture(scope="session")
+def dns_server() -> Iterator[tuple[LocalDnsZone, int]]:
+    """A real DNS server (dnslib, UDP) on a free port of 127.0.0.1, for the whole session."""
+    zone = LocalDnsZone()
+    server = DNSServer(zone, port=0, address="127.0.0.1", logger=DNSLogger(log="-request,-reply"))
+    server.start_thread()
+    try:
+        yield zone, server.server.server_address[1]
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def dns(settings, dns_server: tuple[LocalDnsZone, int]) -> Iterator[LocalDnsZone]:
+    """Verification resolves through the local DNS server, which starts each test empty."""
+    zone, port = dns_server
+    zone.records.clear()
+    settings.CUSTOM_DOMAIN_DNS_RESOLVERS = ["127.0.0.1"]
+    settings.CUSTOM_DOMAIN_DNS_PORT = port
+    yield zone
+    zone.records.clear()
+
+
+@pytest.fixture
+def silent_dns(settings) -> Iterator[None]:
+    """Verification asks a UDP port that takes queries and never answers them."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sink:
+        sink.bind(("127.0.0.1", 0))
+        settings.CUSTOM_DOMAIN_DNS_RESOLVERS = ["127.0.0.1"]
+        settings.CUSTOM_DOMAIN_DNS_PORT = sink.getsockname()[1]
+        yield
+
+
+@dataclass
+class HungEndpoint:
+    """An HTTP endpoint that accepts connections and never answers: a hung AWS. Each attempt a
+    client makes is one connection, so ``attempts`` counts them whatever the machine's load."""
+
+    url: str
+    connections: list[socket.socket]
+
+    @property
+    def attempts(self) -> int:
+        return len(self.connections)
+
+
+@pytest.fixture
+def hung_endpoint() -> Iterator[HungEndpoint]:
+    listener = socket.create_server(("127.0.0.1", 0), backlog=64)
+    endpoint = HungEndpoint(url=f"http://127.0.0.1:{listener.getsockname()[1]}", connections=[])
+    stop = threading.Event()
+
+    def hold() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                endpoint.connections.append(listener.accept()[0])
+            except TimeoutError:
+                continue
+
+    holder = threading.Thread(target=hold, daemon=True)
+    holder.start()
+    try:
+        yield endpoint
+    finally:
+        stop.set()
+        holder.join()
+        for connection in endpoint.connections:
+            connection.close()
+        listener.close()
+
+
+@pytest.fixture
+def task_queue() -> Iterator[Callable[[], list[tuple[str, Any]]]]:
+    """Tasks sent during the test go to a real Redis queue of the test's own (the Redis server is
+    shared with parallel test runs); returns a reader of the (task name, args) sent there."""
+    queue = f"test-{uuid.uuid4().hex}"
+    default_queue = celery_app.conf.task_default_queue
+    celery_app.conf.task_default_queue = queue
+    broker = redis.Redis.from_url(celery_app.conf.broker_url)
+
+    def sent() -> list[tuple[str, Any]]:
+        messages = [json.loads(raw) for raw in broker.lrange(queue, 0, -1)]
+        return [
+            (message["headers"]["task"], json.loads(base64.b64decode(message["body"]))[0])
+            for message in messages
+        ]
+
+    try:
+        yield sent
+    finally:
+        celery_app.conf.task_default_queue = default_queue
+        broker.delete(queue)
+        broker.close()

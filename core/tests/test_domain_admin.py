@@ -43,13 +43,15 @@ def add_form(client, tenant, name, zone_id=""):
     )
 
 
-def test_admin_adds_verifies_and_deletes_a_custom_domain(aws, admin_client, tenant_a):
+def test_admin_adds_verifies_and_deletes_a_custom_domain(aws, dns, admin_client, tenant_a):
     name = f"admin.{aws.zone_name}"
     response = add_form(admin_client, tenant_a, name)
     assert response.status_code == 200
     domain = Domain.objects.get(domain=name)
     assert domain.is_custom_domain and domain.route53_zone_id == aws.zone_id
-    assert route53.cname_get(zone_id=aws.zone_id, name=name) is not None
+    assert route53.record_sets_named(zone_id=aws.zone_id, name=name)
+    dns.publish(f"_smoothschedule-challenge.{name}", "TXT", domain.verification_token)
+    dns.publish(name, "CNAME", "smoothschedule.yourhost.com")
 
     listing = admin_client.get(CHANGELIST).content.decode()
     assert "Pending" in listing and "#b26a00" in listing
@@ -65,10 +67,10 @@ def test_admin_adds_verifies_and_deletes_a_custom_domain(aws, admin_client, tena
     deleted = admin_client.post(f"{CHANGELIST}{domain.pk}/delete/", {"post": "yes"}, follow=True)
     assert deleted.status_code == 200
     assert not Domain.objects.filter(domain=name).exists()
-    assert route53.cname_get(zone_id=aws.zone_id, name=name) is None
+    assert route53.record_sets_named(zone_id=aws.zone_id, name=name) == []
 
 
-def test_admin_verify_now_records_failure_reason_in_red(aws, admin_client, tenant_a):
+def test_admin_verify_now_records_failure_reason_in_red(dns, admin_client, tenant_a):
     domain = Domain.objects.create(
         domain="app.customdomain.com",
         tenant=tenant_a,
@@ -79,9 +81,26 @@ def test_admin_verify_now_records_failure_reason_in_red(aws, admin_client, tenan
         CHANGELIST, {"action": "verify_now", "_selected_action": [domain.pk]}, follow=True
     )
     page = response.content.decode()
-    assert "Verification failed for app.customdomain.com: Route53 hosted zone" in page
+    assert "Verification failed for app.customdomain.com: No TXT record at" in page
     listing = admin_client.get(CHANGELIST).content.decode()
-    assert "#c62828" in listing and "does not exist" in listing
+    assert "#c62828" in listing and "has no CNAME record" in listing
+
+
+def test_admin_verify_now_says_when_dns_does_not_answer(
+    silent_dns, admin_client, tenant_a, settings
+):
+    settings.CUSTOM_DOMAIN_DNS_TIMEOUT_SECONDS = 0.3
+    domain = Domain.objects.create(
+        domain="quiet.customdomain.com", tenant=tenant_a, is_custom_domain=True
+    )
+    response = admin_client.post(
+        CHANGELIST, {"action": "verify_now", "_selected_action": [domain.pk]}, follow=True
+    )
+    assert "Could not check quiet.customdomain.com: DNS did not answer in time" in (
+        response.content.decode()
+    )
+    domain.refresh_from_db()
+    assert (domain.verification_status, domain.verification_checked_at) == ("PENDING", None)
 
 
 def test_admin_add_refused_by_route53_shows_the_reason_and_saves_nothing(
@@ -89,7 +108,7 @@ def test_admin_add_refused_by_route53_shows_the_reason_and_saves_nothing(
 ):
     name = f"nozone.{aws.zone_name}"
     response = add_form(admin_client, tenant_a, name, zone_id="ZMISSING")
-    assert "Not added: Route53 hosted zone &#x27;ZMISSING&#x27; does not exist." in (
+    assert "Not added: The Route53 hosted zone for this domain does not exist." in (
         response.content.decode()
     )
     assert not Domain.objects.filter(domain=name).exists()
