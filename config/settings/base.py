@@ -58,8 +58,10 @@ PUBLIC_SCHEMA_NAME = "public"
 ROOT_URLCONF = "config.urls_tenant"
 PUBLIC_SCHEMA_URLCONF = "config.urls_platform"
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
-# Seconds a process remembers which tenant a host routes to (core.selectors.domain_for_host).
-TENANT_ROUTE_CACHE_SECONDS = env.int("TENANT_ROUTE_CACHE_SECONDS", default=5)
+# Seconds a host's route stays in the shared cache (core.selectors.domain_for_host). Changes reach
+# every worker at once whatever this is; it bounds memory, and staleness after a cache outage.
+# 0 reads the database on every request.
+TENANT_ROUTE_CACHE_SECONDS = env.int("TENANT_ROUTE_CACHE_SECONDS", default=60)
 # New tenant schemas are cloned from this migrated template (core/provisioning.py keeps it current).
 TENANT_TEMPLATE_SCHEMA = "tenant_template"
 
