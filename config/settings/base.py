@@ -224,6 +224,9 @@ TIER_LIMITS = {
     "ENTERPRISE": {"staff_users": None, "resources": None},
 }
 
+# /ready/ gives each dependency (database, cache, broker) this long to answer (core.health).
+READINESS_TIMEOUT_SECONDS = env.float("READINESS_TIMEOUT_SECONDS", default=2.0)
+
 CELERY_BROKER_URL = env.str(
     "CELERY_BROKER_URL", default=env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 )

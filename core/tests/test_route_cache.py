@@ -3,13 +3,9 @@ domain reaches every worker's next request: a second server process plays the ot
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from decimal import Decimal
 from pathlib import Path
 
@@ -23,25 +19,15 @@ from core import selectors
 from core.models import Domain, Tenant
 from core.provisioning import on_own_connection
 from core.services import tenant_update
+from core.tests.processes import answers, free_port, server_process
 from users.roles import Role
 from users.tests.factories import UserFactory
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
-ROOT = Path(__file__).resolve().parent.parent.parent
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _redis_answers() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5):
-            return True
-    except OSError:
-        return False
+    return answers(6379)
 
 
 @pytest.fixture
@@ -63,40 +49,18 @@ def shared_cache(settings) -> Iterator[dict]:
         client.delete(key)
 
 
-@contextmanager
-def other_worker(tmp_path: Path, caches: dict) -> Iterator[int]:
-    """A second server process on this test database and the same cache; yields its port."""
+def other_worker(tmp_path: Path, caches: dict) -> AbstractContextManager[int]:
+    """A second server process on this test database and the same cache."""
     database = {
         key: connection.settings_dict[key]
         for key in ("ENGINE", "NAME", "USER", "PASSWORD", "HOST", "PORT")
     }
-    (tmp_path / "worker_settings.py").write_text(
+    return server_process(
+        tmp_path,
         "from config.settings.test import *  # noqa: F403\n"
         f"DATABASES = {{'default': {database!r}}}\n"
-        f"CACHES = {caches!r}\n"
+        f"CACHES = {caches!r}\n",
     )
-    port = _free_port()
-    worker = subprocess.Popen(
-        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload",
-         "--skip-checks"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": f"{tmp_path}:{ROOT}",
-             "DJANGO_SETTINGS_MODULE": "worker_settings"},
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert worker.poll() is None, worker.stderr.read().decode()[-3000:]
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "the other worker never listened"
-                time.sleep(0.1)
-        yield port
-    finally:
-        worker.terminate()
-        worker.wait(timeout=10)
 
 
 @pytest.mark.skipif(
@@ -154,7 +118,7 @@ def test_routing_reads_the_database_while_the_cache_is_down(
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": f"redis://127.0.0.1:{_free_port()}/0",  # nothing listens there
+            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",  # nothing listens there
         }
     }
     monkeypatch.setattr(selectors, "_cache_unusable_until", 0.0)
