@@ -24,6 +24,8 @@ def audit_tenant_created(sender: type[Tenant], instance: Tenant, created: bool, 
 
 
 def _hosts_changed(hosts: set[str]) -> None:
+    if not hosts:
+        return
     # Now, so this transaction's own later requests see it; and again at commit, because another
     # worker may have cached the old row, under the new stamps, while this transaction was open.
     routes_changed(hosts)
@@ -43,7 +45,10 @@ def remember_previous_name(sender: type[Domain], instance: Domain, **kwargs: Any
 @receiver(post_save, sender=Domain, dispatch_uid="routes_domain_saved")
 @receiver(post_delete, sender=Domain, dispatch_uid="routes_domain_deleted")
 def domain_routes_changed(sender: type[Domain], instance: Domain, **kwargs: Any) -> None:
-    _hosts_changed({instance.domain} | {getattr(instance, "_previous_name", None)} - {None})
+    hosts = {instance.domain}
+    if previous := getattr(instance, "_previous_name", None):
+        hosts.add(previous)
+    _hosts_changed(hosts)
 
 
 @receiver(post_save, sender=Tenant, dispatch_uid="routes_tenant_saved")

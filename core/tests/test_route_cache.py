@@ -148,3 +148,12 @@ def test_hundreds_of_hosts_stay_cached_and_a_lookup_then_reads_nothing(
     with django_assert_num_queries(0):
         for host in hosts:
             assert selectors.domain_for_host(host).tenant.pk == tenant_a.pk
+
+
+def test_a_renamed_domain_stops_routing_under_its_old_name(api, tenant_a):
+    domain = Domain.objects.create(domain="old-name.localhost", tenant=tenant_a)
+    assert api("old-name.localhost").get("/api/me/").status_code == 401  # routed; no credentials
+    domain.domain = "new-name.localhost"
+    domain.save()
+    assert api("old-name.localhost").get("/api/me/").status_code == 404
+    assert api("new-name.localhost").get("/api/me/").status_code == 401
