@@ -4,8 +4,9 @@ connection, with the request signals that recycle broken connections), and the c
 those requests book on.
 
 The test's own connection sits in a transaction other connections cannot see into, so scenarios
-run in a thread of their own (``in_own_thread``), commit what they set up on this test worker's
-database and remove it afterwards; the session tenants are left as they were.
+run on a connection of their own (``core.provisioning.on_own_connection``), commit what they set
+up on this test worker's database and remove it afterwards; the session tenants are left as they
+were.
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ from __future__ import annotations
 import http.client
 import json
 import threading
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -23,7 +23,7 @@ from typing import Any
 
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
-from django.db import connection, connections
+from django.db import connection
 from django.utils import timezone
 
 from appointments.models import Allocation, Appointment
@@ -82,17 +82,6 @@ def request(
         return Answer(response.status, received, parsed)
     finally:
         conn.close()
-
-
-def in_own_thread(scenario: Callable[[], None]) -> None:
-    def run() -> None:
-        try:
-            scenario()
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(run).result()
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,10 @@ from datetime import timedelta
 from django.db import connection
 
 from appointments.models import Allocation, Appointment
-from appointments.tests.live import Answer, committed_schedule, in_own_thread, request, serving
+from appointments.tests.live import Answer, committed_schedule, request, serving
 from appointments.tests.test_booking import overlapping_allocations
 from conftest import HOST_A, bearer
+from core.provisioning import on_own_connection
 
 CLIENTS = 20
 
@@ -33,7 +34,7 @@ def _post_together(port: int, token: str, bodies: list[dict], **headers: str) ->
 
 
 def test_twenty_parallel_bookings_of_one_resource_one_wins_the_rest_get_409(db):
-    in_own_thread(_twenty_clients_race_for_one_resource)
+    on_own_connection(_twenty_clients_race_for_one_resource)
 
 
 def _twenty_clients_race_for_one_resource() -> None:
@@ -61,7 +62,7 @@ def _twenty_clients_race_for_one_resource() -> None:
 
 
 def test_twenty_parallel_retries_with_one_idempotency_key_book_exactly_once(db):
-    in_own_thread(_twenty_retries_of_one_booking)
+    on_own_connection(_twenty_retries_of_one_booking)
 
 
 def _twenty_retries_of_one_booking() -> None:

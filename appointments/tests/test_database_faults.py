@@ -20,7 +20,7 @@ from django.db.models.signals import post_save
 from rest_framework.test import APIClient
 
 from appointments.models import Appointment
-from appointments.tests.live import Answer, committed_schedule, in_own_thread, request, serving
+from appointments.tests.live import Answer, committed_schedule, request, serving
 from appointments.tests.test_booking import overlapping_allocations
 from conftest import HOST_A, bearer
 from core.provisioning import on_own_connection
@@ -77,7 +77,7 @@ def _backend_pid() -> int:
 
 def test_bookings_survive_killed_connections_and_every_saved_one_was_answered(db):
     protected = [_backend_pid()]  # the test's own transaction
-    in_own_thread(lambda: _book_while_backends_die(protected))
+    on_own_connection(lambda: _book_while_backends_die(protected))
 
 
 def _book_while_backends_die(protected: list[int]) -> None:
@@ -133,7 +133,7 @@ def _book_while_backends_die(protected: list[int]) -> None:
 
 
 def test_a_booking_whose_connection_dies_right_after_its_commit_is_answered_201(db):
-    in_own_thread(_booking_loses_its_connection_at_commit)
+    on_own_connection(_booking_loses_its_connection_at_commit)
 
 
 def _booking_loses_its_connection_at_commit() -> None:
