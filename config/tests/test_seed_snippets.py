@@ -202,7 +202,8 @@ def test_seed_quick_start_works_on_a_brand_new_database(brand_new_database):
 
     port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload",
+         "--skip-checks"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
     try:
