@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import QuerySet
@@ -101,5 +102,17 @@ def books_for_self(*, user: Any, tenant: Tenant) -> bool:
     return "book_own" in caps and "view_schedule" not in caps
 
 
-def may_set_price(*, user: Any, tenant: Tenant) -> bool:
-    return "manage_schedule" in _caps(user, tenant)
+def check_may_set_price(
+    *, user: Any, tenant: Tenant, price: Decimal | None, unchanged: Decimal
+) -> None:
+    """The one price rule, for booking and for editing alike: only ``manage_schedule`` (owners,
+    managers) sets a price other than ``unchanged`` (the service's on booking, the current one on
+    an edit). Staff and customers book at the service's price, so cancelling and booking again
+    changes nothing either."""
+    if price is None or price == unchanged or "manage_schedule" in _caps(user, tenant):
+        return
+    raise PermissionDenied(
+        "Only owners and managers set a price; leave it out to use the service's price.",
+        code="price_not_allowed",
+        fields={"price": ["You may not set the price."]},
+    )

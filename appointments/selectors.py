@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 
 from appointments.availability import (
     ResourceCalendar,
@@ -139,13 +139,47 @@ def availability_for(
     return Availability(service=service, tz=tz, slots=slots, resources=resources)
 
 
+def _allocations_shown() -> Prefetch:
+    return Prefetch(
+        "allocations",
+        queryset=Allocation.objects.select_related("resource").order_by("resource__name"),
+    )
+
+
 def appointment_list() -> QuerySet[Appointment]:
     return Appointment.objects.select_related("customer", "service", "created_by").prefetch_related(
-        Prefetch(
-            "allocations",
-            queryset=Allocation.objects.select_related("resource").order_by("resource__name"),
-        )
+        _allocations_shown()
     )
+
+
+def appointment_locked(pk: int) -> Appointment:
+    """The appointment, row-locked for a write in the caller's transaction, with what showing it
+    needs joined in (only its own row is locked)."""
+    return (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("customer", "service", "created_by")
+        .get(pk=pk)
+    )
+
+
+def appointment_with_allocations(appointment: Appointment) -> Appointment:
+    """Load ``appointment``'s allocations as ``appointment_list`` shows them (one query). Writes
+    call it inside their transaction, so answering reads nothing after the commit."""
+    prefetch_related_objects([appointment], _allocations_shown())
+    return appointment
+
+
+def appointment_shown(appointment: Appointment, held: Sequence[Allocation]) -> Appointment:
+    """``appointment`` ready to display from rows in hand: ``held`` (its allocations, their
+    resources loaded) set as ``appointment_list`` would prefetch them, so showing it reads
+    nothing. A booking answers from what it wrote, whatever the database does after the commit.
+    """
+    allocations = Allocation.objects.filter(appointment=appointment)
+    # What prefetch_related itself stores: a queryset already evaluated.
+    allocations._result_cache = sorted(held, key=lambda allocation: allocation.resource.name)
+    allocations._prefetch_done = True
+    appointment._prefetched_objects_cache = {"allocations": allocations}
+    return appointment
 
 
 def blocker_list() -> QuerySet[Blocker]:

@@ -15,6 +15,7 @@ from django_tenants.middleware.main import TenantMainMiddleware
 
 from core.api.errors import json_error
 from core.audit import security_event
+from core.health import PROBES
 from core.masquerade import services
 from core.selectors import domain_for_host, platform_tenant
 
@@ -24,10 +25,12 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
 
     Platform hosts (``DJANGO_ALLOWED_HOSTS``) use the public schema; any other host must be a
     ``core.Domain`` row. Unknown hosts, unverified custom domains and suspended tenants get a JSON
-    error and never reach a view.
+    error and never reach a view. The health probes (``core.health``) answer on any host.
     """
 
     def process_request(self, request: HttpRequest) -> HttpResponse | None:
+        if (probe := PROBES.get(request.path_info)) is not None:
+            return probe(request)  # health and readiness: every host, before any lookup
         connection.set_schema_to_public()
         try:
             hostname, _port = split_domain_port(request.get_host())

@@ -6,6 +6,16 @@ on disk (as its schema comment) and is rebuilt, under an advisory lock, whenever
 differs: the first provisioning after a deploy with new migrations pays one migrate, later ones
 clone.
 
+The template is built on a connection of its own (a short-lived worker thread gets its own
+``connections["default"]``), never on the caller's: django-tenants' migration executor commits and
+closes the connection it migrates on whenever that connection is outside an atomic block, which
+broke the seed's ``Tenant.objects.create(...)`` in an autocommit shell, and inside an atomic block
+the template would only become visible (or be rolled back) with the caller's transaction. The
+template depends on nothing but the code on disk, so it commits on its own, whatever the caller's
+connection is doing: autocommit shell, ``atomic`` block, Celery task or ``create_tenant``. The
+build is one transaction, so a tenant migration must not need to run outside one (no
+``CREATE INDEX CONCURRENTLY``: a new schema has nothing to index concurrently anyway).
+
 The clone copies tables with ``CREATE TABLE ... (LIKE ... INCLUDING ALL)`` (columns, identity,
 defaults, CHECK, unique, exclusion constraints and indexes), then the rows (the migration records
 and content types), then the foreign keys. django-tenants ships a general clone function too, but
@@ -17,15 +27,23 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, connections, transaction
 from django.db.migrations.loader import MigrationLoader
 from psycopg import sql
 
 # Any constant distinct from other advisory locks of this database.
 _TEMPLATE_LOCK_KEY = 7_340_211_001
+# A build waits this long for other processes' clones or builds to let go of the template; past
+# it the caller gets an error rather than a worker hung on a lock its own transaction holds.
+_TEMPLATE_LOCK_TIMEOUT = "60s"
+
+T = TypeVar("T")
 
 
 @functools.cache
@@ -45,6 +63,20 @@ def _template_fingerprint(cursor, schema: str) -> str | None:
     return row[0] if row else None
 
 
+def on_own_connection(work: Callable[[], T]) -> T:
+    """Run ``work`` on a database connection of its own, committed independently of (and never
+    closing) the caller's, which is thread-local: a one-off thread gets a fresh one."""
+
+    def run() -> T:
+        try:
+            return work()
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="own-connection") as pool:
+        return pool.submit(run).result()
+
+
 def template_ensure(*, verbosity: int = 0) -> bool:
     """Make sure the template schema exists and matches the migrations on disk.
 
@@ -55,26 +87,33 @@ def template_ensure(*, verbosity: int = 0) -> bool:
     with connection.cursor() as cursor:
         if _template_fingerprint(cursor, schema) == wanted:
             return False
-        cursor.execute("SELECT pg_advisory_lock(%s)", [_TEMPLATE_LOCK_KEY])
-        try:
-            if (
-                _template_fingerprint(cursor, schema) == wanted
-            ):  # built meanwhile by another process
+    return on_own_connection(lambda: _template_build(schema, wanted, verbosity))
+
+
+def _template_build(schema: str, wanted: str, verbosity: int) -> bool:
+    # One transaction: other processes clone the old template or the complete new one, never a
+    # half-built one, and django-tenants leaves a connection inside an atomic block open.
+    name = sql.Identifier(schema)
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                sql.SQL("SET LOCAL lock_timeout = {}").format(sql.Literal(_TEMPLATE_LOCK_TIMEOUT))
+            )
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_TEMPLATE_LOCK_KEY])
+            if _template_fingerprint(cursor, schema) == wanted:  # built meanwhile elsewhere
                 return False
-            name = sql.Identifier(schema)
             cursor.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(name))
             cursor.execute(sql.SQL("CREATE SCHEMA {}").format(name))
-            call_command(
-                "migrate_schemas",
-                tenant=True,
-                schema_name=schema,
-                interactive=False,
-                verbosity=verbosity,
-            )
-            connection.set_schema_to_public()
+        call_command(
+            "migrate_schemas",
+            tenant=True,
+            schema_name=schema,
+            interactive=False,
+            verbosity=verbosity,
+        )
+        connection.set_schema_to_public()
+        with connection.cursor() as cursor:
             cursor.execute(sql.SQL("COMMENT ON SCHEMA {} IS {}").format(name, sql.Literal(wanted)))
-        finally:
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [_TEMPLATE_LOCK_KEY])
     return True
 
 
@@ -99,13 +138,14 @@ def _refuse_what_clone_cannot_copy(cursor, source: str) -> None:
 
 def schema_clone(*, source: str, target: str) -> None:
     """Create schema ``target`` as a copy of ``source``: tables, rows, constraints and indexes, all
-    under their original names (later migrations find constraints by name)."""
+    under their original names (later migrations find constraints by name). All or nothing: one
+    transaction (a savepoint inside the caller's), its search path local to it."""
     src, dst = sql.Identifier(source), sql.Identifier(target)
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
         _refuse_what_clone_cannot_copy(cursor, source)
         # Read every definition with only the source on the search path: source tables then come
         # out unqualified and resolve to the target's tables when replayed there.
-        cursor.execute(sql.SQL("SET search_path TO {}").format(src))
+        cursor.execute(sql.SQL("SET LOCAL search_path TO {}").format(src))
         cursor.execute(
             "SELECT c.relname FROM pg_class c WHERE c.relnamespace = %s::regnamespace "
             "AND c.relkind IN ('r', 'p') ORDER BY c.relname",
@@ -132,7 +172,7 @@ def schema_clone(*, source: str, target: str) -> None:
         ]
 
         cursor.execute(sql.SQL("CREATE SCHEMA {}").format(dst))
-        cursor.execute(sql.SQL("SET search_path TO {}, public").format(dst))
+        cursor.execute(sql.SQL("SET LOCAL search_path TO {}, public").format(dst))
         for table in tables:
             t = sql.Identifier(table)
             cursor.execute(

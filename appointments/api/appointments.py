@@ -58,7 +58,13 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
     description="Makes retries safe: the same key with the same body returns the first "
-    "appointment (200) instead of booking twice; with another body it is a 409.",
+    "appointment (200, header `Idempotent-Replayed: true`) instead of booking twice, also while "
+    "the first request is still running (the retry waits for it); with another body it is a 409 "
+    "`idempotency_key_reused`. Keys are per user, up to 128 characters.",
+)
+UNAVAILABLE = OpenApiResponse(
+    description="The database is unreachable; nothing was saved. Retry after `Retry-After` "
+    "seconds (with the same Idempotency-Key)."
 )
 
 
@@ -119,8 +125,9 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         return appointment
 
     def _respond(self, appointment: Appointment, status: int = 200) -> Response:
-        fresh = appointment_list().get(pk=appointment.pk)
-        return Response(AppointmentSerializer(fresh).data, status=status)
+        # Services return what they committed, loaded: no read after the commit can turn a
+        # saved write into an error.
+        return Response(AppointmentSerializer(appointment).data, status=status)
 
     @extend_schema(
         tags=["appointments"],
@@ -130,7 +137,16 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             201: AppointmentSerializer,
             200: OpenApiResponse(AppointmentSerializer, "Replay of an Idempotency-Key"),
             400: OpenApiResponse(description="Field errors"),
-            409: OpenApiResponse(description="A resource is busy", examples=[CONFLICT_EXAMPLE]),
+            403: OpenApiResponse(
+                description="Not allowed here, or a price set by someone who may not "
+                "(`price_not_allowed`)"
+            ),
+            409: OpenApiResponse(
+                description="A resource is busy (`resource_busy`), or the Idempotency-Key was "
+                "used for another body (`idempotency_key_reused`)",
+                examples=[CONFLICT_EXAMPLE],
+            ),
+            503: UNAVAILABLE,
         },
         examples=[
             OpenApiExample(
@@ -166,11 +182,11 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             named = values.get("customer")
             if named is not None and named.user_id != request.user.pk:
                 raise PermissionDenied("Customers book for themselves only.")
-            customer, price = customer_for_booking_user(user=request.user), None
+            customer = customer_for_booking_user(user=request.user)
         else:
             if "customer" not in values:
                 raise serializers.ValidationError({"customer": ["This field is required."]})
-            customer, price = values["customer"], values.get("price")
+            customer = values["customer"]
         appointment, created = appointment_book(
             tenant=request.tenant,
             actor=request.user,
@@ -178,7 +194,7 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             customer=customer,
             starts_at=values["starts_at"],
             resources=values.get("resources"),
-            price=price,
+            price=values.get("price"),
             notes=values["notes"],
             idempotency_key=key,
             request_digest=_request_digest(request.data) if key else "",
@@ -199,13 +215,11 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         appointment = self._fetch_for("update")
         data = AppointmentUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        changes = dict(data.validated_data)
-        if "price" in changes and not permissions.may_set_price(
-            user=request.user, tenant=request.tenant
-        ):
-            raise PermissionDenied("Only managers change prices.")
-        appointment_update(appointment=appointment, actor=request.user, **changes)
-        return self._respond(appointment)
+        updated = appointment_update(
+            tenant=request.tenant, appointment=appointment, actor=request.user,
+            request=request, **data.validated_data,
+        )  # fmt: skip
+        return self._respond(updated)
 
     @extend_schema(
         tags=["appointments"],

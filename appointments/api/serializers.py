@@ -63,7 +63,7 @@ class AppointmentCreateSerializer(serializers.Serializer):
     )
     price = serializers.DecimalField(
         max_digits=10, decimal_places=2, min_value=0, required=False,
-        help_text="Defaults to the service's price (staff roles only).",
+        help_text="Defaults to the service's price; only owners and managers may set another.",
     )  # fmt: skip
     notes = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
 

@@ -8,13 +8,19 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from appointments import permissions
 from appointments.availability import resources_for_start, to_epoch
 from appointments.models import Allocation, Appointment
-from appointments.selectors import resource_calendars, service_requirements
+from appointments.selectors import (
+    appointment_list,
+    appointment_locked,
+    appointment_shown,
+    resource_calendars,
+    service_requirements,
+)
 from appointments.services.holds import hold_resources, require_aware
 from appointments.services.lifecycle import OPEN_STATUSES
 from catalog.models import Service
@@ -143,13 +149,51 @@ def appointment_book(
 ) -> tuple[Appointment, bool]:
     """Book ``service`` for ``customer`` at ``starts_at``: every resource or none.
 
-    Returns the appointment and whether it was created now (False: an Idempotency-Key replay).
+    Returns the appointment, loaded for display from the rows this transaction wrote (nothing
+    needs reading after the commit), and whether it was created now (False: an Idempotency-Key
+    replay). A price other than the service's needs ``manage_schedule``.
     """
     require_aware(starts_at=starts_at)
-    if idempotency_key:
-        replay = _idempotent_replay(actor=actor, key=idempotency_key, digest=request_digest)
-        if replay is not None:
-            return replay, False
+    with transaction.atomic():
+        if idempotency_key:
+            # Before anything else and settled by the database: concurrent requests with this
+            # key queue on its lock, and each one after the first finds the first's appointment.
+            replay = _idempotent_replay(actor=actor, key=idempotency_key, digest=request_digest)
+            if replay is not None:
+                return replay, False
+        permissions.check_may_set_price(
+            user=actor, tenant=tenant, price=price, unchanged=service.price
+        )
+        _check_bookable(service=service, customer=customer, starts_at=starts_at, now=now)
+        appointment, held = _hold_first_free(
+            tenant=tenant,
+            actor=actor,
+            service=service,
+            starts_at=starts_at,
+            resources=resources,
+            fields={
+                "customer": customer,
+                "service": service,
+                "price": service.price if price is None else price,
+                "notes": notes,
+                "created_by": actor,
+                "idempotency_key": idempotency_key,
+                "request_digest": request_digest,
+            },
+        )
+        security_event(
+            "appointment_booked",
+            request=request,
+            actor=actor,
+            appointment=str(appointment.public_id),
+            resources=[str(a.resource.public_id) for a in held],
+        )
+    return appointment_shown(appointment, held), True
+
+
+def _check_bookable(
+    *, service: Service, customer: Customer, starts_at: datetime, now: datetime | None
+) -> None:
     if not service.is_active:
         raise DomainError(
             "This service is not offered any more.", fields={"service": ["Inactive."]}
@@ -160,8 +204,21 @@ def appointment_book(
             fields={"customer": ["Only active customers can book."]},
         )
     _check_window(service=service, starts_at=starts_at, now=now or timezone.now())
-    ends_at, hold_start, hold_end = _hold_span(service, starts_at)
 
+
+def _hold_first_free(
+    *,
+    tenant: Tenant,
+    actor: Any,
+    service: Service,
+    starts_at: datetime,
+    resources: Sequence[Resource] | None,
+    fields: dict[str, Any],
+) -> tuple[Appointment, list[Allocation]]:
+    """Create the appointment holding free resources (the named ones, or picked ones: a lost race
+    for a picked resource tries the others, each attempt in a savepoint of the caller's
+    transaction)."""
+    ends_at, hold_start, hold_end = _hold_span(service, starts_at)
     excluded: frozenset[int] = frozenset()
     attempts = 1 if resources is not None else AUTO_PICK_ATTEMPTS
     for attempt in range(attempts):
@@ -172,48 +229,39 @@ def appointment_book(
         try:
             with transaction.atomic():
                 appointment = Appointment.objects.create(
-                    customer=customer,
-                    service=service,
-                    starts_at=starts_at,
-                    ends_at=ends_at,
-                    price=service.price if price is None else price,
-                    notes=notes,
-                    created_by=actor,
-                    idempotency_key=idempotency_key,
-                    request_digest=request_digest,
+                    starts_at=starts_at, ends_at=ends_at, **fields
                 )
-                hold_resources(
+                held = hold_resources(
                     resources=chosen, start=hold_start, end=hold_end, appointment=appointment
                 )
-                security_event(
-                    "appointment_booked",
-                    request=request,
-                    actor=actor,
-                    appointment=str(appointment.public_id),
-                    resources=[str(r.public_id) for r in chosen],
-                )
-                return appointment, True
+                return appointment, held
         except Conflict as conflict:
-            # Lost a race for an automatically picked resource: try the others once more.
             if attempt + 1 == attempts:
                 raise
             busy = conflict.fields.get("resources", [])
             excluded = excluded | {r.pk for r in chosen if str(r.public_id) in busy}
-        except IntegrityError:
-            if idempotency_key:  # a concurrent retry with the same key won
-                replay = _idempotent_replay(actor=actor, key=idempotency_key, digest=request_digest)
-                if replay is not None:
-                    return replay, False
-            raise
     raise AssertionError("unreachable: the last attempt returns or raises")
 
 
+# Two-key advisory locks live apart from one-key ones (the tenant template's); this names ours.
+_IDEMPOTENCY_LOCK_CLASS = 7_340_212
+
+
 def _idempotent_replay(*, actor: Any, key: str, digest: str) -> Appointment | None:
-    existing = Appointment.objects.filter(created_by=actor, idempotency_key=key).first()
+    """The appointment ``actor`` already booked with ``key``, once any concurrent booking with
+    that key has committed or rolled back (a transaction-scoped lock on the key's hash, so it
+    also holds behind a transaction-pooling PgBouncer); None when there is none."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
+            [_IDEMPOTENCY_LOCK_CLASS, f"{connection.schema_name}:{actor.pk}:{key}"],
+        )
+    existing = appointment_list().filter(created_by=actor, idempotency_key=key).first()
     if existing is not None and existing.request_digest != digest:
         raise Conflict(
             "This Idempotency-Key was already used for a different request.",
             code="idempotency_key_reused",
+            fields={"Idempotency-Key": ["Already used with another body; use a new key."]},
         )
     return existing
 
@@ -229,9 +277,10 @@ def appointment_reschedule(
     request: Any = None,
     now: datetime | None = None,
 ) -> Appointment:
-    """Move an open appointment (same checks as booking); its old hold is released atomically."""
+    """Move an open appointment (same checks as booking); its old hold is released atomically.
+    Returns it loaded for display from what this transaction wrote."""
     require_aware(starts_at=starts_at)
-    appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    appointment = appointment_locked(appointment.pk)
     if appointment.status not in OPEN_STATUSES:
         raise DomainError(
             f"A {appointment.status.lower()} appointment cannot be rescheduled.",
@@ -250,7 +299,7 @@ def appointment_reschedule(
     permissions.check_may_hold(user=actor, tenant=tenant, resources=chosen)
     ends_at, hold_start, hold_end = _hold_span(service, starts_at)
     Allocation.objects.filter(appointment=appointment).delete()
-    hold_resources(resources=chosen, start=hold_start, end=hold_end, appointment=appointment)
+    held = hold_resources(resources=chosen, start=hold_start, end=hold_end, appointment=appointment)
     previous = appointment.starts_at
     appointment.starts_at, appointment.ends_at = starts_at, ends_at
     appointment.save(update_fields=["starts_at", "ends_at", "updated_at"])
@@ -262,4 +311,4 @@ def appointment_reschedule(
         previous_start=previous.isoformat(),
         start=starts_at.isoformat(),
     )
-    return appointment
+    return appointment_shown(appointment, held)

@@ -52,20 +52,24 @@ def hold_resources(
     end: datetime,
     appointment: Appointment | None = None,
     blocker: Blocker | None = None,
-) -> None:
+) -> list[Allocation]:
     """Insert one allocation per resource, one statement each so a rejection names its resource.
     Must run inside the caller's transaction: the first rejection rolls the whole write back."""
+    held = []
     for resource in resources:
         try:
             with transaction.atomic():
-                Allocation.objects.create(
-                    resource=resource,
-                    appointment=appointment,
-                    blocker=blocker,
-                    starts_at=start,
-                    ends_at=end,
+                held.append(
+                    Allocation.objects.create(
+                        resource=resource,
+                        appointment=appointment,
+                        blocker=blocker,
+                        starts_at=start,
+                        ends_at=end,
+                    )
                 )
         except IntegrityError as error:
             if is_exclusion_violation(error):
                 raise busy_conflict(resource, start, end) from None
             raise
+    return held

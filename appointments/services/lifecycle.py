@@ -9,7 +9,9 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from appointments import permissions
 from appointments.models import Allocation, Appointment, AppointmentStatus
+from appointments.selectors import appointment_locked, appointment_with_allocations
 from billing.services import charge_create
 from core.audit import security_event
 from core.exceptions import DomainError
@@ -28,12 +30,20 @@ OPEN_STATUSES = frozenset(TRANSITIONS)
 
 
 def late_cancellation_fee(*, tenant: Tenant, appointment: Appointment, now: datetime) -> Decimal:
-    """The fee owed for cancelling now: a share of the price inside the tenant's window."""
+    """The fee owed for cancelling now: a share of the price inside the tenant's window.
+    ``tenant`` must carry the policy as committed (``_cancellation_policy``), not a cached copy."""
     window = timedelta(hours=tenant.cancellation_window_hours)
     if now < appointment.starts_at - window or not tenant.late_cancellation_fee_percent:
         return Decimal("0.00")
     fee = appointment.price * Decimal(tenant.late_cancellation_fee_percent) / Decimal(100)
     return fee.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def _cancellation_policy(tenant: Tenant) -> Tenant:
+    # request.tenant comes from the route cache; money is charged by the policy in force now.
+    return Tenant.objects.only("cancellation_window_hours", "late_cancellation_fee_percent").get(
+        pk=tenant.pk
+    )
 
 
 @transaction.atomic
@@ -47,11 +57,11 @@ def appointment_transition(
     now: datetime | None = None,
 ) -> Appointment:
     """Move an appointment along the status machine. Cancelling releases its resources and,
-    inside the cancellation window, charges the late fee; completing charges the price."""
+    inside the cancellation window, charges the late fee (by the tenant's policy as committed,
+    read in this transaction); completing charges the price. Returns the appointment loaded for
+    display, read before the commit."""
     now = now or timezone.now()
-    appointment = (
-        Appointment.objects.select_for_update().select_related("customer").get(pk=appointment.pk)
-    )
+    appointment = appointment_locked(appointment.pk)
     if to not in TRANSITIONS.get(appointment.status, frozenset()):
         raise DomainError(
             f"An appointment cannot go from {appointment.status} to {to}.",
@@ -66,7 +76,9 @@ def appointment_transition(
         appointment.cancelled_at = now
         fields.append("cancelled_at")
         Allocation.objects.filter(appointment=appointment).update(is_live=False)
-        fee = late_cancellation_fee(tenant=tenant, appointment=appointment, now=now)
+        fee = late_cancellation_fee(
+            tenant=_cancellation_policy(tenant), appointment=appointment, now=now
+        )
         if fee > 0:
             charge_create(
                 appointment=appointment, kind="LATE_CANCELLATION", amount=fee, actor=actor
@@ -85,15 +97,21 @@ def appointment_transition(
         status=to,
         late_fee=str(fee),
     )
-    return appointment
+    return appointment_with_allocations(appointment)
 
 
 @transaction.atomic
 def appointment_update(
-    *, appointment: Appointment, actor: Any, request: Any = None, **changes: Any
+    *, tenant: Tenant, appointment: Appointment, actor: Any, request: Any = None, **changes: Any
 ) -> Appointment:
-    """Change the notes or the price of an appointment (times go through rescheduling)."""
+    """Change the notes or the price of an appointment (times go through rescheduling). A new
+    price needs ``manage_schedule``, the same rule as booking. Returns it loaded for display."""
+    appointment = appointment_locked(appointment.pk)
+    if "price" in changes:
+        permissions.check_may_set_price(
+            user=actor, tenant=tenant, price=changes["price"], unchanged=appointment.price
+        )
     for field, value in changes.items():
         setattr(appointment, field, value)
     appointment.save(update_fields=[*changes, "updated_at"])
-    return appointment
+    return appointment_with_allocations(appointment)

@@ -407,3 +407,50 @@ def test_blocked_customer_cannot_be_booked(world_a, api):
     )
     assert response.status_code == 400
     assert "customer" in response.json()["error"]["fields"]
+
+
+def test_staff_cannot_set_a_price_when_booking(world_a, api):
+    client = api(HOST_A, world_a.staff)
+    body = booking(world_a, start=world_a.at(11), resources=[str(world_a.stylist.public_id)])
+    refused = client.post("/api/appointments/", {**body, "price": "0.00"}, format="json")
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "price_not_allowed"
+    assert not Appointment.objects.filter(starts_at=world_a.at(11)).exists()
+    # Echoing the service's own price sets nothing, and leaving it out books at that price.
+    echoed = client.post("/api/appointments/", {**body, "price": "40.00"}, format="json")
+    assert (echoed.status_code, echoed.json()["price"]) == (201, "40.00")
+
+
+def test_staff_cannot_cancel_and_rebook_at_another_price(world_a, api):
+    client = api(HOST_A, world_a.staff)
+    own = f"/api/appointments/{world_a.appointment.public_id}/"
+    assert client.patch(own, {"price": "0.00"}, format="json").status_code == 403
+    assert client.post(own + "cancel/").status_code == 200
+    rebooked = client.post(
+        "/api/appointments/",
+        booking(world_a, start=world_a.at(10), resources=[str(world_a.stylist.public_id)])
+        | {"price": "0.00"},
+        format="json",
+    )
+    assert rebooked.status_code == 403
+    assert rebooked.json()["error"]["code"] == "price_not_allowed"
+
+
+def test_customer_cannot_set_a_price_when_booking(world_a, api):
+    body = booking(world_a, price="1.00")
+    del body["customer"]
+    response = api(HOST_A, world_a.customer_user).post("/api/appointments/", body, format="json")
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "price_not_allowed"
+
+
+def test_managers_set_prices_on_booking_and_editing(world_a, api):
+    client = api(HOST_A, world_a.manager)
+    created = client.post(
+        "/api/appointments/", booking(world_a, start=world_a.at(11), price="12.50"), format="json"
+    )
+    assert (created.status_code, created.json()["price"]) == (201, "12.50")
+    edited = client.patch(
+        f"/api/appointments/{created.json()['id']}/", {"price": "15.00"}, format="json"
+    )
+    assert (edited.status_code, edited.json()["price"]) == (200, "15.00")

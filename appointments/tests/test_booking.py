@@ -13,6 +13,7 @@ from appointments.services import (
 )
 from billing.models import Charge
 from core.exceptions import Conflict, DomainError
+from core.models import Tenant
 
 OVERLAPS_SQL = """
     SELECT count(*) FROM appointments_allocation a JOIN appointments_allocation b
@@ -172,9 +173,15 @@ def test_illegal_transitions_are_refused(world_a, start, to):
     assert world_a.appointment.status == start
 
 
+def set_cancellation_policy(tenant, hours, percent):
+    Tenant.objects.filter(pk=tenant.pk).update(
+        cancellation_window_hours=hours, late_cancellation_fee_percent=percent
+    )
+
+
 def test_late_cancellation_charges_the_tenants_fee(world_a):
     tenant = world_a.tenant
-    tenant.cancellation_window_hours, tenant.late_cancellation_fee_percent = 48, Decimal("25")
+    set_cancellation_policy(tenant, 48, Decimal("25"))
     appointment = world_a.appointment
     appointment_transition(
         tenant=tenant, actor=world_a.owner, appointment=appointment, to="CANCELLED",
@@ -184,9 +191,21 @@ def test_late_cancellation_charges_the_tenants_fee(world_a):
     assert (fee.kind, fee.amount, fee.status) == ("LATE_CANCELLATION", Decimal("10.00"), "PENDING")
 
 
+def test_late_cancellation_charges_the_fee_in_force_not_a_cached_copy(world_a):
+    stale = Tenant.objects.get(pk=world_a.tenant.pk)  # what another worker's route cache holds
+    set_cancellation_policy(world_a.tenant, 48, Decimal("50"))
+    assert stale.late_cancellation_fee_percent == 0
+    appointment = world_a.appointment
+    appointment_transition(
+        tenant=stale, actor=world_a.owner, appointment=appointment, to="CANCELLED",
+        now=appointment.starts_at - timedelta(hours=47),
+    )  # fmt: skip
+    assert Charge.objects.get(appointment=appointment).amount == Decimal("20.00")
+
+
 def test_early_cancellation_is_free(world_a):
     tenant = world_a.tenant
-    tenant.cancellation_window_hours, tenant.late_cancellation_fee_percent = 48, Decimal("25")
+    set_cancellation_policy(tenant, 48, Decimal("25"))
     appointment_transition(
         tenant=tenant, actor=world_a.owner, appointment=world_a.appointment, to="CANCELLED",
         now=world_a.appointment.starts_at - timedelta(hours=49),

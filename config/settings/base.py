@@ -61,8 +61,10 @@ PUBLIC_SCHEMA_NAME = "public"
 ROOT_URLCONF = "config.urls_tenant"
 PUBLIC_SCHEMA_URLCONF = "config.urls_platform"
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
-# Seconds a process remembers which tenant a host routes to (core.selectors.domain_for_host).
-TENANT_ROUTE_CACHE_SECONDS = env.int("TENANT_ROUTE_CACHE_SECONDS", default=5)
+# Seconds a host's route stays in the shared cache (core.selectors.domain_for_host). Changes reach
+# every worker at once whatever this is; it bounds memory, and staleness after a cache outage.
+# 0 reads the database on every request.
+TENANT_ROUTE_CACHE_SECONDS = env.int("TENANT_ROUTE_CACHE_SECONDS", default=60)
 # New tenant schemas are cloned from this migrated template (core/provisioning.py keeps it current).
 TENANT_TEMPLATE_SCHEMA = "tenant_template"
 
@@ -245,6 +247,9 @@ TIER_LIMITS = {
     "BUSINESS": {"staff_users": 75, "resources": 200},
     "ENTERPRISE": {"staff_users": None, "resources": None},
 }
+
+# /ready/ gives each dependency (database, cache, broker) this long to answer (core.health).
+READINESS_TIMEOUT_SECONDS = env.float("READINESS_TIMEOUT_SECONDS", default=2.0)
 
 CELERY_BROKER_URL = env.str(
     "CELERY_BROKER_URL", default=env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")

@@ -2,8 +2,11 @@
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.core.management import call_command
+from django.db import connection, transaction
+from django_tenants.utils import schema_context
 
+from appointments.models import Appointment
 from core import provisioning
 from core.models import Tenant
 
@@ -61,11 +64,50 @@ def test_cloned_schema_allocates_fresh_ids():
         assert cursor.fetchone()[0] == highest + 1
 
 
+def _committed_elsewhere(statement: str) -> None:
+    """Run ``statement`` as another process would: on its own connection, committed."""
+
+    def run() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(statement)
+
+    provisioning.on_own_connection(run)
+
+
+def _committed_template_fingerprint() -> str | None:
+    def read() -> str | None:
+        with connection.cursor() as cursor:
+            return provisioning._template_fingerprint(cursor, settings.TENANT_TEMPLATE_SCHEMA)
+
+    return provisioning.on_own_connection(read)
+
+
 def test_stale_template_is_rebuilt_before_cloning():
-    with connection.cursor() as cursor:
-        cursor.execute(f"COMMENT ON SCHEMA {settings.TENANT_TEMPLATE_SCHEMA} IS 'stale'")
+    _committed_elsewhere(f"COMMENT ON SCHEMA {settings.TENANT_TEMPLATE_SCHEMA} IS 'stale'")
     assert provisioning.template_ensure() is True
     assert provisioning.template_ensure() is False
+    assert _committed_template_fingerprint() == provisioning.migrations_fingerprint()
+
+
+def test_a_tenant_created_inside_a_transaction_builds_a_missing_template_of_its_own():
+    _committed_elsewhere(f"DROP SCHEMA {settings.TENANT_TEMPLATE_SCHEMA} CASCADE")
+    with transaction.atomic():
+        tenant = Tenant.objects.create(name="Inside", schema_name="inside_atomic")
+        with schema_context(tenant.schema_name):
+            assert Appointment.objects.count() == 0
+    assert connection.in_atomic_block  # the caller's (the test's) transaction is still open
+    # The template was committed on its own connection: other processes clone it right away.
+    assert _committed_template_fingerprint() == provisioning.migrations_fingerprint()
+
+
+def test_create_tenant_command_builds_a_missing_template():
+    _committed_elsewhere(f"DROP SCHEMA {settings.TENANT_TEMPLATE_SCHEMA} CASCADE")
+    call_command(
+        "create_tenant", schema_name="by_command", name="By Command",
+        domain_domain="by-command.localhost", domain_is_primary=True, interactive=False,
+        verbosity=0,
+    )  # fmt: skip
+    assert facts("by_command") == facts(settings.TENANT_TEMPLATE_SCHEMA)
 
 
 def test_clone_refuses_a_template_with_objects_it_cannot_copy():
