@@ -20,7 +20,7 @@ import hashlib
 
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.db.migrations.loader import MigrationLoader
 from psycopg import sql
 
@@ -99,13 +99,14 @@ def _refuse_what_clone_cannot_copy(cursor, source: str) -> None:
 
 def schema_clone(*, source: str, target: str) -> None:
     """Create schema ``target`` as a copy of ``source``: tables, rows, constraints and indexes, all
-    under their original names (later migrations find constraints by name)."""
+    under their original names (later migrations find constraints by name). All or nothing: one
+    transaction (a savepoint inside the caller's), its search path local to it."""
     src, dst = sql.Identifier(source), sql.Identifier(target)
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
         _refuse_what_clone_cannot_copy(cursor, source)
         # Read every definition with only the source on the search path: source tables then come
         # out unqualified and resolve to the target's tables when replayed there.
-        cursor.execute(sql.SQL("SET search_path TO {}").format(src))
+        cursor.execute(sql.SQL("SET LOCAL search_path TO {}").format(src))
         cursor.execute(
             "SELECT c.relname FROM pg_class c WHERE c.relnamespace = %s::regnamespace "
             "AND c.relkind IN ('r', 'p') ORDER BY c.relname",
@@ -132,7 +133,7 @@ def schema_clone(*, source: str, target: str) -> None:
         ]
 
         cursor.execute(sql.SQL("CREATE SCHEMA {}").format(dst))
-        cursor.execute(sql.SQL("SET search_path TO {}, public").format(dst))
+        cursor.execute(sql.SQL("SET LOCAL search_path TO {}, public").format(dst))
         for table in tables:
             t = sql.Identifier(table)
             cursor.execute(
