@@ -25,7 +25,7 @@ from django.db import connections
 from psycopg import pq
 
 START_TIMEOUT_SECONDS = 10
-# PgBouncer refuses to run as root; as root the tests hand it to one of these users.
+# PgBouncer refuses to run as root; as root the tests hand it to another user, e.g. these.
 UNPRIVILEGED_USERS = ("postgres", "nobody")
 
 
@@ -78,10 +78,6 @@ def get(handler: Any, site: Site, path: str) -> tuple[str, bytes]:
 class PgBouncer:
     host: str
     port: int
-    workdir: Path
-
-    def log(self) -> str:
-        return (self.workdir / "pgbouncer.log").read_text(errors="replace")
 
 
 def _free_port() -> int:
@@ -102,9 +98,12 @@ def _ini(database: dict[str, Any], port: int, workdir: Path, pool_size: int) -> 
     # A HOST starting with "/" is the socket directory of a Unix-socket-only server (the
     # embedded pgserver); PgBouncer reaches it the same way libpq does.
     server = f"host={database['HOST'] or '127.0.0.1'} port={database['PORT'] or 5432}"
+    server += f" dbname={database['NAME']} user={database['USER']}"
+    if database["PASSWORD"]:
+        server += f" password={database['PASSWORD']}"
     return f"""\
 [databases]
-{database["NAME"]} = {server} dbname={database["NAME"]} user={database["USER"]}
+{database["NAME"]} = {server}
 
 [pgbouncer]
 listen_addr = 127.0.0.1
@@ -139,13 +138,13 @@ def running_pgbouncer(database: dict[str, Any], *, pool_size: int = 2) -> Iterat
     (workdir / "userlist.txt").write_text(f'"{database["USER"]}" ""\n')
     command = [binary, str(workdir / "pgbouncer.ini")]
     if os.geteuid() == 0:
-        user = next(name for name in UNPRIVILEGED_USERS if _user_exists(name))
-        account = pwd.getpwnam(user)
+        account = _unprivileged_account(database["HOST"])
+        user = account.pw_name
         for path in (workdir, *workdir.iterdir()):
             os.chown(path, account.pw_uid, account.pw_gid)
         command[1:1] = ["-u", user]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    bouncer = PgBouncer(host="127.0.0.1", port=port, workdir=workdir)
+    bouncer = PgBouncer(host="127.0.0.1", port=port)
     try:
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while not _accepts(port):
@@ -163,12 +162,17 @@ def running_pgbouncer(database: dict[str, Any], *, pool_size: int = 2) -> Iterat
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _user_exists(name: str) -> bool:
-    try:
-        pwd.getpwnam(name)
-    except KeyError:
-        return False
-    return True
+def _unprivileged_account(host: str) -> pwd.struct_passwd:
+    """Who runs PgBouncer when the tests run as root (it refuses root): the owner of the
+    server's socket directory, who can reach the socket in it, else a system user."""
+    if host.startswith("/") and (owner := os.stat(host).st_uid) != 0:
+        return pwd.getpwuid(owner)
+    for name in UNPRIVILEGED_USERS:
+        try:
+            return pwd.getpwnam(name)
+        except KeyError:
+            continue
+    raise RuntimeError(f"PgBouncer refuses root and none of {UNPRIVILEGED_USERS} exists")
 
 
 def _read(workdir: Path) -> str:
