@@ -12,16 +12,22 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import NotSupportedError
 from django.db.backends.base.base import NO_DB_ALIAS
 from django_tenants.postgresql_backend import base as tenants
 from django_tenants.utils import quote_schema_name
 
-from core.db.cursors import PinningCursor, SearchPath
+from core.db.cursors import (
+    PinningCursor,
+    RefusedServerCursor,
+    SearchPath,
+    refuse_server_cursor,
+)
 from core.db.introspection import SchemaIntrospection
 
 
 class DatabaseWrapper(tenants.DatabaseWrapper):
+    """django-tenants' wrapper whose tenant selection only records the search path to pin."""
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # django-tenants' constructor selects the public schema through set_tenant().
         self.tenant_search_path = SearchPath(selected="")
@@ -41,11 +47,18 @@ class DatabaseWrapper(tenants.DatabaseWrapper):
         # The maintenance database holds no tenant schemas, and CREATE/DROP DATABASE may not
         # share a message with a pin: its connection keeps Django's own cursor.
         if self.alias != NO_DB_ALIAS:
-            if self.settings_dict["OPTIONS"].get("server_side_binding"):
+            options = self.settings_dict["OPTIONS"]
+            if options.get("server_side_binding"):
                 # The pin shares a simple-protocol message with the statement, which cannot
                 # carry separate parameters.
                 raise ImproperlyConfigured(
                     "core.db binds parameters client-side: remove OPTIONS['server_side_binding']."
+                )
+            if options.get("pool"):
+                # psycopg's pool runs Django's connection setup before the connection is ours.
+                raise ImproperlyConfigured(
+                    "core.db does not use Django's connection pool: remove OPTIONS['pool'] "
+                    "(pool with PgBouncer, see DATABASE_POOL_MODE)."
                 )
             params["cursor_factory"] = PinningCursor
         return params
@@ -54,15 +67,13 @@ class DatabaseWrapper(tenants.DatabaseWrapper):
         connection = super().get_new_connection(conn_params)
         self.tenant_search_path.pinned = None
         connection.tenant_search_path = self.tenant_search_path
+        if self.alias != NO_DB_ALIAS:
+            connection.server_cursor_factory = RefusedServerCursor
         return connection
 
     def create_cursor(self, name: str | None = None) -> Any:
         if name:
-            # psycopg declares a server-side cursor with a statement of its own, which no pin
-            # can join; in autocommit mode it is a WITH HOLD cursor living on the server
-            # connection, which a transaction pooler hands to other clients.
+            # Django builds its server-side cursor itself, past psycopg's server_cursor_factory.
             # DISABLE_SERVER_SIDE_CURSORS keeps the ORM from asking.
-            raise NotSupportedError(
-                "Server-side cursors are off: set DISABLE_SERVER_SIDE_CURSORS = True."
-            )
+            refuse_server_cursor()
         return super().create_cursor()

@@ -14,16 +14,18 @@ statements go out alone. A server connection is never left with a search path of
 statement runs without its own. A session-level ``SET search_path`` is refused outright.
 
 ``executemany`` sends the pin in the same pipeline as its statements instead (one Sync, so one
-transaction); COPY and streamed queries cannot join either, so they need ``transaction.atomic``.
+transaction); COPY and streamed queries cannot join either, so they need ``transaction.atomic``;
+server-side cursors are refused.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 import psycopg
+from django.db import NotSupportedError
 from django.db.backends.postgresql.base import Cursor
 from psycopg import pq, sql
 
@@ -62,6 +64,23 @@ class SearchPath:
         self.selected = path
         self.pinned = None
         self.pin = _PIN.format(sql.quote(path))
+
+
+def refuse_server_cursor() -> NoReturn:
+    """Server-side (named) cursors are off. psycopg declares one with a statement of its own,
+    which no pin can join, and in autocommit mode it is a WITH HOLD cursor living on the server
+    connection, which a transaction pooler hands to other clients."""
+    raise NotSupportedError(
+        "Server-side cursors are off (DISABLE_SERVER_SIDE_CURSORS = True): their declaration "
+        "cannot carry the tenant's search path."
+    )
+
+
+class RefusedServerCursor(psycopg.ServerCursor):
+    """psycopg's ``connection.cursor(name)``, refused."""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> RefusedServerCursor:
+        refuse_server_cursor()  # before the object exists: nothing half-built to clean up
 
 
 class PinningCursor(Cursor):

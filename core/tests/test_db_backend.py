@@ -152,6 +152,8 @@ def test_server_side_cursors_are_refused_and_iterator_reads_client_side(db):
     def scenario() -> list[str]:
         with pytest.raises(NotSupportedError):
             connection.chunked_cursor()
+        with pytest.raises(NotSupportedError):
+            connection.connection.cursor("named")
         with schema_context("alpha"):
             return [service.name for service in Service.objects.iterator()]
 
@@ -199,9 +201,10 @@ def test_introspection_sees_only_the_current_schema(db):
     assert schema_after == "alpha"
 
 
-def test_server_side_parameter_binding_is_refused():
+@pytest.mark.parametrize("option", ["server_side_binding", "pool"])
+def test_options_the_backend_cannot_pin_through_are_refused(option):
     wrapper = load_backend("core.db").DatabaseWrapper(
-        {**connection.settings_dict, "OPTIONS": {"server_side_binding": True}}, "other"
+        {**connection.settings_dict, "OPTIONS": {option: True}}, "other"
     )
     with pytest.raises(ImproperlyConfigured):
         wrapper.get_connection_params()
