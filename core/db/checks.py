@@ -27,7 +27,7 @@ def pooling_problems(databases: dict[str, dict[str, Any]], pool_mode: str) -> li
             Error(
                 f"DATABASE_POOL_MODE is {pool_mode!r}.",
                 hint=f"Use one of {', '.join(POOL_MODES)}.",
-                id="core.E010",
+                id="core.E101",
             )
         ]
     errors = []
@@ -42,7 +42,7 @@ def pooling_problems(databases: dict[str, dict[str, Any]], pool_mode: str) -> li
                     "with a session-level SET search_path: behind a transaction pooler queries "
                     "run on server connections set to other tenants' schemas.",
                     hint="Use ENGINE 'core.db' (config/database.py does).",
-                    id="core.E011",
+                    id="core.E102",
                 )
             )
         if (pins or transaction_pooled) and not database.get("DISABLE_SERVER_SIDE_CURSORS"):
@@ -52,7 +52,7 @@ def pooling_problems(databases: dict[str, dict[str, Any]], pool_mode: str) -> li
                     "are WITH HOLD cursors that live on the server connection, where no "
                     "per-transaction search path reaches them.",
                     hint="Set DISABLE_SERVER_SIDE_CURSORS = True.",
-                    id="core.E012",
+                    id="core.E103",
                 )
             )
         if transaction_pooled and options.get("prepare_threshold") is not None:
@@ -61,7 +61,7 @@ def pooling_problems(databases: dict[str, dict[str, Any]], pool_mode: str) -> li
                     f"DATABASES[{alias!r}] prepares statements on the server connection, which "
                     "a transaction pooler hands to other clients.",
                     hint="Leave OPTIONS['prepare_threshold'] unset (Django's None).",
-                    id="core.E013",
+                    id="core.E104",
                 )
             )
         if transaction_pooled and ("assume_role" in options or "-c" in options.get("options", "")):
@@ -71,7 +71,7 @@ def pooling_problems(databases: dict[str, dict[str, Any]], pool_mode: str) -> li
                     "-c in options): behind a transaction pooler it stays on one server "
                     "connection and misses the others.",
                     hint="Configure it on the database role instead (ALTER ROLE ... SET ...).",
-                    id="core.E014",
+                    id="core.E105",
                 )
             )
     return errors

@@ -250,14 +250,14 @@ def test_the_pooling_check_refuses_configurations_that_leak():
     shipped = settings.DATABASES["default"]
     tenants_backend = {**shipped, "ENGINE": "django_tenants.postgresql_backend"}
     assert _ids({"default": tenants_backend}, "none") == []
-    assert _ids({"default": tenants_backend}, "transaction") == ["core.E011"]
+    assert _ids({"default": tenants_backend}, "transaction") == ["core.E102"]
     cursors = {**shipped, "DISABLE_SERVER_SIDE_CURSORS": False}
-    assert _ids({"default": cursors}, "none") == ["core.E012"]
+    assert _ids({"default": cursors}, "none") == ["core.E103"]
     prepared = {**shipped, "OPTIONS": {"prepare_threshold": 5}}
     assert _ids({"default": prepared}, "session") == []
-    assert _ids({"default": prepared}, "transaction") == ["core.E013"]
+    assert _ids({"default": prepared}, "transaction") == ["core.E104"]
     role = {**shipped, "OPTIONS": {"assume_role": "app"}}
-    assert _ids({"default": role}, "transaction") == ["core.E014"]
+    assert _ids({"default": role}, "transaction") == ["core.E105"]
     startup = {**shipped, "OPTIONS": {"options": "-c search_path=alpha"}}
-    assert _ids({"default": startup}, "transaction") == ["core.E014"]
-    assert _ids({"default": shipped}, "statement") == ["core.E010"]
+    assert _ids({"default": startup}, "transaction") == ["core.E105"]
+    assert _ids({"default": shipped}, "statement") == ["core.E101"]
