@@ -16,7 +16,9 @@ from urllib.parse import parse_qs, urlsplit
 import environ
 
 LOCAL_HOST, LOCAL_PORT = "127.0.0.1", 5432
-ENGINE = "django_tenants.postgresql_backend"
+# django-tenants' backend with the tenant's search path pinned per transaction (core/db/), safe
+# behind a transaction-pooling PgBouncer.
+ENGINE = "core.db"
 
 
 def _local_server_answers() -> bool:
@@ -67,4 +69,6 @@ def resolve_database(env: environ.Env, base_dir: Path) -> dict[str, Any]:
             "PORT": "",
         }
     config["ENGINE"] = ENGINE
+    # The backend refuses server-side cursors (see core.db.base); this keeps the ORM from asking.
+    config["DISABLE_SERVER_SIDE_CURSORS"] = True
     return config

@@ -29,3 +29,6 @@ fi
 
 # docker-compose (v1, from Debian) only validates the compose files; no engine is needed.
 have docker-compose || apt_install docker-compose
+
+# PgBouncer: the pooling tests start one (transaction mode) in front of the test database.
+[ -x /usr/sbin/pgbouncer ] || have pgbouncer || apt_install pgbouncer

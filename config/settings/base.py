@@ -85,6 +85,10 @@ MIDDLEWARE = [
 DATABASES = {"default": resolve_database(env, BASE_DIR)}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# What sits between Django and PostgreSQL: none, session or transaction (PgBouncer's pool_mode).
+# The backend is safe in all three; the startup check (core.db.checks) refuses settings that are
+# unsafe in the declared one.
+DATABASE_POOL_MODE = env.str("DATABASE_POOL_MODE", default="none")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "users.User"

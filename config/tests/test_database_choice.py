@@ -32,7 +32,7 @@ def test_database_url_wins(no_embedded):
         "x",
         "u",
     )
-    assert config["ENGINE"] == "django_tenants.postgresql_backend"
+    assert config["ENGINE"] == "core.db"
 
 
 def test_postgres_host_parts_are_used(no_embedded):
