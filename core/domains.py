@@ -136,24 +136,13 @@ def custom_domain_add(
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"domain:{name}"])
             _refuse_taken(name)
-            try:
-                previous = route53.cname_get(zone_id=zone_id, name=name)
-                route53.cname_upsert(
-                    zone_id=zone_id,
-                    name=name,
-                    target=cname_target(),
-                    ttl=settings.CUSTOM_DOMAIN_RECORD_TTL,
-                )
-            except AwsError as error:
-                security_event(
-                    "custom_domain_add_failed",
-                    domain=name,
-                    zone_id=zone_id,
-                    aws_code=error.aws_code,
-                    reason=error.message,
-                    **audit,
-                )
-                raise _explain_aws_refusal(error, zone_id=zone_id, name=name) from error
+            previous = route53.cname_get(zone_id=zone_id, name=name)
+            route53.cname_upsert(
+                zone_id=zone_id,
+                name=name,
+                target=cname_target(),
+                ttl=settings.CUSTOM_DOMAIN_RECORD_TTL,
+            )
             zone_written = True
             try:
                 with transaction.atomic():
@@ -177,6 +166,18 @@ def custom_domain_add(
                 cname_target=cname_target(),
                 **audit,
             )
+    except AwsError as error:
+        # Route53 refused before anything was written. Recorded after the rollback, which would
+        # otherwise take the record of the refusal with it.
+        security_event(
+            "custom_domain_add_failed",
+            domain=name,
+            zone_id=zone_id,
+            aws_code=error.aws_code,
+            reason=error.message,
+            **audit,
+        )
+        raise _explain_aws_refusal(error, zone_id=zone_id, name=name) from error
     except Exception:
         if zone_written:
             _compensate_add(zone_id=zone_id, name=name, previous=previous, audit=audit)

@@ -189,7 +189,7 @@ def appointment_book(
                     "appointment_booked",
                     request=request,
                     actor=actor,
-                    appointment=str(appointment.public_id),
+                    subject=appointment,
                     resources=[str(r.public_id) for r in chosen],
                 )
                 return appointment, True
@@ -258,7 +258,7 @@ def appointment_reschedule(
         "appointment_rescheduled",
         request=request,
         actor=actor,
-        appointment=str(appointment.public_id),
+        subject=appointment,
         previous_start=previous.isoformat(),
         start=starts_at.isoformat(),
     )

@@ -80,7 +80,7 @@ def appointment_transition(
         "appointment_status_changed",
         request=request,
         actor=actor,
-        appointment=str(appointment.public_id),
+        subject=appointment,
         previous_status=previous,
         status=to,
         late_fee=str(fee),
@@ -93,7 +93,19 @@ def appointment_update(
     *, appointment: Appointment, actor: Any, request: Any = None, **changes: Any
 ) -> Appointment:
     """Change the notes or the price of an appointment (times go through rescheduling)."""
+    previous_price = appointment.price
     for field, value in changes.items():
         setattr(appointment, field, value)
     appointment.save(update_fields=[*changes, "updated_at"])
+    money = {}
+    if "price" in changes:  # who changed a price, and from what, matters when money is disputed
+        money = {"previous_price": str(previous_price), "price": str(appointment.price)}
+    security_event(
+        "appointment_updated",
+        request=request,
+        actor=actor,
+        subject=appointment,
+        fields=sorted(changes),
+        **money,
+    )
     return appointment

@@ -210,6 +210,8 @@ MASQUERADE_HANDOFF_SECONDS = env.int("MASQUERADE_HANDOFF_SECONDS", default=60)
 MASQUERADE_LOG_FILE = LOG_DIR / "masquerade.log"
 MASQUERADE_LOG_MAX_BYTES = env.int("MASQUERADE_LOG_MAX_BYTES", default=20 * 1024 * 1024)
 MASQUERADE_LOG_BACKUP_COUNT = env.int("MASQUERADE_LOG_BACKUP_COUNT", default=10)
+# How often Celery beat writes masquerade.log lines that waited for an unwritable file.
+MASQUERADE_LOG_REPLAY_SECONDS = env.int("MASQUERADE_LOG_REPLAY_SECONDS", default=60)
 
 # Permission grants (SPEC §2.5): time-limited elevation, bounded from 1 minute to this.
 PERMISSION_GRANT_MAX_MINUTES = env.int("PERMISSION_GRANT_MAX_MINUTES", default=8 * 60)
@@ -228,7 +230,12 @@ CELERY_BROKER_URL = env.str(
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "replay-masquerade-log": {
+        "task": "core.tasks.replay_masquerade_log",
+        "schedule": MASQUERADE_LOG_REPLAY_SECONDS,
+    },
+}
 
 # AWS: S3 media and Route53 custom domains, in their own module.
 from config.settings.aws import *  # noqa: E402, F403

@@ -78,22 +78,17 @@ def masquerade_deny(
     session_key: str | None = None,
 ) -> MasqueradeDenied:
     """Record a refusal and return the error to raise. The refusal stands even when its line
-    cannot be written; that failure goes to the security log instead."""
-    try:
-        masquerade_line(
-            HIJACK_DENIED,
-            request=request,
-            hijacker=hijacker,
-            hijacked=hijacked,
-            reason=str(refusal),
-            channel=channel,
-            session_key=session_key,
-            justification=justification,
-        )
-    except AuditUnavailable:
-        security_event(
-            "masquerade_audit_unavailable", request=request, actor=hijacker, target=hijacked
-        )
+    cannot be written yet (core.masquerade.audit keeps it for the file)."""
+    masquerade_line(
+        HIJACK_DENIED,
+        request=request,
+        hijacker=hijacker,
+        hijacked=hijacked,
+        reason=str(refusal),
+        channel=channel,
+        session_key=session_key,
+        justification=justification,
+    )
     return MasqueradeDenied(f"Masquerade refused: {refusal}.", fields={"reason": [str(refusal)]})
 
 
@@ -164,17 +159,6 @@ def _audit_start(request: Any, record: MasqueradeSession, *, reason: str) -> Non
     _record_line(HIJACK_START, request, record, reason=reason, session_key=record.session_key)
 
 
-def _security_event_started(request: Any, record: MasqueradeSession) -> None:
-    security_event(
-        "masquerade_started",
-        request=request,
-        actor=record.hijacker,
-        target=record.hijacked,
-        masquerade_id=str(record.public_id),
-        channel=record.channel,
-    )
-
-
 def _enter_session(request: Any, record: MasqueradeSession) -> None:
     """Turn this host's session into the masquerade: a brand-new session key (no fixation),
     hijack's history naming the real user, and an expiry of its own. The audit line is
@@ -201,7 +185,6 @@ def _enter_session(request: Any, record: MasqueradeSession) -> None:
         request.user = hijacker if is_home_of(hijacker, request) else _anonymous()
         raise
     request.masquerade = record
-    _security_event_started(request, record)
     hijack_signals.hijack_started.send(
         sender=None, request=request, hijacker=hijacker, hijacked=hijacked
     )
@@ -268,16 +251,26 @@ def masquerade_handoff_issue(
     )
     host = home_host(hijacked) or settings.PLATFORM_HOSTS[0]
     ticket = secrets.token_urlsafe(32)
-    record = _browser_record(
-        request=request,
-        hijacker=hijacker,
-        hijacked=hijacked,
-        justification=justification,
-        return_url=return_url,
-        handoff_digest=_digest(ticket),
-        handoff_host=host,
-        handoff_expires_at=clock.now() + timedelta(seconds=settings.MASQUERADE_HANDOFF_SECONDS),
-    )
+    with transaction.atomic():
+        record = _browser_record(
+            request=request,
+            hijacker=hijacker,
+            hijacked=hijacked,
+            justification=justification,
+            return_url=return_url,
+            handoff_digest=_digest(ticket),
+            handoff_host=host,
+            handoff_expires_at=clock.now() + timedelta(seconds=settings.MASQUERADE_HANDOFF_SECONDS),
+        )
+        security_event(
+            "masquerade_handoff_issued",
+            request=request,
+            actor=hijacker,
+            target=hijacked,
+            tenant=hijacked.tenant,
+            subject=record,
+            handoff_host=host,
+        )
     return record, ticket
 
 
@@ -310,20 +303,30 @@ def masquerade_handoff_redeem(*, request: Any, ticket: str) -> MasqueradeSession
         hijacker=record.hijacker, hijacked=record.hijacked, already_masquerading=False
     )
     if refusal is not None:
-        _close(record, "refused_at_handoff")
-        raise masquerade_deny(
+        raise _refuse_handoff(request, record, end_reason="refused_at_handoff", refusal=refusal)
+    try:
+        _enter_session(request, record)
+    except AuditUnavailable:
+        _refuse_handoff(
+            request, record, end_reason="audit_unavailable", refusal="audit_unavailable"
+        )
+        raise
+    return record
+
+
+def _refuse_handoff(
+    request: Any, record: MasqueradeSession, *, end_reason: str, refusal: str
+) -> MasqueradeDenied:
+    """Close a handed-off masquerade that may not start after all, with its HIJACK_DENIED."""
+    with transaction.atomic():
+        _close(record, end_reason)
+        return masquerade_deny(
             request=request,
             hijacker=record.hijacker,
             hijacked=record.hijacked,
             refusal=refusal,
             channel=record.channel,
         )
-    try:
-        _enter_session(request, record)
-    except AuditUnavailable:
-        _close(record, "audit_unavailable")
-        raise
-    return record
 
 
 def _close(record: MasqueradeSession, end_reason: str) -> None:
@@ -333,14 +336,14 @@ def _close(record: MasqueradeSession, end_reason: str) -> None:
 
 
 def masquerade_end(*, request: Any, record: MasqueradeSession, end_reason: str) -> None:
-    """End a masquerade and write its HIJACK_END line. Ending always happens: it is the safe
-    direction, so a line that cannot be written is reported to the security log instead."""
-    if record.ended_at is None:
-        _close(record, end_reason)
+    """End a masquerade and record its HIJACK_END. Ending always happens: it is the safe
+    direction, so a line the file will not take yet is kept and written later."""
     session_key = None
     if hasattr(request, "session") and request.session.get(MASQUERADE_KEY):
         session_key = request.session.session_key
-    try:
+    with transaction.atomic():
+        if record.ended_at is None:
+            _close(record, end_reason)
         _record_line(
             HIJACK_END,
             request,
@@ -348,22 +351,6 @@ def masquerade_end(*, request: Any, record: MasqueradeSession, end_reason: str) 
             reason=end_reason,
             session_key=session_key or record.session_key,
         )
-    except AuditUnavailable:
-        security_event(
-            "masquerade_audit_unavailable",
-            request=request,
-            actor=record.hijacker,
-            target=record.hijacked,
-            masquerade_id=str(record.public_id),
-        )
-    security_event(
-        "masquerade_ended",
-        request=request,
-        actor=record.hijacker,
-        target=record.hijacked,
-        masquerade_id=str(record.public_id),
-        end_reason=end_reason,
-    )
     hijack_signals.hijack_ended.send(
         sender=None, request=request, hijacker=record.hijacker, hijacked=record.hijacked
     )
@@ -450,7 +437,6 @@ def masquerade_token_start(
         record.session_key = token["jti"]
         record.save(update_fields=["session_key"])
         _audit_start(request, record, reason=justification)
-    _security_event_started(request, record)
     return record, token, host
 
 
