@@ -19,7 +19,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -174,7 +173,11 @@ def security_event(
         request_path=getattr(http, "path", "") or "",
         details=details,
     )
-    transaction.on_commit(partial(_mirror, row, level), robust=True)
+
+    def mirror() -> None:
+        _mirror(row, level)
+
+    transaction.on_commit(mirror, robust=True)
     return row
 
 

@@ -281,7 +281,12 @@ def custom_domain_verify(*, domain: Domain, actor: Any = None, request: Any = No
 
 
 def custom_domain_remove(*, domain: Domain, actor: Any, request: Any = None) -> None:
-    """Delete ``domain``'s CNAME from Route53, then the domain itself."""
+    """Delete ``domain`` and, when it points at the platform, its CNAME in Route53.
+
+    The row goes and its audit event is written first, in one transaction; the record is deleted
+    last inside it, so a record is never deleted for a removal that was not recorded, and a
+    refusal from AWS rolls the removal back (the row stays and still tells the truth).
+    """
     if not domain.is_custom_domain:
         raise DomainError(
             f"'{domain.domain}' is a platform domain; only custom domains are removed here.",
@@ -295,27 +300,32 @@ def custom_domain_remove(*, domain: Domain, actor: Any, request: Any = None) -> 
         "zone_id": zone_id,
         "tenant_schema": domain.tenant.schema_name,
     }
-    record_removed = False
-    if zone_id:
-        try:
-            record = route53.cname_get(zone_id=zone_id, name=domain.domain)
-            # A record pointing elsewhere was not written by us (or was changed by its owner):
-            # it is not ours to delete.
-            if record is not None and record.target == cname_target():
+    try:
+        with transaction.atomic():
+            record = _platform_record(zone_id, domain.domain)
+            Domain.objects.filter(pk=domain.pk).delete()
+            security_event("custom_domain_removed", record_removed=record is not None, **audit)
+            if record is not None:
                 route53.cname_delete(zone_id=zone_id, record=record)
-                record_removed = True
-        except AwsError as error:
-            if error.aws_code != _ZONE_MISSING:
-                security_event(
-                    "custom_domain_remove_failed",
-                    aws_code=error.aws_code,
-                    reason=error.message,
-                    **audit,
-                )
-                raise
-    with transaction.atomic():
-        Domain.objects.filter(pk=domain.pk).delete()
-        security_event("custom_domain_removed", record_removed=record_removed, **audit)
+    except AwsError as error:
+        security_event(
+            "custom_domain_remove_failed", aws_code=error.aws_code, reason=error.message, **audit
+        )
+        raise
+
+
+def _platform_record(zone_id: str, name: str) -> route53.CnameRecord | None:
+    """``name``'s CNAME when it points at the platform. A record pointing elsewhere was not
+    written by us (or was changed by its owner): it is not ours to delete."""
+    if not zone_id:
+        return None
+    try:
+        record = route53.cname_get(zone_id=zone_id, name=name)
+    except AwsError as error:
+        if error.aws_code == _ZONE_MISSING:
+            return None
+        raise
+    return record if record is not None and record.target == cname_target() else None
 
 
 def custom_domains_verify_all() -> dict[str, int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import time
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
@@ -11,7 +12,8 @@ from django_tenants.utils import tenant_context
 
 from core import clock
 from core.exceptions import NotFound
-from core.models import Domain, PermissionGrant, Tenant
+from core.models import AuditEvent, Domain, PermissionGrant, Tenant
+from users.roles import PLATFORM_ROLES, Role
 
 
 def platform_tenant() -> Tenant:
@@ -90,4 +92,23 @@ def active_grants_for(*, user: object, tenant: Tenant) -> QuerySet[PermissionGra
         return PermissionGrant.objects.none()
     return PermissionGrant.objects.active(clock.now()).filter(
         Q(tenant__isnull=True) | Q(tenant_id=tenant.pk), grantee_id=user.pk
+    )
+
+
+def audit_events_for(*, viewer: Any) -> QuerySet[AuditEvent]:
+    """The audit events a platform operator may read. SUPERUSER and PLATFORM_MANAGER: all.
+    PLATFORM_SUPPORT: what happened in tenants, not what platform staff did. PLATFORM_SALES: the
+    same, limited to demo tenants and demo accounts. Anyone else: none."""
+    events = AuditEvent.objects.all()
+    role = getattr(viewer, "role", None)
+    if role in (Role.SUPERUSER, Role.PLATFORM_MANAGER):
+        return events
+    if role not in (Role.PLATFORM_SUPPORT, Role.PLATFORM_SALES):
+        return events.none()
+    by_tenant_people = events.exclude(actor_role__in=sorted(PLATFORM_ROLES))
+    if role == Role.PLATFORM_SUPPORT:
+        return by_tenant_people.filter(tenant__isnull=False)
+    demo_tenants = Tenant.objects.filter(users__is_temporary=True).values("pk")
+    return by_tenant_people.filter(
+        Q(tenant__in=demo_tenants) | Q(actor__is_temporary=True) | Q(target__is_temporary=True)
     )

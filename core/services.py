@@ -52,23 +52,24 @@ def tenant_provision(
             f"The domain '{domain}' is already in use.",
             fields={"domain": ["This domain is taken."]},
         )
-    try:
-        with transaction.atomic():
-            tenant = Tenant(
-                name=name,
-                schema_name=schema_name,
-                subscription_tier=subscription_tier,
-                status=status,
-                timezone=timezone,
-                cancellation_window_hours=cancellation_window_hours,
-                late_cancellation_fee_percent=late_cancellation_fee_percent,
-            )
-            tenant.audit_creation = False  # recorded here, with its actor (core.signals)
-            tenant.save(verbosity=0)
-            Domain.objects.create(domain=domain, tenant=tenant, is_primary=True)
-            _audit_tenant_created(tenant, actor=actor, request=request)
-    except IntegrityError as error:  # lost a race for the same schema name or domain
-        raise Conflict("The schema name or domain was taken meanwhile; try another.") from error
+    tenant = Tenant(
+        name=name,
+        schema_name=schema_name,
+        subscription_tier=subscription_tier,
+        status=status,
+        timezone=timezone,
+        cancellation_window_hours=cancellation_window_hours,
+        late_cancellation_fee_percent=late_cancellation_fee_percent,
+    )
+    tenant.audit_creation = False  # recorded here, with its actor (core.signals)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                tenant.save(verbosity=0)
+                Domain.objects.create(domain=domain, tenant=tenant, is_primary=True)
+        except IntegrityError as error:  # lost a race for the same schema name or domain
+            raise Conflict("The schema name or domain was taken meanwhile; try another.") from error
+        _audit_tenant_created(tenant, actor=actor, request=request)
     return tenant
 
 

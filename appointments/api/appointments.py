@@ -25,6 +25,7 @@ from appointments.api.serializers import (
     AppointmentCreateSerializer,
     AppointmentSerializer,
     AppointmentUpdateSerializer,
+    OwnAppointmentSerializer,
     RescheduleSerializer,
 )
 from appointments.models import Appointment, AppointmentStatus
@@ -99,6 +100,13 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     lookup_value_regex = UUID_PATTERN
     http_method_names = ["get", "post", "patch"]
 
+    def get_serializer_class(self) -> type[AppointmentSerializer]:
+        if getattr(self, "swagger_fake_view", False) or permissions.sees_whole_schedule(
+            user=self.request.user, tenant=self.request.tenant
+        ):
+            return AppointmentSerializer
+        return OwnAppointmentSerializer
+
     def get_queryset(self) -> Any:
         return permissions.visible_appointments(
             appointment_list(), user=self.request.user, tenant=self.request.tenant
@@ -120,7 +128,7 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
     def _respond(self, appointment: Appointment, status: int = 200) -> Response:
         fresh = appointment_list().get(pk=appointment.pk)
-        return Response(AppointmentSerializer(fresh).data, status=status)
+        return Response(self.get_serializer_class()(fresh).data, status=status)
 
     @extend_schema(
         tags=["appointments"],

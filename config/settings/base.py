@@ -213,6 +213,9 @@ MASQUERADE_LOG_BACKUP_COUNT = env.int("MASQUERADE_LOG_BACKUP_COUNT", default=10)
 # How often Celery beat writes masquerade.log lines that waited for an unwritable file.
 MASQUERADE_LOG_REPLAY_SECONDS = env.int("MASQUERADE_LOG_REPLAY_SECONDS", default=60)
 
+# manage.py seed_demo creates accounts whose password is public; production turns it off.
+SEED_DEMO_ALLOWED = True
+
 # Permission grants (SPEC §2.5): time-limited elevation, bounded from 1 minute to this.
 PERMISSION_GRANT_MAX_MINUTES = env.int("PERMISSION_GRANT_MAX_MINUTES", default=8 * 60)
 

@@ -18,3 +18,5 @@ CACHES = {
         "LOCATION": env.str("REDIS_URL", default="redis://redis:6379/0"),
     }
 }
+# The demo data's accounts have a published password: never in production, whatever the env says.
+SEED_DEMO_ALLOWED = False
