@@ -35,7 +35,7 @@ def service_create(
 ) -> Service:
     service = Service.objects.create(**fields)
     _replace_requirements(service, requirements)
-    security_event("service_created", actor=actor, subject=service, name=service.name)
+    security_event("service_created", actor=actor, subject=service, service_name=service.name)
     return service
 
 
@@ -63,5 +63,5 @@ def service_delete(*, service: Service, actor: Any) -> None:
         raise Conflict(
             f"'{service.name}' has appointments; set it inactive instead.", code="service_in_use"
         )
-    security_event("service_deleted", actor=actor, subject=service, name=service.name)
+    security_event("service_deleted", actor=actor, subject=service, service_name=service.name)
     service.delete()

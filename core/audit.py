@@ -167,11 +167,11 @@ def security_event(
         object_type=object_type,
         object_id=object_id,
         ip_address=client_ip(http),
-        host=meta.get("HTTP_HOST", "")[:253],
+        host=_storable(meta.get("HTTP_HOST", ""))[:253],
         request_id=_request_id(http) if http is not None else None,
         request_method=getattr(http, "method", "") or "",
-        request_path=getattr(http, "path", "") or "",
-        details=details,
+        request_path=_storable(getattr(http, "path", "") or ""),
+        details=_storable(details),
     )
 
     def mirror() -> None:
@@ -231,7 +231,25 @@ def audit_log_record(row: AuditEvent) -> dict[str, Any]:
     return record
 
 
+# Keys ``logging`` keeps for itself: a detail of that name travels under "details" instead.
+_LOG_RECORD_KEYS = frozenset({*_STD_ATTRS, "message"})
+
+
 def _mirror(row: AuditEvent, level: int) -> None:
-    # Logging never raises into its caller; the committed row is the record either way.
     record = audit_log_record(row)
+    clashing = {key: record.pop(key) for key in _LOG_RECORD_KEYS & record.keys()}
+    if clashing:
+        record["details"] = clashing
     security_logger.log(level, row.action, extra=record)
+
+
+def _storable(value: Any) -> Any:
+    """``value`` without the NUL characters PostgreSQL cannot store (text or jsonb): an event
+    about hostile input must still be recordable."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_storable(key): _storable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_storable(item) for item in value]
+    return value

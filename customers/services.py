@@ -72,7 +72,11 @@ def customer_delete(*, customer: Customer, actor: Any) -> None:
             code="customer_in_use",
         )
     security_event(
-        "customer_deleted", actor=actor, target=customer.user, subject=customer, name=customer.name
+        "customer_deleted",
+        actor=actor,
+        target=customer.user,
+        subject=customer,
+        customer_name=customer.name,
     )
     customer.delete()
 

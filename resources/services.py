@@ -72,7 +72,11 @@ def resource_create(
     _save(resource)
     _replace_hours(resource, working_hours)
     security_event(
-        "resource_created", request=request, actor=actor, subject=resource, name=resource.name
+        "resource_created",
+        request=request,
+        actor=actor,
+        subject=resource,
+        resource_name=resource.name,
     )
     return resource
 
@@ -101,7 +105,7 @@ def resource_delete(*, resource: Resource, actor: Any) -> None:
             f"'{resource.name}' holds appointments or blockers; deactivate it instead.",
             code="resource_in_use",
         )
-    security_event("resource_deleted", actor=actor, subject=resource, name=resource.name)
+    security_event("resource_deleted", actor=actor, subject=resource, resource_name=resource.name)
     resource.delete()
 
 

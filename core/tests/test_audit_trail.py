@@ -170,6 +170,22 @@ def test_only_committed_events_reach_the_security_log(
     assert not [line for line in lines if line.get("event_id") == ghost]
 
 
+def test_details_named_like_logging_fields_still_reach_the_security_log(
+    owner, django_capture_on_commit_callbacks
+):
+    log = Path(settings.LOGGING["handlers"]["security_file"]["filename"])
+    with django_capture_on_commit_callbacks(execute=True):
+        event = security_event("probe", actor=owner, name="Room 1", args="x", message="m")
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    (line,) = [line for line in lines if line.get("event_id") == str(event.public_id)]
+    assert line["details"] == {"name": "Room 1", "args": "x", "message": "m"}
+
+
+def test_hostile_text_is_recorded_without_the_nul_postgresql_cannot_store(owner):
+    event = security_event("login_failed", actor=owner, email="a\x00b@example.com")
+    assert AuditEvent.objects.get(pk=event.pk).details["email"] == "a\ufffdb@example.com"
+
+
 def test_every_row_written_in_a_masquerade_names_the_operator(api, support, owner):
     masquerade = start(api, support, owner).json()
     client = as_token(api, HOST_A, masquerade["access"])
