@@ -9,6 +9,7 @@ nothing; a new service without either fails ``test_every_service_function_has_a_
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 import io
@@ -107,13 +108,17 @@ def _module_name(path: Path) -> str:
     return ".".join(path.relative_to(ROOT).with_suffix("").parts)
 
 
+@functools.cache
 def service_modules() -> list[str]:
-    paths = [*ROOT.glob("*/**/services.py"), *ROOT.glob("*/**/services/*.py")]
-    names = {
-        _module_name(path).removesuffix(".__init__")
-        for path in paths
-        if ".venv" not in path.parts and "tests" not in path.parts
-    }
+    packages = [p for p in ROOT.iterdir() if (p / "__init__.py").exists()]
+    paths = [
+        path
+        for package in packages
+        for pattern in ("services.py", "services/*.py")
+        for path in package.rglob(pattern)
+        if "tests" not in path.parts
+    ]
+    names = {_module_name(path).removesuffix(".__init__") for path in paths}
     return sorted(names | set(EXTRA_SERVICE_MODULES))
 
 
