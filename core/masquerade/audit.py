@@ -86,14 +86,6 @@ def _unavailable() -> AuditUnavailable:
     )
 
 
-def append_line(record: dict[str, Any]) -> None:
-    """Append one JSON line to the masquerade log, or raise ``AuditUnavailable``."""
-    try:
-        _append([record])
-    except OSError as error:
-        raise _unavailable() from error
-
-
 def masquerade_log_line(event: AuditEvent) -> dict[str, Any]:
     """The ``masquerade.log`` line of a masquerade event (the seed's format, plus context)."""
     return {
