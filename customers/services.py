@@ -22,10 +22,10 @@ def _check_user(user: Any, tenant: Any) -> None:
 
 
 def _linked(save: Callable[[], Customer]) -> Customer:
-    """Run ``save``; the one-customer-per-account constraint turns into a 409."""
+    """Run ``save`` inside the caller's transaction, which rolls back with the 409 raised here
+    when the one-customer-per-account constraint refuses it."""
     try:
-        with transaction.atomic():
-            return save()
+        return save()
     except IntegrityError as error:
         raise Conflict(
             "That account is already linked to another customer.",
