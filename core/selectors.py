@@ -17,8 +17,22 @@ from django_tenants.utils import tenant_context
 
 from core import clock
 from core.exceptions import NotFound
-from core.models import GRANTABLE_ACTIONS, Domain, MasqueradeSession, PermissionGrant, Tenant
-from users.roles import Access, host_access, platform_capabilities, role_capabilities
+from core.models import (
+    GRANTABLE_ACTIONS,
+    AuditEvent,
+    Domain,
+    MasqueradeSession,
+    PermissionGrant,
+    Tenant,
+)
+from users.roles import (
+    PLATFORM_ROLES,
+    Access,
+    Role,
+    host_access,
+    platform_capabilities,
+    role_capabilities,
+)
 
 T = TypeVar("T")
 
@@ -240,3 +254,22 @@ def masquerade_list_for(*, viewer: Any) -> QuerySet[MasqueradeSession]:
     if oversees_operators(viewer):
         return records
     return records.filter(Q(hijacker_id=viewer.pk) | Q(hijacked_id=viewer.pk))
+
+
+def audit_events_for(*, viewer: Any) -> QuerySet[AuditEvent]:
+    """The audit events a platform operator may read. SUPERUSER and PLATFORM_MANAGER: all.
+    PLATFORM_SUPPORT: what happened in tenants, not what platform staff did. PLATFORM_SALES: the
+    same, limited to demo tenants and demo accounts. Anyone else: none."""
+    events = AuditEvent.objects.all()
+    role = getattr(viewer, "role", None)
+    if role in (Role.SUPERUSER, Role.PLATFORM_MANAGER):
+        return events
+    if role not in (Role.PLATFORM_SUPPORT, Role.PLATFORM_SALES):
+        return events.none()
+    by_tenant_people = events.exclude(actor_role__in=sorted(PLATFORM_ROLES))
+    if role == Role.PLATFORM_SUPPORT:
+        return by_tenant_people.filter(tenant__isnull=False)
+    demo_tenants = Tenant.objects.filter(users__is_temporary=True).values("pk")
+    return by_tenant_people.filter(
+        Q(tenant__in=demo_tenants) | Q(actor__is_temporary=True) | Q(target__is_temporary=True)
+    )
