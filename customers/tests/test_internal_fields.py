@@ -24,8 +24,9 @@ def annotated(world_a):
         notes="Owes us money; be firm.", tags=["difficult"],
     )  # fmt: skip
     appointment_update(
-        appointment=world_a.appointment, actor=world_a.owner, notes="Late twice before."
-    )
+        tenant=world_a.tenant, appointment=world_a.appointment, actor=world_a.owner,
+        notes="Late twice before.",
+    )  # fmt: skip
     return world_a
 
 
