@@ -324,40 +324,26 @@ def _holds_exactly(*, zone_id: str, record: route53.CnameRecord) -> bool:
     return any(record.matches(record_set) for record_set in present)
 
 
-def _delete_if_exactly(*, zone_id: str, record: route53.CnameRecord) -> bool:
-    """Delete ``record`` if the zone holds exactly it; True when deleted.
-
-    Route53's DELETE refuses a record whose value or TTL differ, which covers a change made
-    between the read and the delete.
-    """
-    if not _holds_exactly(zone_id=zone_id, record=record):
-        return False
-    try:
-        route53.cname_delete(zone_id=zone_id, record=record)
-    except aws.AwsError as error:
-        if error.aws_code == _ZONE_MISSING or _is_change_rejected(error):
-            return False
-        raise
-    return True
-
-
 def custom_domain_record_discard(*, zone_id: str, record: route53.CnameRecord) -> bool:
     """Delete a record an add may have created without its row (the CREATE got no answer).
 
-    Left alone when any domain row claims the name: it is then that row's. Raises
+    Left alone when any domain row claims the name: it is then that row's. The discard is
+    audited before the record goes, in one transaction, as a removal is. Raises
     ``AwsUnavailable`` when AWS still does not answer (the task tries again later).
     """
     with transaction.atomic(), aws.time_budget():
         _lock_name(record.name)
         if Domain.objects.filter(domain=record.name).exists():
             return False
-        removed = _delete_if_exactly(zone_id=zone_id, record=record)
+        present = _holds_exactly(zone_id=zone_id, record=record)
         security_event(
-            "custom_domain_orphan_record_discarded" if removed else "custom_domain_orphan_absent",
+            "custom_domain_orphan_record_discarded" if present else "custom_domain_orphan_absent",
             domain=record.name,
             zone_id=zone_id,
         )
-    return removed
+        if present:
+            route53.cname_delete(zone_id=zone_id, record=record)
+    return present
 
 
 def _judge(domain: Domain, found: DomainDns) -> tuple[str, str]:

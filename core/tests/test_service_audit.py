@@ -2,7 +2,8 @@
 transaction: none when the write rolls back, and no write when its event cannot be recorded.
 
 The service functions are found, not listed: every public function of every ``services.py`` (or
-``services/`` package) in the project, of ``core/grants.py`` and of ``core/domains.py``. Each one
+``services/`` package) in the project, and of ``core/grants.py``, ``core/domains.py``,
+``users/tokens.py`` and ``users/signin.py``. Each one
 needs a recipe below that performs it, or an entry in ``NOT_WRITES`` saying why it writes
 nothing; a new service without either fails ``test_every_service_function_has_a_recipe``.
 """
@@ -30,6 +31,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models.signals import pre_save
 from django.test import RequestFactory
 from PIL import Image
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from appointments.models import Appointment, Blocker
 from appointments.services import (
@@ -47,7 +49,7 @@ from billing.models import Charge
 from billing.services import charge_create, charge_set_status
 from catalog.models import Service
 from catalog.services import service_create, service_delete, service_update
-from conftest import HOST_A, PLATFORM_HOST
+from conftest import HOST_A, PASSWORD, PLATFORM_HOST
 from core import domains, grants, route53
 from core import services as core_services
 from core.masquerade import services as masquerade
@@ -71,6 +73,7 @@ from resources.services import (
     resource_update,
 )
 from users import services as user_services
+from users import tokens
 from users.models import User
 from users.roles import Role
 from users.tests.factories import UserFactory
@@ -78,9 +81,11 @@ from users.tests.factories import UserFactory
 __all__ = ["world_a"]
 
 pytestmark = pytest.mark.django_db
+NEW_PASSWORD = "a-brand-new-passphrase-2026"
 
 ROOT = Path(settings.BASE_DIR)
-EXTRA_SERVICE_MODULES = ("core.grants", "core.domains")
+# Writes that live outside a services module: grants, custom domains, tokens, the sign-in guard.
+EXTRA_SERVICE_MODULES = ("core.grants", "core.domains", "users.tokens", "users.signin")
 
 # Public functions of service modules that write nothing themselves, and why.
 NOT_WRITES = {
@@ -94,6 +99,18 @@ NOT_WRITES = {
     "core.domains.may_choose_hosted_zone": "a check",
     "core.domains.cname_target": "reads a setting",
     "core.domains.zone_for": "reads a setting",
+    "core.domains.challenge_name": "builds a name",
+    "core.domains.record_created_for": "a read",
+    "core.domains.records_to_publish": "a read",
+    "core.masquerade.services.session_fingerprint": "an HMAC of a value",
+    "users.tokens.token_pair_issue": "records a token id inside the audited sign-in, refresh and "
+    "password change",
+    "users.signin.address_attempt": "counts in the cache, not a record; the throttle it sets off "
+    "is an event (login_throttled)",
+    "users.signin.signin_attempt_begin": "counts in the cache, not a record (via address_attempt)",
+    "users.signin.signin_attempt_failed": "changes nothing; records the lockout its attempt set "
+    "(login_locked_out)",
+    "users.signin.signin_attempt_succeeded": "forgets cache counters, not a record",
     "core.masquerade.services.home_host": "a read",
     "core.masquerade.services.is_home_of": "a check",
     "core.masquerade.services.masquerade_check": "refuses (an event, HIJACK_DENIED) or passes",
@@ -147,6 +164,7 @@ class Recipe:
 class Ctx:
     world: World
     aws: Any
+    dns: Any
     superuser: Any
     support: Any
     rf: RequestFactory = field(default_factory=RequestFactory)
@@ -206,6 +224,106 @@ def _(c: Ctx) -> Recipe:
         ),
         _values(User, pk=staff.pk),
         "role_changed",
+    )
+
+
+def _staff(c: Ctx, **fields: Any) -> User:
+    return UserFactory(role=Role.TENANT_STAFF, tenant=c.world.tenant, **fields)
+
+
+@recipe("users.services.user_update")
+def _(c: Ctx) -> Recipe:
+    staff = _staff(c)
+    return Recipe(
+        lambda: user_services.user_update(actor=c.world.owner, user=staff, first_name="Renamed"),
+        _values(User, pk=staff.pk),
+        "user_updated",
+    )
+
+
+@recipe("users.services.user_deactivate")
+def _(c: Ctx) -> Recipe:
+    staff = _staff(c)
+    return Recipe(
+        lambda: user_services.user_deactivate(actor=c.world.owner, user=staff),
+        _values(User, pk=staff.pk),
+        "user_deactivated",
+    )
+
+
+@recipe("users.services.user_reactivate")
+def _(c: Ctx) -> Recipe:
+    staff = _staff(c, is_active=False)
+    return Recipe(
+        lambda: user_services.user_reactivate(actor=c.world.owner, user=staff),
+        _values(User, pk=staff.pk),
+        "user_reactivated",
+    )
+
+
+@recipe("users.services.user_password_set")
+def _(c: Ctx) -> Recipe:
+    staff = _staff(c)
+    return Recipe(
+        lambda: user_services.user_password_set(
+            actor=c.world.owner, user=staff, password=NEW_PASSWORD
+        ),
+        _values(User, pk=staff.pk),
+        "password_set",
+    )
+
+
+@recipe("users.services.user_password_change")
+def _(c: Ctx) -> Recipe:
+    staff = _staff(c)
+    return Recipe(
+        lambda: user_services.user_password_change(
+            request=c.request(HOST_A, staff),
+            user=staff,
+            old_password=PASSWORD,
+            new_password=NEW_PASSWORD,
+            reissue_on=c.world.tenant.schema_name,
+        ),
+        lambda: (_values(User, pk=staff.pk)(), _values(OutstandingToken, user=staff)()),
+        "password_changed",
+    )
+
+
+@recipe("users.tokens.token_sign_in")
+def _(c: Ctx) -> Recipe:
+    staff = _staff(c)
+    return Recipe(
+        lambda: tokens.token_sign_in(request=c.request(HOST_A, staff), user=staff),
+        _values(OutstandingToken, user=staff),
+        "login_succeeded",
+    )
+
+
+def _refresh_token(c: Ctx) -> tuple[User, str]:
+    staff = _staff(c)
+    return staff, tokens.token_pair_issue(user=staff, schema=c.world.tenant.schema_name)["refresh"]
+
+
+@recipe("users.tokens.token_refresh")
+def _(c: Ctx) -> Recipe:
+    staff, raw = _refresh_token(c)
+    return Recipe(
+        lambda: tokens.token_refresh(request=c.request(HOST_A, AnonymousUser()), raw=raw),
+        lambda: (
+            _values(OutstandingToken, user=staff)(),
+            _values(BlacklistedToken, token__user=staff)(),
+        ),
+        "token_refreshed",
+    )
+
+
+@recipe("users.tokens.token_revoke")
+def _(c: Ctx) -> Recipe:
+    staff, raw = _refresh_token(c)
+    return Recipe(
+        lambda: tokens.token_revoke(request=c.request(HOST_A, AnonymousUser()), raw=raw),
+        _values(BlacklistedToken, token__user=staff),
+        "signed_out",
     )
 
 
@@ -487,7 +605,13 @@ def _(c: Ctx) -> Recipe:
 def _(c: Ctx) -> Recipe:
     w = c.world
     return Recipe(
-        lambda: appointment_update(appointment=w.appointment, actor=w.owner, notes=c.uniq("n")),
+        lambda: appointment_update(
+            tenant=w.tenant,
+            appointment=w.appointment,
+            actor=w.owner,
+            notes=c.uniq("n"),
+            price=Decimal("12.50"),
+        ),
         _values(Appointment, pk=w.appointment.pk),
         "appointment_updated",
     )
@@ -522,7 +646,7 @@ def _domain_recipe(c: Ctx, call: Callable[[], Any], name: str, event: str) -> Re
     rows = _values(Domain, domain=name)
 
     def probe() -> Any:
-        return rows(), route53.cname_get(zone_id=c.aws.zone_id, name=name)
+        return rows(), route53.record_sets_named(zone_id=c.aws.zone_id, name=name)
 
     return Recipe(call, probe, event, database_probe=rows)
 
@@ -540,7 +664,10 @@ def _(c: Ctx) -> Recipe:
 
 def _added_domain(c: Ctx) -> Domain:
     name = f"{c.uniq('shop')}.{c.aws.zone_name}"
-    return domains.custom_domain_add(tenant=c.world.tenant, domain=name, actor=c.world.owner)
+    domain = domains.custom_domain_add(tenant=c.world.tenant, domain=name, actor=c.world.owner)
+    for record in domains.records_to_publish(domain):
+        c.dns.publish(record["name"], record["type"], record["value"])
+    return domain
 
 
 @recipe("core.domains.custom_domain_verify")
@@ -550,6 +677,43 @@ def _(c: Ctx) -> Recipe:
         lambda: domains.custom_domain_verify(domain=domain, actor=c.world.owner),
         _values(Domain, pk=domain.pk),
         "custom_domain_verified",
+    )
+
+
+@recipe("core.domains.custom_domain_verify_or_queue")
+def _(c: Ctx) -> Recipe:
+    domain = _added_domain(c)
+    return Recipe(
+        lambda: domains.custom_domain_verify_or_queue(domain=domain, actor=c.world.owner),
+        _values(Domain, pk=domain.pk),
+        "custom_domain_verified",
+    )
+
+
+@recipe("core.domains.custom_domain_verify_in_background")
+def _(c: Ctx) -> Recipe:
+    domain = _added_domain(c)
+    return Recipe(
+        lambda: domains.custom_domain_verify_in_background(domain_id=domain.pk),
+        _values(Domain, pk=domain.pk),
+        "custom_domain_verified",
+    )
+
+
+@recipe("core.domains.custom_domain_record_discard")
+def _(c: Ctx) -> Recipe:
+    # A record an add created without its row (the CREATE's answer was lost).
+    record = route53.CnameRecord(
+        name=f"{c.uniq('lost')}.{c.aws.zone_name}",
+        target=domains.cname_target(),
+        ttl=settings.CUSTOM_DOMAIN_RECORD_TTL,
+    )
+    route53.cname_create(zone_id=c.aws.zone_id, record=record)
+    return Recipe(
+        lambda: domains.custom_domain_record_discard(zone_id=c.aws.zone_id, record=record),
+        lambda: route53.record_sets_named(zone_id=c.aws.zone_id, name=record.name),
+        "custom_domain_orphan_record_discarded",
+        database_probe=_values(Domain, domain=record.name),
     )
 
 
@@ -672,10 +836,11 @@ class Rollback(Exception):
 
 
 @pytest.fixture
-def ctx(world_a: World, aws: Any, make_user: Any, local_media: Path) -> Ctx:
+def ctx(world_a: World, aws: Any, dns: Any, make_user: Any, local_media: Path) -> Ctx:
     return Ctx(
         world=world_a,
         aws=aws,
+        dns=dns,
         superuser=make_user(Role.SUPERUSER),
         support=make_user(Role.PLATFORM_SUPPORT),
     )
