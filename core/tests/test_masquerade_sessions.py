@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from conftest import HOST_A, HOST_B, PLATFORM_HOST
 from core.masquerade.services import session_fingerprint
-from core.models import MasqueradeSession
+from core.models import AuditEvent, MasqueradeSession
 from users.roles import Role
 
 pytestmark = pytest.mark.django_db
@@ -325,12 +325,15 @@ def test_no_value_from_the_log_the_admin_or_the_database_opens_the_masquerade_se
     client, _, _ = hand_off(browser, acquire(browser(PLATFORM_HOST, support), owner))
     live_key = client.session.session_key
     record = MasqueradeSession.objects.get()
+    (started,) = AuditEvent.objects.filter(action="HIJACK_START")
     admin = browser(PLATFORM_HOST, make_user(Role.SUPERUSER))
     pages = (
         admin.get("/admin/core/masqueradesession/").content.decode()
         + admin.get(f"/admin/core/masqueradesession/{record.pk}/change/").content.decode()
+        + admin.get(f"/admin/core/auditevent/{started.pk}/change/").content.decode()
     )
     stored = [str(value) for value in MasqueradeSession.objects.values().get().values()]
+    stored += [str(value) for value in started.details.values()]
     logged = masquerade_log.read_text()
     for place, text in [("log", logged), ("admin", pages), ("database", " ".join(stored))]:
         assert live_key not in text, f"the live session key is in the {place}"
