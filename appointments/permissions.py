@@ -20,7 +20,7 @@ from core.models import Tenant
 from resources.models import Resource
 from users.access import capabilities_on_host
 from users.permissions import IsInScopeOfThisHost, any_capability_permission, capability_permission
-from users.scoping import get_visible, visible_to
+from users.scoping import get_visible, sees_all_rows, visible_to
 
 STAFF_ACTIONS = frozenset({"update", "reschedule", "confirm", "complete", "no_show", "cancel"})
 CUSTOMER_ACTIONS = frozenset({"cancel"})
@@ -39,6 +39,12 @@ AVAILABILITY_PERMISSIONS = [
 
 def _caps(user: Any, tenant: Tenant) -> frozenset[str]:
     return capabilities_on_host(user, tenant)
+
+
+def sees_whole_schedule(*, user: Any, tenant: Tenant) -> bool:
+    """The business's people see every appointment with its internal notes; a customer sees its
+    own, without them."""
+    return sees_all_rows(user=user, tenant=tenant, sees_all="view_schedule")
 
 
 def visible_appointments(

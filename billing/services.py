@@ -20,6 +20,7 @@ PAYMENT_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
+@transaction.atomic
 def charge_create(*, appointment: Any, kind: str, amount: Decimal, actor: Any) -> Charge:
     """Bill an appointment (its price on completion, or a late-cancellation fee)."""
     charge = Charge.objects.create(
@@ -28,7 +29,8 @@ def charge_create(*, appointment: Any, kind: str, amount: Decimal, actor: Any) -
     security_event(
         "charge_created",
         actor=actor,
-        charge=str(charge.public_id),
+        subject=charge,
+        appointment=str(appointment.public_id),
         kind=kind,
         amount=str(amount),
     )
@@ -55,7 +57,7 @@ def charge_set_status(
         "charge_status_changed",
         request=request,
         actor=actor,
-        charge=str(charge.public_id),
+        subject=charge,
         previous_status=previous,
         status=status,
     )

@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 
 from catalog.models import Service, ServiceRequirement
+from core.audit import security_event
 from core.exceptions import Conflict, DomainError
 
 
@@ -34,6 +35,7 @@ def service_create(
 ) -> Service:
     service = Service.objects.create(**fields)
     _replace_requirements(service, requirements)
+    security_event("service_created", actor=actor, subject=service, service_name=service.name)
     return service
 
 
@@ -50,12 +52,16 @@ def service_update(
     service.save()
     if requirements is not None:
         _replace_requirements(service, requirements)
+    fields = sorted([*changes, *(["requirements"] if requirements is not None else [])])
+    security_event("service_updated", actor=actor, subject=service, fields=fields)
     return service
 
 
+@transaction.atomic
 def service_delete(*, service: Service, actor: Any) -> None:
     if service.appointments.exists():
         raise Conflict(
             f"'{service.name}' has appointments; set it inactive instead.", code="service_in_use"
         )
+    security_event("service_deleted", actor=actor, subject=service, service_name=service.name)
     service.delete()

@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
 from django.utils.html import format_html
 
+import core.admin_audit  # noqa: F401 -- registers the audit trail's admin
 from core import clock
 from core.admin_display import badge
 from core.admin_forms import ServiceForm

@@ -13,8 +13,9 @@ reason; only VERIFIED domains route to the tenant) -> remove (our record deleted
   the domain's DNS can publish -- ``<CHALLENGE_LABEL>.<name> TXT "<token>"`` -- and the CNAME
   pointing at the platform. When DNS does not answer in time nothing is recorded: a domain that
   works is not taken offline because the check itself failed.
-* remove: deletes the record the add created, and only while the zone still holds exactly it
-  (Route53's DELETE also insists on the exact value and TTL); then the row.
+* remove: deletes the row (audited), then the record the add created, and only while the zone
+  still holds exactly it (Route53's DELETE also insists on the exact value and TTL), all in one
+  transaction: a refused DELETE keeps the row.
 
 Time: the AWS calls of one operation share one budget (``core.aws.time_budget``), so a hung AWS
 costs a request seconds, then a 503. A CREATE that got no answer may still have landed: the add
@@ -311,42 +312,38 @@ def _undo_create(*, zone_id: str, record: route53.CnameRecord, audit: dict[str, 
     security_event("custom_domain_add_rolled_back", **audit)
 
 
-def _delete_if_exactly(*, zone_id: str, record: route53.CnameRecord) -> bool:
-    """Delete ``record`` if the zone holds exactly it; True when deleted.
-
-    Anything else at the name was changed or made by someone else and is not ours to delete.
-    Route53's DELETE refuses a record whose value or TTL differ, which covers a change made
-    between the read and the delete.
-    """
+def _holds_exactly(*, zone_id: str, record: route53.CnameRecord) -> bool:
+    """Whether the zone holds exactly ``record``. Anything else at the name was changed or made
+    by someone else and is not ours to delete."""
     try:
         present = route53.record_sets_named(zone_id=zone_id, name=record.name)
-        if not any(record.matches(record_set) for record_set in present):
-            return False
-        route53.cname_delete(zone_id=zone_id, record=record)
     except aws.AwsError as error:
-        if error.aws_code == _ZONE_MISSING or _is_change_rejected(error):
+        if error.aws_code == _ZONE_MISSING:
             return False
         raise
-    return True
+    return any(record.matches(record_set) for record_set in present)
 
 
 def custom_domain_record_discard(*, zone_id: str, record: route53.CnameRecord) -> bool:
     """Delete a record an add may have created without its row (the CREATE got no answer).
 
-    Left alone when any domain row claims the name: it is then that row's. Raises
+    Left alone when any domain row claims the name: it is then that row's. The discard is
+    audited before the record goes, in one transaction, as a removal is. Raises
     ``AwsUnavailable`` when AWS still does not answer (the task tries again later).
     """
     with transaction.atomic(), aws.time_budget():
         _lock_name(record.name)
         if Domain.objects.filter(domain=record.name).exists():
             return False
-        removed = _delete_if_exactly(zone_id=zone_id, record=record)
+        present = _holds_exactly(zone_id=zone_id, record=record)
         security_event(
-            "custom_domain_orphan_record_discarded" if removed else "custom_domain_orphan_absent",
+            "custom_domain_orphan_record_discarded" if present else "custom_domain_orphan_absent",
             domain=record.name,
             zone_id=zone_id,
         )
-    return removed
+        if present:
+            route53.cname_delete(zone_id=zone_id, record=record)
+    return present
 
 
 def _judge(domain: Domain, found: DomainDns) -> tuple[str, str]:
@@ -468,8 +465,14 @@ def custom_domain_verify_in_background(*, domain_id: int) -> str | None:
 
 
 def custom_domain_remove(*, domain: Domain, actor: Any, request: Any = None) -> None:
-    """Delete the CNAME the platform created for ``domain`` (if still exactly as created), then
-    the domain. When AWS cannot be asked, nothing changes and the caller gets the error."""
+    """Delete the domain, then the CNAME the platform created for it (if still exactly as
+    created). When AWS cannot be asked, nothing changes and the caller gets the error.
+
+    The row goes and its audit event is written first, in one transaction; the record is deleted
+    last inside it, so a record is never deleted for a removal that was not recorded. A DELETE
+    that Route53 refuses (the record changed since it was read) rolls the removal back with it:
+    the row stays and still tells the truth, and the next attempt leaves that record alone.
+    """
     _refuse_platform_domain(domain, "removed")
     zone_id = zone_for(domain)
     audit = {
@@ -483,11 +486,11 @@ def custom_domain_remove(*, domain: Domain, actor: Any, request: Any = None) -> 
     try:
         with transaction.atomic(), aws.time_budget():
             _lock_name(domain.domain)
-            record_removed = record is not None and _delete_if_exactly(
-                zone_id=zone_id, record=record
-            )
+            ours = record is not None and _holds_exactly(zone_id=zone_id, record=record)
             Domain.objects.filter(pk=domain.pk).delete()
-            security_event("custom_domain_removed", record_removed=record_removed, **audit)
+            security_event("custom_domain_removed", record_removed=ours, **audit)
+            if ours:
+                route53.cname_delete(zone_id=zone_id, record=record)
     except aws.AwsError as error:
         security_event(
             "custom_domain_remove_failed", aws_code=error.aws_code, detail=error.detail, **audit

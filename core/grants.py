@@ -14,19 +14,10 @@ from core import clock
 from core.audit import security_event
 from core.exceptions import DomainError, PermissionDenied
 from core.models import GRANTABLE_ACTIONS, PermissionGrant, Tenant
-from users.access import access_on_host, role_capabilities_on_host
-from users.roles import Access, Role
+from users.access import access_on_host, grantor_holds, may_receive
+from users.roles import Access
 
 MIN_MINUTES = 1
-# Only these roles hold tenant capabilities on every tenant, so only they may grant one for all.
-EVERY_TENANT_GRANTORS = frozenset({Role.SUPERUSER, Role.PLATFORM_MANAGER})
-
-
-def _grantor_holds(grantor: Any, action: str, tenant: Tenant | None) -> bool:
-    """Whether the grantor may do ``action`` itself, by its role (a grant cannot be passed on)."""
-    if tenant is None:
-        return grantor.role in EVERY_TENANT_GRANTORS
-    return action in role_capabilities_on_host(grantor, tenant)
 
 
 @transaction.atomic
@@ -64,11 +55,18 @@ def grant_create(
         raise PermissionDenied("Nobody can grant themselves a permission.", code="self_grant")
     if not grantor.is_active or not grantee.is_active:
         raise PermissionDenied("Grants are made by and to active users only.")
-    if not _grantor_holds(grantor, action, tenant):
+    if not grantor_holds(grantor, action, tenant):
         raise PermissionDenied(
             f"You cannot grant '{action}'{' on every tenant' if tenant is None else ''}: "
             "you do not hold it yourself.",
             code="grantor_lacks_action",
+        )
+    if not may_receive(grantee.role, action):
+        roles = ", ".join(sorted(GRANTABLE_ACTIONS[action].grantee_roles))
+        raise DomainError(
+            f"'{action}' cannot be granted to a {grantee.role}; it goes to: {roles}.",
+            code="grantee_role_not_eligible",
+            fields={"grantee": [f"A {grantee.role} cannot receive '{action}'."]},
         )
     if tenant is not None and access_on_host(grantee, tenant) is Access.NONE:
         # Grants add capabilities where the grantee already works; they never open a host.
@@ -91,7 +89,8 @@ def grant_create(
         request=request,
         actor=grantor,
         target=grantee,
-        grant_id=str(grant.public_id),
+        subject=grant,
+        tenant=tenant,
         action=action,
         grant_tenant=tenant.schema_name if tenant else None,
         expires_at=grant.expires_at.isoformat(),
@@ -117,7 +116,8 @@ def grants_revoke(
             request=request,
             actor=revoked_by,
             target=grant.grantee,
-            grant_id=str(grant.public_id),
+            subject=grant,
+            tenant=grant.tenant,
             action=grant.action,
             grant_tenant=grant.tenant.schema_name if grant.tenant else None,
             reason=reason,

@@ -14,7 +14,7 @@ from django.http.request import split_domain_port
 from django_tenants.middleware.main import TenantMainMiddleware
 
 from core.api.errors import json_error
-from core.audit import security_event
+from core.audit import request_context, security_event
 from core.health import PROBES
 from core.masquerade import services
 from core.selectors import domain_for_host, platform_tenant
@@ -59,19 +59,25 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
 
 
 class MasqueradeAuditMiddleware:
-    """After django-hijack's middleware: ties a masquerading session to its live
-    ``MasqueradeSession`` (ending it once expired, ended elsewhere or no longer allowed), marks
-    the request (``request.masquerade``), answers with ``X-Masquerade-Actor``, and writes every
-    write made while masquerading to the security log under both people's names.
+    """After django-hijack's middleware: makes the request the audit context of everything it
+    causes (core.audit), ties a masquerading session to its live ``MasqueradeSession`` (ending
+    it once expired, ended elsewhere or no longer allowed), marks the request
+    (``request.masquerade``), answers with ``X-Masquerade-Actor``, and records one
+    ``masqueraded_write`` event per write request made while masquerading.
 
     Token masquerades are recognised later, by the API's authentication; the response half of
-    this middleware treats them the same way.
+    this middleware treats them the same way. Every audit row written while a request runs in a
+    masquerade names the masquerading operator.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        with request_context(request):
+            return self._serve(request)
+
+    def _serve(self, request: HttpRequest) -> HttpResponse:
         request.masquerade = None
         if request.session.get(services.HISTORY_KEY):
             record = services.masquerade_live_record(request.session.get(services.MASQUERADE_KEY))
@@ -88,12 +94,13 @@ class MasqueradeAuditMiddleware:
             response["X-Masquerade-Actor"] = record.hijacker.email
             response["X-Masquerade-Id"] = str(record.public_id)
             if request.method not in ("GET", "HEAD", "OPTIONS", "TRACE"):
+                # Written, not logged: an event that cannot be recorded is an error, not a gap.
                 security_event(
                     "masqueraded_write",
                     request=request,
                     actor=record.hijacker,
                     target=record.hijacked,
-                    masquerade_id=str(record.public_id),
+                    masquerade=record,
                     status_code=response.status_code,
                 )
         return response

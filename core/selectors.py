@@ -17,8 +17,22 @@ from django_tenants.utils import tenant_context
 
 from core import clock
 from core.exceptions import NotFound
-from core.models import GRANTABLE_ACTIONS, Domain, MasqueradeSession, PermissionGrant, Tenant
-from users.roles import Access, host_access, platform_capabilities, role_capabilities
+from core.models import (
+    GRANTABLE_ACTIONS,
+    AuditEvent,
+    Domain,
+    MasqueradeSession,
+    PermissionGrant,
+    Tenant,
+)
+from users.roles import (
+    PLATFORM_ROLES,
+    Access,
+    Role,
+    host_access,
+    platform_capabilities,
+    role_capabilities,
+)
 
 T = TypeVar("T")
 
@@ -153,6 +167,12 @@ def tenant_logo_url(tenant: Tenant) -> str | None:
         return tenant.logo.url
 
 
+def demo_tenant_ids() -> QuerySet[Tenant]:
+    """The tenants holding demo accounts (``is_temporary`` users), as a subquery of their ids:
+    PLATFORM_SALES's world (``tenant_has_demo_accounts`` for one tenant)."""
+    return Tenant.objects.filter(users__is_temporary=True).values("pk")
+
+
 def active_grants_of(*, user: object) -> QuerySet[PermissionGrant]:
     """``user``'s grants in force right now, whichever tenant they apply to."""
     if getattr(user, "pk", None) is None:
@@ -178,7 +198,7 @@ def _reach(viewer: Any) -> list[tuple[QuerySet[Tenant], Access]]:
         )
         return [(tenants.filter(pk=tenant_id), own)]
     # A platform user's reach depends only on whether the tenant holds demo accounts.
-    demo_ids = Tenant.objects.filter(users__is_temporary=True).values("pk")
+    demo_ids = demo_tenant_ids()
     groups = [(True, tenants.filter(pk__in=demo_ids)), (False, tenants.exclude(pk__in=demo_ids))]
     return [
         (
@@ -191,12 +211,31 @@ def _reach(viewer: Any) -> list[tuple[QuerySet[Tenant], Access]]:
     ]
 
 
+def _backed_grant_tenants(viewer: Any, capability: str) -> tuple[bool, set[int]]:
+    """Where ``viewer``'s active grants of ``capability`` count: (on every tenant, on these
+    tenants). Only backed grants count, by the one rule of ``users.access.grant_is_backed``."""
+    from users.access import grant_is_backed  # users.access imports this module
+
+    grants = active_grants_of(user=viewer).filter(action=capability)
+    backed = [
+        grant
+        for grant in grants.select_related("grantor", "tenant")
+        if grant_is_backed(grant, grantee=viewer)
+    ]
+    return (
+        any(grant.tenant_id is None for grant in backed),
+        {grant.tenant_id for grant in backed if grant.tenant_id is not None},
+    )
+
+
 def tenant_list_reached_by(*, viewer: Any, capability: str | None = None) -> QuerySet[Tenant]:
     """The tenants whose host ``viewer`` reaches; given ``capability``, those on whose host it
-    holds it by its role or an active grant (``users.access.capability_on_host`` for every
-    tenant at once)."""
-    grants = active_grants_of(user=viewer).filter(action=capability)
+    holds it by its role or an active, backed grant (``users.access.capability_on_host`` for
+    every tenant at once)."""
     grantable = capability in GRANTABLE_ACTIONS
+    everywhere, granted_on = (
+        _backed_grant_tenants(viewer, capability) if grantable else (False, set())
+    )
     scope = Q(pk__in=[])
     for group, access in _reach(viewer):
         if access is Access.NONE:
@@ -204,10 +243,10 @@ def tenant_list_reached_by(*, viewer: Any, capability: str | None = None) -> Que
         by_role = capability is None or capability in role_capabilities(
             role=viewer.role, access=access
         )
-        if by_role or (grantable and grants.filter(tenant__isnull=True).exists()):
+        if by_role or everywhere:
             scope |= Q(pk__in=group.values("pk"))
-        elif grantable:
-            scope |= Q(pk__in=group.filter(pk__in=grants.values("tenant_id")).values("pk"))
+        elif granted_on:
+            scope |= Q(pk__in=group.filter(pk__in=granted_on).values("pk"))
     return Tenant.objects.filter(scope).order_by("name")
 
 
@@ -240,3 +279,21 @@ def masquerade_list_for(*, viewer: Any) -> QuerySet[MasqueradeSession]:
     if oversees_operators(viewer):
         return records
     return records.filter(Q(hijacker_id=viewer.pk) | Q(hijacked_id=viewer.pk))
+
+
+def audit_events_for(*, viewer: Any) -> QuerySet[AuditEvent]:
+    """The audit events a platform operator may read. SUPERUSER and PLATFORM_MANAGER: all.
+    PLATFORM_SUPPORT: what happened in tenants, not what platform staff did. PLATFORM_SALES: the
+    same, limited to demo tenants and demo accounts. Anyone else: none."""
+    events = AuditEvent.objects.all()
+    role = getattr(viewer, "role", None)
+    if role in (Role.SUPERUSER, Role.PLATFORM_MANAGER):
+        return events
+    if role not in (Role.PLATFORM_SUPPORT, Role.PLATFORM_SALES):
+        return events.none()
+    by_tenant_people = events.exclude(actor_role__in=sorted(PLATFORM_ROLES))
+    if role == Role.PLATFORM_SUPPORT:
+        return by_tenant_people.filter(tenant__isnull=False)
+    return by_tenant_people.filter(
+        Q(tenant__in=demo_tenant_ids()) | Q(actor__is_temporary=True) | Q(target__is_temporary=True)
+    )

@@ -36,6 +36,7 @@ def tenant_provision(
     cancellation_window_hours: int = 24,
     late_cancellation_fee_percent: Decimal = Decimal("0"),
     actor: Any = None,
+    request: Any = None,
 ) -> Tenant:
     """Create a tenant, its schema (every tenant table) and its primary domain, all or nothing."""
     _validated(validate_schema_name, "schema_name", schema_name)
@@ -51,24 +52,38 @@ def tenant_provision(
             f"The domain '{domain}' is already in use.",
             fields={"domain": ["This domain is taken."]},
         )
-    try:
-        with transaction.atomic():
-            tenant = Tenant(
-                name=name,
-                schema_name=schema_name,
-                subscription_tier=subscription_tier,
-                status=status,
-                timezone=timezone,
-                cancellation_window_hours=cancellation_window_hours,
-                late_cancellation_fee_percent=late_cancellation_fee_percent,
-            )
-            tenant.save(verbosity=0)
-            Domain.objects.create(domain=domain, tenant=tenant, is_primary=True)
-    except IntegrityError as error:  # lost a race for the same schema name or domain
-        raise Conflict("The schema name or domain was taken meanwhile; try another.") from error
-    if actor is not None:
-        security_event("tenant_provisioned", actor=actor, tenant_schema=tenant.schema_name)
+    tenant = Tenant(
+        name=name,
+        schema_name=schema_name,
+        subscription_tier=subscription_tier,
+        status=status,
+        timezone=timezone,
+        cancellation_window_hours=cancellation_window_hours,
+        late_cancellation_fee_percent=late_cancellation_fee_percent,
+    )
+    tenant.audit_creation = False  # recorded here, with its actor (core.signals)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                tenant.save(verbosity=0)
+                Domain.objects.create(domain=domain, tenant=tenant, is_primary=True)
+        except IntegrityError as error:  # lost a race for the same schema name or domain
+            raise Conflict("The schema name or domain was taken meanwhile; try another.") from error
+        _audit_tenant_created(tenant, actor=actor, request=request)
     return tenant
+
+
+def _audit_tenant_created(tenant: Tenant, *, actor: Any, request: Any = None) -> None:
+    security_event(
+        "tenant_created",
+        request=request,
+        actor=actor,
+        subject=tenant,
+        tenant=tenant,
+        tenant_schema=tenant.schema_name,
+        tenant_name=tenant.name,
+        subscription_tier=tenant.subscription_tier,
+    )
 
 
 @transaction.atomic
@@ -81,16 +96,20 @@ def tenant_update(*, tenant: Tenant, actor: Any, request: Any = None, **changes:
     for field, value in changes.items():
         setattr(tenant, field, value)
     tenant.save()
+    event = "tenant_updated"
     if tenant.status != previous_status:
         event = "tenant_suspended" if tenant.is_suspended else "tenant_status_changed"
-        security_event(
-            event,
-            request=request,
-            actor=actor,
-            tenant_schema=tenant.schema_name,
-            previous_status=previous_status,
-            status=tenant.status,
-        )
+    security_event(
+        event,
+        request=request,
+        actor=actor,
+        subject=tenant,
+        tenant=tenant,
+        tenant_schema=tenant.schema_name,
+        fields=sorted(changes),
+        previous_status=previous_status,
+        status=tenant.status,
+    )
     return tenant
 
 
@@ -107,6 +126,8 @@ def tenant_logo_set(
                 "tenant_logo_changed" if stored else "tenant_logo_removed",
                 request=request,
                 actor=actor,
+                subject=tenant,
+                tenant=tenant,
                 tenant_schema=tenant.schema_name,
                 previous_file=previous,
                 file=stored,

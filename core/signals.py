@@ -14,9 +14,12 @@ from core.selectors import routes_changed
 
 @receiver(post_save, sender=Tenant, dispatch_uid="audit_tenant_created")
 def audit_tenant_created(sender: type[Tenant], instance: Tenant, created: bool, **kwargs) -> None:
-    if created:
+    # core.services.tenant_provision records its tenants itself (with the actor) and says so.
+    if created and getattr(instance, "audit_creation", True):
         security_event(
             "tenant_created",
+            subject=instance,
+            tenant=instance,
             tenant_schema=instance.schema_name,
             tenant_name=instance.name,
             subscription_tier=instance.subscription_tier,

@@ -13,6 +13,7 @@ from core.domains import (
     custom_domain_verify_in_background,
     custom_domains_verify_all,
 )
+from core.masquerade.audit import masquerade_log_replay
 
 
 @shared_task(name="core.tasks.verify_custom_domains", ignore_result=True)
@@ -40,3 +41,10 @@ def discard_custom_domain_record(zone_id: str, name: str, target: str, ttl: int)
     return custom_domain_record_discard(
         zone_id=zone_id, record=route53.CnameRecord(name=name, target=target, ttl=ttl)
     )
+
+
+@shared_task(name="core.tasks.replay_masquerade_log", ignore_result=True)
+def replay_masquerade_log() -> int:
+    """Write the masquerade.log lines that waited for an unwritable file; raises while it still
+    is (the next run tries again)."""
+    return masquerade_log_replay()

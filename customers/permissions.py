@@ -9,13 +9,19 @@ from django.db.models import QuerySet
 
 from customers.models import Customer
 from users.permissions import IsInScopeOfThisHost, any_capability_permission, capability_permission
-from users.scoping import get_visible, visible_to
+from users.scoping import get_visible, sees_all_rows, visible_to
 
 CUSTOMER_PERMISSIONS = [
     IsInScopeOfThisHost,
     any_capability_permission("view_customers", "book_own"),
     capability_permission("manage_customers", write_only=True),
 ]
+
+
+def sees_all_customers(*, user: Any, tenant: Any) -> bool:
+    """The business's people see every customer with its internal fields; a customer sees only
+    itself, without them."""
+    return sees_all_rows(user=user, tenant=tenant, sees_all="view_customers")
 
 
 def visible_customers(

@@ -1,11 +1,13 @@
-"""Writes of customers."""
+"""Writes of customers. Each is one transaction with its audit event."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from core.audit import security_event
 from core.exceptions import Conflict, DomainError
 from customers.models import Customer
 from users.roles import Role
@@ -19,11 +21,11 @@ def _check_user(user: Any, tenant: Any) -> None:
         )
 
 
-def customer_create(*, tenant: Any, actor: Any, user: Any = None, **fields: Any) -> Customer:
-    _check_user(user, tenant)
+def _linked(save: Callable[[], Customer]) -> Customer:
+    """Run ``save`` inside the caller's transaction, which rolls back with the 409 raised here
+    when the one-customer-per-account constraint refuses it."""
     try:
-        with transaction.atomic():
-            return Customer.objects.create(user=user, **fields)
+        return save()
     except IntegrityError as error:
         raise Conflict(
             "That account is already linked to another customer.",
@@ -31,28 +33,51 @@ def customer_create(*, tenant: Any, actor: Any, user: Any = None, **fields: Any)
         ) from error
 
 
+@transaction.atomic
+def customer_create(*, tenant: Any, actor: Any, user: Any = None, **fields: Any) -> Customer:
+    _check_user(user, tenant)
+    customer = _linked(lambda: Customer.objects.create(user=user, **fields))
+    security_event("customer_created", actor=actor, target=user, subject=customer, tenant=tenant)
+    return customer
+
+
+@transaction.atomic
 def customer_update(*, tenant: Any, customer: Customer, actor: Any, **changes: Any) -> Customer:
     if "user" in changes:
         _check_user(changes["user"], tenant)
     for field, value in changes.items():
         setattr(customer, field, value)
-    try:
-        with transaction.atomic():
-            customer.save()
-    except IntegrityError as error:
-        raise Conflict(
-            "That account is already linked to another customer.",
-            fields={"user": ["Already linked."]},
-        ) from error
+
+    def save() -> Customer:
+        customer.save()
+        return customer
+
+    _linked(save)
+    security_event(
+        "customer_updated",
+        actor=actor,
+        target=customer.user,
+        subject=customer,
+        tenant=tenant,
+        fields=sorted(changes),
+    )
     return customer
 
 
+@transaction.atomic
 def customer_delete(*, customer: Customer, actor: Any) -> None:
     if customer.appointments.exists():
         raise Conflict(
             f"'{customer.name}' has appointments; set the status to INACTIVE instead.",
             code="customer_in_use",
         )
+    security_event(
+        "customer_deleted",
+        actor=actor,
+        target=customer.user,
+        subject=customer,
+        customer_name=customer.name,
+    )
     customer.delete()
 
 
@@ -62,8 +87,13 @@ def customer_for_booking_user(*, user: Any) -> Customer:
     if customer is not None:
         return customer
     name = f"{user.first_name} {user.last_name}".strip() or user.email
-    try:
-        with transaction.atomic():
-            return Customer.objects.create(user=user, name=name, email=user.email)
-    except IntegrityError:  # created concurrently by another request of the same user
-        return Customer.objects.get(user_id=user.pk)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                customer = Customer.objects.create(user=user, name=name, email=user.email)
+        except IntegrityError:  # created concurrently by another request of the same user
+            return Customer.objects.get(user_id=user.pk)
+        security_event(
+            "customer_created", actor=user, target=user, subject=customer, first_booking=True
+        )
+    return customer

@@ -7,8 +7,9 @@ RESOURCE_PERMISSIONS = [
     IsInScopeOfThisHost,
     capability_permission("manage_resources", write_only=True),
 ]
-# The calendar-feed secret and the photo: only for those who manage resources.
-RESOURCE_FEED_PERMISSIONS = [IsInScopeOfThisHost, capability_permission("manage_resources")]
+RESOURCE_PHOTO_PERMISSIONS = [IsInScopeOfThisHost, capability_permission("manage_resources")]
+# The calendar-feed secret is a credential: its own capability, which a masquerade does not lend.
+RESOURCE_FEED_PERMISSIONS = [IsInScopeOfThisHost, capability_permission("manage_calendar_feeds")]
 OVERRIDE_PERMISSIONS = [
     IsInScopeOfThisHost,
     capability_permission("view_schedule"),

@@ -72,7 +72,11 @@ def resource_create(
     _save(resource)
     _replace_hours(resource, working_hours)
     security_event(
-        "resource_created", request=request, actor=actor, resource=str(resource.public_id)
+        "resource_created",
+        request=request,
+        actor=actor,
+        subject=resource,
+        resource_name=resource.name,
     )
     return resource
 
@@ -87,34 +91,38 @@ def resource_update(
     _save(resource)
     if working_hours is not None:
         _replace_hours(resource, working_hours)
+    fields = sorted([*changes, *(["working_hours"] if working_hours is not None else [])])
+    security_event(
+        "resource_updated", actor=actor, target=resource.user, subject=resource, fields=fields
+    )
     return resource
 
 
+@transaction.atomic
 def resource_delete(*, resource: Resource, actor: Any) -> None:
     if resource.allocations.exists():
         raise Conflict(
             f"'{resource.name}' holds appointments or blockers; deactivate it instead.",
             code="resource_in_use",
         )
+    security_event("resource_deleted", actor=actor, subject=resource, resource_name=resource.name)
     resource.delete()
 
 
+@transaction.atomic
 def ical_token_rotate(*, resource: Resource, actor: Any, request: Any = None) -> Resource:
     """A new secret feed URL; the old one stops working at once."""
     resource.ical_token = secrets.token_urlsafe(32)
     resource.save(update_fields=["ical_token", "updated_at"])
-    security_event(
-        "ical_feed_rotated", request=request, actor=actor, resource=str(resource.public_id)
-    )
+    security_event("ical_feed_rotated", request=request, actor=actor, subject=resource)
     return resource
 
 
+@transaction.atomic
 def ical_token_revoke(*, resource: Resource, actor: Any, request: Any = None) -> Resource:
     resource.ical_token = None
     resource.save(update_fields=["ical_token", "updated_at"])
-    security_event(
-        "ical_feed_revoked", request=request, actor=actor, resource=str(resource.public_id)
-    )
+    security_event("ical_feed_revoked", request=request, actor=actor, subject=resource)
     return resource
 
 
@@ -129,7 +137,7 @@ def resource_photo_set(
             "resource_photo_changed" if stored else "resource_photo_removed",
             request=request,
             actor=actor,
-            resource=str(resource.public_id),
+            subject=resource,
             previous_file=previous,
             file=stored,
         )

@@ -5,8 +5,13 @@ from typing import Any
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from core.audit import security_event
+from core.exceptions import PermissionDenied
 from users.access import access_on_host, capability_on_host
 from users.roles import Access
+
+
+class MasqueradeRefused(PermissionDenied):
+    default_code = "masquerade_action_refused"
 
 
 class IsInScopeOfThisHost(BasePermission):
@@ -27,21 +32,45 @@ class IsInScopeOfThisHost(BasePermission):
         return allowed
 
 
+def masquerade_operator(request: Any) -> Any:
+    """The real person behind the request's user while it is being masqueraded, else None."""
+    masquerade = getattr(request, "masquerade", None)
+    return masquerade.hijacker if masquerade is not None else None
+
+
 def _holds_one_of(request: Any, capabilities: tuple[str, ...]) -> bool:
     """Whether the user holds one of ``capabilities`` on this host, checked in order; a grant
-    that made the difference is audited as used, a refusal as a denial."""
+    that made the difference is audited as used, a refusal as a denial. A refusal that only the
+    masquerade causes is a 403 of its own, recorded under both people's names."""
+    user = request.user  # authenticates first: a token masquerade is known only after that
+    operator = masquerade_operator(request)
+    refused_in_masquerade = []
     for capability in capabilities:
-        check = capability_on_host(request.user, request.tenant, capability)
+        check = capability_on_host(user, request.tenant, capability, operator=operator)
         if check.grant is not None:
             security_event(
                 "grant_used",
                 request=request,
+                subject=check.grant,
                 grant_id=str(check.grant.public_id),
                 capability=capability,
                 grantor=check.grant.grantor.email,
             )
         if check.allowed:
             return True
+        if check.refused_in_masquerade:
+            refused_in_masquerade.append(capability)
+    if refused_in_masquerade:
+        security_event(
+            "masquerade_action_refused",
+            request=request,
+            capability="|".join(refused_in_masquerade),
+            operator_email=operator.email,
+        )
+        raise MasqueradeRefused(
+            "While masquerading you cannot do this: it changes who may sign in, their "
+            "credentials or the business's money, and you cannot do it yourself here.",
+        )
     security_event(
         "permission_denied",
         request=request,

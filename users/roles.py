@@ -69,6 +69,7 @@ OWNER_CAPABILITIES = frozenset(
         "view_staff",
         "manage_staff",
         "manage_resources",
+        "manage_calendar_feeds",
         "manage_services",
         "view_schedule",
         "manage_schedule",

@@ -14,12 +14,19 @@ from users.access import capability_on_host
 M = TypeVar("M", bound=Model)
 
 
+def sees_all_rows(*, user: Any, tenant: Any, sees_all: str) -> bool:
+    """Whether ``user`` sees every row (as the business's people do), not only its own. Those
+    who see only their own also see them without the business's internal fields (notes, tags,
+    statuses): each app's API gives them its reduced representation."""
+    return capability_on_host(user, tenant, sees_all).allowed
+
+
 def visible_to(
     queryset: QuerySet[M], *, user: Any, tenant: Any, sees_all: str, own_user_field: str
 ) -> QuerySet[M]:
     """``queryset`` narrowed to what ``user`` may see on ``tenant``'s host. ``own_user_field``
     is the lookup from a row to the CUSTOMER user it belongs to (e.g. ``customer__user_id``)."""
-    if capability_on_host(user, tenant, sees_all).allowed:
+    if sees_all_rows(user=user, tenant=tenant, sees_all=sees_all):
         return queryset
     if capability_on_host(user, tenant, "book_own").allowed:
         return queryset.filter(**{own_user_field: user.pk})

@@ -25,6 +25,7 @@ from appointments.api.serializers import (
     AppointmentCreateSerializer,
     AppointmentSerializer,
     AppointmentUpdateSerializer,
+    OwnAppointmentSerializer,
     RescheduleSerializer,
 )
 from appointments.models import Appointment, AppointmentStatus
@@ -105,6 +106,13 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     lookup_value_regex = UUID_PATTERN
     http_method_names = ["get", "post", "patch"]
 
+    def get_serializer_class(self) -> type[AppointmentSerializer]:
+        if getattr(self, "swagger_fake_view", False) or permissions.sees_whole_schedule(
+            user=self.request.user, tenant=self.request.tenant
+        ):
+            return AppointmentSerializer
+        return OwnAppointmentSerializer
+
     def get_queryset(self) -> Any:
         return permissions.visible_appointments(
             appointment_list(), user=self.request.user, tenant=self.request.tenant
@@ -124,10 +132,15 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         )  # fmt: skip
         return appointment
 
-    def _respond(self, appointment: Appointment, status: int = 200) -> Response:
-        # Services return what they committed, loaded: no read after the commit can turn a
-        # saved write into an error.
-        return Response(AppointmentSerializer(appointment).data, status=status)
+    def _respond(
+        self,
+        representation: type[AppointmentSerializer],
+        appointment: Appointment,
+        status: int = 200,
+    ) -> Response:
+        # Services return what they committed, loaded, and the representation was chosen before
+        # the write: no read after the commit can turn a saved write into an error.
+        return Response(representation(appointment).data, status=status)
 
     @extend_schema(
         tags=["appointments"],
@@ -187,6 +200,7 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             if "customer" not in values:
                 raise serializers.ValidationError({"customer": ["This field is required."]})
             customer = values["customer"]
+        representation = self.get_serializer_class()
         appointment, created = appointment_book(
             tenant=request.tenant,
             actor=request.user,
@@ -200,7 +214,7 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             request_digest=_request_digest(request.data) if key else "",
             request=request,
         )
-        response = self._respond(appointment, status=201 if created else 200)
+        response = self._respond(representation, appointment, status=201 if created else 200)
         if not created:
             response["Idempotent-Replayed"] = "true"
         return response
@@ -215,11 +229,12 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         appointment = self._fetch_for("update")
         data = AppointmentUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        representation = self.get_serializer_class()
         updated = appointment_update(
             tenant=request.tenant, appointment=appointment, actor=request.user,
             request=request, **data.validated_data,
         )  # fmt: skip
-        return self._respond(updated)
+        return self._respond(representation, updated)
 
     @extend_schema(
         tags=["appointments"],
@@ -231,20 +246,22 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         appointment = self._fetch_for("reschedule")
         data = RescheduleSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
+        representation = self.get_serializer_class()
         moved = appointment_reschedule(
             tenant=request.tenant, actor=request.user, appointment=appointment,
             starts_at=data.validated_data["starts_at"],
             resources=data.validated_data.get("resources"), request=request,
         )  # fmt: skip
-        return self._respond(moved)
+        return self._respond(representation, moved)
 
     def _transition(self, request: Request, action_name: str, to: str) -> Response:
         appointment = self._fetch_for(action_name)
+        representation = self.get_serializer_class()
         moved = appointment_transition(
             tenant=request.tenant, actor=request.user, appointment=appointment, to=to,
             request=request,
         )  # fmt: skip
-        return self._respond(moved)
+        return self._respond(representation, moved)
 
     @extend_schema(tags=["appointments"], request=None, responses=AppointmentSerializer)
     @action(detail=True, methods=["post"])

@@ -36,6 +36,11 @@ class AppointmentSerializer(serializers.ModelSerializer):
         source="created_by.public_id", read_only=True, allow_null=True,
         help_text="The user who booked it (null once that account is deleted).",
     )  # fmt: skip
+    # Output only, like every field here; declared optional rather than read-only so the schema
+    # says what customers see: the business's notes are left out of their representation.
+    notes = serializers.CharField(
+        required=False, help_text="The business's internal notes; absent for customers."
+    )
 
     class Meta:
         model = Appointment
@@ -44,6 +49,14 @@ class AppointmentSerializer(serializers.ModelSerializer):
             "status", "price", "notes", "resources", "created_by", "cancelled_at", "created_at",
             "updated_at",
         ]  # fmt: skip
+        read_only_fields = fields
+
+
+class OwnAppointmentSerializer(AppointmentSerializer):
+    """A customer's view of its own appointment: without the business's internal notes."""
+
+    class Meta(AppointmentSerializer.Meta):
+        fields = [f for f in AppointmentSerializer.Meta.fields if f != "notes"]
         read_only_fields = fields
 
 

@@ -10,6 +10,7 @@ from django.db import transaction
 from appointments import permissions
 from appointments.models import Allocation, Blocker
 from appointments.services.holds import hold_resources, require_aware, require_order
+from core.audit import security_event
 from core.models import Tenant
 from resources.models import Resource
 
@@ -32,7 +33,20 @@ def blocker_create(
         resource=resource, starts_at=starts_at, ends_at=ends_at, title=title, created_by=actor
     )
     hold_resources(resources=[resource], start=starts_at, end=ends_at, blocker=blocker)
+    _audit("blocker_created", actor=actor, blocker=blocker)
     return blocker
+
+
+def _audit(event: str, *, actor: Any, blocker: Blocker, **details: Any) -> None:
+    security_event(
+        event,
+        actor=actor,
+        subject=blocker,
+        resource=str(blocker.resource.public_id),
+        starts_at=blocker.starts_at.isoformat(),
+        ends_at=blocker.ends_at.isoformat(),
+        **details,
+    )
 
 
 @transaction.atomic
@@ -49,10 +63,12 @@ def blocker_update(*, tenant: Tenant, actor: Any, blocker: Blocker, **changes: A
     hold_resources(
         resources=[blocker.resource], start=blocker.starts_at, end=blocker.ends_at, blocker=blocker
     )
+    _audit("blocker_updated", actor=actor, blocker=blocker, fields=sorted(changes))
     return blocker
 
 
 @transaction.atomic
 def blocker_delete(*, tenant: Tenant, actor: Any, blocker: Blocker) -> None:
     permissions.check_may_hold(user=actor, tenant=tenant, resources=[blocker.resource])
+    _audit("blocker_deleted", actor=actor, blocker=blocker)
     blocker.delete()

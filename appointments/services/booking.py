@@ -185,7 +185,7 @@ def appointment_book(
             "appointment_booked",
             request=request,
             actor=actor,
-            appointment=str(appointment.public_id),
+            subject=appointment,
             resources=[str(a.resource.public_id) for a in held],
         )
     return appointment_shown(appointment, held), True
@@ -307,7 +307,7 @@ def appointment_reschedule(
         "appointment_rescheduled",
         request=request,
         actor=actor,
-        appointment=str(appointment.public_id),
+        subject=appointment,
         previous_start=previous.isoformat(),
         start=starts_at.isoformat(),
     )

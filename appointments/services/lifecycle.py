@@ -92,7 +92,7 @@ def appointment_transition(
         "appointment_status_changed",
         request=request,
         actor=actor,
-        appointment=str(appointment.public_id),
+        subject=appointment,
         previous_status=previous,
         status=to,
         late_fee=str(fee),
@@ -107,11 +107,23 @@ def appointment_update(
     """Change the notes or the price of an appointment (times go through rescheduling). A new
     price needs ``manage_schedule``, the same rule as booking. Returns it loaded for display."""
     appointment = appointment_locked(appointment.pk)
+    previous_price = appointment.price
     if "price" in changes:
         permissions.check_may_set_price(
-            user=actor, tenant=tenant, price=changes["price"], unchanged=appointment.price
+            user=actor, tenant=tenant, price=changes["price"], unchanged=previous_price
         )
     for field, value in changes.items():
         setattr(appointment, field, value)
     appointment.save(update_fields=[*changes, "updated_at"])
+    money = {}
+    if "price" in changes:  # who changed a price, and from what, matters when money is disputed
+        money = {"previous_price": str(previous_price), "price": str(appointment.price)}
+    security_event(
+        "appointment_updated",
+        request=request,
+        actor=actor,
+        subject=appointment,
+        fields=sorted(changes),
+        **money,
+    )
     return appointment_with_allocations(appointment)

@@ -240,6 +240,11 @@ MASQUERADE_HANDOFF_SECONDS = env.int("MASQUERADE_HANDOFF_SECONDS", default=60)
 MASQUERADE_LOG_FILE = LOG_DIR / "masquerade.log"
 MASQUERADE_LOG_MAX_BYTES = env.int("MASQUERADE_LOG_MAX_BYTES", default=20 * 1024 * 1024)
 MASQUERADE_LOG_BACKUP_COUNT = env.int("MASQUERADE_LOG_BACKUP_COUNT", default=10)
+# How often Celery beat writes masquerade.log lines that waited for an unwritable file.
+MASQUERADE_LOG_REPLAY_SECONDS = env.int("MASQUERADE_LOG_REPLAY_SECONDS", default=60)
+
+# manage.py seed_demo creates accounts whose password is public; production turns it off.
+SEED_DEMO_ALLOWED = True
 
 # Permission grants (SPEC §2.5): time-limited elevation, bounded from 1 minute to this.
 PERMISSION_GRANT_MAX_MINUTES = env.int("PERMISSION_GRANT_MAX_MINUTES", default=8 * 60)
@@ -264,6 +269,10 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict = {
     # Each sign-in and refresh leaves a row in the token tables; expired ones are forgotten daily.
     "flush-expired-tokens": {"task": "users.tasks.flush_expired_tokens", "schedule": 24 * 60 * 60},
+    "replay-masquerade-log": {
+        "task": "core.tasks.replay_masquerade_log",
+        "schedule": MASQUERADE_LOG_REPLAY_SECONDS,
+    },
 }
 
 # AWS: S3 media and Route53 custom domains, in their own module.

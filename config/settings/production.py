@@ -53,3 +53,5 @@ SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=60 * 60 * 24
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 CACHES = {"default": redis_cache(env, env.str("REDIS_URL", default="redis://redis:6379/0"))}
+# The demo data's accounts have a published password: never in production, whatever the env says.
+SEED_DEMO_ALLOWED = False

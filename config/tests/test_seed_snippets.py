@@ -234,3 +234,15 @@ def test_seed_quick_start_works_on_a_brand_new_database(brand_new_database):
     finally:
         server.terminate()
         server.wait(timeout=10)
+    # The shell's tenant (its template built on a connection of its own) was audited on the
+    # shell's connection, committed, in the public table, and mirrored to the log on commit.
+    params = {k: v for k, v in _server().items() if v}
+    with psycopg.connect(**params, dbname=env["POSTGRES_DB"]) as fresh:
+        created = fresh.execute(
+            "SELECT tenant_schema FROM public.core_auditevent WHERE action = 'tenant_created'"
+        ).fetchall()
+    assert created == [("demo",)]
+    log = Path(env["LOG_DIR"], "security.log").read_text().splitlines()
+    assert [
+        line["tenant"] for line in map(json.loads, log) if line["event"] == "tenant_created"
+    ] == ["demo"]

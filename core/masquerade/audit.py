@@ -1,9 +1,19 @@
-"""``logs/masquerade.log``: one JSON line per masquerade attempt, written or the attempt fails.
+"""Masquerade audit: every attempt is an ``AuditEvent`` row (HIJACK_START, HIJACK_END,
+HIJACK_DENIED) and one JSON line in ``logs/masquerade.log`` in the seed's format.
 
 Python's logging swallows write errors (``Handler.handleError``), which is right for ordinary
-logs and wrong here: a masquerade nobody can later account for must not happen. So this file is
-written directly: lock, append, flush, fsync, and any ``OSError`` is raised to the caller as
-``AuditUnavailable``. Rotation is by size, under a lock file shared by every process.
+logs and wrong here, so the file is written directly: lock, append, flush, fsync. What a failed
+write means depends on the direction:
+
+* HIJACK_START fails closed: no line, no masquerade (``AuditUnavailable``, the caller's
+  transaction rolls back, the row with it).
+* HIJACK_END and HIJACK_DENIED never fail: ending a masquerade and refusing one are the safe
+  directions. Their row is in the table whatever happens; a line the file would not take waits in
+  ``MasqueradeLogBacklog`` and is appended, oldest first, before the next line any process writes
+  and by the periodic ``core.tasks.replay_masquerade_log``.
+
+A line is always rendered from its row, so a replayed line is the line that would have been
+written. Rotation is by size, under a lock file shared by every process.
 """
 
 from __future__ import annotations
@@ -16,13 +26,26 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
 
-from core.audit import client_ip, utc_timestamp
+from core.audit import client_ip, iso_utc, security_event
 from core.exceptions import DomainError
+from core.models import AuditEvent, MasqueradeLogBacklog
 
 HIJACK_START = "HIJACK_START"
 HIJACK_END = "HIJACK_END"
 HIJACK_DENIED = "HIJACK_DENIED"
+
+# The line's fields after ``timestamp`` and ``action``, in the order they are written. Each is
+# the event's detail of the same name, but for ``tenant`` (the hijacked user's), kept as
+# ``hijacked_tenant`` beside the event's own tenant.
+LINE_FIELDS = (
+    "hijacker_email", "hijacker_role", "hijacker_id", "hijacked_email", "hijacked_role",
+    "hijacked_id", "tenant", "host_tenant", "host", "ip_address", "user_agent", "session_key",
+    "channel", "reason", "justification", "masquerade_id",
+)  # fmt: skip
+_DETAIL_OF_FIELD = {"tenant": "hijacked_tenant"}
 
 _thread_lock = threading.Lock()
 
@@ -40,26 +63,36 @@ def _rotate(path: Path, backups: int) -> None:
     path.replace(path.with_name(f"{path.name}.1"))
 
 
-def append_line(record: dict[str, Any]) -> None:
-    """Append one JSON line to the masquerade log, or raise ``AuditUnavailable``."""
+def _append(records: list[dict[str, Any]]) -> None:
+    """Append JSON lines to the masquerade log, durably, or raise ``OSError``."""
     path = Path(settings.MASQUERADE_LOG_FILE)
-    line = json.dumps(record, default=str, ensure_ascii=False) + "\n"
-    data = line.encode("utf-8")
-    try:
-        with _thread_lock, open(path.with_name(path.name + ".lock"), "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            max_bytes = settings.MASQUERADE_LOG_MAX_BYTES
-            if path.exists() and path.stat().st_size + len(data) > max_bytes > 0:
-                _rotate(path, settings.MASQUERADE_LOG_BACKUP_COUNT)
-            with open(path, "ab") as log:
-                log.write(data)
-                log.flush()
-                os.fsync(log.fileno())
-    except OSError as error:
-        raise AuditUnavailable(
-            "The masquerade audit log cannot be written, so no masquerade can start. "
-            "Tell the platform operators.",
-        ) from error
+    data = "".join(json.dumps(r, default=str, ensure_ascii=False) + "\n" for r in records)
+    encoded = data.encode("utf-8")
+    with _thread_lock, open(path.with_name(path.name + ".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        max_bytes = settings.MASQUERADE_LOG_MAX_BYTES
+        if path.exists() and path.stat().st_size + len(encoded) > max_bytes > 0:
+            _rotate(path, settings.MASQUERADE_LOG_BACKUP_COUNT)
+        with open(path, "ab") as log:
+            log.write(encoded)
+            log.flush()
+            os.fsync(log.fileno())
+
+
+def _unavailable() -> AuditUnavailable:
+    return AuditUnavailable(
+        "The masquerade audit log cannot be written, so no masquerade can start. "
+        "Tell the platform operators."
+    )
+
+
+def masquerade_log_line(event: AuditEvent) -> dict[str, Any]:
+    """The ``masquerade.log`` line of a masquerade event (the seed's format, plus context)."""
+    return {
+        "timestamp": iso_utc(event.occurred_at),
+        "action": event.action,
+        **{field: event.details.get(_DETAIL_OF_FIELD.get(field, field)) for field in LINE_FIELDS},
+    }
 
 
 def _person(user: Any, prefix: str) -> dict[str, Any]:
@@ -70,6 +103,25 @@ def _person(user: Any, prefix: str) -> dict[str, Any]:
         f"{prefix}_role": user.role,
         f"{prefix}_id": str(user.public_id),
     }
+
+
+def _pending_backlog() -> list[MasqueradeLogBacklog]:
+    """Lines still waiting for the file, oldest first, locked for this transaction (another
+    process replaying at the same time takes the others)."""
+    return list(
+        MasqueradeLogBacklog.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("event")
+        .order_by("event__occurred_at", "event_id")
+    )
+
+
+def _write_with_backlog(event: AuditEvent) -> None:
+    """Append the waiting lines, then this event's, in one locked write; the waiting ones leave
+    the backlog only once written. Raises ``OSError`` when the file will not take them."""
+    pending = _pending_backlog()
+    _append([*(masquerade_log_line(p.event) for p in pending), masquerade_log_line(event)])
+    if pending:
+        MasqueradeLogBacklog.objects.filter(pk__in=[p.pk for p in pending]).delete()
 
 
 def masquerade_line(
@@ -83,20 +135,19 @@ def masquerade_line(
     session_key: str | None = None,
     justification: str = "",
     masquerade: Any = None,
-) -> None:
-    """Write one masquerade audit line; raises ``AuditUnavailable`` if it cannot be written.
+) -> AuditEvent:
+    """Record a masquerade event and write its line. Only HIJACK_START raises
+    (``AuditUnavailable``) when the line cannot be written; see the module's docstring.
 
-    ``reason`` says why this line exists (refusal code, end cause, or the operator's stated
+    ``reason`` says why this event exists (refusal code, end cause, or the operator's stated
     reason for a start); ``justification`` is always the operator's own words, if any.
     """
     meta = getattr(request, "META", {})
-    hijacked_tenant = getattr(getattr(hijacked, "tenant", None), "schema_name", None)
-    record: dict[str, Any] = {
-        "timestamp": utc_timestamp(),
-        "action": action,
+    hijacked_tenant = getattr(hijacked, "tenant", None) if hijacked is not None else None
+    fields: dict[str, Any] = {
         **_person(hijacker, "hijacker"),
         **_person(hijacked, "hijacked"),
-        "tenant": hijacked_tenant,
+        "hijacked_tenant": getattr(hijacked_tenant, "schema_name", None),
         "host_tenant": getattr(getattr(request, "tenant", None), "schema_name", None),
         "host": meta.get("HTTP_HOST"),
         "ip_address": client_ip(request),
@@ -107,4 +158,37 @@ def masquerade_line(
         "justification": justification,
         "masquerade_id": str(masquerade.public_id) if masquerade is not None else None,
     }
-    append_line(record)
+    with transaction.atomic():
+        event = security_event(
+            action,
+            request=request,
+            actor=hijacker,
+            target=hijacked,
+            tenant=hijacked_tenant,
+            masquerade=masquerade,
+            **fields,
+        )
+        try:
+            _write_with_backlog(event)
+        except OSError as error:
+            if action == HIJACK_START:
+                raise _unavailable() from error
+            MasqueradeLogBacklog.objects.create(
+                event=event, failed_at=timezone.now(), error=str(error)[:300]
+            )
+    return event
+
+
+def masquerade_log_replay() -> int:
+    """Append every line still waiting for the file; return how many were written. Raises
+    ``AuditUnavailable`` (and keeps them waiting) while the file is still unwritable."""
+    with transaction.atomic():
+        pending = _pending_backlog()
+        if not pending:
+            return 0
+        try:
+            _append([masquerade_log_line(p.event) for p in pending])
+        except OSError as error:
+            raise _unavailable() from error
+        MasqueradeLogBacklog.objects.filter(pk__in=[p.pk for p in pending]).delete()
+    return len(pending)

@@ -96,22 +96,17 @@ def masquerade_deny(
     session_digest: str | None = None,
 ) -> MasqueradeDenied:
     """Record a refusal and return the error to raise. The refusal stands even when its line
-    cannot be written; that failure goes to the security log instead."""
-    try:
-        masquerade_line(
-            HIJACK_DENIED,
-            request=request,
-            hijacker=hijacker,
-            hijacked=hijacked,
-            reason=str(refusal),
-            channel=channel,
-            session_key=session_digest,
-            justification=justification,
-        )
-    except AuditUnavailable:
-        security_event(
-            "masquerade_audit_unavailable", request=request, actor=hijacker, target=hijacked
-        )
+    cannot be written yet (core.masquerade.audit keeps it for the file)."""
+    masquerade_line(
+        HIJACK_DENIED,
+        request=request,
+        hijacker=hijacker,
+        hijacked=hijacked,
+        reason=str(refusal),
+        channel=channel,
+        session_key=session_digest,
+        justification=justification,
+    )
     return MasqueradeDenied(f"Masquerade refused: {refusal}.", fields={"reason": [str(refusal)]})
 
 
@@ -182,17 +177,6 @@ def _audit_start(request: Any, record: MasqueradeSession, *, reason: str) -> Non
     _record_line(HIJACK_START, request, record, reason=reason, session_digest=record.session_digest)
 
 
-def _security_event_started(request: Any, record: MasqueradeSession) -> None:
-    security_event(
-        "masquerade_started",
-        request=request,
-        actor=record.hijacker,
-        target=record.hijacked,
-        masquerade_id=str(record.public_id),
-        channel=record.channel,
-    )
-
-
 def _enter_session(request: Any, record: MasqueradeSession) -> None:
     """Turn this host's session into the masquerade: a brand-new session key (no fixation),
     hijack's history naming the real user, and an expiry of its own. The audit line is
@@ -219,7 +203,6 @@ def _enter_session(request: Any, record: MasqueradeSession) -> None:
         request.user = hijacker if is_home_of(hijacker, request) else _anonymous()
         raise
     request.masquerade = record
-    _security_event_started(request, record)
     hijack_signals.hijack_started.send(
         sender=None, request=request, hijacker=hijacker, hijacked=hijacked
     )
@@ -286,16 +269,26 @@ def masquerade_handoff_issue(
     )
     host = home_host(hijacked) or settings.PLATFORM_HOSTS[0]
     ticket = secrets.token_urlsafe(32)
-    record = _browser_record(
-        request=request,
-        hijacker=hijacker,
-        hijacked=hijacked,
-        justification=justification,
-        return_url=return_url,
-        handoff_digest=_digest(ticket),
-        handoff_host=host,
-        handoff_expires_at=clock.now() + timedelta(seconds=settings.MASQUERADE_HANDOFF_SECONDS),
-    )
+    with transaction.atomic():
+        record = _browser_record(
+            request=request,
+            hijacker=hijacker,
+            hijacked=hijacked,
+            justification=justification,
+            return_url=return_url,
+            handoff_digest=_digest(ticket),
+            handoff_host=host,
+            handoff_expires_at=clock.now() + timedelta(seconds=settings.MASQUERADE_HANDOFF_SECONDS),
+        )
+        security_event(
+            "masquerade_handoff_issued",
+            request=request,
+            actor=hijacker,
+            target=hijacked,
+            tenant=hijacked.tenant,
+            subject=record,
+            handoff_host=host,
+        )
     return record, ticket
 
 
@@ -328,20 +321,30 @@ def masquerade_handoff_redeem(*, request: Any, ticket: str) -> MasqueradeSession
         hijacker=record.hijacker, hijacked=record.hijacked, already_masquerading=False
     )
     if refusal is not None:
-        _close(record, "refused_at_handoff")
-        raise masquerade_deny(
+        raise _refuse_handoff(request, record, end_reason="refused_at_handoff", refusal=refusal)
+    try:
+        _enter_session(request, record)
+    except AuditUnavailable:
+        _refuse_handoff(
+            request, record, end_reason="audit_unavailable", refusal="audit_unavailable"
+        )
+        raise
+    return record
+
+
+def _refuse_handoff(
+    request: Any, record: MasqueradeSession, *, end_reason: str, refusal: str
+) -> MasqueradeDenied:
+    """Close a handed-off masquerade that may not start after all, with its HIJACK_DENIED."""
+    with transaction.atomic():
+        _close(record, end_reason)
+        return masquerade_deny(
             request=request,
             hijacker=record.hijacker,
             hijacked=record.hijacked,
             refusal=refusal,
             channel=record.channel,
         )
-    try:
-        _enter_session(request, record)
-    except AuditUnavailable:
-        _close(record, "audit_unavailable")
-        raise
-    return record
 
 
 def _close(record: MasqueradeSession, end_reason: str) -> None:
@@ -351,14 +354,14 @@ def _close(record: MasqueradeSession, end_reason: str) -> None:
 
 
 def masquerade_end(*, request: Any, record: MasqueradeSession, end_reason: str) -> None:
-    """End a masquerade and write its HIJACK_END line. Ending always happens: it is the safe
-    direction, so a line that cannot be written is reported to the security log instead."""
-    if record.ended_at is None:
-        _close(record, end_reason)
+    """End a masquerade and record its HIJACK_END. Ending always happens: it is the safe
+    direction, so a line the file will not take yet is kept and written later."""
     fingerprint = None
     if hasattr(request, "session") and request.session.get(MASQUERADE_KEY):
         fingerprint = _session_fingerprint_of(request)
-    try:
+    with transaction.atomic():
+        if record.ended_at is None:
+            _close(record, end_reason)
         _record_line(
             HIJACK_END,
             request,
@@ -366,22 +369,6 @@ def masquerade_end(*, request: Any, record: MasqueradeSession, end_reason: str) 
             reason=end_reason,
             session_digest=fingerprint or record.session_digest,
         )
-    except AuditUnavailable:
-        security_event(
-            "masquerade_audit_unavailable",
-            request=request,
-            actor=record.hijacker,
-            target=record.hijacked,
-            masquerade_id=str(record.public_id),
-        )
-    security_event(
-        "masquerade_ended",
-        request=request,
-        actor=record.hijacker,
-        target=record.hijacked,
-        masquerade_id=str(record.public_id),
-        end_reason=end_reason,
-    )
     hijack_signals.hijack_ended.send(
         sender=None, request=request, hijacker=record.hijacker, hijacked=record.hijacked
     )
@@ -468,7 +455,6 @@ def masquerade_token_start(
         record.session_digest = session_fingerprint(token["jti"])
         record.save(update_fields=["session_digest"])
         _audit_start(request, record, reason=justification)
-    _security_event_started(request, record)
     return record, token, host
 
 

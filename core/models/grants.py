@@ -1,4 +1,5 @@
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -6,16 +7,49 @@ from django.db import models
 from django.db.models import F, Q
 
 from core import clock
+from users.roles import Role
 
-# What may be granted for a while, and why one would. Each name is a tenant capability of
-# users.roles; a grant adds it on tenant hosts its grantee already reaches (never a new host).
-GRANTABLE_ACTIONS: dict[str, str] = {
-    "view_billing": "Read a tenant's billing and subscription (support answering a billing query).",
-    "manage_billing": "Change a tenant's billing records.",
-    "manage_settings": "Change a tenant's settings and policies.",
-    "view_customers": "Read a tenant's customers.",
-    "manage_customers": "Change a tenant's customers.",
-    "manage_plugins": "Install, configure and remove a tenant's plugins.",
+
+@dataclass(frozen=True)
+class GrantableAction:
+    """One thing that may be granted for a while: why one would, and which roles may receive it
+    (users.access checks it at creation and again at every use)."""
+
+    description: str
+    grantee_roles: frozenset[str]
+
+    def __str__(self) -> str:
+        return self.description
+
+
+# Each name is a tenant capability of users.roles; a grant adds it on tenant hosts its grantee
+# already reaches (never a new host). Nobody receives what its role already holds everywhere it
+# reaches (owners, SUPERUSER, PLATFORM_MANAGER, PLATFORM_SALES on its demo tenants), and a
+# CUSTOMER never receives anything: a grant lifts a business's people or the platform's support
+# for a task, never a customer into the business's records.
+GRANTABLE_ACTIONS: dict[str, GrantableAction] = {
+    "view_billing": GrantableAction(
+        "Read a tenant's billing and subscription (support answering a billing query).",
+        frozenset({Role.PLATFORM_SUPPORT, Role.TENANT_MANAGER}),
+    ),
+    "manage_billing": GrantableAction(
+        "Change a tenant's billing records.",
+        frozenset({Role.PLATFORM_SUPPORT, Role.TENANT_MANAGER}),
+    ),
+    "manage_settings": GrantableAction(
+        "Change a tenant's settings and policies.",
+        frozenset({Role.PLATFORM_SUPPORT, Role.TENANT_MANAGER}),
+    ),
+    "view_customers": GrantableAction(
+        "Read a tenant's customers.", frozenset({Role.PLATFORM_SUPPORT, Role.TENANT_STAFF})
+    ),
+    "manage_customers": GrantableAction(
+        "Change a tenant's customers.", frozenset({Role.PLATFORM_SUPPORT, Role.TENANT_STAFF})
+    ),
+    "manage_plugins": GrantableAction(
+        "Install, configure and remove a tenant's plugins.",
+        frozenset({Role.PLATFORM_SUPPORT, Role.TENANT_STAFF}),
+    ),
 }
 
 

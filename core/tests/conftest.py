@@ -27,7 +27,6 @@ from typing import Any
 
 import pytest
 import redis
-from django.conf import settings as django_settings
 from django.test import Client
 from dnslib import CNAME, QTYPE, RCODE, RR, TXT, DNSRecord
 from dnslib.server import BaseResolver, DNSLogger, DNSServer
@@ -144,15 +143,17 @@ def masquerade_lines(masquerade_log: Path) -> Callable[[], list[dict[str, Any]]]
 
 
 @pytest.fixture
-def security_lines() -> Callable[[], list[dict[str, Any]]]:
-    """The ``logs/security.log`` lines written since the test began."""
-    path = Path(django_settings.LOGGING["handlers"]["security_file"]["filename"])
-    start = path.stat().st_size if path.exists() else 0
+def security_lines(db: None) -> Callable[[], list[dict[str, Any]]]:
+    """The security events recorded since the test began, as the JSON lines they are mirrored
+    as in ``logs/security.log`` once committed (a test's transaction never commits)."""
+    from core.audit import audit_log_record
+    from core.models import AuditEvent
+
+    start = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
 
     def read() -> list[dict[str, Any]]:
-        with open(path, "rb") as log:
-            log.seek(start)
-            return [json.loads(line) for line in log.read().decode().splitlines() if line]
+        rows = AuditEvent.objects.filter(id__gt=start).order_by("id")
+        return [audit_log_record(row) for row in rows.select_related("actor", "target")]
 
     return read
 

@@ -17,11 +17,13 @@ from typing import Any
 
 import pytest
 from django.contrib import admin
+from django.db import connection
 from django.db.models import Model
 from django.utils import timezone
 
 from conftest import HOST_A, HOST_B, PLATFORM_HOST
-from core.models import Domain, MasqueradeSession, PermissionGrant, Tenant
+from core.audit import security_event
+from core.models import AuditEvent, Domain, MasqueradeSession, PermissionGrant, Tenant
 from users.models import User
 from users.roles import PLATFORM_ROLES, TENANT_ROLES, Role
 
@@ -51,12 +53,12 @@ def world(make_user, tenant_a, tenant_b) -> World:
         "owner_b": make_user(Role.TENANT_OWNER, tenant_b),
         "staff_b": make_user(Role.TENANT_STAFF, tenant_b),
     }
+    # Each operator gave or holds grants of its own (only support and tenant people receive any).
     grant = PermissionGrant.create_grant
     grant(grantor=su, grantee=support, action="view_billing", reason="r", tenant=tenant_b)
     grant(grantor=su, grantee=support, action="manage_settings", reason="r", tenant=tenant_b)
-    grant(grantor=pm, grantee=sales, action="view_billing", reason="r", tenant=tenant_a)
-    grant(grantor=su, grantee=pm, action="view_customers", reason="r")
-    grant(grantor=support, grantee=sales, action="view_customers", reason="r", tenant=tenant_a)
+    grant(grantor=pm, grantee=support, action="view_customers", reason="r")
+    grant(grantor=sales, grantee=support, action="manage_customers", reason="r", tenant=tenant_a)
     grant(grantor=su, grantee=people["other_support"], action="view_billing", reason="secret")
     now = timezone.now()
     for hijacker, hijacked in [
@@ -76,6 +78,15 @@ def world(make_user, tenant_a, tenant_b) -> World:
             expires_at=now + timedelta(minutes=30),
         )
     Domain.objects.create(domain="book.beta-clinic.example", tenant=tenant_b, is_custom_domain=True)
+    # Audit events of every kind the scope tells apart, besides those the grants above wrote
+    # (platform staff's): tenant people's in a demo tenant and in another, a demo account's
+    # outside any tenant, platform staff's inside a tenant, and the platform's own.
+    connection.set_schema_to_public()
+    security_event("customer_created", actor=people["owner_a"], tenant=tenant_a)
+    security_event("customer_deleted", actor=people["owner_b"], tenant=tenant_b)
+    security_event("login_succeeded", actor=people["demo"])
+    security_event("role_changed", actor=pm, target=people["staff_b"], tenant=tenant_b)
+    security_event("login_failed", email="nobody@example.com")
     return World(operators=operators, people=people)
 
 
@@ -119,6 +130,29 @@ def visible_masquerades(api, world: World, user: User) -> set[int]:
     if user.role not in ADMINS:
         records = records.filter(hijacker=user) | records.filter(hijacked=user)
     return set(records.values_list("pk", flat=True))
+
+
+def visible_audit_events(api, world: World, user: User) -> set[int]:
+    """No API lists audit events; the rule the README states is the oracle. SUPERUSER and
+    PLATFORM_MANAGER: all. PLATFORM_SUPPORT: events in tenants not done by platform staff.
+    PLATFORM_SALES: the same, limited to demo tenants and demo accounts."""
+    demo_tenants = set(Tenant.objects.filter(users__is_temporary=True).values_list("pk", flat=True))
+    demo_people = set(User.objects.filter(is_temporary=True).values_list("pk", flat=True))
+
+    def may_read(event: AuditEvent) -> bool:
+        if user.role in ADMINS:
+            return True
+        if event.actor_role in PLATFORM_ROLES:
+            return False
+        if user.role == Role.PLATFORM_SUPPORT:
+            return event.tenant_id is not None
+        return (
+            event.tenant_id in demo_tenants
+            or event.actor_id in demo_people
+            or event.target_id in demo_people
+        )
+
+    return {event.pk for event in AuditEvent.objects.all() if may_read(event)}
 
 
 def users_changeable(user: User, target: User) -> bool:
@@ -169,6 +203,10 @@ EXPECTED: dict[type[Model], Expect] = {
     ),
     MasqueradeSession: Expect(
         visible_masquerades, frozenset(), by_role(frozenset()), frozenset(), frozenset()
+    ),
+    # The audit trail: read-only for everyone, each role reading what it may know.
+    AuditEvent: Expect(
+        visible_audit_events, frozenset(), by_role(frozenset()), frozenset(), frozenset()
     ),
 }
 
@@ -260,3 +298,18 @@ def test_a_grant_for_every_tenant_shows_support_every_domain_as_the_api_does(bro
         == visible_domains(api, world, support)
         == set(Domain.objects.values_list("pk", flat=True))
     )
+
+
+def test_a_grant_whose_grantor_was_demoted_shows_nothing_in_the_admin_as_in_the_api(
+    browser, api, world
+):
+    support = world.people["other_support"]
+    grantor = world.operators[Role.PLATFORM_MANAGER]
+    PermissionGrant.create_grant(
+        grantor=grantor, grantee=support, action="manage_settings", reason="domains ticket"
+    )
+    assert visible_domains(api, world, support) == set(Domain.objects.values_list("pk", flat=True))
+    User.objects.filter(pk=grantor.pk).update(role=Role.PLATFORM_SUPPORT)
+    listing = browser(PLATFORM_HOST, support).get(admin_url(Domain))
+    shown = set(listing.context["cl"].queryset.values_list("pk", flat=True))
+    assert shown == visible_domains(api, world, support) == set()

@@ -2,7 +2,6 @@
 prove, verify, serve, remove -- and never touch a DNS record the platform did not create."""
 
 import http.client
-import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -11,8 +10,9 @@ import pytest
 from django.db import IntegrityError
 
 from conftest import HOST_A, HOST_B
+from core.audit import audit_log_record
 from core.aws import client
-from core.models import Domain
+from core.models import AuditEvent, Domain
 from core.tasks import discard_custom_domain_record, verify_custom_domain, verify_custom_domains
 from core.tests.test_aws import (
     GUNICORN_WORKER_TIMEOUT_SECONDS,
@@ -41,8 +41,8 @@ def verify(api, user, name, host=HOST_A):
 
 
 def security_events(settings, event):
-    lines = (settings.LOG_DIR / "security.log").read_text().splitlines()
-    return [e for e in map(json.loads, lines) if e["event"] == event]
+    rows = AuditEvent.objects.filter(action=event).order_by("id")
+    return [audit_log_record(row) for row in rows]
 
 
 def publish_records(dns, domain_json):

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.db import IntegrityError, transaction
 
-from conftest import HOST_A, HOST_B
+from conftest import HOST_A, HOST_B, PLATFORM_HOST
 from core.exceptions import DomainError, PermissionDenied
 from core.models import GRANTABLE_ACTIONS, PermissionGrant
 from users.roles import OWNER_CAPABILITIES, Role
@@ -194,3 +194,75 @@ def test_the_owner_reads_the_subscription_without_any_grant(
     assert response.status_code == 200
     assert response.json()["staff_users"] == {"used": 1, "limit": 75}
     assert not [line for line in security_lines() if line["event"] == "grant_used"]
+
+
+def test_each_grantable_action_names_the_roles_that_may_receive_it():
+    for action, grantable in GRANTABLE_ACTIONS.items():
+        assert grantable.description and grantable.grantee_roles, action
+        assert Role.CUSTOMER not in grantable.grantee_roles, action
+
+
+def test_a_customer_can_be_granted_nothing(superuser, make_user, tenant_a, api):
+    customer = make_user(Role.CUSTOMER, tenant_a)
+    owner = make_user(Role.TENANT_OWNER, tenant_a)
+    for grantor in (superuser, owner):
+        with pytest.raises(DomainError) as refused:
+            grant(grantor, customer, action="view_customers", tenant=tenant_a)
+        assert refused.value.code == "grantee_role_not_eligible"
+    response = api(PLATFORM_HOST, superuser).post(
+        "/api/platform/grants/",
+        {
+            "grantee": str(customer.public_id),
+            "action": "view_customers",
+            "reason": "let them see everyone",
+            "tenant": "alpha",
+        },
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "grantee" in response.json()["error"]["fields"]
+    assert api(HOST_A, customer).get("/api/customers/").json()["count"] == 0
+
+
+def test_a_grant_stops_counting_when_its_grantor_is_deactivated(make_user, tenant_a, api):
+    owner = make_user(Role.TENANT_OWNER, tenant_a)
+    manager = make_user(Role.TENANT_MANAGER, tenant_a)
+    grant(owner, manager, tenant=tenant_a)
+    client = api(HOST_A, manager)
+    assert client.get("/api/subscription/").status_code == 200
+    owner.is_active = False
+    owner.save()
+    assert client.get("/api/subscription/").status_code == 403
+    assert "view_billing" not in client.get("/api/me/").json()["capabilities"]
+
+
+def test_a_grant_stops_counting_when_its_grantor_is_demoted(
+    superuser, support, make_user, tenant_a, api
+):
+    from users.services import user_change_role
+
+    manager = make_user(Role.PLATFORM_MANAGER)
+    grant(manager, support)  # every tenant: only SUPERUSER and PLATFORM_MANAGER may give that
+    client = api(HOST_A, support, issued_on="public")
+    assert client.get("/api/subscription/").status_code == 200
+    user_change_role(actor=superuser, user=manager, role=Role.PLATFORM_SUPPORT, tenant=None)
+    assert client.get("/api/subscription/").status_code == 403
+
+    owner = make_user(Role.TENANT_OWNER, tenant_a)
+    tenant_manager = make_user(Role.TENANT_MANAGER, tenant_a)
+    grant(owner, tenant_manager, tenant=tenant_a)
+    assert api(HOST_A, tenant_manager).get("/api/subscription/").status_code == 200
+    user_change_role(actor=superuser, user=owner, role=Role.TENANT_STAFF, tenant=tenant_a)
+    assert api(HOST_A, tenant_manager).get("/api/subscription/").status_code == 403
+
+
+def test_a_grant_stops_counting_when_its_grantee_takes_a_role_that_cannot_receive_it(
+    superuser, make_user, tenant_a, api
+):
+    from users.services import user_change_role
+
+    owner = make_user(Role.TENANT_OWNER, tenant_a)
+    manager = make_user(Role.TENANT_MANAGER, tenant_a)
+    grant(owner, manager, tenant=tenant_a)
+    user_change_role(actor=owner, user=manager, role=Role.CUSTOMER, tenant=tenant_a)
+    assert api(HOST_A, manager).get("/api/subscription/").status_code == 403

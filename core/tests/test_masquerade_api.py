@@ -196,21 +196,16 @@ def test_api_writes_while_masquerading_name_both_people(
     owner = make_user(Role.TENANT_OWNER, tenant_a)
     token = start(api(PLATFORM_HOST, support), owner).json()["access"]
     created = as_token(api, HOST_A, token).post(
-        "/api/users/",
-        {
-            "email": "new-staff@example.com",
-            "password": "a-long-enough-pass-9",
-            "role": "TENANT_STAFF",
-        },
-        format="json",
+        "/api/customers/", {"name": "Walk-in", "email": "walk-in@example.com"}, format="json"
     )
     assert created.status_code == 201
     lines = security_lines()
     (write,) = [line for line in lines if line["event"] == "masqueraded_write"]
     assert (write["actor"]["email"], write["target"]["email"]) == (support.email, owner.email)
     assert write["status_code"] == 201
-    (user_created,) = [line for line in lines if line["event"] == "user_created"]
-    assert user_created["masquerade"]["actor"]["email"] == support.email
+    (customer_created,) = [line for line in lines if line["event"] == "customer_created"]
+    assert customer_created["actor"]["email"] == owner.email
+    assert customer_created["masquerade"]["actor"]["email"] == support.email
 
 
 def test_me_says_not_masquerading_normally(api, owner):

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from conftest import HOST_A, HOST_B, PLATFORM_HOST
 from core.masquerade.services import session_fingerprint
-from core.models import MasqueradeSession
+from core.models import AuditEvent, MasqueradeSession
 from users.roles import Role
 
 pytestmark = pytest.mark.django_db
@@ -246,12 +246,14 @@ def test_an_unwritable_audit_log_refuses_the_handoff(browser, support, owner, se
 
 
 def test_the_masquerade_log_rotates_by_size(settings, masquerade_log):
-    from core.masquerade.audit import append_line
+    from core.masquerade.audit import HIJACK_DENIED, masquerade_line
 
-    settings.MASQUERADE_LOG_MAX_BYTES = 200
+    settings.MASQUERADE_LOG_MAX_BYTES = 600
     settings.MASQUERADE_LOG_BACKUP_COUNT = 2
     for n in range(10):
-        append_line({"action": "HIJACK_DENIED", "n": n, "padding": "x" * 60})
+        masquerade_line(
+            HIJACK_DENIED, request=None, hijacker=None, hijacked=None, reason=f"n{n}", channel="API"
+        )
     rotated = sorted(p.name for p in masquerade_log.parent.glob("masquerade.log*"))
     assert rotated == [
         "masquerade.log",
@@ -259,7 +261,7 @@ def test_the_masquerade_log_rotates_by_size(settings, masquerade_log):
         "masquerade.log.2",
         "masquerade.log.lock",
     ]
-    assert masquerade_log.stat().st_size <= 200
+    assert masquerade_log.stat().st_size <= 600
 
 
 def test_release_without_a_masquerade_is_refused(browser, support):
@@ -323,12 +325,15 @@ def test_no_value_from_the_log_the_admin_or_the_database_opens_the_masquerade_se
     client, _, _ = hand_off(browser, acquire(browser(PLATFORM_HOST, support), owner))
     live_key = client.session.session_key
     record = MasqueradeSession.objects.get()
+    (started,) = AuditEvent.objects.filter(action="HIJACK_START")
     admin = browser(PLATFORM_HOST, make_user(Role.SUPERUSER))
     pages = (
         admin.get("/admin/core/masqueradesession/").content.decode()
         + admin.get(f"/admin/core/masqueradesession/{record.pk}/change/").content.decode()
+        + admin.get(f"/admin/core/auditevent/{started.pk}/change/").content.decode()
     )
     stored = [str(value) for value in MasqueradeSession.objects.values().get().values()]
+    stored += [str(value) for value in started.details.values()]
     logged = masquerade_log.read_text()
     for place, text in [("log", logged), ("admin", pages), ("database", " ".join(stored))]:
         assert live_key not in text, f"the live session key is in the {place}"

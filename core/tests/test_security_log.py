@@ -1,7 +1,5 @@
 """Security events are JSON lines with a UTC timestamp, the actor and the target kept apart."""
 
-import json
-
 import pytest
 
 from conftest import HOST_A, HOST_B, PASSWORD, PLATFORM_HOST
@@ -10,28 +8,23 @@ from users.roles import Role
 pytestmark = pytest.mark.django_db
 
 
-def events(settings) -> list[dict]:
-    path = settings.LOG_DIR / "security.log"
-    return [json.loads(line) for line in path.read_text().splitlines()]
-
-
-def test_every_line_is_json_with_a_utc_timestamp(api, make_user, tenant_a, settings):
+def test_every_line_is_json_with_a_utc_timestamp(api, make_user, tenant_a, security_lines):
     user = make_user(Role.TENANT_OWNER, tenant_a)
     api(HOST_A).post("/api/auth/token/", {"email": user.email, "password": PASSWORD}, format="json")
-    lines = events(settings)
+    lines = security_lines()
     assert lines
     for line in lines:
         assert line["timestamp"].endswith("Z")
         assert "event" in line
 
 
-def test_login_success_and_wrong_host_refusal_are_logged(api, make_user, tenant_a, settings):
+def test_login_success_and_wrong_host_refusal_are_logged(api, make_user, tenant_a, security_lines):
     user = make_user(Role.TENANT_STAFF, tenant_a)
     api(HOST_A).post("/api/auth/token/", {"email": user.email, "password": PASSWORD}, format="json")
     api(HOST_B).post("/api/auth/token/", {"email": user.email, "password": PASSWORD}, format="json")
     mine = [
         e
-        for e in events(settings)
+        for e in security_lines()
         if e.get("actor", {}).get("email") == user.email or e.get("email") == user.email
     ]
     assert [e["event"] for e in mine][-2:] == ["login_succeeded", "login_failed"]
@@ -39,34 +32,36 @@ def test_login_success_and_wrong_host_refusal_are_logged(api, make_user, tenant_
     assert mine[-1]["tenant"] == "beta"
 
 
-def test_role_change_and_permission_denial_are_logged(api, make_user, tenant_a, settings):
+def test_role_change_and_permission_denial_are_logged(api, make_user, tenant_a, security_lines):
     from users.services import user_change_role
 
     owner = make_user(Role.TENANT_OWNER, tenant_a)
     staff = make_user(Role.TENANT_STAFF, tenant_a)
     user_change_role(actor=owner, user=staff, role=Role.TENANT_MANAGER, tenant=tenant_a)
-    changed = [e for e in events(settings) if e["event"] == "role_changed"][-1]
+    changed = [e for e in security_lines() if e["event"] == "role_changed"][-1]
     assert changed["actor"]["email"] == owner.email
     assert changed["target"]["email"] == staff.email
     assert (changed["previous_role"], changed["role"]) == ("TENANT_STAFF", "TENANT_MANAGER")
 
     customer = make_user(Role.CUSTOMER, tenant_a)
     assert api(HOST_A, customer).get("/api/users/").status_code == 403
-    denied = [e for e in events(settings) if e["event"] == "permission_denied"][-1]
+    denied = [e for e in security_lines() if e["event"] == "permission_denied"][-1]
     assert denied["actor"]["email"] == customer.email
     assert denied["capability"] == "view_staff"
 
 
-def test_support_cannot_write_on_a_tenant_host_and_it_is_logged(api, make_user, tenant_a, settings):
+def test_support_cannot_write_on_a_tenant_host_and_it_is_logged(
+    api, make_user, tenant_a, security_lines
+):
     support = make_user(Role.PLATFORM_SUPPORT)
     client = api(HOST_A, support, issued_on="public")
     response = client.post("/api/users/", {"email": "x@example.com"}, format="json")
     assert response.status_code == 403
-    assert events(settings)[-1]["reason"] == "out_of_host_scope"
+    assert security_lines()[-1]["reason"] == "out_of_host_scope"
     assert api(PLATFORM_HOST, support).get("/api/me/").json()["role"] == "PLATFORM_SUPPORT"
 
 
-def test_admin_sign_ins_and_failures_are_logged(make_user, settings):
+def test_admin_sign_ins_and_failures_are_logged(make_user, security_lines):
     from django.test import Client
 
     operator = make_user(Role.PLATFORM_MANAGER)
@@ -74,7 +69,7 @@ def test_admin_sign_ins_and_failures_are_logged(make_user, settings):
     client.post("/admin/login/", {"username": operator.email, "password": "wrong-password"})
     client.post("/admin/login/", {"username": operator.email, "password": PASSWORD})
     mine = [
-        e for e in events(settings)
+        e for e in security_lines()
         if e.get("email") == operator.email or e.get("actor", {}).get("email") == operator.email
     ]  # fmt: skip
     assert [(e["event"], e.get("reason"), e.get("credential")) for e in mine] == [
@@ -84,12 +79,12 @@ def test_admin_sign_ins_and_failures_are_logged(make_user, settings):
     assert mine[-1]["path"] == "/admin/login/"
 
 
-def test_a_masquerade_is_not_logged_as_a_sign_in(api, make_user, tenant_a, settings):
+def test_a_masquerade_is_not_logged_as_a_sign_in(api, make_user, tenant_a, security_lines):
     support = make_user(Role.PLATFORM_SUPPORT)
     target = make_user(Role.CUSTOMER, tenant_a)
     response = api(PLATFORM_HOST, support).post(
         "/api/masquerade/", {"user": str(target.public_id), "reason": "ticket 1"}, format="json"
     )
     assert response.status_code == 201
-    signed_in = [e for e in events(settings) if e["event"] == "login_succeeded"]
+    signed_in = [e for e in security_lines() if e["event"] == "login_succeeded"]
     assert all(e.get("actor", {}).get("email") != target.email for e in signed_in)

@@ -6,10 +6,13 @@ from resources.api.serializers import TenantUserField
 
 class CustomerSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
-    status = serializers.ChoiceField(choices=CustomerStatus.choices, required=False)
-    tags = serializers.ListField(
-        child=serializers.CharField(max_length=40), max_length=20, required=False
+    status = serializers.ChoiceField(
+        choices=CustomerStatus.choices, required=False, help_text="Internal; absent for customers."
     )
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=40), max_length=20, required=False,
+        help_text="Internal; absent for customers.",
+    )  # fmt: skip
     user = TenantUserField(required=False, allow_null=True)
     total_spend = serializers.DecimalField(
         max_digits=12, decimal_places=2, read_only=True, help_text="Sum of paid charges."
@@ -23,4 +26,16 @@ class CustomerSerializer(serializers.ModelSerializer):
         fields = [
             "id", "name", "email", "phone", "address", "status", "tags", "notes", "user",
             "total_spend", "last_visit", "created_at", "updated_at",
+        ]  # fmt: skip
+        extra_kwargs = {"notes": {"help_text": "Internal; absent for customers."}}
+
+
+class OwnCustomerSerializer(CustomerSerializer):
+    """A customer's view of its own record: without the business's internal status, tags and
+    notes."""
+
+    class Meta(CustomerSerializer.Meta):
+        fields = [
+            "id", "name", "email", "phone", "address", "user", "total_spend", "last_visit",
+            "created_at", "updated_at",
         ]  # fmt: skip

@@ -7,9 +7,14 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import viewsets
 
-from customers.api.serializers import CustomerSerializer
+from customers.api.serializers import CustomerSerializer, OwnCustomerSerializer
 from customers.models import Customer, CustomerStatus
-from customers.permissions import CUSTOMER_PERMISSIONS, customer_get_for, visible_customers
+from customers.permissions import (
+    CUSTOMER_PERMISSIONS,
+    customer_get_for,
+    sees_all_customers,
+    visible_customers,
+)
 from customers.selectors import customer_list
 from customers.services import customer_create, customer_delete, customer_update
 from resources.api.views import UUID_PATTERN
@@ -60,6 +65,13 @@ class CustomerViewSet(viewsets.ModelViewSet):
     lookup_url_kwarg = "id"
     lookup_value_regex = UUID_PATTERN
     http_method_names = ["get", "post", "patch", "delete"]
+
+    def get_serializer_class(self) -> type[CustomerSerializer]:
+        if getattr(self, "swagger_fake_view", False) or sees_all_customers(
+            user=self.request.user, tenant=self.request.tenant
+        ):
+            return CustomerSerializer
+        return OwnCustomerSerializer
 
     def get_queryset(self) -> Any:
         return visible_customers(

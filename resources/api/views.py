@@ -25,6 +25,7 @@ from resources.permissions import (
     OVERRIDE_PERMISSIONS,
     RESOURCE_FEED_PERMISSIONS,
     RESOURCE_PERMISSIONS,
+    RESOURCE_PHOTO_PERMISSIONS,
 )
 from resources.services import (
     ical_token_revoke,
@@ -130,7 +131,7 @@ class ResourceViewSet(viewsets.ModelViewSet):
         methods=["put", "delete"],
         http_method_names=["put", "delete"],
         parser_classes=[MultiPartParser, FormParser],
-        permission_classes=RESOURCE_FEED_PERMISSIONS,
+        permission_classes=RESOURCE_PHOTO_PERMISSIONS,
     )
     def photo(self, request: Request, id: str) -> Response:
         resource = self.get_object()

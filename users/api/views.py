@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 from core.selectors import is_platform
 from users.access import capabilities_on_host
 from users.models import User
-from users.permissions import IsInScopeOfThisHost, capability_permission
+from users.permissions import IsInScopeOfThisHost, capability_permission, masquerade_operator
 from users.selectors import user_list_for_host
 from users.serializers import MeSerializer, UserCreateSerializer, UserSerializer
 from users.services import user_create
@@ -21,7 +21,9 @@ class MeView(APIView):
     @extend_schema(responses=MeSerializer, tags=["auth"])
     def get(self, request: Request) -> Response:
         context = {
-            "capabilities": capabilities_on_host(request.user, request.tenant),
+            "capabilities": capabilities_on_host(
+                request.user, request.tenant, operator=masquerade_operator(request)
+            ),
             "masquerade": getattr(request, "masquerade", None),
         }
         return Response(MeSerializer(request.user, context=context).data)

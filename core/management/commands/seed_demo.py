@@ -5,7 +5,8 @@ Idempotent: running it again changes nothing that is already there. The password
 development only (they are printed, and listed in the README).
 """
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from appointments.demo import demo_week_seed
@@ -37,6 +38,12 @@ class Command(BaseCommand):
     help = "Create (or keep) the demo tenant on demo.localhost and one user of every role."
 
     def handle(self, *args, **options) -> None:
+        if not settings.SEED_DEMO_ALLOWED:
+            # Its accounts' password is published (README): they must never exist in production.
+            raise CommandError(
+                "seed_demo refuses to run with these settings (SEED_DEMO_ALLOWED is off, as in "
+                "config.settings.production): the demo accounts' password is public."
+            )
         tenant = Tenant.objects.filter(schema_name=DEMO_SCHEMA).first()
         if tenant is None:
             tenant = tenant_provision(

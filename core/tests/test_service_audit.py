@@ -1,0 +1,958 @@
+"""Every service function that writes records exactly one audit event, in the write's own
+transaction: none when the write rolls back, and no write when its event cannot be recorded.
+
+The service functions are found, not listed: every public function of every ``services.py`` (or
+``services/`` package) in the project, and of ``core/grants.py``, ``core/domains.py``,
+``users/tokens.py`` and ``users/signin.py``. Each one
+needs a recipe below that performs it, or an entry in ``NOT_WRITES`` saying why it writes
+nothing; a new service without either fails ``test_every_service_function_has_a_recipe``.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import inspect
+import io
+import uuid
+from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.sessions.backends.db import SessionStore
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import DatabaseError, connection, transaction
+from django.db.models.signals import pre_save
+from django.test import RequestFactory
+from PIL import Image
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+
+from appointments.models import Appointment, Blocker
+from appointments.services import (
+    appointment_book,
+    appointment_reschedule,
+    appointment_transition,
+    appointment_update,
+    blocker_create,
+    blocker_delete,
+    blocker_update,
+)
+from appointments.tests.conftest import world_a
+from appointments.tests.world import World
+from billing.models import Charge
+from billing.services import charge_create, charge_set_status
+from catalog.models import Service
+from catalog.services import service_create, service_delete, service_update
+from conftest import HOST_A, PASSWORD, PLATFORM_HOST
+from core import domains, grants, route53
+from core import services as core_services
+from core.masquerade import services as masquerade
+from core.models import AuditEvent, Domain, MasqueradeSession, PermissionGrant, Tenant
+from core.selectors import platform_tenant
+from core.uploads import validated_image
+from customers.models import Customer
+from customers.services import (
+    customer_create,
+    customer_delete,
+    customer_for_booking_user,
+    customer_update,
+)
+from resources.models import Resource
+from resources.services import (
+    ical_token_revoke,
+    ical_token_rotate,
+    resource_create,
+    resource_delete,
+    resource_photo_set,
+    resource_update,
+)
+from users import services as user_services
+from users import tokens
+from users.models import User
+from users.roles import Role
+from users.tests.factories import UserFactory
+
+__all__ = ["world_a"]
+
+pytestmark = pytest.mark.django_db
+NEW_PASSWORD = "a-brand-new-passphrase-2026"
+
+ROOT = Path(settings.BASE_DIR)
+# Writes that live outside a services module: grants, custom domains, tokens, the sign-in guard.
+EXTRA_SERVICE_MODULES = ("core.grants", "core.domains", "users.tokens", "users.signin")
+
+# Public functions of service modules that write nothing themselves, and why.
+NOT_WRITES = {
+    "users.services.user_authenticate_on_host": "checks a sign-in; its refusals are events",
+    "appointments.services.holds.hold_resources": "writes inside the audited booking/blocker",
+    "appointments.services.holds.require_aware": "a check",
+    "appointments.services.holds.require_order": "a check",
+    "appointments.services.holds.busy_conflict": "builds an error",
+    "appointments.services.holds.is_exclusion_violation": "a check",
+    "appointments.services.lifecycle.late_cancellation_fee": "arithmetic",
+    "core.domains.may_choose_hosted_zone": "a check",
+    "core.domains.cname_target": "reads a setting",
+    "core.domains.zone_for": "reads a setting",
+    "core.domains.challenge_name": "builds a name",
+    "core.domains.record_created_for": "a read",
+    "core.domains.records_to_publish": "a read",
+    "core.masquerade.services.session_fingerprint": "an HMAC of a value",
+    "users.tokens.token_pair_issue": "records a token id inside the audited sign-in, refresh and "
+    "password change",
+    "users.signin.address_attempt": "counts in the cache, not a record; the throttle it sets off "
+    "is an event (login_throttled)",
+    "users.signin.signin_attempt_begin": "counts in the cache, not a record (via address_attempt)",
+    "users.signin.signin_attempt_failed": "changes nothing; records the lockout its attempt set "
+    "(login_locked_out)",
+    "users.signin.signin_attempt_succeeded": "forgets cache counters, not a record",
+    "core.masquerade.services.home_host": "a read",
+    "core.masquerade.services.is_home_of": "a check",
+    "core.masquerade.services.masquerade_check": "refuses (an event, HIJACK_DENIED) or passes",
+    "core.masquerade.services.masquerade_deny": "records a refusal; changes nothing",
+    "core.masquerade.services.masquerade_live_record": "a read",
+    "core.masquerade.services.masquerade_still_valid": "a check",
+    "core.masquerade.services.masquerade_for_token": "a read",
+}
+
+
+def _module_name(path: Path) -> str:
+    return ".".join(path.relative_to(ROOT).with_suffix("").parts)
+
+
+@functools.cache
+def service_modules() -> list[str]:
+    packages = [p for p in ROOT.iterdir() if (p / "__init__.py").exists()]
+    paths = [
+        path
+        for package in packages
+        for pattern in ("services.py", "services/*.py")
+        for path in package.rglob(pattern)
+        if "tests" not in path.parts
+    ]
+    names = {_module_name(path).removesuffix(".__init__") for path in paths}
+    return sorted(names | set(EXTRA_SERVICE_MODULES))
+
+
+def service_functions() -> dict[str, Callable[..., Any]]:
+    found = {}
+    for name in service_modules():
+        module = importlib.import_module(name)
+        for attr, value in inspect.getmembers(module, inspect.isfunction):
+            if not attr.startswith("_") and value.__module__ == name:
+                found[f"{name}.{attr}"] = value
+    return found
+
+
+@dataclass
+class Recipe:
+    call: Callable[[], Any]
+    probe: Callable[[], Any]  # changes when the write happens
+    event: str
+    rows: int = 1
+    # What a caller's rollback can undo, when the write reaches beyond the database: Route53
+    # cannot be rolled back by a transaction that ends after the service returned (core.domains).
+    database_probe: Callable[[], Any] | None = None
+
+
+@dataclass
+class Ctx:
+    world: World
+    aws: Any
+    dns: Any
+    superuser: Any
+    support: Any
+    rf: RequestFactory = field(default_factory=RequestFactory)
+
+    def uniq(self, prefix: str) -> str:
+        return f"{prefix}{uuid.uuid4().hex[:10]}"
+
+    def request(self, host: str, user: Any, *, session: SessionStore | None = None) -> Any:
+        request = self.rf.post("/", HTTP_HOST=host)
+        request.session = session or SessionStore()
+        request.user = user
+        request.tenant = platform_tenant() if host == PLATFORM_HOST else self.world.tenant
+        request.masquerade = None
+        return request
+
+
+def _png() -> Any:
+    buffer = io.BytesIO()
+    Image.new("RGB", (3, 3), (10, 20, 30)).save(buffer, format="PNG")
+    upload = SimpleUploadedFile("p.png", buffer.getvalue(), content_type="image/png")
+    return validated_image(upload)
+
+
+def _values(model: type, **lookup: Any) -> Callable[[], Any]:
+    return lambda: list(model.objects.filter(**lookup).values())
+
+
+RECIPES: dict[str, Callable[[Ctx], Recipe]] = {}
+
+
+def recipe(name: str) -> Callable[[Callable[[Ctx], Recipe]], Callable[[Ctx], Recipe]]:
+    def register(make: Callable[[Ctx], Recipe]) -> Callable[[Ctx], Recipe]:
+        RECIPES[name] = make
+        return make
+
+    return register
+
+
+@recipe("users.services.user_create")
+def _(c: Ctx) -> Recipe:
+    email = f"{c.uniq('new')}@example.com"
+    return Recipe(
+        lambda: user_services.user_create(
+            actor=c.world.owner, email=email, role=Role.TENANT_STAFF, tenant=c.world.tenant
+        ),
+        _values(User, email=email),
+        "user_created",
+    )
+
+
+@recipe("users.services.user_change_role")
+def _(c: Ctx) -> Recipe:
+    staff = UserFactory(role=Role.TENANT_STAFF, tenant=c.world.tenant)
+    return Recipe(
+        lambda: user_services.user_change_role(
+            actor=c.world.owner, user=staff, role=Role.TENANT_MANAGER, tenant=c.world.tenant
+        ),
+        _values(User, pk=staff.pk),
+        "role_changed",
+    )
+
+
+def _staff(c: Ctx, **fields: Any) -> User:
+    return UserFactory(role=Role.TENANT_STAFF, tenant=c.world.tenant, **fields)
+
+
+@recipe("users.services.user_update")
+def _(c: Ctx) -> Recipe:
+    staff = _staff(c)
+    return Recipe(
+        lambda: user_services.user_update(actor=c.world.owner, user=staff, first_name="Renamed"),
+        _values(User, pk=staff.pk),
+        "user_updated",
+    )
+
+
+@recipe("users.services.user_deactivate")
+def _(c: Ctx) -> Recipe:
+    staff = _staff(c)
+    return Recipe(
+        lambda: user_services.user_deactivate(actor=c.world.owner, user=staff),
+        _values(User, pk=staff.pk),
+        "user_deactivated",
+    )
+
+
+@recipe("users.services.user_reactivate")
+def _(c: Ctx) -> Recipe:
+    staff = _staff(c, is_active=False)
+    return Recipe(
+        lambda: user_services.user_reactivate(actor=c.world.owner, user=staff),
+        _values(User, pk=staff.pk),
+        "user_reactivated",
+    )
+
+
+@recipe("users.services.user_password_set")
+def _(c: Ctx) -> Recipe:
+    staff = _staff(c)
+    return Recipe(
+        lambda: user_services.user_password_set(
+            actor=c.world.owner, user=staff, password=NEW_PASSWORD
+        ),
+        _values(User, pk=staff.pk),
+        "password_set",
+    )
+
+
+@recipe("users.services.user_password_change")
+def _(c: Ctx) -> Recipe:
+    staff = _staff(c)
+    return Recipe(
+        lambda: user_services.user_password_change(
+            request=c.request(HOST_A, staff),
+            user=staff,
+            old_password=PASSWORD,
+            new_password=NEW_PASSWORD,
+            reissue_on=c.world.tenant.schema_name,
+        ),
+        lambda: (_values(User, pk=staff.pk)(), _values(OutstandingToken, user=staff)()),
+        "password_changed",
+    )
+
+
+@recipe("users.tokens.token_sign_in")
+def _(c: Ctx) -> Recipe:
+    staff = _staff(c)
+    return Recipe(
+        lambda: tokens.token_sign_in(request=c.request(HOST_A, staff), user=staff),
+        _values(OutstandingToken, user=staff),
+        "login_succeeded",
+    )
+
+
+def _refresh_token(c: Ctx) -> tuple[User, str]:
+    staff = _staff(c)
+    return staff, tokens.token_pair_issue(user=staff, schema=c.world.tenant.schema_name)["refresh"]
+
+
+@recipe("users.tokens.token_refresh")
+def _(c: Ctx) -> Recipe:
+    staff, raw = _refresh_token(c)
+    return Recipe(
+        lambda: tokens.token_refresh(request=c.request(HOST_A, AnonymousUser()), raw=raw),
+        lambda: (
+            _values(OutstandingToken, user=staff)(),
+            _values(BlacklistedToken, token__user=staff)(),
+        ),
+        "token_refreshed",
+    )
+
+
+@recipe("users.tokens.token_revoke")
+def _(c: Ctx) -> Recipe:
+    staff, raw = _refresh_token(c)
+    return Recipe(
+        lambda: tokens.token_revoke(request=c.request(HOST_A, AnonymousUser()), raw=raw),
+        _values(BlacklistedToken, token__user=staff),
+        "signed_out",
+    )
+
+
+@recipe("core.services.tenant_provision")
+def _(c: Ctx) -> Recipe:
+    schema = c.uniq("t")
+
+    def provision() -> Tenant:
+        connection.set_schema_to_public()  # tenants are made from the platform, never inside one
+        return core_services.tenant_provision(
+            name="New", schema_name=schema, domain=f"{schema}.localhost", actor=c.superuser
+        )
+
+    return Recipe(
+        provision,
+        _values(Tenant, schema_name=schema),
+        "tenant_created",
+    )
+
+
+@recipe("core.services.tenant_update")
+def _(c: Ctx) -> Recipe:
+    return Recipe(
+        lambda: core_services.tenant_update(
+            tenant=c.world.tenant, actor=c.superuser, cancellation_window_hours=7
+        ),
+        _values(Tenant, pk=c.world.tenant.pk),
+        "tenant_updated",
+    )
+
+
+@recipe("core.services.tenant_logo_set")
+def _(c: Ctx) -> Recipe:
+    image = _png()
+    return Recipe(
+        lambda: core_services.tenant_logo_set(
+            tenant=c.world.tenant, image=image, actor=c.world.owner
+        ),
+        _values(Tenant, pk=c.world.tenant.pk),
+        "tenant_logo_changed",
+    )
+
+
+@recipe("customers.services.customer_create")
+def _(c: Ctx) -> Recipe:
+    name = c.uniq("Customer ")
+    return Recipe(
+        lambda: customer_create(tenant=c.world.tenant, actor=c.world.owner, name=name),
+        _values(Customer, name=name),
+        "customer_created",
+    )
+
+
+@recipe("customers.services.customer_update")
+def _(c: Ctx) -> Recipe:
+    customer = c.world.other_customer
+    return Recipe(
+        lambda: customer_update(
+            tenant=c.world.tenant, customer=customer, actor=c.world.owner, notes=c.uniq("n")
+        ),
+        _values(Customer, pk=customer.pk),
+        "customer_updated",
+    )
+
+
+@recipe("customers.services.customer_delete")
+def _(c: Ctx) -> Recipe:
+    customer = Customer.objects.create(name="Leaving")
+    return Recipe(
+        lambda: customer_delete(customer=customer, actor=c.world.owner),
+        _values(Customer, pk=customer.pk),
+        "customer_deleted",
+    )
+
+
+@recipe("customers.services.customer_for_booking_user")
+def _(c: Ctx) -> Recipe:
+    user = UserFactory(role=Role.CUSTOMER, tenant=c.world.tenant)
+    return Recipe(
+        lambda: customer_for_booking_user(user=user),
+        _values(Customer, user_id=user.pk),
+        "customer_created",
+    )
+
+
+@recipe("catalog.services.service_create")
+def _(c: Ctx) -> Recipe:
+    name = c.uniq("Service ")
+    return Recipe(
+        lambda: service_create(
+            actor=c.world.owner, name=name, duration_minutes=30, price=Decimal(20)
+        ),
+        _values(Service, name=name),
+        "service_created",
+    )
+
+
+@recipe("catalog.services.service_update")
+def _(c: Ctx) -> Recipe:
+    return Recipe(
+        lambda: service_update(service=c.world.treatment, actor=c.world.owner, price=Decimal(71)),
+        _values(Service, pk=c.world.treatment.pk),
+        "service_updated",
+    )
+
+
+@recipe("catalog.services.service_delete")
+def _(c: Ctx) -> Recipe:
+    service = Service.objects.create(name="Retired", duration_minutes=15, price=Decimal(9))
+    return Recipe(
+        lambda: service_delete(service=service, actor=c.world.owner),
+        _values(Service, pk=service.pk),
+        "service_deleted",
+    )
+
+
+@recipe("billing.services.charge_create")
+def _(c: Ctx) -> Recipe:
+    appointment = c.world.other_appointment
+    return Recipe(
+        lambda: charge_create(
+            appointment=appointment, kind="APPOINTMENT", amount=Decimal(5), actor=c.world.owner
+        ),
+        _values(Charge, appointment=appointment),
+        "charge_created",
+    )
+
+
+@recipe("billing.services.charge_set_status")
+def _(c: Ctx) -> Recipe:
+    return Recipe(
+        lambda: charge_set_status(charge=c.world.charge, status="PAID", actor=c.world.owner),
+        _values(Charge, pk=c.world.charge.pk),
+        "charge_status_changed",
+    )
+
+
+@recipe("resources.services.resource_create")
+def _(c: Ctx) -> Recipe:
+    name = c.uniq("Room ")
+    return Recipe(
+        lambda: resource_create(tenant=c.world.tenant, actor=c.world.owner, name=name, type="ROOM"),
+        _values(Resource, name=name),
+        "resource_created",
+    )
+
+
+@recipe("resources.services.resource_update")
+def _(c: Ctx) -> Recipe:
+    return Recipe(
+        lambda: resource_update(
+            tenant=c.world.tenant, resource=c.world.room, actor=c.world.owner, name=c.uniq("R ")
+        ),
+        _values(Resource, pk=c.world.room.pk),
+        "resource_updated",
+    )
+
+
+@recipe("resources.services.resource_delete")
+def _(c: Ctx) -> Recipe:
+    resource = Resource.objects.create(name="Spare", type="EQUIPMENT", timezone="UTC")
+    return Recipe(
+        lambda: resource_delete(resource=resource, actor=c.world.owner),
+        _values(Resource, pk=resource.pk),
+        "resource_deleted",
+    )
+
+
+@recipe("resources.services.ical_token_rotate")
+def _(c: Ctx) -> Recipe:
+    return Recipe(
+        lambda: ical_token_rotate(resource=c.world.stylist2, actor=c.world.owner),
+        _values(Resource, pk=c.world.stylist2.pk),
+        "ical_feed_rotated",
+    )
+
+
+@recipe("resources.services.ical_token_revoke")
+def _(c: Ctx) -> Recipe:
+    return Recipe(
+        lambda: ical_token_revoke(resource=c.world.stylist, actor=c.world.owner),
+        _values(Resource, pk=c.world.stylist.pk),
+        "ical_feed_revoked",
+    )
+
+
+@recipe("resources.services.resource_photo_set")
+def _(c: Ctx) -> Recipe:
+    image = _png()
+    return Recipe(
+        lambda: resource_photo_set(resource=c.world.room, image=image, actor=c.world.owner),
+        _values(Resource, pk=c.world.room.pk),
+        "resource_photo_changed",
+    )
+
+
+@recipe("appointments.services.blockers.blocker_create")
+def _(c: Ctx) -> Recipe:
+    w = c.world
+    return Recipe(
+        lambda: blocker_create(
+            tenant=w.tenant,
+            actor=w.owner,
+            resource=w.stylist2,
+            starts_at=w.at(15),
+            ends_at=w.at(16),
+        ),
+        _values(Blocker, resource=w.stylist2),
+        "blocker_created",
+    )
+
+
+@recipe("appointments.services.blockers.blocker_update")
+def _(c: Ctx) -> Recipe:
+    w = c.world
+    return Recipe(
+        lambda: blocker_update(tenant=w.tenant, actor=w.owner, blocker=w.blocker, title="Paint"),
+        _values(Blocker, pk=w.blocker.pk),
+        "blocker_updated",
+    )
+
+
+@recipe("appointments.services.blockers.blocker_delete")
+def _(c: Ctx) -> Recipe:
+    w = c.world
+    blocker = Blocker.objects.create(resource=w.room, starts_at=w.at(17), ends_at=w.at(18))
+    return Recipe(
+        lambda: blocker_delete(tenant=w.tenant, actor=w.owner, blocker=blocker),
+        _values(Blocker, pk=blocker.pk),
+        "blocker_deleted",
+    )
+
+
+@recipe("appointments.services.booking.appointment_book")
+def _(c: Ctx) -> Recipe:
+    w = c.world
+    return Recipe(
+        lambda: appointment_book(
+            tenant=w.tenant,
+            actor=w.owner,
+            service=w.cut,
+            customer=w.other_customer,
+            starts_at=w.at(9, days=1),
+            resources=[w.stylist2],
+        ),
+        _values(Appointment, customer=w.other_customer),
+        "appointment_booked",
+    )
+
+
+@recipe("appointments.services.booking.appointment_reschedule")
+def _(c: Ctx) -> Recipe:
+    w = c.world
+    return Recipe(
+        lambda: appointment_reschedule(
+            tenant=w.tenant,
+            actor=w.owner,
+            appointment=w.other_appointment,
+            starts_at=w.at(14, days=2),
+        ),
+        _values(Appointment, pk=w.other_appointment.pk),
+        "appointment_rescheduled",
+    )
+
+
+@recipe("appointments.services.lifecycle.appointment_transition")
+def _(c: Ctx) -> Recipe:
+    w = c.world
+    return Recipe(
+        lambda: appointment_transition(
+            tenant=w.tenant, actor=w.owner, appointment=w.other_appointment, to="CONFIRMED"
+        ),
+        _values(Appointment, pk=w.other_appointment.pk),
+        "appointment_status_changed",
+    )
+
+
+@recipe("appointments.services.lifecycle.appointment_update")
+def _(c: Ctx) -> Recipe:
+    w = c.world
+    return Recipe(
+        lambda: appointment_update(
+            tenant=w.tenant,
+            appointment=w.appointment,
+            actor=w.owner,
+            notes=c.uniq("n"),
+            price=Decimal("12.50"),
+        ),
+        _values(Appointment, pk=w.appointment.pk),
+        "appointment_updated",
+    )
+
+
+@recipe("core.grants.grant_create")
+def _(c: Ctx) -> Recipe:
+    return Recipe(
+        lambda: grants.grant_create(
+            grantor=c.superuser, grantee=c.support, action="view_billing", reason="ticket 1"
+        ),
+        _values(PermissionGrant, grantee=c.support),
+        "grant_created",
+    )
+
+
+@recipe("core.grants.grants_revoke")
+def _(c: Ctx) -> Recipe:
+    grant = grants.grant_create(
+        grantor=c.superuser, grantee=c.support, action="manage_billing", reason="ticket 2"
+    )
+    return Recipe(
+        lambda: grants.grants_revoke(
+            grants=PermissionGrant.objects.filter(pk=grant.pk), revoked_by=c.superuser
+        ),
+        _values(PermissionGrant, pk=grant.pk),
+        "grant_revoked",
+    )
+
+
+def _domain_recipe(c: Ctx, call: Callable[[], Any], name: str, event: str) -> Recipe:
+    rows = _values(Domain, domain=name)
+
+    def probe() -> Any:
+        return rows(), route53.record_sets_named(zone_id=c.aws.zone_id, name=name)
+
+    return Recipe(call, probe, event, database_probe=rows)
+
+
+@recipe("core.domains.custom_domain_add")
+def _(c: Ctx) -> Recipe:
+    name = f"{c.uniq('book')}.{c.aws.zone_name}"
+    return _domain_recipe(
+        c,
+        lambda: domains.custom_domain_add(tenant=c.world.tenant, domain=name, actor=c.world.owner),
+        name,
+        "custom_domain_added",
+    )
+
+
+def _added_domain(c: Ctx) -> Domain:
+    name = f"{c.uniq('shop')}.{c.aws.zone_name}"
+    domain = domains.custom_domain_add(tenant=c.world.tenant, domain=name, actor=c.world.owner)
+    for record in domains.records_to_publish(domain):
+        c.dns.publish(record["name"], record["type"], record["value"])
+    return domain
+
+
+@recipe("core.domains.custom_domain_verify")
+def _(c: Ctx) -> Recipe:
+    domain = _added_domain(c)
+    return Recipe(
+        lambda: domains.custom_domain_verify(domain=domain, actor=c.world.owner),
+        _values(Domain, pk=domain.pk),
+        "custom_domain_verified",
+    )
+
+
+@recipe("core.domains.custom_domain_verify_or_queue")
+def _(c: Ctx) -> Recipe:
+    domain = _added_domain(c)
+    return Recipe(
+        lambda: domains.custom_domain_verify_or_queue(domain=domain, actor=c.world.owner),
+        _values(Domain, pk=domain.pk),
+        "custom_domain_verified",
+    )
+
+
+@recipe("core.domains.custom_domain_verify_in_background")
+def _(c: Ctx) -> Recipe:
+    domain = _added_domain(c)
+    return Recipe(
+        lambda: domains.custom_domain_verify_in_background(domain_id=domain.pk),
+        _values(Domain, pk=domain.pk),
+        "custom_domain_verified",
+    )
+
+
+@recipe("core.domains.custom_domain_record_discard")
+def _(c: Ctx) -> Recipe:
+    # A record an add created without its row (the CREATE's answer was lost).
+    record = route53.CnameRecord(
+        name=f"{c.uniq('lost')}.{c.aws.zone_name}",
+        target=domains.cname_target(),
+        ttl=settings.CUSTOM_DOMAIN_RECORD_TTL,
+    )
+    route53.cname_create(zone_id=c.aws.zone_id, record=record)
+    return Recipe(
+        lambda: domains.custom_domain_record_discard(zone_id=c.aws.zone_id, record=record),
+        lambda: route53.record_sets_named(zone_id=c.aws.zone_id, name=record.name),
+        "custom_domain_orphan_record_discarded",
+        database_probe=_values(Domain, domain=record.name),
+    )
+
+
+@recipe("core.domains.custom_domain_remove")
+def _(c: Ctx) -> Recipe:
+    domain = _added_domain(c)
+    return _domain_recipe(
+        c,
+        lambda: domains.custom_domain_remove(domain=domain, actor=c.world.owner),
+        domain.domain,
+        "custom_domain_removed",
+    )
+
+
+@recipe("core.domains.custom_domains_verify_all")
+def _(c: Ctx) -> Recipe:
+    # Just one custom domain, whose record is in place: one event per domain it verifies.
+    Domain.objects.filter(is_custom_domain=True).delete()
+    _added_domain(c)
+    return Recipe(
+        domains.custom_domains_verify_all,
+        _values(Domain, is_custom_domain=True),
+        "custom_domain_verified",
+    )
+
+
+def _masquerades() -> Callable[[], Any]:
+    return lambda: list(MasqueradeSession.objects.values())
+
+
+@recipe("core.masquerade.services.masquerade_session_start")
+def _(c: Ctx) -> Recipe:
+    w = c.world
+    return Recipe(
+        lambda: masquerade.masquerade_session_start(
+            request=c.request(HOST_A, w.owner),
+            hijacker=w.owner,
+            hijacked=w.staff,
+            justification="help",
+            return_url="/",
+        ),
+        _masquerades(),
+        "HIJACK_START",
+    )
+
+
+@recipe("core.masquerade.services.masquerade_handoff_issue")
+def _(c: Ctx) -> Recipe:
+    return Recipe(
+        lambda: masquerade.masquerade_handoff_issue(
+            request=c.request(PLATFORM_HOST, c.support),
+            hijacker=c.support,
+            hijacked=c.world.owner,
+            justification="ticket",
+            return_url="/admin/",
+        ),
+        _masquerades(),
+        "masquerade_handoff_issued",
+    )
+
+
+@recipe("core.masquerade.services.masquerade_handoff_redeem")
+def _(c: Ctx) -> Recipe:
+    _, ticket = masquerade.masquerade_handoff_issue(
+        request=c.request(PLATFORM_HOST, c.support), hijacker=c.support,
+        hijacked=c.world.owner, justification="ticket", return_url="/admin/",
+    )  # fmt: skip
+    return Recipe(
+        lambda: masquerade.masquerade_handoff_redeem(
+            request=c.request(HOST_A, AnonymousUser()), ticket=ticket
+        ),
+        _masquerades(),
+        "HIJACK_START",
+    )
+
+
+def _token_masquerade(c: Ctx) -> MasqueradeSession:
+    record, _, _ = masquerade.masquerade_token_start(
+        request=c.request(PLATFORM_HOST, c.support), hijacker=c.support,
+        target_id=str(c.world.owner.public_id), justification="ticket",
+    )  # fmt: skip
+    return record
+
+
+@recipe("core.masquerade.services.masquerade_token_start")
+def _(c: Ctx) -> Recipe:
+    return Recipe(lambda: _token_masquerade(c), _masquerades(), "HIJACK_START")
+
+
+@recipe("core.masquerade.services.masquerade_end")
+def _(c: Ctx) -> Recipe:
+    record = _token_masquerade(c)
+    return Recipe(
+        lambda: masquerade.masquerade_end(
+            request=c.request(HOST_A, c.world.owner), record=record, end_reason="done"
+        ),
+        _values(MasqueradeSession, pk=record.pk),
+        "HIJACK_END",
+    )
+
+
+@recipe("core.masquerade.services.masquerade_session_release")
+def _(c: Ctx) -> Recipe:
+    w = c.world
+    request = c.request(HOST_A, w.owner)
+    record = masquerade.masquerade_session_start(
+        request=request, hijacker=w.owner, hijacked=w.staff, justification="", return_url="/"
+    )
+    return Recipe(
+        lambda: masquerade.masquerade_session_release(
+            request=request, record=record, end_reason="released"
+        ),
+        _values(MasqueradeSession, pk=record.pk),
+        "HIJACK_END",
+    )
+
+
+class Rollback(Exception):
+    """Raised to roll a block back on purpose."""
+
+
+@pytest.fixture
+def ctx(world_a: World, aws: Any, dns: Any, make_user: Any, local_media: Path) -> Ctx:
+    return Ctx(
+        world=world_a,
+        aws=aws,
+        dns=dns,
+        superuser=make_user(Role.SUPERUSER),
+        support=make_user(Role.PLATFORM_SUPPORT),
+    )
+
+
+def _last_id() -> int:
+    return AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def _prepare(c: Ctx, name: str) -> Recipe:
+    connection.set_tenant(c.world.tenant)
+    made = RECIPES[name](c)
+    connection.set_tenant(c.world.tenant)
+    return made
+
+
+def _check(c: Ctx, name: str) -> list[str]:
+    """Run ``name``'s recipe three ways; return what went wrong."""
+    problems = []
+
+    # 1. The write rolls back (after the service returned): no event survives it.
+    made = _prepare(c, name)
+    probe = made.database_probe or made.probe
+    before, mark = probe(), _last_id()
+    with suppress(Rollback), transaction.atomic():
+        made.call()
+        connection.set_tenant(c.world.tenant)
+        if AuditEvent.objects.filter(id__gt=mark).count() != made.rows:
+            problems.append("inside its transaction, not exactly the expected audit rows")
+        raise Rollback
+    connection.set_tenant(c.world.tenant)
+    if AuditEvent.objects.filter(id__gt=mark).exists():
+        problems.append("an audit row survived the rollback of its write")
+    if probe() != before:
+        problems.append("the write survived its rollback")
+
+    # 2. The audit row cannot be written: the service fails with the database's error (so its
+    # transaction rolls back), and nothing it wrote outside the database stays either.
+    made = _prepare(c, name)
+    before = made.probe()
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "ALTER TABLE public.core_auditevent "
+                    "ADD CONSTRAINT audit_refuses_all CHECK (false) NOT VALID"
+                )
+            made.call()
+            raise Rollback  # it went through: undo it, and the constraint with it
+    except DatabaseError:
+        pass
+    except Rollback:
+        problems.append("it succeeded although its audit row could not be written")
+    except Exception as error:
+        problems.append(f"the audit failure surfaced as {type(error).__name__}: {error}")
+    connection.set_tenant(c.world.tenant)
+    if made.probe() != before:
+        problems.append("the write happened without its audit row")
+
+    # 3. The write commits (to the test's transaction): exactly its rows, naming the event, each
+    # written inside a transaction the service opened itself (so that called outside any, from
+    # a view, its write and its row still commit or fail together).
+    made = _prepare(c, name)
+    before, mark = made.probe(), _last_id()
+    depths: list[int] = []
+
+    def note_depth(sender: type, **kwargs: Any) -> None:
+        depths.append(len(connection.savepoint_ids))
+
+    pre_save.connect(note_depth, sender=AuditEvent)
+    try:
+        with transaction.atomic():
+            caller_depth = len(connection.savepoint_ids)
+            made.call()
+    finally:
+        pre_save.disconnect(note_depth, sender=AuditEvent)
+    connection.set_tenant(c.world.tenant)
+    rows = list(AuditEvent.objects.filter(id__gt=mark).values_list("action", flat=True))
+    if rows != [made.event] * made.rows:
+        problems.append(f"expected {made.rows} x {made.event}, recorded {rows}")
+    if any(depth <= caller_depth for depth in depths):
+        problems.append("an audit row was written outside a transaction of the service's own")
+    if made.probe() == before:
+        problems.append("the recipe did not write anything")
+    return problems
+
+
+def test_every_service_function_has_a_recipe() -> None:
+    found = set(service_functions())
+    missing = sorted(found - set(RECIPES) - set(NOT_WRITES))
+    assert not missing, f"service functions with no audit recipe and no NOT_WRITES entry: {missing}"
+    stale = sorted((set(RECIPES) | set(NOT_WRITES)) - found)
+    assert not stale, f"recipes for functions that no longer exist: {stale}"
+
+
+def test_every_service_write_leaves_exactly_one_audit_row_in_its_own_transaction(
+    ctx: Ctx,
+) -> None:
+    problems = {name: issues for name in sorted(RECIPES) if (issues := _check(ctx, name))}
+    assert not problems, "\n".join(f"{name}: {'; '.join(p)}" for name, p in problems.items())
+
+
+def test_the_discovery_sees_the_services_of_every_app() -> None:
+    modules = service_modules()
+    for expected in (
+        "users.services",
+        "core.services",
+        "core.masquerade.services",
+        "appointments.services.booking",
+        "customers.services",
+        "core.grants",
+        "core.domains",
+    ):
+        assert expected in modules
+    assert len(service_functions()) >= len(RECIPES)

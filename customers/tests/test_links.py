@@ -1,0 +1,28 @@
+"""One customer record per CUSTOMER account: a second link is a 409, and nothing is written."""
+
+from __future__ import annotations
+
+import pytest
+
+from appointments.tests.conftest import world_a
+from conftest import HOST_A
+from core.models import AuditEvent
+from customers.models import Customer
+
+__all__ = ["world_a"]
+
+pytestmark = pytest.mark.django_db
+
+
+def test_linking_an_account_that_already_has_a_customer_record_is_a_conflict(api, world_a):
+    taken = str(world_a.customer_user.public_id)
+    client = api(HOST_A, world_a.owner)
+    created = client.post("/api/customers/", {"name": "Twin", "user": taken}, format="json")
+    assert created.status_code == 409
+    assert created.json()["error"]["fields"] == {"user": ["Already linked."]}
+    moved = client.patch(
+        f"/api/customers/{world_a.other_customer.public_id}/", {"user": taken}, format="json"
+    )
+    assert moved.status_code == 409
+    assert not Customer.objects.filter(name="Twin").exists()
+    assert not AuditEvent.objects.filter(action__in=["customer_created", "customer_updated"])
