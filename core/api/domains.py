@@ -13,16 +13,31 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.openapi import error_response
 from core.domains import custom_domain_add, custom_domain_remove, custom_domain_verify
 from core.models import Domain
 from core.selectors import domain_get_for_tenant, domain_list_for_tenant
 from users.permissions import IsInScopeOfThisHost, capability_permission
 
 DOMAIN_PERMISSIONS = [IsInScopeOfThisHost, capability_permission("manage_settings")]
+# Route53 behind every change and check (core.aws turns its failures into these).
+AWS_ERRORS = {
+    502: error_response("AWS refused the operation (`aws_error`)."),
+    503: error_response("AWS could not be reached; try again later (`aws_unavailable`)."),
+}
 
 
 class TenantDomainSerializer(serializers.ModelSerializer):
     cname_target = serializers.SerializerMethodField()
+    verification_status = serializers.ChoiceField(
+        choices=Domain.Verification.choices,
+        allow_null=True,
+        read_only=True,
+        help_text="Custom domains only; null for the platform's own subdomains.",
+    )
+    verification_error = serializers.CharField(
+        allow_null=True, read_only=True, help_text="Why the last check failed; null otherwise."
+    )
 
     class Meta:
         model = Domain
@@ -65,7 +80,7 @@ class DomainListView(generics.ListAPIView):
 
     @extend_schema(
         request=CustomDomainAddSerializer,
-        responses={201: TenantDomainSerializer},
+        responses={201: TenantDomainSerializer, **AWS_ERRORS},
         tags=["domains"],
     )
     def post(self, request: Request) -> Response:
@@ -85,7 +100,7 @@ class DomainDetailView(APIView):
         found = domain_get_for_tenant(tenant=request.tenant, name=domain)
         return Response(TenantDomainSerializer(found).data)
 
-    @extend_schema(responses={204: None}, tags=["domains"])
+    @extend_schema(responses={204: None, **AWS_ERRORS}, tags=["domains"])
     def delete(self, request: Request, domain: str) -> Response:
         found = domain_get_for_tenant(tenant=request.tenant, name=domain)
         custom_domain_remove(domain=found, actor=request.user, request=request)
@@ -95,7 +110,9 @@ class DomainDetailView(APIView):
 class DomainVerifyView(APIView):
     permission_classes = DOMAIN_PERMISSIONS
 
-    @extend_schema(request=None, responses=TenantDomainSerializer, tags=["domains"])
+    @extend_schema(
+        request=None, responses={200: TenantDomainSerializer, **AWS_ERRORS}, tags=["domains"]
+    )
     def post(self, request: Request, domain: str) -> Response:
         found = domain_get_for_tenant(tenant=request.tenant, name=domain)
         verified = custom_domain_verify(domain=found, actor=request.user, request=request)

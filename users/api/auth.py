@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from core.api.openapi import error_response
 from core.audit import security_event
 from core.exceptions import DomainError
 from users.authentication import SESSION_SCHEMA_KEY, TENANT_CLAIM, credential_fits_host
@@ -25,6 +26,10 @@ from users.services import user_authenticate_on_host
 
 TokenPair = inline_serializer(
     "TokenPair", {"access": serializers.CharField(), "refresh": serializers.CharField()}
+)
+SIGN_IN_REFUSED = error_response(
+    "Wrong email or password, or an account that does not belong to this host "
+    "(`authentication_failed`; the answer does not tell which)."
 )
 
 
@@ -42,7 +47,9 @@ class LoginThrottled(APIView):
 class TokenObtainView(LoginThrottled):
     """Exchange email and password for a JWT pair valid on this host only."""
 
-    @extend_schema(request=LoginSerializer, responses={200: TokenPair}, tags=["auth"])
+    @extend_schema(
+        request=LoginSerializer, responses={200: TokenPair, 401: SIGN_IN_REFUSED}, tags=["auth"]
+    )
     def post(self, request: Request) -> Response:
         data = LoginSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -58,7 +65,13 @@ class TokenRefreshView(LoginThrottled):
 
     @extend_schema(
         request=inline_serializer("TokenRefresh", {"refresh": serializers.CharField()}),
-        responses={200: inline_serializer("AccessToken", {"access": serializers.CharField()})},
+        responses={
+            200: inline_serializer("AccessToken", {"access": serializers.CharField()}),
+            401: error_response(
+                "The refresh token is invalid or expired (`token_not_valid`), or was issued on "
+                "another host (`wrong_host`)."
+            ),
+        },
         tags=["auth"],
     )
     def post(self, request: Request) -> Response:
@@ -86,7 +99,11 @@ class TokenRefreshView(LoginThrottled):
 class SessionView(LoginThrottled):
     """Cookie sessions for browser front ends: POST signs in, DELETE signs out."""
 
-    @extend_schema(request=LoginSerializer, responses={200: UserSerializer}, tags=["auth"])
+    @extend_schema(
+        request=LoginSerializer,
+        responses={200: UserSerializer, 401: SIGN_IN_REFUSED},
+        tags=["auth"],
+    )
     def post(self, request: Request) -> Response:
         data = LoginSerializer(data=request.data)
         data.is_valid(raise_exception=True)
