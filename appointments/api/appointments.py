@@ -48,7 +48,7 @@ CONFLICT_EXAMPLE = OpenApiExample(
             "code": "resource_busy",
             "message": "'Haircut' cannot be booked at 2026-05-04T10:00:00+02:00: 'Ana' already "
             "booked or blocked then.",
-            "fields": {"resources": ["'Ana' (0b9f...) is booked or blocked at that time."]},
+            "fields": {"resources": ["'Ana' (0b9f...) is booked or blocked then."]},
         }
     },
     response_only=True,

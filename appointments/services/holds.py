@@ -42,15 +42,8 @@ class ResourceBusy(Conflict):
     default_code = "resource_busy"
 
     def __init__(self, message: str, *, resources: Sequence[Resource]) -> None:
-        super().__init__(
-            message,
-            fields={
-                "resources": [
-                    f"'{r.name}' ({r.public_id}) is booked or blocked at that time."
-                    for r in resources
-                ]
-            },
-        )
+        taken = [f"'{r.name}' ({r.public_id}) is booked or blocked then." for r in resources]
+        super().__init__(message, fields={"resources": taken} if taken else None)
         self.resource_ids = frozenset(r.pk for r in resources)
 
 

@@ -43,7 +43,7 @@ def test_busy_named_resource_is_409_naming_it(world_a, api):
     error = response.json()["error"]
     assert error["code"] == "resource_busy" and "Ana (stylist)" in error["message"]
     assert error["fields"]["resources"] == [
-        f"'Ana (stylist)' ({world_a.stylist.public_id}) is booked or blocked at that time."
+        f"'Ana (stylist)' ({world_a.stylist.public_id}) is booked or blocked then."
     ]
 
 

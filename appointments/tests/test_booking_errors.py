@@ -70,7 +70,7 @@ def test_a_busy_stylist_and_a_closed_one_is_resource_busy(world_a, api):
     DateOverride.objects.create(resource=world_a.stylist2, date=world_a.day, is_closed=True)
     error = _error(_book(world_a, api, world_a.at(10, 30)), 409, "resource_busy")
     assert error["fields"]["resources"] == [
-        f"'Ana (stylist)' ({world_a.stylist.public_id}) is booked or blocked at that time."
+        f"'Ana (stylist)' ({world_a.stylist.public_id}) is booked or blocked then."
     ]
 
 
