@@ -3,7 +3,7 @@
 {"error": {"code": "...", "message": "...", "fields": {"field": ["..."]}}}
 
 ``ERROR_CODES`` is the one list of codes a client can meet. The OpenAPI document publishes it
-(``core.api.schema``) and ``error_body`` keeps the promise: a code missing from it (a library's
+(``core.api.openapi``) and ``error_body`` keeps the promise: a code missing from it (a library's
 own) goes out as its status's generic code. ``fields`` always maps a field to a list of messages;
 nested serializer errors are flattened to dotted names (``working_hours.0.start_time``).
 """
@@ -126,9 +126,9 @@ def documented_code(code: str, status_code: int) -> str:
     return GENERIC_CODES.get(status_code, "server_error" if status_code >= 500 else "invalid")
 
 
-def flatten_fields(detail: Any, prefix: str = "") -> dict[str, list[str]]:
+def flatten_fields(detail: Any) -> dict[str, list[str]]:
     """Serializer errors of any depth as ``{"dotted.field": ["message", ...]}``."""
-    return dict(_flat(detail, prefix))
+    return dict(_flat(detail, ""))
 
 
 def _flat(detail: Any, prefix: str) -> Iterator[tuple[str, list[str]]]:
