@@ -1,5 +1,5 @@
-"""The request guard: first in the stack, it refuses as JSON what no view could use, before any
-view runs or any query is sent.
+"""The request guard: right after tenant routing (which reads only the validated Host), it
+refuses as JSON what no view could use, before any view runs or any query is sent.
 
 * Text PostgreSQL cannot store (the NUL character, unpaired UTF-16 surrogates) anywhere in the
   path, the query string, a header or a JSON or form body: 400 ``unstorable_text``, naming where.
@@ -25,7 +25,7 @@ UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 UNSTORABLE_MESSAGE = "Text may not contain the NUL character (\\u0000) or unpaired surrogates."
 
 
-def unstorable_fields(data: Any, prefix: str = "") -> Iterator[str]:
+def _json_fields(data: Any, prefix: str = "") -> Iterator[str]:
     """The dotted names of the values (or keys) in ``data`` that PostgreSQL cannot store."""
     if isinstance(data, str):
         if UNSTORABLE.search(data):
@@ -35,10 +35,10 @@ def unstorable_fields(data: Any, prefix: str = "") -> Iterator[str]:
             name = UNSTORABLE.sub("?", f"{prefix}.{key}" if prefix else str(key))
             if UNSTORABLE.search(str(key)):
                 yield name
-            yield from unstorable_fields(value, name)
+            yield from _json_fields(value, name)
     elif isinstance(data, list):
         for index, item in enumerate(data):
-            yield from unstorable_fields(item, f"{prefix}.{index}" if prefix else str(index))
+            yield from _json_fields(item, f"{prefix}.{index}" if prefix else str(index))
 
 
 def _form_fields(form: QueryDict) -> Iterator[str]:
@@ -68,7 +68,7 @@ def _body_fields(request: HttpRequest) -> Iterator[str]:
             data = json.loads(request.body)
         except ValueError:
             return  # not JSON: the view's parser answers 400 parse_error
-        yield from unstorable_fields(data)
+        yield from _json_fields(data)
 
 
 def _declared_length(request: HttpRequest) -> int:
