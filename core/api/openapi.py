@@ -67,8 +67,6 @@ GENERIC_DESCRIPTIONS: dict[int, str] = {
     413: "The body is too large.",
     415: "The body's Content-Type is not accepted here.",
     429: "Too many attempts; wait the seconds in Retry-After.",
-    502: "AWS refused the operation.",
-    503: "A service it needs is unavailable; try again later.",
 }
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 REFUSE_NOTHING = (AllowAny, IsAuthenticated)  # IsAuthenticated refuses with 401, not 403
