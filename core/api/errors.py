@@ -258,6 +258,4 @@ def handler403(request: HttpRequest, exception: Exception | None = None) -> Json
 
 
 def handler400(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    if isinstance(exception, RequestDataTooBig):
-        return json_error(413, "request_too_large", too_large_message())
     return json_error(400, "bad_request", "Bad request.")
