@@ -35,4 +35,4 @@ urlpatterns = [
     path(f"{settings.MEDIA_URL.strip('/')}/<path:key>", local_media, name="local-media"),
 ]
 
-fallback = [re_path(r"^(?P<path>.*)$", not_found, name=FALLBACK_NAME)]
+fallback = [re_path(r"^.*$", not_found, name=FALLBACK_NAME)]

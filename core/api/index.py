@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.core.exceptions import DisallowedRedirect
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
-from django.urls import Resolver404, resolve, reverse
+from django.urls import resolve, reverse
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
@@ -64,16 +64,12 @@ class IndexView(APIView):
 
 
 @csrf_exempt  # it changes nothing; a CSRF refusal would be an HTML page
-def not_found(request: HttpRequest, path: str = "") -> HttpResponse:
+def not_found(request: HttpRequest) -> HttpResponse:
     """The last route of every host. A path that only lacks its trailing slash is redirected
     with its method and body kept (308), so APPEND_SLASH's behaviour survives this catch-all."""
-    with_slash = f"{request.path_info}/"
     if not request.path_info.endswith("/"):
-        try:
-            match = resolve(with_slash, urlconf=getattr(request, "urlconf", None))
-        except Resolver404:
-            match = None
-        if match is not None and match.url_name != FALLBACK_NAME:
+        match = resolve(f"{request.path_info}/", urlconf=getattr(request, "urlconf", None))
+        if match.url_name != FALLBACK_NAME:
             query = request.META.get("QUERY_STRING", "")
             location = f"{request.path}/" + (f"?{query}" if query else "")
             try:
