@@ -7,6 +7,10 @@ and database. Each response must not be a server error, and its status code, con
 body must be the ones the document promises. Examples are bounded and derandomized (Hypothesis
 seeds each operation from the test's code), so a run is repeatable; each one runs in a savepoint
 that is rolled back, so every call meets the same data.
+
+Generated input rarely reaches the answers that need a story first (a replayed Idempotency-Key,
+a rotated refresh token, a locked account, a DNS check queued for later), so the last tests tell
+those stories with real requests and hold each answer to the same document and checks.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Any
 
 import pytest
 import schemathesis
+from django.core.cache import cache
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections, transaction
@@ -32,8 +37,11 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from config.tests.routes import BODIES
 from conftest import HOST_A, PLATFORM_HOST, bearer
+from core.models import Domain
 from users.roles import Role
+from users.tests.factories import TEST_PASSWORD
 
 APP = get_wsgi_application()
 CHECKS = [
@@ -57,6 +65,16 @@ HYPOTHESIS = settings(
 
 TENANT_CALLERS = ["owner", "staff", "customer", "superuser", "anonymous"]
 PLATFORM_CALLERS = ["superuser", "support", "anonymous"]
+
+
+@pytest.fixture(autouse=True)
+def fresh_sign_in_guard() -> Iterator[None]:
+    """The sign-in guard counts attempts per address and per account in this process's cache:
+    the generated sign-ins must neither meet earlier tests' counts nor leave theirs (or a locked
+    account) to the tests that run next in this process."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture
@@ -177,3 +195,108 @@ def test_the_platform_api_keeps_its_openapi_contract(
     count = _check_contract(PLATFORM_HOST, authorization, real_ids)
     # The number of requests sent, in a JUnit report (--junitxml) as this test's property.
     request.node.user_properties.append(("schemathesis_cases", count))
+
+
+def _answer(
+    host: str, path: str, method: str, *, authorization: str | None = None, **case: Any
+) -> Any:
+    """Send one request made of ``case`` (path parameters, headers, body) and hold its answer to
+    what the document ``host`` serves says of ``method path``. Returns the answer as schemathesis
+    saw it."""
+    operation = schemathesis.openapi.from_dict(copy.deepcopy(_served_document(host)))[path][method]
+    headers = {"Authorization": authorization} if authorization else {}
+    return operation.Case(**case).call_and_validate(
+        app=APP, base_url=f"http://{host}", headers=headers, checks=CHECKS
+    )
+
+
+def _documented_headers(host: str, path: str, method: str, status: int) -> set[str]:
+    response = _served_document(host)["paths"][path][method.lower()]["responses"][str(status)]
+    return set(response.get("headers", {}))
+
+
+def _code(answer: Any) -> str:
+    return answer.json()["error"]["code"]
+
+
+def test_an_idempotent_replay_and_a_reused_key_answer_as_documented(world_a, in_process_requests):
+    owner = bearer(world_a.owner, "alpha")
+    body = BODIES[("appointment-list", "post")](world_a)
+    key = {"Idempotency-Key": "contract-replay-1"}
+    book = functools.partial(_answer, HOST_A, "/api/appointments/", "POST", authorization=owner)
+
+    assert book(headers=key, body=body).status_code == 201
+    replay = book(headers=key, body=body)
+    assert replay.status_code == 200
+    assert replay.headers["idempotent-replayed"] == ["true"]
+    assert "Idempotent-Replayed" in _documented_headers(HOST_A, "/api/appointments/", "POST", 200)
+    reused = book(headers=key, body={**body, "notes": "another body"})
+    assert (reused.status_code, _code(reused)) == (409, "idempotency_key_reused")
+
+
+def test_token_rotation_sign_out_and_password_change_answer_as_documented(
+    make_user, tenant_a, in_process_requests
+):
+    user = make_user(Role.TENANT_OWNER, tenant_a)
+    signed_in = _answer(
+        HOST_A, "/api/auth/token/", "POST", body={"email": user.email, "password": TEST_PASSWORD}
+    )
+    assert signed_in.status_code == 200
+    first = signed_in.json()
+    rotated = _answer(
+        HOST_A, "/api/auth/token/refresh/", "POST", body={"refresh": first["refresh"]}
+    )
+    assert rotated.status_code == 200
+    spent = _answer(HOST_A, "/api/auth/token/refresh/", "POST", body={"refresh": first["refresh"]})
+    assert (spent.status_code, _code(spent)) == (401, "token_not_valid")
+    signed_out = _answer(
+        HOST_A, "/api/auth/logout/", "POST", body={"refresh": rotated.json()["refresh"]}
+    )
+    assert signed_out.status_code == 204
+
+    change = functools.partial(
+        _answer, HOST_A, "/api/auth/password/", "POST", authorization=f"Bearer {first['access']}"
+    )
+    wrong = change(body={"old_password": "not-it-at-all", "new_password": "a-new-long-passphrase"})
+    assert (wrong.status_code, _code(wrong)) == (400, "wrong_password")
+    changed = change(body={"old_password": TEST_PASSWORD, "new_password": "a-new-long-passphrase"})
+    assert changed.status_code == 200
+    assert set(changed.json()) == {"access", "refresh"}
+
+
+def test_a_locked_account_answers_429_as_documented(
+    make_user, tenant_a, settings, in_process_requests
+):
+    user = make_user(Role.TENANT_STAFF, tenant_a)
+    wrong = {"email": user.email, "password": "not-the-password"}
+    statuses = [
+        _answer(HOST_A, "/api/auth/token/", "POST", body=wrong).status_code
+        for _ in range(settings.LOGIN_LOCKOUT_THRESHOLD)
+    ]
+    assert statuses == [401] * settings.LOGIN_LOCKOUT_THRESHOLD
+    locked = _answer(HOST_A, "/api/auth/session/", "POST", body=wrong)
+    assert (locked.status_code, _code(locked)) == (429, "sign_in_locked")
+    assert int(locked.headers["retry-after"][0]) > 0
+    assert "Retry-After" in _documented_headers(HOST_A, "/api/auth/session/", "POST", 429)
+
+
+def test_a_verification_queued_for_later_answers_202_as_documented(
+    make_user, tenant_a, silent_dns, task_queue, settings, in_process_requests
+):
+    settings.CUSTOM_DOMAIN_DNS_TIMEOUT_SECONDS = 0.3
+    domain = Domain.objects.create(
+        tenant=tenant_a, domain="slow.example.org", is_custom_domain=True
+    )
+    owner = bearer(make_user(Role.TENANT_OWNER, tenant_a), "alpha")
+
+    queued = _answer(
+        HOST_A, "/api/domains/{domain}/verify/", "POST", authorization=owner,
+        path_parameters={"domain": domain.domain},
+    )  # fmt: skip
+
+    assert queued.status_code == 202
+    assert queued.headers["retry-after"] == ["30"]
+    assert "Retry-After" in _documented_headers(
+        HOST_A, "/api/domains/{domain}/verify/", "POST", 202
+    )
+    assert task_queue() == [("core.tasks.verify_custom_domain", [domain.pk])]

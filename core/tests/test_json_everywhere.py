@@ -116,6 +116,9 @@ def test_the_index_lists_the_entry_points(api, path, host, kind):
     client = api(host)
     for name in ("docs", "schema", "sign_in"):
         assert client.get(links[name]).status_code in (200, 405), name
+    # The probes are answered by the routing middleware, never by the catch-all 404 route.
+    assert client.get(links["health"]).json() == {"status": "ok"}
+    assert client.get(links["ready"]).json()["status"] in ("ok", "unavailable")
 
 
 def test_the_admins_view_site_link_opens_the_api_docs(api):
