@@ -135,6 +135,10 @@ class ResourceCalendar:
         index = bisect.bisect_right(self._window_starts, start) - 1
         return index >= 0 and start < self.windows[index][1]
 
+    def is_open(self, start: int, duration: int) -> bool:
+        """Whether ``[start, start + duration)`` lies in the opening hours, busy or not."""
+        return any(a <= start and start + duration <= b for a, b in self.open_)
+
 
 @dataclass(frozen=True)
 class Slot:

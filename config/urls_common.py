@@ -1,9 +1,11 @@
-"""Routes every host answers: sign-in, the signed-in user, the API schema and docs."""
+"""Routes every host answers: the index, sign-in, the signed-in user, the API schema and docs.
+``fallback`` goes last in each host's list: any other path is a JSON 404."""
 
 from django.conf import settings
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularSwaggerView
 
+from core.api.index import FALLBACK_NAME, IndexView, not_found
 from core.api.media import local_media
 from core.api.schema import HostSchemaView
 from core.masquerade.api import MasqueradeEndView, MasqueradeView
@@ -18,6 +20,8 @@ from users.api.auth import (
 from users.api.views import MeView
 
 urlpatterns = [
+    path("", IndexView.as_view(), name="index"),
+    path("api/", IndexView.as_view(), name="api-index"),
     path("api/auth/token/", TokenObtainView.as_view(), name="token-obtain"),
     path("api/auth/token/refresh/", TokenRefreshView.as_view(), name="token-refresh"),
     path("api/auth/logout/", TokenRevokeView.as_view(), name="token-revoke"),
@@ -38,3 +42,5 @@ urlpatterns = [
     # Local-disk media behind signed, expiring links (with S3, URLs point at the bucket).
     path(f"{settings.MEDIA_URL.strip('/')}/<path:key>", local_media, name="local-media"),
 ]
+
+fallback = [re_path(r"^.*$", not_found, name=FALLBACK_NAME)]

@@ -1,8 +1,9 @@
 """The platform host (public schema): the admin and the operators' API."""
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import path, reverse_lazy
 
+from config.urls_common import fallback
 from config.urls_common import urlpatterns as common
 from core.api.grants import GrantListView, GrantRevokeView
 from core.api.platform import PlatformUserListView, TenantDetailView, TenantListView
@@ -27,7 +28,11 @@ urlpatterns = [
         GrantRevokeView.as_view(),
         name="platform-grant-revoke",
     ),
+    *fallback,
 ]
+
+# The admin's "View site" link: the interactive API documentation of this host.
+admin.site.site_url = reverse_lazy("docs")
 
 handler400 = "core.api.errors.handler400"
 handler403 = "core.api.errors.handler403"

@@ -9,6 +9,7 @@ from appointments.api.blockers import BlockerViewSet
 from appointments.api.calendar import CalendarFeedView
 from billing.api.views import BillingSettingsView, ChargeViewSet, RevenueSummaryView
 from catalog.api.views import ServiceViewSet
+from config.urls_common import fallback
 from config.urls_common import urlpatterns as common
 from core.api.domains import DomainDetailView, DomainListView, DomainVerifyView
 from core.api.subscription import SubscriptionView
@@ -43,6 +44,7 @@ urlpatterns = [
     path("api/billing/settings/", BillingSettingsView.as_view(), name="billing-settings"),
     path("api/calendar/<str:token>.ics", CalendarFeedView.as_view(), name="calendar-feed"),
     *router.urls,
+    *fallback,
 ]
 
 handler400 = "core.api.errors.handler400"

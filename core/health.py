@@ -86,7 +86,11 @@ def _only_get(view: Callable[[HttpRequest], JsonResponse]) -> Callable[[HttpRequ
     def probe(request: HttpRequest) -> HttpResponse:
         if request.method not in ("GET", "HEAD"):
             response = JsonResponse(
-                error_body("method_not_allowed", f'Method "{request.method}" not allowed.'),
+                error_body(
+                    "method_not_allowed",
+                    f'Method "{request.method}" not allowed.',
+                    status_code=405,
+                ),
                 status=405,
             )
             response["Allow"] = "GET, HEAD"
@@ -109,7 +113,7 @@ def ready(request: HttpRequest) -> JsonResponse:
     down = [name for name, state in states.items() if state != "ok"]
     if not down:
         return JsonResponse({"status": "ok", "checks": states})
-    body = error_body("not_ready", f"Not ready: {', '.join(down)} unavailable.")
+    body = error_body("not_ready", f"Not ready: {', '.join(down)} unavailable.", status_code=503)
     return JsonResponse({**body, "status": "unavailable", "checks": states}, status=503)
 
 

@@ -7,7 +7,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from core.audit import security_event
 from core.exceptions import PermissionDenied
 from users.access import access_on_host, capability_on_host
-from users.roles import Access
+from users.roles import Access, refusal_message
 
 
 class MasqueradeRefused(PermissionDenied):
@@ -84,7 +84,7 @@ def capability_permission(capability: str, *, write_only: bool = False) -> type[
     """A DRF permission requiring ``capability`` on this host (for writes only, if asked)."""
 
     class HasCapability(BasePermission):
-        message = f"This needs the '{capability}' permission."
+        message = refusal_message(capability)
 
         def has_permission(self, request: Any, view: Any) -> bool:
             if write_only and request.method in SAFE_METHODS:
@@ -100,7 +100,7 @@ def any_capability_permission(*capabilities: str) -> type[BasePermission]:
     each of them reaches is the app's own scope rule (e.g. a customer reaches its own records)."""
 
     class HasAnyCapability(BasePermission):
-        message = f"This needs one of the permissions: {', '.join(capabilities)}."
+        message = refusal_message(*capabilities)
 
         def has_permission(self, request: Any, view: Any) -> bool:
             return _holds_one_of(request, capabilities)

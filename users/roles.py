@@ -120,6 +120,34 @@ def platform_capabilities(*, role: str) -> frozenset[str]:
     return PLATFORM_ROLE_CAPABILITIES.get(role, frozenset())
 
 
+# What each capability lets one do, as refusals say it ("Your role may not ..."): API clients see
+# these sentences, never the capability names.
+CAPABILITY_ACTIONS: dict[str, str] = {
+    "manage_settings": "change this business's settings",
+    "view_billing": "see this business's billing",
+    "manage_billing": "change this business's billing",
+    "view_staff": "see this business's people",
+    "manage_staff": "add or change this business's people",
+    "manage_resources": "add or change resources",
+    "manage_services": "add or change services",
+    "view_schedule": "see the schedule",
+    "manage_schedule": "change the schedule",
+    "view_customers": "see customers",
+    "manage_customers": "add or change customers",
+    "manage_plugins": "manage plugins",
+    "book_own": "book for yourself",
+    "view_tenants": "see businesses",
+    "manage_tenants": "add or change businesses",
+    "view_users": "see platform users",
+    "manage_users": "add or change platform users",
+}
+
+
+def refusal_message(*capabilities: str) -> str:
+    """What a refusal for lacking all of ``capabilities`` tells the user."""
+    return f"Your role may not {' or '.join(CAPABILITY_ACTIONS[c] for c in capabilities)}."
+
+
 # Which roles may create users of which roles, on the platform host or within their own tenant.
 ASSIGNABLE_ROLES: dict[str, frozenset[str]] = {
     Role.SUPERUSER: frozenset(Role),

@@ -7,7 +7,13 @@ from users.roles import Role
 
 class UserSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
-    tenant = serializers.CharField(source="tenant.schema_name", read_only=True, default=None)
+    tenant = serializers.CharField(
+        source="tenant.schema_name",
+        read_only=True,
+        default=None,
+        allow_null=True,
+        help_text="The business's schema name; null for platform roles.",
+    )
 
     class Meta:
         model = User

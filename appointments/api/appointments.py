@@ -37,6 +37,7 @@ from appointments.services import (
     appointment_update,
 )
 from core.api.filters import UTCIsoDateTimeFilter
+from core.api.openapi import error_response
 from core.exceptions import PermissionDenied
 from customers.services import customer_for_booking_user
 from resources.api.views import UUID_PATTERN
@@ -46,13 +47,42 @@ CONFLICT_EXAMPLE = OpenApiExample(
     value={
         "error": {
             "code": "resource_busy",
-            "message": "'Ana' is already booked or blocked between 2026-05-04T08:50:00+00:00 "
-            "and 2026-05-04T10:05:00+00:00.",
-            "fields": {"resources": ["0b9f..."]},
+            "message": "'Haircut' cannot be booked at 2026-05-04T10:00:00+02:00: 'Ana' already "
+            "booked or blocked then.",
+            "fields": {"resources": ["'Ana' (0b9f...) is booked or blocked then."]},
         }
     },
     response_only=True,
     status_codes=["409"],
+)
+CLOSED_EXAMPLE = OpenApiExample(
+    "Nobody works then",
+    value={
+        "error": {
+            "code": "outside_hours",
+            "message": "'Haircut' cannot be booked at 2026-05-04T22:00:00+02:00: no eligible "
+            "staff works then.",
+            "fields": {
+                "starts_at": [
+                    "Outside the working hours of every eligible resource; ask "
+                    "/api/availability/ for free times."
+                ]
+            },
+        }
+    },
+    response_only=True,
+    status_codes=["400"],
+)
+TIME_REFUSED = error_response(
+    "Field errors (`invalid`), or a time the service cannot be booked at: `in_past`, `too_soon` "
+    "(minimum notice), `too_far_ahead` (booking horizon), `outside_hours` (no eligible resource "
+    "works then), `no_eligible_resource`.",
+    CLOSED_EXAMPLE,
+)
+TIME_TAKEN = error_response(
+    "`resource_busy`: another booking or a blocker holds a resource then (ask "
+    "/api/availability/); `idempotency_key_reused`: the key came with another body.",
+    CONFLICT_EXAMPLE,
 )
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
@@ -63,9 +93,21 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
     "the first request is still running (the retry waits for it); with another body it is a 409 "
     "`idempotency_key_reused`. Keys are per user, up to 128 characters.",
 )
-UNAVAILABLE = OpenApiResponse(
-    description="The database is unreachable; nothing was saved. Retry after `Retry-After` "
-    "seconds (with the same Idempotency-Key)."
+PRICE_REFUSED = error_response(
+    "Your role may not do this to this appointment (`permission_denied`), or may not set its "
+    "price (`price_not_allowed`)."
+)
+REPLAYED_HEADER = OpenApiParameter(
+    "Idempotent-Replayed",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    enum=["true"],
+    response=[200],
+    description="The appointment was booked by an earlier request with this Idempotency-Key.",
+)
+UNAVAILABLE = error_response(
+    "The database is unreachable; nothing was saved (`database_unavailable`). Retry after "
+    "`Retry-After` seconds with the same Idempotency-Key."
 )
 
 
@@ -145,20 +187,13 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     @extend_schema(
         tags=["appointments"],
         request=AppointmentCreateSerializer,
-        parameters=[IDEMPOTENCY_HEADER],
+        parameters=[IDEMPOTENCY_HEADER, REPLAYED_HEADER],
         responses={
             201: AppointmentSerializer,
             200: OpenApiResponse(AppointmentSerializer, "Replay of an Idempotency-Key"),
-            400: OpenApiResponse(description="Field errors"),
-            403: OpenApiResponse(
-                description="Not allowed here, or a price set by someone who may not "
-                "(`price_not_allowed`)"
-            ),
-            409: OpenApiResponse(
-                description="A resource is busy (`resource_busy`), or the Idempotency-Key was "
-                "used for another body (`idempotency_key_reused`)",
-                examples=[CONFLICT_EXAMPLE],
-            ),
+            400: TIME_REFUSED,
+            403: PRICE_REFUSED,
+            409: TIME_TAKEN,
             503: UNAVAILABLE,
         },
         examples=[
@@ -222,7 +257,7 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     @extend_schema(
         tags=["appointments"],
         request=AppointmentUpdateSerializer,
-        responses=AppointmentSerializer,
+        responses={200: AppointmentSerializer, 403: PRICE_REFUSED},
         description="Change notes or price; move it with /reschedule/.",
     )
     def partial_update(self, request: Request, id: str) -> Response:
@@ -239,7 +274,7 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     @extend_schema(
         tags=["appointments"],
         request=RescheduleSerializer,
-        responses={200: AppointmentSerializer, 409: OpenApiResponse(examples=[CONFLICT_EXAMPLE])},
+        responses={200: AppointmentSerializer, 400: TIME_REFUSED, 409: TIME_TAKEN},
     )
     @action(detail=True, methods=["post"])
     def reschedule(self, request: Request, id: str) -> Response:

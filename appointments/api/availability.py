@@ -5,7 +5,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -13,7 +13,8 @@ from rest_framework.views import APIView
 from appointments import permissions
 from appointments.api.serializers import AvailabilityQuerySerializer, AvailabilitySerializer
 from appointments.availability import from_epoch
-from appointments.selectors import availability_for
+from appointments.selectors import MAX_RANGE_DAYS, availability_for
+from core.api.openapi import error_response
 
 
 class AvailabilityView(APIView):
@@ -24,7 +25,13 @@ class AvailabilityView(APIView):
     @extend_schema(
         tags=["availability"],
         parameters=[AvailabilityQuerySerializer],
-        responses={200: AvailabilitySerializer, 400: OpenApiResponse(description="Bad range")},
+        responses={
+            200: AvailabilitySerializer,
+            400: error_response(
+                "Field errors (`invalid`): an inactive or unknown service, a range that is "
+                f"reversed or longer than {MAX_RANGE_DAYS} days, an unknown timezone or step."
+            ),
+        },
         examples=[
             OpenApiExample(
                 "Two free starts",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import viewsets
 
 from appointments import permissions
@@ -15,6 +15,7 @@ from appointments.models import Blocker
 from appointments.selectors import blocker_list
 from appointments.services import blocker_create, blocker_delete, blocker_update
 from core.api.filters import UTCIsoDateTimeFilter
+from core.api.openapi import error_response
 from resources.api.views import UUID_PATTERN
 
 
@@ -45,7 +46,12 @@ class BlockerFilter(filters.FilterSet):
                 request_only=True,
             )
         ],
-        responses={201: BlockerSerializer, 409: OpenApiResponse(examples=[CONFLICT_EXAMPLE])},
+        responses={
+            201: BlockerSerializer,
+            409: error_response(
+                "`resource_busy`: the resource is booked or blocked then.", CONFLICT_EXAMPLE
+            ),
+        },
     ),
     partial_update=extend_schema(tags=["blockers"]),
     destroy=extend_schema(tags=["blockers"]),

@@ -12,7 +12,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from appointments import permissions
-from appointments.availability import resources_for_start, to_epoch
+from appointments.availability import ResourceCalendar, resources_for_start, to_epoch
 from appointments.models import Allocation, Appointment
 from appointments.selectors import (
     appointment_list,
@@ -21,7 +21,7 @@ from appointments.selectors import (
     resource_calendars,
     service_requirements,
 )
-from appointments.services.holds import hold_resources, require_aware
+from appointments.services.holds import ResourceBusy, hold_resources, require_aware
 from appointments.services.lifecycle import OPEN_STATUSES
 from catalog.models import Service
 from core.audit import security_event
@@ -33,19 +33,71 @@ from resources.models import Resource
 AUTO_PICK_ATTEMPTS = 3
 
 
+def _minutes(count: int) -> str:
+    return f"{count} minute" if count == 1 else f"{count} minutes"
+
+
 def _check_window(*, service: Service, starts_at: datetime, now: datetime) -> None:
-    if starts_at < now + timedelta(minutes=service.min_notice_minutes):
+    """The start must be in the future, after the service's minimum notice, within its horizon."""
+    if starts_at < now:
         raise DomainError(
-            f"'{service.name}' must be booked at least {service.min_notice_minutes} minutes ahead.",
-            code="too_short_notice",
-            fields={"starts_at": ["Too soon for this service's minimum notice."]},
+            f"{starts_at.isoformat()} has already passed.",
+            code="in_past",
+            fields={"starts_at": ["Choose a time in the future."]},
+        )
+    notice = service.min_notice_minutes
+    if starts_at < now + timedelta(minutes=notice):
+        raise DomainError(
+            f"'{service.name}' must be booked at least {_minutes(notice)} ahead.",
+            code="too_soon",
+            fields={"starts_at": [f"At least {_minutes(notice)} from now."]},
         )
     if starts_at > now + timedelta(days=service.max_advance_days):
         raise DomainError(
             f"'{service.name}' can be booked at most {service.max_advance_days} days ahead.",
-            code="beyond_horizon",
-            fields={"starts_at": ["Beyond this service's booking horizon."]},
+            code="too_far_ahead",
+            fields={"starts_at": [f"At most {service.max_advance_days} days from now."]},
         )
+
+
+def _unavailable(
+    *,
+    service: Service,
+    starts_at: datetime,
+    requirements: Sequence[Sequence[Resource]],
+    candidates: Sequence[Sequence[Resource]],
+    calendars: Sequence[Sequence[ResourceCalendar]],
+) -> DomainError:
+    """Why no combination of ``candidates`` (``requirements`` less the resources lost to a race)
+    is free at ``starts_at``: a requirement none of whose resources works then (400
+    ``outside_hours``), or resources taken by other bookings and blockers (409)."""
+    start, duration = to_epoch(starts_at), service.duration_minutes * 60
+    for every, still, calendars_of in zip(requirements, candidates, calendars, strict=True):
+        lost_a_race = len(still) < len(every)
+        if not lost_a_race and not any(c.is_open(start, duration) for c in calendars_of):
+            kinds = sorted({r.get_type_display().lower() for r in every})
+            return DomainError(
+                f"'{service.name}' cannot be booked at {starts_at.isoformat()}: no eligible "
+                f"{' or '.join(kinds)} works then.",
+                code="outside_hours",
+                fields={
+                    "starts_at": [
+                        "Outside the working hours of every eligible resource; "
+                        "ask /api/availability/ for free times."
+                    ]
+                },
+            )
+    busy = [
+        r for still, calendars_of in zip(candidates, calendars, strict=True)
+        for r, c in zip(still, calendars_of, strict=True)
+        if c.is_open(start, duration) and not c.admits(start)
+    ]  # fmt: skip
+    taken = ", ".join(f"'{r.name}'" for r in busy)
+    why = f"{taken} already booked or blocked" if busy else "no combination of resources is free"
+    return ResourceBusy(
+        f"'{service.name}' cannot be booked at {starts_at.isoformat()}: {why} then.",
+        resources=busy,
+    )
 
 
 def _pick_resources(
@@ -57,12 +109,18 @@ def _pick_resources(
     ignore_appointment_id: int | None = None,
     excluded: frozenset[int] = frozenset(),
 ) -> list[Resource]:
-    """One free, eligible resource per requirement (the named ones when given), or Conflict."""
+    """One free, eligible resource per requirement (the named ones when given), or why not."""
     requirements = service_requirements(service)
     if not requirements:
         raise DomainError(
             f"'{service.name}' needs no resources and cannot be booked; give it requirements.",
             fields={"service": ["This service has no resource requirements."]},
+        )
+    if any(not candidates for candidates in requirements):
+        raise DomainError(
+            f"'{service.name}' has a requirement no active resource can fill.",
+            code="no_eligible_resource",
+            fields={"service": ["Make an eligible resource active, or change the service."]},
         )
     if named is not None:
         named_ids = {r.pk for r in named}
@@ -78,8 +136,13 @@ def _pick_resources(
                 fields={"resources": ["Not eligible for this service."]},
             )
         requirements = [[r for r in cands if r.pk in named_ids] for cands in requirements]
+        if any(not candidates for candidates in requirements):
+            raise DomainError(
+                f"'{service.name}' needs one resource for each of its requirements.",
+                fields={"resources": ["Name one eligible resource per requirement."]},
+            )
     # The actor's own resource first: a stylist booking without naming one gets themself.
-    requirements = [
+    candidates = [
         sorted(
             (r for r in cands if r.pk not in excluded),
             key=lambda r: r.user_id is None or r.user_id != getattr(actor, "pk", None),
@@ -92,7 +155,7 @@ def _pick_resources(
     hold_start = starts_at - timedelta(seconds=before)
     hold_end = starts_at + timedelta(seconds=duration + after)
     calendars = resource_calendars(
-        requirements=requirements,
+        requirements=candidates,
         lo=hold_start,
         hi=hold_end,
         ignore_appointment_id=ignore_appointment_id,
@@ -105,21 +168,14 @@ def _pick_resources(
         after=after,
     )
     if chosen is None:
-        start = to_epoch(starts_at)
-        busy = [
-            r for cands, cals in zip(requirements, calendars, strict=True)
-            for r, cal in zip(cands, cals, strict=True) if not cal.admits(start)
-        ]  # fmt: skip
-        described = ", ".join(f"'{r.name}'" for r in busy) or "no eligible resource"
-        raise Conflict(
-            f"'{service.name}' cannot be booked at {starts_at.isoformat()}: not free: {described}.",
-            code="resource_busy",
-            fields={
-                "resources": [str(r.public_id) for r in busy],
-                "starts_at": ["Not available; ask /api/availability/ for free times."],
-            },
+        raise _unavailable(
+            service=service,
+            starts_at=starts_at,
+            requirements=requirements,
+            candidates=candidates,
+            calendars=calendars,
         )
-    by_id = {r.pk: r for cands in requirements for r in cands}
+    by_id = {r.pk: r for cands in candidates for r in cands}
     return [by_id[pk] for pk in chosen]
 
 
@@ -235,11 +291,11 @@ def _hold_first_free(
                     resources=chosen, start=hold_start, end=hold_end, appointment=appointment
                 )
                 return appointment, held
-        except Conflict as conflict:
+        except ResourceBusy as conflict:
+            # Lost a race for an automatically picked resource: try the others once more.
             if attempt + 1 == attempts:
                 raise
-            busy = conflict.fields.get("resources", [])
-            excluded = excluded | {r.pk for r in chosen if str(r.public_id) in busy}
+            excluded = excluded | conflict.resource_ids
     raise AssertionError("unreachable: the last attempt returns or raises")
 
 

@@ -1,6 +1,6 @@
 """Holding time: the allocation rows every booking and blocker writes, and the checks all of
 them share. The exclusion constraint ``allocation_no_overlap`` rejects a double booking; this
-module turns that rejection into ``Conflict`` (409) naming the busy resource."""
+module turns that rejection into ``ResourceBusy`` (409) naming the busy resource."""
 
 from __future__ import annotations
 
@@ -36,12 +36,22 @@ def require_order(starts_at: datetime, ends_at: datetime) -> None:
         )
 
 
-def busy_conflict(resource: Resource, start: datetime, end: datetime) -> Conflict:
-    return Conflict(
+class ResourceBusy(Conflict):
+    """Some resources are held by another appointment or a blocker at that time."""
+
+    default_code = "resource_busy"
+
+    def __init__(self, message: str, *, resources: Sequence[Resource]) -> None:
+        taken = [f"'{r.name}' ({r.public_id}) is booked or blocked then." for r in resources]
+        super().__init__(message, fields={"resources": taken} if taken else None)
+        self.resource_ids = frozenset(r.pk for r in resources)
+
+
+def busy_conflict(resource: Resource, start: datetime, end: datetime) -> ResourceBusy:
+    return ResourceBusy(
         f"'{resource.name}' is already booked or blocked between "
         f"{start.isoformat()} and {end.isoformat()}.",
-        code="resource_busy",
-        fields={"resources": [str(resource.public_id)]},
+        resources=[resource],
     )
 
 

@@ -42,7 +42,9 @@ def test_busy_named_resource_is_409_naming_it(world_a, api):
     assert response.status_code == 409
     error = response.json()["error"]
     assert error["code"] == "resource_busy" and "Ana (stylist)" in error["message"]
-    assert error["fields"]["resources"] == [str(world_a.stylist.public_id)]
+    assert error["fields"]["resources"] == [
+        f"'Ana (stylist)' ({world_a.stylist.public_id}) is booked or blocked then."
+    ]
 
 
 def test_idempotency_key_makes_a_retry_return_the_first_booking(world_a, api):
@@ -217,7 +219,9 @@ def test_bad_booking_input_is_400_with_field_errors_and_writes_nothing(world_a, 
         "/api/appointments/", booking(world_a) | change, format="json"
     )
     assert response.status_code == 400, response.json()
-    assert field in response.json()["error"]["fields"]
+    fields = response.json()["error"]["fields"]
+    # Nested errors are flattened to dotted names: requirements.0.eligible_resources.
+    assert any(name == field or name.startswith(f"{field}.") for name in fields), fields
     assert (Appointment.objects.count(), Allocation.objects.count()) == before
 
 
@@ -258,7 +262,9 @@ def test_bad_input_everywhere_is_400_with_field_errors(world_a, api, url, body, 
     method = client.patch if url.startswith("/api/billing") else client.post
     response = method(url, body, format="json")
     assert response.status_code == 400, response.json()
-    assert field in response.json()["error"]["fields"]
+    fields = response.json()["error"]["fields"]
+    # Nested errors are flattened to dotted names: requirements.0.eligible_resources.
+    assert any(name == field or name.startswith(f"{field}.") for name in fields), fields
 
 
 def test_blocker_end_before_start_and_naive_times_are_400(world_a, api):

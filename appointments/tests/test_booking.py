@@ -109,11 +109,12 @@ def test_two_resource_booking_is_all_or_nothing(world_a):
     assert appointment.allocations.count() == 2
 
 
-def test_booking_outside_working_hours_is_refused(world_a):
-    with pytest.raises(Conflict):
-        book(world_a, start=world_a.at(19, 30))
-    with pytest.raises(Conflict):
-        book(world_a, start=world_a.at(7))
+@pytest.mark.parametrize(("hour", "minute"), [(19, 30), (7, 0)])
+def test_booking_outside_working_hours_is_refused(world_a, hour, minute):
+    with pytest.raises(DomainError) as refused:
+        book(world_a, start=world_a.at(hour, minute))
+    assert refused.value.code == "outside_hours"
+    assert refused.value.status_code == 400
 
 
 def test_notice_and_horizon_are_enforced(world_a):

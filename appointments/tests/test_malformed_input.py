@@ -57,6 +57,6 @@ def test_patching_working_hours_needs_whole_entries(owner_client):
         format="json",
     )
     assert response.status_code == 400
-    assert response.json()["error"]["fields"]["working_hours"] == {
-        "0": {"start_time": ["This field is required."]}
+    assert response.json()["error"]["fields"] == {
+        "working_hours.0.start_time": ["This field is required."]
     }

@@ -69,7 +69,9 @@ TENANT_ROUTE_CACHE_SECONDS = env.int("TENANT_ROUTE_CACHE_SECONDS", default=60)
 TENANT_TEMPLATE_SCHEMA = "tenant_template"
 
 MIDDLEWARE = [
-    "core.middleware.TenantRoutingMiddleware",
+    "core.middleware.TenantRoutingMiddleware",  # first (SPEC §2.4); reads only the checked Host
+    # Refuses text PostgreSQL cannot store and oversized bodies before anything else reads them.
+    "core.api.middleware.RequestGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -147,8 +149,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["users.permissions.IsInScopeOfThisHost"],
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.DefaultPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": ["core.api.filters.StrictFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "core.api.openapi.ContractAutoSchema",
     "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
@@ -174,7 +176,10 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Smooth Schedule API",
     "DESCRIPTION": (
         "Multi-tenant scheduling for people, rooms and equipment. Each business answers on its "
-        "own host; every request is scoped to the tenant of the host it is sent to."
+        "own host; every request is scoped to the tenant of the host it is sent to.\n\n"
+        'Every error is JSON in the `Error` shape, `{"error": {"code", "message", '
+        '"fields"}}`, whatever the status. Any path on an unknown host answers 404 '
+        "`unknown_host`; on a suspended business's host 403 `tenant_suspended`."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

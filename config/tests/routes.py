@@ -16,14 +16,15 @@ from django.db import connection
 from django.urls import URLPattern, URLResolver, reverse
 
 from appointments.tests.world import World
-from config import urls_tenant
+from config import urls_platform, urls_tenant
 
 URLCONF = "config.urls_tenant"
-# Answer without credentials by design: sign-in, the schema and docs, the secret-URL feed.
+# Answer without credentials by design: the index, sign-in, the schema and docs, the secret-URL
+# feed.
 PUBLIC_ROUTES = frozenset(
     {
-        "token-obtain", "token-refresh", "token-revoke", "session", "schema", "docs",
-        "calendar-feed",
+        "index", "api-index", "token-obtain", "token-refresh", "token-revoke", "session", "schema",
+        "docs", "calendar-feed",
     }
 )  # fmt: skip
 # Browser pages signed in by the session cookie alone (core's masquerade pages): API credentials
@@ -63,8 +64,27 @@ def _methods(callback: Any) -> list[str]:
 
 
 def tenant_routes() -> list[Route]:
+    return _routes(urls_tenant.urlpatterns)
+
+
+def platform_routes() -> list[Route]:
+    return _routes(urls_platform.urlpatterns)
+
+
+def view_classes(urlconf: Any) -> dict[str, tuple[type, dict[str, Any]]]:
+    """Each route name of ``urlconf`` (a module) and its view class with its init arguments."""
+    found = {}
+    for name, pattern in _patterns(urlconf.urlpatterns):
+        callback = pattern.callback
+        view_class = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
+        if view_class is not None:
+            found[name] = (view_class, getattr(callback, "initkwargs", None) or {})
+    return found
+
+
+def _routes(urlpatterns: list[Any]) -> list[Route]:
     routes = []
-    for name, pattern in _patterns(urls_tenant.urlpatterns):
+    for name, pattern in _patterns(urlpatterns):
         kwargs = tuple(sorted(pattern.pattern.regex.groupindex))
         for method in _methods(pattern.callback):
             routes.append(Route(name, method, kwargs))

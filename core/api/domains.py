@@ -11,12 +11,18 @@ as it was (its ``verification_checked_at`` moves once the worker is done).
 from __future__ import annotations
 
 from django.conf import settings
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import generics, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.openapi import error_response
 from core.domains import (
     custom_domain_add,
     custom_domain_remove,
@@ -30,6 +36,14 @@ from users.permissions import IsInScopeOfThisHost, capability_permission
 
 DOMAIN_PERMISSIONS = [IsInScopeOfThisHost, capability_permission("manage_settings")]
 VERIFY_AGAIN_AFTER_SECONDS = 30
+# Route53 behind every change (core.aws turns its failures into these).
+AWS_ERRORS = {
+    502: error_response("AWS refused the operation (`aws_error`)."),
+    503: error_response(
+        "AWS (`aws_unavailable`) or the database (`database_unavailable`) could not be reached; "
+        "try again after the seconds in Retry-After."
+    ),
+}
 
 
 class DnsRecordSerializer(serializers.Serializer):
@@ -43,6 +57,15 @@ class TenantDomainSerializer(serializers.ModelSerializer):
     cname_target = serializers.SerializerMethodField()
     dns_records = serializers.SerializerMethodField()
     instructions = serializers.SerializerMethodField()
+    verification_status = serializers.ChoiceField(
+        choices=Domain.Verification.choices,
+        allow_null=True,
+        read_only=True,
+        help_text="Custom domains only; null for the platform's own subdomains.",
+    )
+    verification_error = serializers.CharField(
+        allow_null=True, read_only=True, help_text="Why the last check failed; null otherwise."
+    )
 
     class Meta:
         model = Domain
@@ -117,7 +140,14 @@ class DomainListView(generics.ListAPIView):
 
     @extend_schema(
         request=CustomDomainAddSerializer,
-        responses={201: TenantDomainSerializer},
+        responses={
+            201: TenantDomainSerializer,
+            409: error_response(
+                "The DNS zone already holds a record of that name, which the platform never "
+                "replaces (`dns_record_exists`)."
+            ),
+            **AWS_ERRORS,
+        },
         tags=["domains"],
     )
     def post(self, request: Request) -> Response:
@@ -137,7 +167,7 @@ class DomainDetailView(APIView):
         found = domain_get_for_tenant(tenant=request.tenant, name=domain)
         return Response(domain_serializer_for(request)(found).data)
 
-    @extend_schema(responses={204: None}, tags=["domains"])
+    @extend_schema(responses={204: None, **AWS_ERRORS}, tags=["domains"])
     def delete(self, request: Request, domain: str) -> Response:
         found = domain_get_for_tenant(tenant=request.tenant, name=domain)
         custom_domain_remove(domain=found, actor=request.user, request=request)
@@ -149,7 +179,28 @@ class DomainVerifyView(APIView):
 
     @extend_schema(
         request=None,
-        responses={200: TenantDomainSerializer, 202: TenantDomainSerializer},
+        parameters=[
+            OpenApiParameter(
+                "Retry-After",
+                int,
+                OpenApiParameter.HEADER,
+                response=[202],
+                description="Seconds after which the queued check has probably run.",
+            )
+        ],
+        responses={
+            200: OpenApiResponse(TenantDomainSerializer, "Checked: the outcome is recorded."),
+            202: OpenApiResponse(
+                TenantDomainSerializer,
+                "DNS did not answer in time: the check is queued and the domain is as it was; "
+                "look again after the seconds in Retry-After.",
+            ),
+            503: error_response(
+                "DNS did not answer and the check could not be queued (`dns_unavailable`), or the "
+                "database could not be reached (`database_unavailable`); try again after the "
+                "seconds in Retry-After."
+            ),
+        },
         tags=["domains"],
     )
     def post(self, request: Request, domain: str) -> Response:

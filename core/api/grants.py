@@ -24,9 +24,17 @@ class GrantSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     grantor = serializers.EmailField(source="grantor.email", read_only=True)
     grantee = serializers.EmailField(source="grantee.email", read_only=True)
-    tenant = serializers.CharField(source="tenant.schema_name", read_only=True, default=None)
+    tenant = serializers.CharField(
+        source="tenant.schema_name",
+        read_only=True,
+        default=None,
+        allow_null=True,
+        help_text="The one business it applies to; null for every business the grantee reaches.",
+    )
     status = serializers.CharField(read_only=True)
-    revoked_by = serializers.EmailField(source="revoked_by.email", read_only=True, default=None)
+    revoked_by = serializers.EmailField(
+        source="revoked_by.email", read_only=True, default=None, allow_null=True
+    )
 
     class Meta:
         model = PermissionGrant

@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.openapi import error_response
 from core.exceptions import NotFound
 from core.selectors import tenant_logo_url
 from core.services import tenant_logo_set
@@ -34,7 +35,10 @@ class TenantLogoView(APIView):
     ]
     parser_classes = [MultiPartParser, FormParser]
 
-    @extend_schema(responses=LogoSerializer, tags=["tenant"])
+    @extend_schema(
+        responses={200: LogoSerializer, 404: error_response("This business has no logo.")},
+        tags=["tenant"],
+    )
     def get(self, request: Request) -> Response:
         url = tenant_logo_url(request.tenant)
         if url is None:

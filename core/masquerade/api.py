@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.openapi import error_response
 from core.exceptions import DomainError
 from core.masquerade import services
 from core.models import MasqueradeSession
@@ -34,6 +35,7 @@ class MasqueradeSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+NOT_MASQUERADING = error_response("Not made in a masquerade (`not_masquerading`).")
 MasqueradeStarted = inline_serializer(
     "MasqueradeStarted",
     {
@@ -54,7 +56,21 @@ class MasqueradeView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        request=MasqueradeStartSerializer, responses={201: MasqueradeStarted}, tags=["masquerade"]
+        request=MasqueradeStartSerializer,
+        responses={
+            201: MasqueradeStarted,
+            403: error_response(
+                "You may not act as this user, or there is no such user (`masquerade_denied`, "
+                "the reason in `fields`)."
+            ),
+            409: error_response("The target's business has no host to work on."),
+            503: error_response(
+                "The masquerade audit log cannot be written, so nothing started "
+                "(`audit_unavailable`), or the database cannot be reached "
+                "(`database_unavailable`, with Retry-After)."
+            ),
+        },
+        tags=["masquerade"],
     )
     def post(self, request: Request) -> Response:
         data = MasqueradeStartSerializer(data=request.data)
@@ -79,7 +95,11 @@ class MasqueradeView(APIView):
         }
         return Response(body, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, responses={204: None}, tags=["masquerade"])
+    @extend_schema(
+        request=None,
+        responses={204: None, 400: NOT_MASQUERADING},
+        tags=["masquerade"],
+    )
     def delete(self, request: Request) -> Response:
         record = getattr(request, "masquerade", None)
         if record is None:
@@ -98,6 +118,10 @@ class MasqueradeEndView(MasqueradeView):
 
     http_method_names = ["post", "options"]
 
-    @extend_schema(request=None, responses={204: None}, tags=["masquerade"])
+    @extend_schema(
+        request=None,
+        responses={204: None, 400: NOT_MASQUERADING},
+        tags=["masquerade"],
+    )
     def post(self, request: Request) -> Response:
         return self.delete(request)

@@ -18,7 +18,9 @@ class CustomerSerializer(serializers.ModelSerializer):
         max_digits=12, decimal_places=2, read_only=True, help_text="Sum of paid charges."
     )
     last_visit = serializers.DateTimeField(
-        read_only=True, help_text="Start of the latest completed appointment."
+        read_only=True,
+        allow_null=True,
+        help_text="Start of the latest completed appointment; null before the first one.",
     )
 
     class Meta:

@@ -97,11 +97,18 @@ class ResourceViewSet(viewsets.ModelViewSet):
         resource_delete(resource=instance, actor=self.request.user)
 
     @extend_schema(
+        methods=["POST"],
         tags=["resources"],
         request=None,
-        responses=CalendarFeedSerializer,
-        description="POST: a new secret iCalendar feed URL (the old one stops working). "
-        "DELETE: switch the feed off.",
+        responses={201: CalendarFeedSerializer},
+        description="A new secret iCalendar feed URL (the old one stops working).",
+    )
+    @extend_schema(
+        methods=["DELETE"],
+        tags=["resources"],
+        request=None,
+        responses={204: None},
+        description="Switch the feed off.",
     )
     @action(
         detail=True,
@@ -121,10 +128,18 @@ class ResourceViewSet(viewsets.ModelViewSet):
         return Response({"url": url}, status=201)
 
     @extend_schema(
+        methods=["PUT"],
         tags=["resources"],
         request={"multipart/form-data": PhotoUploadSerializer},
-        responses={200: PhotoSerializer, 204: None},
-        description="PUT (multipart, field `file`): set the resource's photo. DELETE: remove it.",
+        responses={200: PhotoSerializer},
+        description="Set the resource's photo (multipart, field `file`).",
+    )
+    @extend_schema(
+        methods=["DELETE"],
+        tags=["resources"],
+        request=None,
+        responses={204: None},
+        description="Remove the resource's photo.",
     )
     @action(
         detail=True,

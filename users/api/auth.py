@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.middleware.csrf import get_token
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.tokens import Token
 
+from core.api.openapi import error_response
 from users.authentication import SESSION_SCHEMA_KEY, TENANT_CLAIM
 from users.serializers import (
     LoginSerializer,
@@ -36,10 +37,21 @@ NewCredentials = inline_serializer(
         "refresh": serializers.CharField(allow_null=True),
     },
 )
-REFUSED = OpenApiResponse(description="Wrong or unusable credentials (JSON error).")
-THROTTLED = OpenApiResponse(
-    description="Too many attempts from this address, or this account is locked for a while "
-    "after repeated failures (JSON error, Retry-After header)."
+SIGN_IN_REFUSED = error_response(
+    "Wrong email or password, or an account that does not belong to this host "
+    "(`authentication_failed`; the answer does not tell which)."
+)
+TOKEN_REFUSED = error_response(
+    "The refresh token is invalid, expired, spent or revoked (`token_not_valid`), was issued on "
+    "another host (`wrong_host`), or its user is gone (`user_not_found`), deactivated "
+    "(`user_inactive`) or changed password since (`password_changed`)."
+)
+REVOKE_REFUSED = error_response(
+    "The refresh token is invalid, expired or not one this platform issued (`token_not_valid`)."
+)
+THROTTLED = error_response(
+    "Too many attempts from this address (`throttled`), or this account is locked for a while "
+    "after repeated failures (`sign_in_locked`); wait the seconds in Retry-After."
 )
 
 
@@ -59,7 +71,7 @@ class TokenObtainView(AuthView):
 
     @extend_schema(
         request=LoginSerializer,
-        responses={200: TokenPair, 401: REFUSED, 429: THROTTLED},
+        responses={200: TokenPair, 401: SIGN_IN_REFUSED, 429: THROTTLED},
         tags=["auth"],
     )
     def post(self, request: Request) -> Response:
@@ -77,7 +89,7 @@ class TokenRefreshView(AuthView):
 
     @extend_schema(
         request=RefreshTokenSerializer,
-        responses={200: TokenPair, 401: REFUSED, 429: THROTTLED},
+        responses={200: TokenPair, 401: TOKEN_REFUSED, 429: THROTTLED},
         tags=["auth"],
     )
     def post(self, request: Request) -> Response:
@@ -94,7 +106,7 @@ class TokenRevokeView(AuthView):
 
     @extend_schema(
         request=RefreshTokenSerializer,
-        responses={204: None, 401: REFUSED, 429: THROTTLED},
+        responses={204: None, 401: REVOKE_REFUSED, 429: THROTTLED},
         tags=["auth"],
     )
     def post(self, request: Request) -> Response:
@@ -109,7 +121,7 @@ class SessionView(AuthView):
 
     @extend_schema(
         request=LoginSerializer,
-        responses={200: UserSerializer, 401: REFUSED, 429: THROTTLED},
+        responses={200: UserSerializer, 401: SIGN_IN_REFUSED, 429: THROTTLED},
         tags=["auth"],
     )
     def post(self, request: Request) -> Response:
@@ -137,9 +149,14 @@ class PasswordChangeView(APIView):
         request=PasswordChangeSerializer,
         responses={
             200: NewCredentials,
-            400: OpenApiResponse(description="Wrong current password or a weak new one."),
-            401: REFUSED,
-            403: OpenApiResponse(description="Refused while masquerading."),
+            400: error_response(
+                "The current password is not correct (`wrong_password`), or the new one is too "
+                "weak (`invalid`)."
+            ),
+            403: error_response(
+                "Refused while masquerading (`masquerade_forbidden`), or on a host outside your "
+                "role's reach (`permission_denied`)."
+            ),
             429: THROTTLED,
         },
         tags=["auth"],
