@@ -135,6 +135,7 @@ CAPABILITY_ACTIONS: dict[str, str] = {
     "view_customers": "see customers",
     "manage_customers": "add or change customers",
     "manage_plugins": "manage plugins",
+    "manage_calendar_feeds": "issue or switch off calendar feeds",
     "book_own": "book for yourself",
     "view_tenants": "see businesses",
     "manage_tenants": "add or change businesses",

@@ -70,6 +70,7 @@ ERROR_CODES: dict[str, str] = {
     "custom_domains_unavailable": "Custom domains are not set up on this platform.",
     "self_grant": "Nobody can grant themselves a permission.",
     "grantor_lacks_action": "A grantor can only grant what it holds itself.",
+    "grantee_role_not_eligible": "The grantee's role may not receive this action.",
     # 401: no credentials, or credentials that are not valid on this host.
     "not_authenticated": "Sign in: no credentials were given.",
     "authentication_failed": "Wrong email or password, or unusable credentials.",
@@ -86,6 +87,10 @@ ERROR_CODES: dict[str, str] = {
     "tenant_suspended": "The business's account is suspended.",
     "masquerade_denied": "You may not act as this user.",
     "masquerade_forbidden": "Not allowed while masquerading (e.g. changing the password).",
+    "masquerade_action_refused": (
+        "Not allowed while masquerading unless the real person may do it (identities, "
+        "credentials, billing, settings)."
+    ),
     "own_account": "You cannot do this to your own account.",
     "price_not_allowed": "Your role may not set a price; leave it out to use the service's.",
     "invalid_signature": "The media link is invalid or has expired.",
