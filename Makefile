@@ -4,10 +4,15 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.install-stamp
-HOST ?= 0.0.0.0
+# `make run` serves this machine only; `make run HOST=0.0.0.0` opens it to the network (every
+# demo account's password is published: never on a machine others can reach).
+HOST ?= 127.0.0.1
 PORT ?= 8000
+# Every process `make run` starts uses the development settings, whatever the shell exported
+# (gunicorn and celery default to production settings, which refuse the development key).
+DEV := DJANGO_SETTINGS_MODULE=config.settings.base
 
-.PHONY: run test bench lint format install services
+.PHONY: run prepare test test-tools bench lint format install services
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { apt-get update -qq && apt-get install -y -qq python3-venv && $(PYTHON) -m venv $(VENV); }
@@ -20,18 +25,26 @@ install: $(STAMP)
 services: install
 	@bash scripts/ensure_services.sh
 
-run: services
-	$(PY) manage.py ensure_database
-	$(PY) manage.py migrate_schemas --shared
-	$(PY) manage.py migrate_schemas
-	$(PY) manage.py seed_demo
-	DJANGO_DEBUG=$${DJANGO_DEBUG:-True} $(PY) manage.py runserver $(HOST):$(PORT)
+# What the tests need beyond the services: a browser, a compose tool, the TypeScript client's
+# npm packages. Never installed by `make run`.
+test-tools: install
+	@bash scripts/ensure_test_tools.sh
 
-test: services
+# Everything `make run` does before it serves (config/tests/test_quickstart.py runs these steps).
+prepare: services
+	$(DEV) $(PY) manage.py ensure_database
+	$(DEV) $(PY) manage.py migrate_schemas --shared
+	$(DEV) $(PY) manage.py migrate_schemas
+	$(DEV) $(PY) manage.py seed_demo --port $(PORT)
+
+run: prepare
+	$(DEV) DJANGO_DEBUG=$${DJANGO_DEBUG:-True} $(PY) manage.py runserver $(HOST):$(PORT)
+
+test: services test-tools
 	$(PY) -m pytest -n $${PYTEST_WORKERS:-2} $(PYTEST_ARGS)
 
 bench: services
-	$(PY) manage.py ensure_database
+	$(DEV) $(PY) manage.py ensure_database
 	$(PY) -m bench
 
 lint: install
