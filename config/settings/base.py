@@ -33,7 +33,10 @@ SHARED_APPS = [
     "django.contrib.admin",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # runserver serves static files the way production does (WhiteNoise), not Django's way.
+    "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "corsheaders",
     "rest_framework",
     "rest_framework_simplejwt",
     # Refresh tokens rotate and can be revoked: its tables live in the public schema only.
@@ -70,7 +73,13 @@ TENANT_TEMPLATE_SCHEMA = "tenant_template"
 
 MIDDLEWARE = [
     "core.middleware.TenantRoutingMiddleware",
+    # Right after routing (it reads the tenant's allowed origins) and before anything that may
+    # answer, so every API answer carries its CORS headers; preflights end here, unauthenticated.
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files (the admin's, the API docs') from STATIC_ROOT, compressed, cached for ever
+    # once hashed (config.settings.production), with no web server in front.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -118,7 +127,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR / "staticfiles")
 MEDIA_URL = "/media/"
 MEDIA_ROOT = BASE_DIR / "media"
 
