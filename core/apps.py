@@ -6,4 +6,4 @@ class CoreConfig(AppConfig):
     verbose_name = "Platform"
 
     def ready(self) -> None:
-        from core import checks, signals  # noqa: F401
+        from core import checks, cors, signals  # noqa: F401

@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from corsheaders.defaults import default_headers
 
 from config.database import resolve_database
 
@@ -75,7 +76,7 @@ MIDDLEWARE = [
     "core.middleware.TenantRoutingMiddleware",
     # Right after routing (it reads the tenant's allowed origins) and before anything that may
     # answer, so every API answer carries its CORS headers; preflights end here, unauthenticated.
-    "corsheaders.middleware.CorsMiddleware",
+    "core.cors.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files (the admin's, the API docs') from STATIC_ROOT, compressed, cached for ever
     # once hashed (config.settings.production), with no web server in front.
@@ -132,6 +133,15 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = BASE_DIR / "media"
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Browser front ends on other origins (core/cors.py): these origins on every host, plus each
+# tenant's own list on its hosts; only /api/ answers cross-origin. Credentials are allowed only
+# to origins trusted with the session cookie (CSRF_TRUSTED_ORIGINS); token clients need none.
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/api/"
+CORS_ALLOW_HEADERS = (*default_headers, "idempotency-key")
+CORS_EXPOSE_HEADERS = ["Retry-After", "Idempotent-Replayed", "X-Masquerade-Actor"]
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 # Sign-in guard (users/signin.py). The client's address is the peer's unless the deployment sits
 # behind proxies it trusts: then the address the outermost of TRUSTED_PROXY_COUNT proxies saw.
