@@ -50,9 +50,7 @@ def test_a_preflight_needs_no_credentials_and_names_what_a_front_end_sends() -> 
 
 @pytest.mark.django_db
 def test_answers_expose_the_headers_a_front_end_reads(api, make_user, tenant_a) -> None:
-    response = api(HOST_A, make_user(Role.TENANT_OWNER, tenant_a)).get(
-        "/api/me/", HTTP_ORIGIN=APP
-    )
+    response = api(HOST_A, make_user(Role.TENANT_OWNER, tenant_a)).get("/api/me/", HTTP_ORIGIN=APP)
     assert response.status_code == 200
     assert response["Access-Control-Allow-Origin"] == APP
     assert "Retry-After" in response["Access-Control-Expose-Headers"]
