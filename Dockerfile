@@ -14,6 +14,8 @@ WORKDIR /app
 COPY pyproject.toml ./
 RUN pip install --upgrade pip && pip install .
 COPY . .
+# Hashed, compressed static files in the image: WhiteNoise serves them (the admin, the API docs).
+RUN compose/django/collectstatic
 
 RUN useradd --system --uid 1000 django \
  && mkdir -p /app/logs /app/media /app/staticfiles \

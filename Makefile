@@ -4,10 +4,15 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.install-stamp
-HOST ?= 0.0.0.0
+# `make run` serves this machine only; `make run HOST=0.0.0.0` opens it to the network (every
+# demo account's password is published: never on a machine others can reach).
+HOST ?= 127.0.0.1
 PORT ?= 8000
+# Every process `make run` starts uses the development settings, whatever the shell exported
+# (gunicorn and celery default to production settings, which refuse the development key).
+DEV := DJANGO_SETTINGS_MODULE=config.settings.base
 
-.PHONY: run test bench lint format install services
+.PHONY: run prepare test test-tools client bench lint format install services
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { apt-get update -qq && apt-get install -y -qq python3-venv && $(PYTHON) -m venv $(VENV); }
@@ -20,18 +25,34 @@ install: $(STAMP)
 services: install
 	@bash scripts/ensure_services.sh
 
-run: services
-	$(PY) manage.py ensure_database
-	$(PY) manage.py migrate_schemas --shared
-	$(PY) manage.py migrate_schemas
-	$(PY) manage.py seed_demo
-	DJANGO_DEBUG=$${DJANGO_DEBUG:-True} $(PY) manage.py runserver $(HOST):$(PORT)
+# What the tests need beyond the services: a browser, a compose tool, the TypeScript client's
+# npm packages. Never installed by `make run`.
+test-tools: install
+	@bash scripts/ensure_test_tools.sh
 
-test: services
+# Everything `make run` does before it serves (config/tests/test_quickstart.py runs these steps).
+prepare: services
+	$(DEV) $(PY) manage.py ensure_database
+	$(DEV) $(PY) manage.py migrate_schemas --shared
+	$(DEV) $(PY) manage.py migrate_schemas
+	$(DEV) $(PY) manage.py seed_demo --port $(PORT)
+
+run: prepare
+	$(DEV) DJANGO_DEBUG=$${DJANGO_DEBUG:-True} $(PY) manage.py runserver $(HOST):$(PORT)
+
+test: services test-tools
 	$(PY) -m pytest -n $${PYTEST_WORKERS:-2} $(PYTEST_ARGS)
 
+# Regenerate the TypeScript client's types from the business API's schema; commit the result
+# (config/tests/test_typescript_client.py fails while they differ from what the server serves).
+client: test-tools
+	@schema=$$(mktemp --suffix=.json) \
+	  && $(DEV) $(PY) manage.py spectacular --urlconf config.urls_tenant --format openapi-json --file $$schema \
+	  && (cd clients/typescript && npm run --silent generate -- $$schema -o src/schema.d.ts); \
+	  status=$$?; rm -f $$schema; exit $$status
+
 bench: services
-	$(PY) manage.py ensure_database
+	$(DEV) $(PY) manage.py ensure_database
 	$(PY) -m bench
 
 lint: install

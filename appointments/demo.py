@@ -1,5 +1,6 @@
 """A realistic week for the demo tenant: a salon with two stylists, a treatment room, services,
-customers, and appointments in every status. ``seed_demo`` calls ``demo_week_seed``.
+customers, and appointments in every status, around the day it is seeded. ``seed_demo`` calls
+``demo_week_seed``.
 
 Idempotent: the seed is one transaction, and a tenant that already has the demo services is left
 as it is.
@@ -39,23 +40,26 @@ CUSTOMERS = [
     ("Liam Wilson", "liam@example.com", "+44 20 7946 0004", []),
     ("Ava Taylor", "ava@example.com", "+44 20 7946 0005", ["new"]),
 ]
-# (weekday, hour, minute, service key, customer index, stylist index, final status)
-WEEK = [
-    (0, 9, 0, "cut", 0, 0, "COMPLETED"),
-    (0, 10, 30, "colour", 1, 1, "COMPLETED"),
-    (0, 14, 0, "beard", 3, 0, "NO_SHOW"),
-    (1, 9, 30, "cut", 2, 1, "COMPLETED"),
-    (1, 11, 0, "facial", 4, 0, "COMPLETED"),
-    (1, 15, 0, "cut", 0, 1, "CANCELLED"),
-    (2, 10, 0, "colour", 0, 0, "CONFIRMED"),
-    (2, 13, 30, "cut", 1, 1, "CONFIRMED"),
-    (3, 9, 0, "beard", 3, 1, "PENDING"),
-    (3, 12, 0, "facial", 2, 0, "CONFIRMED"),
-    (4, 10, 0, "cut", 4, 0, "PENDING"),
-    (4, 16, 0, "colour", 2, 1, "PENDING"),
-    (5, 9, 0, "cut", 3, 0, "CONFIRMED"),
-    (5, 11, 0, "facial", 0, 1, "PENDING"),
+# (opening day relative to today: -3 is three opening days ago, 1 the next one; hour, minute,
+# service key, customer index, stylist index, final status). Nothing is booked today, so the
+# statuses fit the clock whatever the hour: what is past has happened, what is ahead is open.
+DAYS = [
+    (-3, 9, 0, "cut", 0, 0, "COMPLETED"),
+    (-3, 10, 30, "colour", 1, 1, "COMPLETED"),
+    (-3, 14, 0, "beard", 3, 0, "NO_SHOW"),
+    (-2, 9, 30, "cut", 2, 1, "COMPLETED"),
+    (-2, 11, 0, "facial", 4, 0, "COMPLETED"),
+    (-2, 15, 0, "cut", 0, 1, "CANCELLED"),
+    (-1, 10, 0, "colour", 0, 0, "COMPLETED"),
+    (-1, 13, 30, "cut", 1, 1, "COMPLETED"),
+    (1, 9, 0, "beard", 3, 1, "PENDING"),
+    (1, 12, 0, "facial", 2, 0, "CONFIRMED"),
+    (2, 10, 0, "cut", 4, 0, "PENDING"),
+    (2, 16, 0, "colour", 2, 1, "PENDING"),
+    (3, 9, 0, "cut", 3, 0, "CONFIRMED"),
+    (3, 11, 0, "facial", 0, 1, "PENDING"),
 ]
+OFFSETS = sorted({day for day, *_ in DAYS})
 PATHS = {
     "PENDING": [],
     "CONFIRMED": ["CONFIRMED"],
@@ -65,25 +69,32 @@ PATHS = {
 }
 
 
-def _monday_of_this_week(tz: ZoneInfo) -> date:
-    today = timezone.now().astimezone(tz).date()
-    return today - timedelta(days=today.weekday())
+def opening_day(today: date, offset: int) -> date:
+    """The ``offset``-th day the salon opens (Monday to Saturday) after ``today`` (before it, if
+    negative)."""
+    step = 1 if offset > 0 else -1
+    day = today
+    for _ in range(abs(offset)):
+        day += timedelta(days=step)
+        while day.weekday() == 6:  # closed on Sundays
+            day += timedelta(days=step)
+    return day
 
 
 @transaction.atomic
-def demo_week_seed(*, tenant: Tenant) -> bool:
-    """Fill ``tenant`` with a week of salon life (Monday to Saturday of the current week).
-    Returns False when it was already seeded."""
+def demo_week_seed(*, tenant: Tenant, now: datetime | None = None) -> bool:
+    """Fill ``tenant`` with a week of salon life around today: three opening days behind it,
+    three ahead. Returns False when it was already seeded."""
     connection.set_tenant(tenant)
     try:
         if Service.objects.filter(name="Haircut").exists():
             return False
-        return _seed(tenant)
+        return _seed(tenant, now or timezone.now())
     finally:
         connection.set_schema_to_public()
 
 
-def _seed(tenant: Tenant) -> bool:
+def _seed(tenant: Tenant, now: datetime) -> bool:
     owner = User.objects.filter(tenant=tenant, role=Role.TENANT_OWNER).first()
     staff = User.objects.filter(tenant=tenant, email=STAFF_EMAIL).first()
     customer_user = User.objects.filter(tenant=tenant, email=CUSTOMER_EMAIL).first()
@@ -130,25 +141,28 @@ def _seed(tenant: Tenant) -> bool:
         customers[0].save()
 
     tz = ZoneInfo(tenant.timezone)
-    monday = _monday_of_this_week(tz)
-    before_the_week = datetime.combine(monday - timedelta(days=2), clock(0), tzinfo=tz)
-    for weekday in range(6):  # lunch breaks
-        lunch = datetime.combine(monday + timedelta(days=weekday), clock(12, 30), tzinfo=tz)
+    today = now.astimezone(tz).date()
+    days = {offset: opening_day(today, offset) for offset in OFFSETS}
+    # Everything was booked (and confirmed or cancelled) by phone two days before the first one.
+    booked_at = datetime.combine(days[OFFSETS[0]] - timedelta(days=2), clock(0), tzinfo=tz)
+    for index, offset in enumerate(OFFSETS):  # lunch breaks
+        lunch = datetime.combine(days[offset], clock(12, 30), tzinfo=tz)
         blocker_create(
-            tenant=tenant, actor=owner, resource=stylists[weekday % 2], starts_at=lunch,
+            tenant=tenant, actor=owner, resource=stylists[index % 2], starts_at=lunch,
             ends_at=lunch + timedelta(minutes=30), title="Lunch",
         )  # fmt: skip
-    for weekday, hour, minute, key, who, stylist, status in WEEK:
-        start = datetime.combine(monday + timedelta(days=weekday), clock(hour, minute), tzinfo=tz)
+    for offset, hour, minute, key, who, stylist, status in DAYS:
+        start = datetime.combine(days[offset], clock(hour, minute), tzinfo=tz)
         appointment, _ = appointment_book(
             tenant=tenant, actor=owner, service=services[key], customer=customers[who],
             starts_at=start, resources=_named(services[key], stylists[stylist], room),
-            notes="Booked by phone" if who % 2 else "", now=before_the_week,
+            notes="Booked by phone" if who % 2 else "", now=booked_at,
         )  # fmt: skip
         for step in PATHS[status]:
+            finished = step in ("COMPLETED", "NO_SHOW")
             appointment = appointment_transition(
                 tenant=tenant, actor=owner, appointment=appointment, to=step,
-                now=start + timedelta(hours=2) if step != "CANCELLED" else before_the_week,
+                now=start + timedelta(hours=2) if finished else booked_at,
             )  # fmt: skip
     return True
 

@@ -13,7 +13,7 @@ from config.urls_common import fallback
 from config.urls_common import urlpatterns as common
 from core.api.domains import DomainDetailView, DomainListView, DomainVerifyView
 from core.api.subscription import SubscriptionView
-from core.api.tenant import TenantLogoView
+from core.api.tenant import TenantLogoView, TenantSettingsView
 from customers.api.views import CustomerViewSet
 from resources.api.views import DateOverrideViewSet, ResourceViewSet
 from users.api.views import TenantUserListView
@@ -31,6 +31,7 @@ urlpatterns = [
     *common,
     path("api/users/", TenantUserListView.as_view(), name="tenant-users"),
     path("api/tenant/logo/", TenantLogoView.as_view(), name="tenant-logo"),
+    path("api/tenant/settings/", TenantSettingsView.as_view(), name="tenant-settings"),
     path("api/domains/", DomainListView.as_view(), name="tenant-domains"),
     path("api/domains/<str:domain>/", DomainDetailView.as_view(), name="tenant-domain"),
     path(

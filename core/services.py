@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -13,7 +14,13 @@ from core.audit import security_event
 from core.exceptions import Conflict, DomainError
 from core.models import Domain, Tenant
 from core.uploads import ValidatedImage, image_field_replace
-from core.validators import validate_hostname, validate_schema_name, validate_timezone
+from core.validators import (
+    CORS_ORIGINS_MAX,
+    cors_origin_normalized,
+    validate_hostname,
+    validate_schema_name,
+    validate_timezone,
+)
 
 
 def _validated(validator: Any, field: str, value: str) -> None:
@@ -109,6 +116,39 @@ def tenant_update(*, tenant: Tenant, actor: Any, request: Any = None, **changes:
         fields=sorted(changes),
         previous_status=previous_status,
         status=tenant.status,
+    )
+    return tenant
+
+
+@transaction.atomic
+def tenant_cors_origins_set(
+    *, tenant: Tenant, origins: Sequence[str], actor: Any, request: Any = None
+) -> Tenant:
+    """Replace the browser origins allowed to call the API on ``tenant``'s hosts (written as
+    browsers send them, duplicates dropped). Every worker's next request sees the new list."""
+    normalized: list[str] = []
+    problems: list[str] = []
+    for origin in origins:
+        try:
+            normalized.append(cors_origin_normalized(origin))
+        except ValidationError as error:
+            problems.extend(error.messages)
+    normalized = list(dict.fromkeys(normalized))
+    if len(normalized) > CORS_ORIGINS_MAX:
+        problems.append(f"At most {CORS_ORIGINS_MAX} origins.")
+    if problems:
+        raise DomainError(problems[0], code="invalid", fields={"cors_allowed_origins": problems})
+    tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
+    previous = list(tenant.cors_allowed_origins)
+    tenant.cors_allowed_origins = normalized
+    tenant.save(update_fields=["cors_allowed_origins", "updated_at"])
+    security_event(
+        "tenant_cors_origins_changed",
+        request=request,
+        actor=actor,
+        tenant_schema=tenant.schema_name,
+        previous=previous,
+        origins=normalized,
     )
     return tenant
 

@@ -2,6 +2,7 @@
 
 import re
 import zoneinfo
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -75,3 +76,36 @@ def validate_custom_hostname(value: str) -> None:
             f"'{value}' is not a public domain name (it needs a name and a top-level domain).",
             code="invalid_hostname",
         )
+
+
+# A browser origin as stored (core.models.Tenant.cors_allowed_origins, also a database check):
+# scheme://host[:port], lower case, without the scheme's default port.
+CORS_ORIGIN_PATTERN = r"https?://[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?"
+CORS_ORIGINS_MAX = 20
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def cors_origin_normalized(value: str) -> str:
+    """``value`` written as the ``Origin`` header a browser sends from that site."""
+    invalid = ValidationError(
+        f"'{value}' is not an origin: write scheme://host[:port], e.g. https://book.example.com.",
+        code="invalid_origin",
+    )
+    try:
+        url = urlsplit(value.strip())
+        port = url.port
+    except ValueError:
+        raise invalid from None
+    if url.path not in ("", "/") or url.query or url.fragment or url.username or url.password:
+        raise invalid
+    origin = f"{url.scheme}://{url.hostname or ''}"
+    if port is not None and port != _DEFAULT_PORTS.get(url.scheme):
+        origin += f":{port}"
+    if not re.fullmatch(CORS_ORIGIN_PATTERN, origin):
+        raise invalid
+    return origin
+
+
+def validate_cors_origin(value: str) -> None:
+    if (normalized := cors_origin_normalized(value)) != value:
+        raise ValidationError(f"Write '{value}' as '{normalized}'.", code="invalid_origin")

@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from corsheaders.defaults import default_headers
 
 from config.database import resolve_database
 
@@ -33,7 +34,10 @@ SHARED_APPS = [
     "django.contrib.admin",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # runserver serves static files the way production does (WhiteNoise), not Django's way.
+    "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "corsheaders",
     "rest_framework",
     "rest_framework_simplejwt",
     # Refresh tokens rotate and can be revoked: its tables live in the public schema only.
@@ -70,9 +74,15 @@ TENANT_TEMPLATE_SCHEMA = "tenant_template"
 
 MIDDLEWARE = [
     "core.middleware.TenantRoutingMiddleware",  # first (SPEC §2.4); reads only the checked Host
+    # Right after routing (it reads the tenant's allowed origins) and before anything that may
+    # answer, so every API answer carries its CORS headers; preflights end here, unauthenticated.
+    "core.cors.CorsMiddleware",
     # Refuses text PostgreSQL cannot store and oversized bodies before anything else reads them.
     "core.api.middleware.RequestGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files (the admin's, the API docs') from STATIC_ROOT, compressed, cached for ever
+    # once hashed (config.settings.production), with no web server in front.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -124,11 +134,20 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR / "staticfiles")
 MEDIA_URL = "/media/"
 MEDIA_ROOT = BASE_DIR / "media"
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Browser front ends on other origins (core/cors.py): these origins on every host, plus each
+# tenant's own list on its hosts; only /api/ answers cross-origin. Credentials are allowed only
+# to origins trusted with the session cookie (CSRF_TRUSTED_ORIGINS); token clients need none.
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/api/"
+CORS_ALLOW_HEADERS = (*default_headers, "idempotency-key")
+CORS_EXPOSE_HEADERS = ["Retry-After", "Idempotent-Replayed", "X-Masquerade-Actor"]
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 # Sign-in guard (users/signin.py). The client's address is the peer's unless the deployment sits
 # behind proxies it trusts: then the address the outermost of TRUSTED_PROXY_COUNT proxies saw.

@@ -14,3 +14,6 @@ MASQUERADE_LOG_FILE = LOG_DIR / "masquerade.log"
 LOGGING["handlers"]["security_stdout"] = {"class": "logging.NullHandler"}
 # Every test signs in from 127.0.0.1; the limit itself is tested with its own rate.
 LOGIN_THROTTLE_RATE = "1000/min"
+# Tests never run collectstatic (the production-static test builds its own STATIC_ROOT): WhiteNoise
+# looks files up per request instead of indexing a STATIC_ROOT that does not exist.
+WHITENOISE_AUTOREFRESH = True

@@ -145,6 +145,7 @@ BODIES: dict[tuple[str, str], Callable[[World], dict[str, Any]]] = {
         "role": "CUSTOMER",
     },
     ("billing-settings", "patch"): lambda w: {"cancellation_window_hours": 12},
+    ("tenant-settings", "patch"): lambda w: {"cors_allowed_origins": ["https://book.example.com"]},
     ("resource-list", "post"): lambda w: {
         "name": "New room",
         "type": "ROOM",

@@ -84,6 +84,8 @@ ALLOWED: dict[str, set[str]] = {
     "GET tenant-logo": IN_SCOPE,
     "PUT tenant-logo": SETTINGS,
     "DELETE tenant-logo": SETTINGS,
+    "GET tenant-settings": SETTINGS,
+    "PATCH tenant-settings": SETTINGS,
     "GET tenant-domains": SETTINGS,
     "POST tenant-domains": SETTINGS,
     "GET tenant-domain": SETTINGS,

@@ -1,8 +1,8 @@
-"""The business's own profile on its host: its logo (an image upload)."""
+"""The business's own profile on its host: its logo (an image upload) and its settings."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from core.api.openapi import error_response
 from core.exceptions import NotFound
 from core.selectors import tenant_logo_url
-from core.services import tenant_logo_set
+from core.services import tenant_cors_origins_set, tenant_logo_set
 from core.uploads import validated_image
 from users.permissions import IsInScopeOfThisHost, capability_permission
 
@@ -57,3 +57,52 @@ class TenantLogoView(APIView):
     def delete(self, request: Request) -> Response:
         tenant_logo_set(tenant=request.tenant, image=None, actor=request.user, request=request)
         return Response(status=204)
+
+
+class TenantSettingsSerializer(serializers.Serializer):
+    name = serializers.CharField(read_only=True)
+    timezone = serializers.CharField(read_only=True)
+    cors_allowed_origins = serializers.ListField(
+        child=serializers.CharField(),
+        help_text=(
+            "Browser origins (scheme://host[:port]) whose pages may call this business's API, "
+            "e.g. its own booking site; besides the platform's CORS_ALLOWED_ORIGINS. Stored as "
+            "browsers send them (lower case, no default port); at most 20."
+        ),
+    )
+
+
+class TenantSettingsView(APIView):
+    """The business's settings (``manage_settings``: the owner; SUPERUSER, PLATFORM_MANAGER).
+    PATCH ``cors_allowed_origins`` replaces the list; the next request on every worker uses it."""
+
+    permission_classes = [IsInScopeOfThisHost, capability_permission("manage_settings")]
+
+    @extend_schema(responses=TenantSettingsSerializer, tags=["tenant"])
+    def get(self, request: Request) -> Response:
+        return Response(TenantSettingsSerializer(request.tenant).data)
+
+    @extend_schema(
+        request=TenantSettingsSerializer,
+        responses=TenantSettingsSerializer,
+        tags=["tenant"],
+        examples=[
+            OpenApiExample(
+                "The business's booking site",
+                value={"cors_allowed_origins": ["https://book.example.com"]},
+                request_only=True,
+            )
+        ],
+    )
+    def patch(self, request: Request) -> Response:
+        data = TenantSettingsSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        tenant = request.tenant
+        if "cors_allowed_origins" in data.validated_data:
+            tenant = tenant_cors_origins_set(
+                tenant=tenant,
+                origins=data.validated_data["cors_allowed_origins"],
+                actor=request.user,
+                request=request,
+            )
+        return Response(TenantSettingsSerializer(tenant).data)

@@ -2,14 +2,19 @@ import secrets
 import uuid
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models.functions import Lower
+from django.db.models.lookups import Regex
 from django_tenants.models import DomainMixin, TenantMixin
 from django_tenants.utils import schema_exists
 
 from core.validators import (
+    CORS_ORIGIN_PATTERN,
+    CORS_ORIGINS_MAX,
     RESERVED_SCHEMA_NAMES,
     SCHEMA_NAME_PATTERN,
+    validate_cors_origin,
     validate_custom_hostname,
     validate_hostname,
     validate_schema_name,
@@ -59,6 +64,14 @@ class Tenant(TenantMixin):
     late_cancellation_fee_percent = models.DecimalField(max_digits=5, decimal_places=2, default=0)
     # Stored by the tenant-aware default storage under tenants/<schema>/ (core.storage).
     logo = models.FileField(upload_to="logos/", blank=True, default="", max_length=255)
+    # Browser origins (the business's own booking site) that may call the API on this tenant's
+    # hosts, besides the platform-wide CORS_ALLOWED_ORIGINS (core.cors).
+    cors_allowed_origins = ArrayField(
+        models.CharField(max_length=200, validators=[validate_cors_origin]),
+        default=list,
+        blank=True,
+        size=CORS_ORIGINS_MAX,
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -89,6 +102,19 @@ class Tenant(TenantMixin):
             models.CheckConstraint(
                 condition=models.Q(cancellation_window_hours__lte=24 * 30),
                 name="tenant_cancellation_window_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(cors_allowed_origins__len__lte=CORS_ORIGINS_MAX)
+                & Regex(
+                    models.Func(
+                        "cors_allowed_origins",
+                        models.Value(" "),
+                        function="array_to_string",
+                        output_field=models.TextField(),
+                    ),
+                    f"^({CORS_ORIGIN_PATTERN}( |$))*$",
+                ),
+                name="tenant_cors_allowed_origins_valid",
             ),
         ]
 

@@ -5,8 +5,13 @@ Idempotent: running it again changes nothing that is already there. The password
 development only (they are printed, and listed in the README).
 """
 
+import contextlib
+import logging
+from collections.abc import Iterator
+from typing import Any
+
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from appointments.demo import demo_week_seed
@@ -34,16 +39,42 @@ TENANT_USERS = [
 ]
 
 
+@contextlib.contextmanager
+def _audit_echo_muted() -> Iterator[None]:
+    """The audit lines still reach logs/security.log; only their console copy (for container log
+    collectors) is held back, so the credentials banner is what a developer sees."""
+    security = logging.getLogger("security")
+    echoes = [h for h in security.handlers if h.name == "security_stdout"]
+    for handler in echoes:
+        security.removeHandler(handler)
+    try:
+        yield
+    finally:
+        for handler in echoes:
+            security.addHandler(handler)
+
+
 class Command(BaseCommand):
     help = "Create (or keep) the demo tenant on demo.localhost and one user of every role."
 
-    def handle(self, *args, **options) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--port", type=int, default=8000, help="The port the banner's URLs name (make run's)."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
         if not settings.SEED_DEMO_ALLOWED:
             # Its accounts' password is published (README): they must never exist in production.
             raise CommandError(
                 "seed_demo refuses to run with these settings (SEED_DEMO_ALLOWED is off, as in "
                 "config.settings.production): the demo accounts' password is public."
             )
+        quiet = options["verbosity"] < 2
+        with _audit_echo_muted() if quiet else contextlib.nullcontext():
+            self._seed()
+        self._report(options["port"])
+
+    def _seed(self) -> None:
         tenant = Tenant.objects.filter(schema_name=DEMO_SCHEMA).first()
         if tenant is None:
             tenant = tenant_provision(
@@ -65,7 +96,6 @@ class Command(BaseCommand):
                 self._ensure_user(email, role, tenant)
         # After the users: the week links the demo staff and customer accounts to its records.
         demo_week_seed(tenant=tenant)
-        self._report()
 
     def _ensure_user(self, email: str, role: str, tenant: Tenant | None) -> None:
         if User.objects.filter(email__iexact=email).exists():
@@ -80,11 +110,11 @@ class Command(BaseCommand):
             is_temporary=tenant is not None,
         )
 
-    def _report(self) -> None:
+    def _report(self, port: int) -> None:
         self.stdout.write(
-            self.style.SUCCESS(f"Demo tenant '{DEMO_SCHEMA}' on http://{DEMO_HOST}:8000/api/")
+            self.style.SUCCESS(f"Demo tenant '{DEMO_SCHEMA}' on http://{DEMO_HOST}:{port}/api/")
         )
-        self.stdout.write("Admin: http://localhost:8000/admin/")
+        self.stdout.write(f"Admin: http://localhost:{port}/admin/")
         self.stdout.write(f"Every demo account's password (development only): {DEMO_PASSWORD}")
         for email, role in PLATFORM_USERS + TENANT_USERS:
             self.stdout.write(f"  {role:<17} {email}")
