@@ -355,6 +355,17 @@ def _(c: Ctx) -> Recipe:
     )
 
 
+@recipe("core.services.tenant_cors_origins_set")
+def _(c: Ctx) -> Recipe:
+    return Recipe(
+        lambda: core_services.tenant_cors_origins_set(
+            tenant=c.world.tenant, origins=["https://book.example.org"], actor=c.world.owner
+        ),
+        _values(Tenant, pk=c.world.tenant.pk),
+        "tenant_cors_origins_changed",
+    )
+
+
 @recipe("core.services.tenant_logo_set")
 def _(c: Ctx) -> Recipe:
     image = _png()
