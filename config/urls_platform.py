@@ -2,10 +2,15 @@
 
 from django.contrib import admin
 from django.urls import path
+from rest_framework.routers import SimpleRouter
 
 from config.urls_common import urlpatterns as common
 from core.api.grants import GrantListView, GrantRevokeView
 from core.api.platform import PlatformUserListView, TenantDetailView, TenantListView
+from plugins.api.marketplace import CatalogueViewSet
+
+router = SimpleRouter()
+router.register("api/plugins", CatalogueViewSet, basename="plugin")
 
 urlpatterns = [
     *common,
@@ -23,6 +28,7 @@ urlpatterns = [
         GrantRevokeView.as_view(),
         name="platform-grant-revoke",
     ),
+    *router.urls,
 ]
 
 handler400 = "core.api.errors.handler400"

@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 
 from core.exceptions import Conflict, DomainError
 from customers.models import Customer
+from notifications.events import CUSTOMER_CREATED, event_emit
 from users.roles import Role
 
 
@@ -23,7 +24,9 @@ def customer_create(*, tenant: Any, actor: Any, user: Any = None, **fields: Any)
     _check_user(user, tenant)
     try:
         with transaction.atomic():
-            return Customer.objects.create(user=user, **fields)
+            customer = Customer.objects.create(user=user, **fields)
+            event_emit(tenant=tenant, kind=CUSTOMER_CREATED, subject=customer)
+            return customer
     except IntegrityError as error:
         raise Conflict(
             "That account is already linked to another customer.",
@@ -64,6 +67,8 @@ def customer_for_booking_user(*, user: Any) -> Customer:
     name = f"{user.first_name} {user.last_name}".strip() or user.email
     try:
         with transaction.atomic():
-            return Customer.objects.create(user=user, name=name, email=user.email)
+            customer = Customer.objects.create(user=user, name=name, email=user.email)
+            event_emit(tenant=user.tenant, kind=CUSTOMER_CREATED, subject=customer)
+            return customer
     except IntegrityError:  # created concurrently by another request of the same user
         return Customer.objects.get(user_id=user.pk)

@@ -22,6 +22,9 @@ from core.audit import security_event
 from core.exceptions import Conflict, DomainError
 from core.models import Tenant
 from customers.models import Customer
+from notifications import events
+from notifications.events import event_emit
+from plugins.builtin.no_show import booking_status
 from resources.models import Resource
 
 AUTO_PICK_ATTEMPTS = 3
@@ -179,6 +182,7 @@ def appointment_book(
                     price=service.price if price is None else price,
                     notes=notes,
                     created_by=actor,
+                    status=booking_status(tenant=tenant, customer=customer),
                     idempotency_key=idempotency_key,
                     request_digest=request_digest,
                 )
@@ -192,6 +196,7 @@ def appointment_book(
                     appointment=str(appointment.public_id),
                     resources=[str(r.public_id) for r in chosen],
                 )
+                event_emit(tenant=tenant, kind=events.APPOINTMENT_CREATED, subject=appointment)
                 return appointment, True
         except Conflict as conflict:
             # Lost a race for an automatically picked resource: try the others once more.
@@ -262,4 +267,5 @@ def appointment_reschedule(
         previous_start=previous.isoformat(),
         start=starts_at.isoformat(),
     )
+    event_emit(tenant=tenant, kind=events.APPOINTMENT_RESCHEDULED, subject=appointment)
     return appointment
