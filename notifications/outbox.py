@@ -94,6 +94,8 @@ def _handlers(event: OutboxEvent) -> Iterable[tuple[str, Any, dict[str, Any]]]:
 
     for installation in enabled_installations(tenant=event.tenant):
         slug = installation.plugin.slug
+        if installation.installed_at > event.occurred_at:
+            continue  # a plugin hears what happens once it is installed, not before
         if event.plugin and event.plugin != slug:
             continue
         plugin = plugin_for(slug)

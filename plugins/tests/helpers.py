@@ -17,3 +17,21 @@ def install(tenant: Tenant, slug: str, actor: Any = None, **settings: Any) -> Pl
         accepted_permissions=[p["code"] for p in plugin.required_permissions],
         settings=settings,
     )  # fmt: skip
+
+
+def drain(*, now: Any = None) -> None:
+    """Run the outbox in this process, as the sweep does: fire the jobs due at ``now``,
+    dispatch every waiting event, send every due delivery. (Tests inside a transaction never
+    commit, so no worker could see their rows; the real-worker tests are in
+    notifications/tests/test_end_to_end.py.)"""
+    from notifications.delivery import deliveries_send
+    from notifications.outbox import due_jobs_fire, event_dispatch, events_due
+
+    due_jobs_fire(now=now)
+    for _ in range(10):
+        pending = events_due(now=now)
+        if not pending:
+            break
+        for event_id in pending:
+            event_dispatch(event_id)
+    deliveries_send()
