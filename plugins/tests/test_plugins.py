@@ -105,7 +105,8 @@ def test_no_reminder_is_sent_late_or_for_a_start_already_past(world_a):
     install(world_a.tenant, "appointment-reminders")
     soon = Appointment.objects.create(
         customer=world_a.customer, service=world_a.cut, price=Decimal("40.00"), status="CONFIRMED",
-        starts_at=timezone.now() + timedelta(minutes=90), ends_at=timezone.now() + timedelta(hours=3),
+        starts_at=timezone.now() + timedelta(minutes=90),
+        ends_at=timezone.now() + timedelta(hours=3),
     )  # fmt: skip
     with tenant_context(world_a.tenant):
         settings = {"offsets_minutes": [1440, 120]}
