@@ -4,6 +4,7 @@ package. Both listen on 127.0.0.1, on a free port."""
 
 from __future__ import annotations
 
+import asyncio
 import email
 import socket
 import threading
@@ -25,10 +26,13 @@ def free_port() -> int:
 
 
 class _Collect:
-    def __init__(self, inbox: list[Message]) -> None:
+    def __init__(self, inbox: list[Message], slow_seconds: float) -> None:
         self.inbox = inbox
+        self.slow_seconds = slow_seconds
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.slow_seconds:  # a busy server: a sender's batch takes a while
+            await asyncio.sleep(self.slow_seconds)
         self.inbox.append(email.message_from_bytes(envelope.content))
         return "250 OK"
 
@@ -36,11 +40,13 @@ class _Collect:
 @dataclass
 class SmtpSink:
     port: int
+    slow_seconds: float = 0.0
     inbox: list[Message] = field(default_factory=list)
     controller: Controller | None = None
 
     def start(self) -> None:
-        self.controller = Controller(_Collect(self.inbox), hostname="127.0.0.1", port=self.port)
+        handler = _Collect(self.inbox, self.slow_seconds)
+        self.controller = Controller(handler, hostname="127.0.0.1", port=self.port)
         self.controller.start()
 
     def stop(self) -> None:
@@ -53,8 +59,10 @@ class SmtpSink:
 
 
 @contextmanager
-def smtp_sink(port: int | None = None, *, started: bool = True) -> Iterator[SmtpSink]:
-    sink = SmtpSink(port=port or free_port())
+def smtp_sink(
+    port: int | None = None, *, started: bool = True, slow_seconds: float = 0.0
+) -> Iterator[SmtpSink]:
+    sink = SmtpSink(port=port or free_port(), slow_seconds=slow_seconds)
     if started:
         sink.start()
     try:
