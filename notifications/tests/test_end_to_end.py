@@ -63,13 +63,13 @@ def use_broker(url: str) -> None:
 
 
 @pytest.fixture
-def queue(settings) -> Iterator[str]:
+def queue(settings) -> str:
     name = f"test-outbox-{uuid.uuid4().hex}"
     settings.NOTIFICATIONS_QUEUE = name
     settings.NOTIFICATIONS_RETRY_BASE_SECONDS = 0.3
     settings.NOTIFICATIONS_RETRY_MAX_SECONDS = 1.0
     use_broker(REDIS_URL)
-    yield name
+    return name
 
 
 @contextmanager

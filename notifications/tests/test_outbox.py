@@ -66,12 +66,17 @@ def test_a_change_that_rolls_back_leaves_no_event(world_a):
             tenant=world_a.tenant, actor=world_a.owner, service=world_a.cut,
             customer=world_a.customer, starts_at=world_a.at(10), resources=[world_a.stylist],
         )  # fmt: skip
-    with pytest.raises(RuntimeError), transaction.atomic():
+
+    @transaction.atomic
+    def confirm_then_fail() -> None:
         appointment_transition(
             tenant=world_a.tenant, actor=world_a.owner, appointment=world_a.other_appointment,
             to="CONFIRMED",
         )  # fmt: skip
         raise RuntimeError("the caller's transaction fails after the change")
+
+    with pytest.raises(RuntimeError):
+        confirm_then_fail()
     assert kinds_since(mark) == []
 
 
