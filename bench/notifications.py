@@ -176,8 +176,8 @@ def _scan_world(tenants: int, now: Any) -> None:
         for i in range(DUE_JOBS)
     ]  # fmt: skip
     DueJob.objects.bulk_create(jobs, batch_size=5000)
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE notifications_duejob")
+    with connection.cursor() as cursor:  # both sizes start from a clean, analysed table
+        cursor.execute("VACUUM ANALYZE notifications_duejob")
 
 
 def _scan_once(now: Any) -> None:
