@@ -55,7 +55,8 @@ def _free_port() -> int:
 
 
 def _start_sink(port: int) -> subprocess.Popen:
-    process = subprocess.Popen(  # our own interpreter running aiosmtpd's discard-all handler
+    # Fixed argv: our own interpreter running aiosmtpd's discard-all handler.
+    process = subprocess.Popen(  # noqa: S603
         [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}",
          "-c", "aiosmtpd.handlers.Sink"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -82,8 +83,8 @@ def _reminder_messages(tenant: Tenant) -> list[dict[str, Any]]:
     service = Service.objects.create(name="Cut", duration_minutes=30, price=Decimal("30"))
     start = timezone.now() + timedelta(days=2)
     appointments = Appointment.objects.bulk_create(
-        Appointment(customer=c, service=service, starts_at=start, ends_at=start + timedelta(hours=1),
-                    price=Decimal("30"), status="CONFIRMED")
+        Appointment(customer=c, service=service, starts_at=start, price=Decimal("30"),
+                    ends_at=start + timedelta(hours=1), status="CONFIRMED")
         for c in customers
     )  # fmt: skip
     plugin = AppointmentReminders()
@@ -110,7 +111,9 @@ def bench_delivery(repeats: int) -> dict[str, Any]:
     sink = _start_sink(port)
     try:
         rendered = _reminder_messages(tenant)
-        event = OutboxEvent.objects.create(tenant=tenant, kind="job.reminder", dispatched_at=timezone.now())
+        event = OutboxEvent.objects.create(
+            tenant=tenant, kind="job.reminder", dispatched_at=timezone.now()
+        )
         Delivery.objects.bulk_create(
             (
                 Delivery(event=event, tenant=tenant, plugin="appointment-reminders",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import time
 from email.mime.image import MIMEImage
+from email.utils import formataddr, parseaddr
 from typing import Any
 
 from django.conf import settings
@@ -82,7 +83,7 @@ def email_build(
     email = EmailMultiAlternatives(
         subject=message["subject"],
         body=message["text"],
-        from_email=f"{delivery.tenant.name} <{_address(settings.DEFAULT_FROM_EMAIL)}>",
+        from_email=formataddr((delivery.tenant.name, _address(settings.DEFAULT_FROM_EMAIL))),
         to=[delivery.recipient],
         headers=headers,
     )
@@ -98,7 +99,7 @@ def email_build(
 
 
 def _address(from_email: str) -> str:
-    return from_email.rsplit("<", 1)[-1].rstrip(">").strip()
+    return parseaddr(from_email)[1]
 
 
 def emails_send(deliveries: list[Delivery]) -> None:

@@ -49,16 +49,11 @@ def due_job_schedule(
     return job
 
 
-def due_jobs_cancel(
-    *, tenant: Tenant, kind: str | None = None, key_prefix: str = "", plugin: str = ""
-) -> int:
-    jobs = DueJob.objects.filter(tenant=tenant)
-    if kind is not None:
-        jobs = jobs.filter(kind=kind)
+def due_jobs_cancel(*, tenant: Tenant, kind: str, key_prefix: str = "") -> int:
+    """Drop a tenant's jobs of ``kind`` (those whose key starts with ``key_prefix``)."""
+    jobs = DueJob.objects.filter(tenant=tenant, kind=kind)
     if key_prefix:
         jobs = jobs.filter(key__startswith=key_prefix)
-    if plugin:
-        jobs = jobs.filter(plugin=plugin)
     deleted, _ = jobs.delete()
     return deleted
 

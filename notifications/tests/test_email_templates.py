@@ -3,10 +3,16 @@
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
+from email.mime.image import MIMEImage
+from email.utils import parseaddr
 
 import pytest
 from django.core import mail
+from django.core.files.base import ContentFile
+from django_tenants.utils import tenant_context
+from PIL import Image
 
 from conftest import HOST_A
 from plugins.tests.helpers import drain, install
@@ -68,3 +74,19 @@ def test_html_bodies_escape_what_customers_typed(world_a):
     })  # fmt: skip
     assert "<script>" not in rendered.html and "&lt;script&gt;" in rendered.html
     assert "<script>" in rendered.text
+
+
+def test_emails_carry_the_business_name_and_its_logo_inline(world_a, local_media):
+    tenant = world_a.tenant
+    tenant.name = 'Alpha, "Salon" & Spa'
+    image = io.BytesIO()
+    Image.new("RGB", (8, 8), "teal").save(image, format="PNG")
+    with tenant_context(tenant):
+        tenant.logo.save("logo.png", ContentFile(image.getvalue()), save=True)
+    install(tenant, "appointment-reminders")
+    drain(now=world_a.appointment.starts_at - timedelta(hours=24) + timedelta(seconds=1))
+    (message,) = mail.outbox
+    assert parseaddr(message.message()["From"])[0] == 'Alpha, "Salon" & Spa'
+    (logo,) = [part for part in message.attachments if isinstance(part, MIMEImage)]
+    assert logo["Content-ID"] == "<logo>"
+    assert 'src="cid:logo"' in message.alternatives[0][0]
