@@ -30,7 +30,7 @@ run: services
 	$(PY) manage.py migrate_schemas
 	$(PY) manage.py sync_plugins
 	$(PY) manage.py seed_demo
-	@mkdir -p .mail logs
+	@mkdir -p logs
 	export EMAIL_URL=$${EMAIL_URL:-smtp://127.0.0.1:$(MAIL_PORT)}; \
 	link_base='http://{host}:$(PORT)'; export TENANT_LINK_BASE=$${TENANT_LINK_BASE:-$$link_base}; \
 	trap 'kill $$(jobs -p) 2>/dev/null' EXIT INT TERM; \

@@ -21,7 +21,10 @@ SWEEP_EVENT_BATCHES = 20
 
 def enqueue(task: Any, *args: Any, countdown: float | None = None) -> None:
     """Send a task to the outbox's queue, failing at once when the broker is down (the caller
-    is a request or a commit hook that must not hang; the sweep catches up)."""
+    is a request or a commit hook that must not hang; the sweep catches up). Without a queue
+    (``NOTIFICATIONS_QUEUE`` empty) nothing is sent and the sweep alone does the work."""
+    if not settings.NOTIFICATIONS_QUEUE:
+        return
     task.apply_async(
         args=args, queue=settings.NOTIFICATIONS_QUEUE, countdown=countdown, retry=False
     )

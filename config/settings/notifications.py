@@ -29,7 +29,9 @@ DEFAULT_FROM_EMAIL = env.str(
 # Links in e-mails (unsubscribe, reviews) point at the tenant's primary host through this.
 TENANT_LINK_BASE = env.str("TENANT_LINK_BASE", default="https://{host}")
 
-# The Celery queue the outbox's tasks are sent to (the worker's default queue).
+# The Celery queue the outbox's tasks are sent to (the worker's default queue). Empty: no task
+# is sent when something happens; beat's sweep alone dispatches and sends (what the tests use, so
+# their commits leave nothing on the shared Redis; the worker tests name a queue of their own).
 NOTIFICATIONS_QUEUE = env.str("NOTIFICATIONS_QUEUE", default="celery")
 # Retries: the n-th failed attempt waits base * 2**(n-1) seconds, at most the cap; after the
 # last attempt the delivery is FAILED (and can be redelivered by hand).

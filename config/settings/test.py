@@ -4,7 +4,7 @@ import tempfile
 from pathlib import Path
 
 from .base import *  # noqa: F403
-from .base import LOGGING
+from .base import LOGGING, env
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -13,3 +13,5 @@ LOGGING["handlers"]["security_file"]["filename"] = str(LOG_DIR / "security.log")
 MASQUERADE_LOG_FILE = LOG_DIR / "masquerade.log"
 LOGGING["handlers"]["security_stdout"] = {"class": "logging.NullHandler"}
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"login": "1000/min"}  # noqa: F405
+# Commits of tests send no outbox task to the shared Redis; worker tests name a queue of their own.
+NOTIFICATIONS_QUEUE = env.str("NOTIFICATIONS_QUEUE", default="")
