@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from appointments.models import Appointment, AppointmentStatus
 from core.models import Tenant
+from customers.selectors import customer_list
 from notifications import events
 from notifications.models import OutboxEvent
 from notifications.outbox import due_job_schedule, due_jobs_cancel
@@ -26,7 +27,8 @@ JOB = "no_show"
 
 
 def no_show_count(customer: Any) -> int:
-    return Appointment.objects.filter(customer=customer, status=AppointmentStatus.NO_SHOW).count()
+    """The customer's count as its API shows it (``customers.selectors.customer_list``)."""
+    return customer_list().values_list("no_show_count", flat=True).get(pk=customer.pk)
 
 
 def no_show_sync(*, tenant: Tenant, appointment: Appointment, settings: dict[str, Any]) -> None:

@@ -4,6 +4,8 @@ paths through a real Celery worker and SMTP server: notifications/tests/test_end
 
 from __future__ import annotations
 
+import socket
+import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from urllib.parse import urlsplit
@@ -405,3 +407,32 @@ def test_rotating_the_secret_and_redelivering_by_hand(world_a, api, settings):
         drain()
     first, second = receiver.received
     assert first["id"] == second["id"] and second["verified"] is True
+
+
+def test_customers_carry_their_no_show_count(world_a, api):
+    appointment_transition(
+        tenant=world_a.tenant, actor=world_a.owner, appointment=world_a.appointment, to="NO_SHOW"
+    )
+    customer = api(HOST_A, world_a.staff).get(f"/api/customers/{world_a.customer.public_id}/")
+    assert customer.json()["no_show_count"] == 1
+
+
+def test_a_receiver_that_never_answers_times_out_and_is_retried(world_a, api, settings):
+    settings.WEBHOOK_ALLOWED_PRIVATE_NETWORKS = LOOPBACK
+    settings.WEBHOOK_TIMEOUT_SECONDS = 0.5
+    install(world_a.tenant, "webhooks")
+    with socket.socket() as silent:  # accepts connections, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        _endpoint(api, world_a, f"http://127.0.0.1:{silent.getsockname()[1]}/hook")
+        appointment_transition(
+            tenant=world_a.tenant, actor=world_a.owner, appointment=world_a.other_appointment,
+            to="CONFIRMED",
+        )  # fmt: skip
+        started = time.monotonic()
+        drain()
+        assert time.monotonic() - started < 5
+    delivery = Delivery.objects.get(plugin="webhooks")
+    assert delivery.status == "PENDING" and delivery.attempts == 1
+    assert "timed out" in delivery.last_error.lower()
+    assert delivery.next_attempt_at > timezone.now()
