@@ -87,6 +87,8 @@ def _handlers(event: OutboxEvent) -> Iterable[tuple[str, Any, dict[str, Any]]]:
     from plugins.registry import plugin_for
     from plugins.selectors import enabled_installations
 
+    if event.tenant.is_suspended:  # a suspended business sends nothing
+        return
     for installation in enabled_installations(tenant=event.tenant):
         slug = installation.plugin.slug
         if installation.installed_at > event.occurred_at:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Avg, Count
 from django_tenants.utils import tenant_context
 from jsonschema import Draft202012Validator
@@ -100,26 +100,25 @@ def plugin_install(
             fields={"plugin": [f"Not available on {tenant.subscription_tier}."]},
         )
     values = settings_validate(plugin.settings_schema, settings or {})
-    try:
-        with transaction.atomic():
-            plugin = _lock(plugin)
-            installation = PluginInstallation.objects.create(
-                tenant=tenant, plugin=plugin, settings=values, installed_by=actor,
-                accepted_permissions=required,
-            )  # fmt: skip
-            _recount_installs(plugin)
-            implementation = plugin_for(plugin.slug)
-            if implementation is not None:
-                with tenant_context(tenant):
-                    implementation.on_enable(tenant=tenant, settings=values)
-            security_event(
-                "plugin_installed", request=request, actor=actor, plugin=plugin.slug,
-                tenant_schema=tenant.schema_name, permissions=required,
-            )  # fmt: skip
-    except IntegrityError as error:
-        raise Conflict(
-            f"'{plugin.name}' is already installed.", code="plugin_already_installed"
-        ) from error
+    with transaction.atomic():
+        plugin = _lock(plugin)  # installs of this plugin take turns from here on
+        if PluginInstallation.objects.filter(tenant=tenant, plugin=plugin).exists():
+            raise Conflict(
+                f"'{plugin.name}' is already installed.", code="plugin_already_installed"
+            )
+        installation = PluginInstallation.objects.create(
+            tenant=tenant, plugin=plugin, settings=values, installed_by=actor,
+            accepted_permissions=required,
+        )  # fmt: skip
+        _recount_installs(plugin)
+        implementation = plugin_for(plugin.slug)
+        if implementation is not None:
+            with tenant_context(tenant):
+                implementation.on_enable(tenant=tenant, settings=values)
+        security_event(
+            "plugin_installed", request=request, actor=actor, plugin=plugin.slug,
+            tenant_schema=tenant.schema_name, permissions=required,
+        )  # fmt: skip
     return installation
 
 

@@ -436,3 +436,11 @@ def test_a_receiver_that_never_answers_times_out_and_is_retried(world_a, api, se
     assert delivery.status == "PENDING" and delivery.attempts == 1
     assert "timed out" in delivery.last_error.lower()
     assert delivery.next_attempt_at > timezone.now()
+
+
+def test_a_suspended_business_sends_nothing(world_a):
+    install(world_a.tenant, "appointment-reminders")
+    world_a.tenant.status = "SUSPENDED"
+    world_a.tenant.save()
+    drain(now=world_a.appointment.starts_at - timedelta(hours=2) + timedelta(seconds=1))
+    assert mail.outbox == [] and not Delivery.objects.filter(tenant=world_a.tenant).exists()
