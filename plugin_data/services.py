@@ -8,17 +8,17 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from appointments.models import Appointment, AppointmentStatus
 from core.audit import security_event
 from core.exceptions import Conflict, DomainError, NotFound
 from core.models import Tenant
 from core.validators import validate_timezone
 from customers.models import Customer
 from notifications.events import PUBLIC_EVENTS
-from notifications.links import link_value, review_max_age
+from notifications.links import link_value
 from notifications.templates import TemplateSource, template_validate
 from notifications.webhooks import UnsafeTarget, resolve_target, secret_generate
 from plugin_data.models import CustomerPreference, EmailTemplate, Review, WebhookEndpoint
+from plugin_data.selectors import review_appointment
 from plugins.selectors import plugin_active
 
 
@@ -177,21 +177,6 @@ def customer_unsubscribe(*, tenant: Tenant, token: str, request: Any = None) -> 
                 "customer_unsubscribed", request=request, customer=str(customer.public_id)
             )
     return customer
-
-
-def review_appointment(*, tenant: Tenant, token: str) -> Appointment:
-    """The completed appointment a review link is for; 404 for a bad or expired link."""
-    public_id = link_value(purpose="review", tenant=tenant, token=token, max_age=review_max_age())
-    if not plugin_active(tenant=tenant, slug="review-requests"):
-        raise NotFound("Reviews are switched off here.", code="invalid_link")
-    appointment = (
-        Appointment.objects.select_related("service", "customer")
-        .filter(public_id=public_id, status=AppointmentStatus.COMPLETED)
-        .first()
-    )
-    if appointment is None:
-        raise NotFound("This link is not valid (or no longer).", code="invalid_link")
-    return appointment
 
 
 def review_submit(

@@ -17,12 +17,8 @@ from core.exceptions import NotFound
 from customers.models import Customer
 from customers.permissions import customer_get_for
 from plugin_data.models import CustomerPreference, Review
-from plugin_data.services import (
-    customer_preference_set,
-    review_appointment,
-    review_reply,
-    review_submit,
-)
+from plugin_data.selectors import review_appointment
+from plugin_data.services import customer_preference_set, review_reply, review_submit
 from plugins.api.permissions import REVIEW_PERMISSIONS
 from plugins.api.serializers import (
     CustomerPreferenceSerializer,
