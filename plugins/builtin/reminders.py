@@ -34,8 +34,6 @@ from plugins.builtin.common import (
 
 SLUG = "appointment-reminders"
 JOB = "reminder"
-# How far ahead installing schedules reminders for appointments already booked.
-INSTALL_HORIZON = timedelta(days=60)
 
 
 def reminders_sync(
@@ -147,10 +145,7 @@ class AppointmentReminders(Plugin):
 
     def on_enable(self, *, tenant: Tenant, settings: dict[str, Any]) -> None:
         now = timezone.now()
-        upcoming = Appointment.objects.filter(
-            status__in=OPEN, starts_at__gt=now, starts_at__lte=now + INSTALL_HORIZON
-        )
-        for appointment in upcoming:
+        for appointment in Appointment.objects.filter(status__in=OPEN, starts_at__gt=now):
             reminders_sync(tenant=tenant, appointment=appointment, settings=settings, now=now)
 
     def on_disable(self, *, tenant: Tenant) -> None:
