@@ -16,6 +16,7 @@ from notifications.outbox import due_jobs_fire, event_dispatch, events_due
 # sweep's.
 RESCHEDULE_HORIZON_SECONDS = 300
 EVENT_BATCH = 500
+BROKER_TIMEOUT_SECONDS = 2
 SWEEP_EVENT_BATCHES = 20
 
 
@@ -25,9 +26,15 @@ def enqueue(task: Any, *args: Any, countdown: float | None = None) -> None:
     (``NOTIFICATIONS_QUEUE`` empty) nothing is sent and the sweep alone does the work."""
     if not settings.NOTIFICATIONS_QUEUE:
         return
-    task.apply_async(
-        args=args, queue=settings.NOTIFICATIONS_QUEUE, countdown=countdown, retry=False
-    )
+    with task.app.pool.acquire(block=True, timeout=BROKER_TIMEOUT_SECONDS) as connection:
+        # One quick try: kombu's own default keeps reconnecting for seconds, inside a request.
+        connection.ensure_connection(
+            max_retries=1, interval_start=0, interval_step=0, timeout=BROKER_TIMEOUT_SECONDS
+        )
+        task.apply_async(
+            args=args, queue=settings.NOTIFICATIONS_QUEUE, countdown=countdown, retry=False,
+            connection=connection,
+        )  # fmt: skip
 
 
 @shared_task(name="notifications.tasks.dispatch_event", ignore_result=True)
