@@ -113,7 +113,7 @@ def emails_send(deliveries: list[Delivery]) -> None:
         return
     logos: dict[int, MIMEImage | None] = {}
     try:
-        for delivery in deliveries:
+        for position, delivery in enumerate(deliveries):
             start = time.monotonic()
             try:
                 connection.send_messages([email_build(delivery, logos)])
@@ -128,7 +128,7 @@ def emails_send(deliveries: list[Delivery]) -> None:
                 try:
                     connection.open()
                 except Exception as reopen:
-                    for rest in deliveries[deliveries.index(delivery) + 1 :]:
+                    for rest in deliveries[position + 1 :]:
                         delivery_record(
                             rest, Outcome(ok=False, error=f"{type(reopen).__name__}: {reopen}")
                         )
