@@ -4,7 +4,7 @@ import tempfile
 from pathlib import Path
 
 from .base import *  # noqa: F403
-from .base import LOGGING
+from .base import LOGGING, env
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -14,3 +14,5 @@ MASQUERADE_LOG_FILE = LOG_DIR / "masquerade.log"
 LOGGING["handlers"]["security_stdout"] = {"class": "logging.NullHandler"}
 # Every test signs in from 127.0.0.1; the limit itself is tested with its own rate.
 LOGIN_THROTTLE_RATE = "1000/min"
+# Commits of tests send no outbox task to the shared Redis; worker tests name a queue of their own.
+NOTIFICATIONS_QUEUE = env.str("NOTIFICATIONS_QUEUE", default="")
