@@ -6,16 +6,17 @@ from typing import Any
 
 from django.http import Http404
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.openapi import error_response
 from core.exceptions import NotFound
-from notifications.delivery import delivery_redeliver
 from notifications.models import Channel, Delivery, DeliveryStatus
+from notifications.services import delivery_redeliver
 from notifications.templates import KINDS, VARIABLES, TemplateSource, tenant_template
 from plugin_data.services import customer_unsubscribe, email_template_reset, email_template_save
 from plugins.api.permissions import INSTALLED_PERMISSIONS
@@ -150,8 +151,14 @@ class EmailTemplateView(APIView):
 
     @extend_schema(
         tags=["email"], request=EmailTemplateSerializer,
-        responses={200: EmailTemplateSerializer,
-                   400: OpenApiResponse(examples=[TEMPLATE_ERROR_EXAMPLE])},
+        responses={
+            200: EmailTemplateSerializer,
+            400: error_response(
+                "Field errors (`invalid`), or a template that does not render with the "
+                "documented variables (`invalid_template`).",
+                TEMPLATE_ERROR_EXAMPLE,
+            ),
+        },
         examples=[OpenApiExample("A shorter subject", request_only=True, value={
             "subject": "See you {{ appointment.starts_at }}",
             "text_body": "Hi {{ customer.name }}, see you soon.\\n{{ unsubscribe_url }}",

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.openapi import error_response
 from plugins.api.permissions import (
     CATALOGUE_PERMISSIONS,
     INSTALL_PERMISSIONS,
@@ -97,10 +98,17 @@ class PluginInstallView(APIView):
         request=InstallSerializer,
         responses={
             201: InstallationSerializer,
-            400: OpenApiResponse(description="Permissions not accepted or bad settings",
-                                 examples=[BAD_SETTINGS_EXAMPLE]),
-            403: OpenApiResponse(description="Not for this tenant's plan"),
-            409: OpenApiResponse(description="Already installed"),
+            400: error_response(
+                "Field errors (`invalid`), permissions not all accepted "
+                "(`permissions_not_accepted`) or settings the plugin's schema refuses "
+                "(`invalid_settings`).",
+                BAD_SETTINGS_EXAMPLE,
+            ),
+            403: error_response(
+                "Your role may not install plugins (`permission_denied`), or the plugin is not "
+                "for this business's plan (`tier_limit_exceeded`)."
+            ),
+            409: error_response("Already installed (`plugin_already_installed`)."),
         },
         examples=[INSTALL_EXAMPLE],
         description="Install a plugin for this business (owners). Consent to its "
@@ -174,8 +182,14 @@ class InstalledPluginViewSet(
     @extend_schema(
         tags=["plugins"],
         request=ConfigureSerializer,
-        responses={200: InstallationSerializer,
-                   400: OpenApiResponse(examples=[BAD_SETTINGS_EXAMPLE])},
+        responses={
+            200: InstallationSerializer,
+            400: error_response(
+                "Field errors (`invalid`) or settings the plugin's schema refuses "
+                "(`invalid_settings`).",
+                BAD_SETTINGS_EXAMPLE,
+            ),
+        },
         examples=[
             OpenApiExample("Agenda at 6:00", value={"settings": {"hour": 6}}, request_only=True),
             OpenApiExample("Switch off", value={"enabled": False}, request_only=True),

@@ -6,13 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.openapi import error_response
 from core.exceptions import NotFound
 from customers.models import Customer
 from customers.permissions import customer_get_for
@@ -29,6 +30,8 @@ from plugins.api.serializers import (
 )
 from resources.api.views import UUID_PATTERN
 from users.permissions import IsInScopeOfThisHost, any_capability_permission
+
+INVALID_LINK = "A forged, foreign or expired link, or reviews switched off here (`invalid_link`)."
 
 
 class ReviewFilter(filters.FilterSet):
@@ -86,7 +89,10 @@ class ReviewLinkView(APIView):
     authentication_classes: list = []
     permission_classes: list = []
 
-    @extend_schema(tags=["reviews"], responses={200: ReviewLinkSerializer, 404: None})
+    @extend_schema(
+        tags=["reviews"],
+        responses={200: ReviewLinkSerializer, 404: error_response(INVALID_LINK)},
+    )
     def get(self, request: Request, token: str) -> Response:
         appointment = review_appointment(tenant=request.tenant, token=token)
         return Response(
@@ -103,8 +109,10 @@ class ReviewLinkView(APIView):
         request=ReviewSubmitSerializer,
         responses={
             201: ReviewSerializer,
-            404: OpenApiResponse(description="Invalid or expired link"),
-            409: OpenApiResponse(description="Already reviewed: the link works once"),
+            404: error_response(INVALID_LINK),
+            409: error_response(
+                "Already reviewed: the link works once (`review_already_submitted`)."
+            ),
         },
         examples=[OpenApiExample("Four stars", value={"rating": 4, "comment": "Lovely cut."},
                                  request_only=True)],
