@@ -1,5 +1,7 @@
 """The outbox in the admin: events, deliveries (the delivery log, with redelivery) and the
-index of due jobs. Facts, not forms: read-only apart from the redeliver action."""
+index of due jobs. Facts, not forms: read-only apart from the redeliver action. Each operator
+sees the rows of the tenants whose delivery log it may read through the API
+(``notifications.selectors``)."""
 
 from __future__ import annotations
 
@@ -8,8 +10,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from core.admin import ReadOnlyAdmin
-from notifications.delivery import delivery_redeliver
 from notifications.models import Delivery, DueJob, OutboxEvent
+from notifications.selectors import deliveries_for, due_jobs_for, outbox_events_for
+from notifications.services import delivery_redeliver
 
 
 @admin.register(OutboxEvent)
@@ -19,6 +22,9 @@ class OutboxEventAdmin(ReadOnlyAdmin):
     search_fields = ["public_id", "tenant__schema_name"]
     list_select_related = ["tenant"]
     date_hierarchy = "occurred_at"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[OutboxEvent]:
+        return outbox_events_for(viewer=request.user)
 
 
 @admin.register(Delivery)
@@ -31,6 +37,9 @@ class DeliveryAdmin(ReadOnlyAdmin):
     search_fields = ["recipient", "public_id", "tenant__schema_name"]
     list_select_related = ["tenant"]
     actions = ["redeliver"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Delivery]:
+        return deliveries_for(viewer=request.user)
 
     @admin.action(description="Redeliver selected deliveries", permissions=["change"])
     def redeliver(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
@@ -49,3 +58,6 @@ class DueJobAdmin(ReadOnlyAdmin):
     list_filter = ["kind", "plugin"]
     search_fields = ["key", "tenant__schema_name"]
     list_select_related = ["tenant"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[DueJob]:
+        return due_jobs_for(viewer=request.user)

@@ -117,37 +117,5 @@ def next_pending_at() -> datetime | None:
     )
 
 
-def delivery_redeliver(*, delivery: Delivery, actor: object, request: object = None) -> Delivery:
-    """Send a delivery again (a webhook the receiver lost, one that FAILED): back to PENDING."""
-    from core.audit import security_event
-
-    with transaction.atomic():
-        Delivery.objects.filter(pk=delivery.pk).update(
-            status=DeliveryStatus.PENDING,
-            next_attempt_at=timezone.now(),
-            claimed_until=None,
-            sent_at=None,
-        )
-        security_event(
-            "delivery_redelivered",
-            request=request,
-            actor=actor,
-            delivery=str(delivery.public_id),
-            plugin=delivery.plugin,
-        )
-        transaction.on_commit(enqueue_send)
-    delivery.refresh_from_db()
-    return delivery
-
-
-def enqueue_send() -> None:
-    from notifications.tasks import enqueue, send_deliveries
-
-    try:
-        enqueue(send_deliveries)
-    except Exception:  # broker down: the sweep sends it
-        logger.warning("could not enqueue the sender; the sweep will send")
-
-
 def monotonic_ms(start: float) -> int:
     return int((time.monotonic() - start) * 1000)

@@ -194,8 +194,8 @@ def _endpoint_failed(delivery: Delivery, outcome: Outcome) -> None:
         endpoint = endpoints.get()
         security_event(
             "webhook_endpoint_disabled",
-            endpoint=str(endpoint.public_id),
-            tenant_schema=delivery.tenant.schema_name,
+            subject=endpoint,
+            tenant=delivery.tenant,
             failures=endpoint.consecutive_failures,
             reason=outcome.error[:200],
         )

@@ -66,8 +66,8 @@ def webhook_endpoint_create(
             secret=secret_generate(),
         )  # fmt: skip
         security_event(
-            "webhook_endpoint_created", request=request, actor=actor,
-            endpoint=str(endpoint.public_id), url=url,
+            "webhook_endpoint_created", request=request, actor=actor, subject=endpoint,
+            tenant=tenant, url=url, event_types=endpoint.event_types,
         )  # fmt: skip
     return endpoint
 
@@ -90,8 +90,8 @@ def webhook_endpoint_update(
             endpoint.disabled_reason = ""
         endpoint.save()
         security_event(
-            "webhook_endpoint_updated", request=request, actor=actor,
-            endpoint=str(endpoint.public_id), changes=sorted(changes),
+            "webhook_endpoint_updated", request=request, actor=actor, subject=endpoint,
+            fields=sorted(changes),
         )  # fmt: skip
     return endpoint
 
@@ -103,18 +103,15 @@ def webhook_endpoint_rotate_secret(
         endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
         endpoint.secret = secret_generate()
         endpoint.save(update_fields=["secret", "updated_at"])
-        security_event(
-            "webhook_secret_rotated", request=request, actor=actor,
-            endpoint=str(endpoint.public_id),
-        )  # fmt: skip
+        security_event("webhook_secret_rotated", request=request, actor=actor, subject=endpoint)
     return endpoint
 
 
 def webhook_endpoint_delete(*, endpoint: WebhookEndpoint, actor: Any, request: Any = None) -> None:
     with transaction.atomic():
         security_event(
-            "webhook_endpoint_deleted", request=request, actor=actor,
-            endpoint=str(endpoint.public_id), url=endpoint.url,
+            "webhook_endpoint_deleted", request=request, actor=actor, subject=endpoint,
+            url=endpoint.url,
         )  # fmt: skip
         endpoint.delete()
 
@@ -131,14 +128,22 @@ def email_template_save(
             defaults={"subject": source.subject, "text_body": source.text_body,
                       "html_body": source.html_body},
         )  # fmt: skip
-        security_event("email_template_saved", request=request, actor=actor, kind=kind)
+        security_event(
+            "email_template_saved", request=request, actor=actor, subject=template, kind=kind
+        )
     return template
 
 
 def email_template_reset(*, kind: str, actor: Any, request: Any = None) -> None:
+    """Back to the shipped default: the tenant's own version goes (nothing to do without one)."""
     with transaction.atomic():
-        EmailTemplate.objects.filter(kind=kind).delete()
-        security_event("email_template_reset", request=request, actor=actor, kind=kind)
+        template = EmailTemplate.objects.select_for_update().filter(kind=kind).first()
+        if template is None:
+            return
+        security_event(
+            "email_template_reset", request=request, actor=actor, subject=template, kind=kind
+        )
+        template.delete()
 
 
 def customer_preference_set(
@@ -156,8 +161,8 @@ def customer_preference_set(
             customer=customer, defaults={"timezone": timezone_name}
         )
         security_event(
-            "customer_preference_set", request=request, actor=actor,
-            customer=str(customer.public_id), timezone=timezone_name,
+            "customer_preference_set", request=request, actor=actor, target=customer.user,
+            subject=customer, timezone=timezone_name,
         )  # fmt: skip
     return preference
 
@@ -169,12 +174,15 @@ def customer_unsubscribe(*, tenant: Tenant, token: str, request: Any = None) -> 
     if customer is None:
         raise NotFound("This link is not valid (or no longer).", code="invalid_link")
     with transaction.atomic():
-        preference, _ = CustomerPreference.objects.get_or_create(customer=customer)
+        # Locked: of two clicks on the link at once, one records the change, the other sees it.
+        preference, _ = CustomerPreference.objects.select_for_update().get_or_create(
+            customer=customer
+        )
         if preference.unsubscribed_at is None:
             preference.unsubscribed_at = timezone.now()
             preference.save(update_fields=["unsubscribed_at", "updated_at"])
             security_event(
-                "customer_unsubscribed", request=request, customer=str(customer.public_id)
+                "customer_unsubscribed", request=request, target=customer.user, subject=customer
             )
     return customer
 
@@ -186,21 +194,22 @@ def review_submit(
     appointment = review_appointment(tenant=tenant, token=token)
     if not 1 <= rating <= 5:
         raise DomainError("A rating is 1 to 5.", fields={"rating": ["From 1 to 5."]})
-    try:
-        with transaction.atomic():
-            review = Review.objects.create(
-                appointment=appointment, service=appointment.service,
-                customer=appointment.customer, rating=rating, comment=comment,
-            )  # fmt: skip
-            security_event(
-                "review_submitted", request=request, review=str(review.public_id),
-                appointment=str(appointment.public_id), rating=rating,
-            )  # fmt: skip
-    except IntegrityError as error:
-        raise Conflict(
-            "This visit has already been reviewed; the link works once.",
-            code="review_already_submitted",
-        ) from error
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                review = Review.objects.create(
+                    appointment=appointment, service=appointment.service,
+                    customer=appointment.customer, rating=rating, comment=comment,
+                )  # fmt: skip
+        except IntegrityError as error:  # one review per appointment: the link works once
+            raise Conflict(
+                "This visit has already been reviewed; the link works once.",
+                code="review_already_submitted",
+            ) from error
+        security_event(
+            "review_submitted", request=request, target=appointment.customer.user,
+            subject=review, appointment=str(appointment.public_id), rating=rating,
+        )  # fmt: skip
     return review
 
 
@@ -210,5 +219,5 @@ def review_reply(*, review: Review, actor: Any, reply: str, request: Any = None)
         review.reply = reply
         review.replied_at = timezone.now() if reply else None
         review.save(update_fields=["reply", "replied_at"])
-        security_event("review_replied", request=request, actor=actor, review=str(review.public_id))
+        security_event("review_replied", request=request, actor=actor, subject=review)
     return review

@@ -116,8 +116,8 @@ def plugin_install(
             with tenant_context(tenant):
                 implementation.on_enable(tenant=tenant, settings=values)
         security_event(
-            "plugin_installed", request=request, actor=actor, plugin=plugin.slug,
-            tenant_schema=tenant.schema_name, permissions=required,
+            "plugin_installed", request=request, actor=actor, subject=installation,
+            tenant=tenant, plugin=plugin.slug, permissions=required,
         )  # fmt: skip
     return installation
 
@@ -155,8 +155,8 @@ def plugin_configure(
                 else:
                     implementation.on_disable(tenant=tenant)
         security_event(
-            "plugin_configured", request=request, actor=actor, plugin=plugin.slug,
-            tenant_schema=tenant.schema_name, enabled=installation.enabled,
+            "plugin_configured", request=request, actor=actor, subject=installation,
+            tenant=tenant, plugin=plugin.slug, enabled=installation.enabled,
             settings=installation.settings,
         )  # fmt: skip
     return installation
@@ -181,12 +181,13 @@ def plugin_uninstall(
         Delivery.objects.filter(
             tenant=tenant, plugin=plugin.slug, status=DeliveryStatus.PENDING
         ).update(status=DeliveryStatus.CANCELLED, claimed_until=None)
+        # Recorded before the row goes, as every removal is: the event names what it removed.
+        security_event(
+            "plugin_uninstalled", request=request, actor=actor, subject=installation,
+            tenant=tenant, plugin=plugin.slug,
+        )  # fmt: skip
         installation.delete()
         _recount_installs(plugin)
-        security_event(
-            "plugin_uninstalled", request=request, actor=actor, plugin=plugin.slug,
-            tenant_schema=tenant.schema_name,
-        )  # fmt: skip
 
 
 def plugin_rate(
@@ -209,7 +210,7 @@ def plugin_rate(
         )  # fmt: skip
         _recount_ratings(plugin)
         security_event(
-            "plugin_rated", request=request, actor=actor, plugin=plugin.slug,
-            tenant_schema=tenant.schema_name, score=score,
+            "plugin_rated", request=request, actor=actor, subject=rating, tenant=tenant,
+            plugin=plugin.slug, score=score,
         )  # fmt: skip
     return rating
