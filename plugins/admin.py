@@ -1,49 +1,28 @@
-"""The marketplace in the admin: the catalogue (descriptions editable, figures not), which
-tenant installed what, and ratings. Installs and ratings change only through the API's
-services (consent, schema validation, counts), so here they are read-only."""
+"""The marketplace in the admin: the catalogue, which tenant installed what, and ratings, all
+read-only. The catalogue is shipped as data (``sync_plugins`` rewrites it on every deploy) and its
+figures are counts; installs and ratings change only through the API's services (consent, schema
+validation, counts, audit). Each operator sees the installs and ratings of the tenants whose
+installed plugins it may read through the API (``plugins.selectors.plugin_tenants_for``)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from core.admin import ReadOnlyAdmin
 from plugins.models import PluginInstallation, PluginRating, PluginTemplate
-
-
-class InstallationInline(admin.TabularInline):
-    model = PluginInstallation
-    extra = 0
-    fields = ["tenant", "enabled", "installed_at"]
-    readonly_fields = fields
-    can_delete = False
-    show_change_link = True
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+from plugins.selectors import installations_for, ratings_for
 
 
 @admin.register(PluginTemplate)
-class PluginTemplateAdmin(admin.ModelAdmin):
+class PluginTemplateAdmin(ReadOnlyAdmin):
     list_display = [
         "name", "slug", "category", "version", "author", "install_count", "rating_average",
         "rating_count", "is_platform",
     ]  # fmt: skip
     list_filter = ["category", "is_platform"]
     search_fields = ["name", "slug", "short_description", "description"]
-    readonly_fields = [
-        "install_count",
-        "rating_average",
-        "rating_count",
-        "created_at",
-        "updated_at",
-    ]
-    inlines = [InstallationInline]
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(PluginInstallation)
@@ -53,6 +32,9 @@ class PluginInstallationAdmin(ReadOnlyAdmin):
     search_fields = ["tenant__name", "tenant__schema_name", "plugin__name"]
     list_select_related = ["plugin", "tenant", "installed_by"]
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[PluginInstallation]:
+        return installations_for(viewer=request.user)
+
 
 @admin.register(PluginRating)
 class PluginRatingAdmin(ReadOnlyAdmin):
@@ -60,3 +42,6 @@ class PluginRatingAdmin(ReadOnlyAdmin):
     list_filter = ["plugin", "score"]
     search_fields = ["tenant__name", "comment"]
     list_select_related = ["plugin", "tenant"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[PluginRating]:
+        return ratings_for(viewer=request.user)

@@ -9,7 +9,8 @@ from django.db.models import Q, QuerySet
 
 from core.exceptions import NotFound
 from core.models import Tenant
-from plugins.models import PluginInstallation, PluginTemplate
+from core.selectors import tenant_list_reached_by
+from plugins.models import PluginInstallation, PluginRating, PluginTemplate
 
 
 def catalogue(*, category: str | None = None, search: str | None = None) -> QuerySet:
@@ -63,3 +64,18 @@ def active_settings(*, tenant: Tenant, slug: str) -> dict[str, Any] | None:
 
 def plugin_active(*, tenant: Tenant, slug: str) -> bool:
     return active_settings(tenant=tenant, slug=slug) is not None
+
+
+def plugin_tenants_for(*, viewer: Any) -> QuerySet[Tenant]:
+    """The tenants whose plugins, deliveries and scheduled plugin work a platform operator may
+    see: those on whose host it may read the installed plugins (``view_plugins``), as the API
+    decides (PLATFORM_SALES: demo tenants; PLATFORM_SUPPORT, SUPERUSER, PLATFORM_MANAGER: all)."""
+    return tenant_list_reached_by(viewer=viewer, capability="view_plugins")
+
+
+def installations_for(*, viewer: Any) -> QuerySet[PluginInstallation]:
+    return PluginInstallation.objects.filter(tenant__in=plugin_tenants_for(viewer=viewer))
+
+
+def ratings_for(*, viewer: Any) -> QuerySet[PluginRating]:
+    return PluginRating.objects.filter(tenant__in=plugin_tenants_for(viewer=viewer))
