@@ -1,5 +1,14 @@
 """Celery tasks of the outbox. Each is safe to run twice or concurrently: the rows they work on
-are claimed with ``SKIP LOCKED`` and written with conditional updates."""
+are claimed with ``SKIP LOCKED`` and written with conditional updates.
+
+They are platform tasks: their rows (events, deliveries, due jobs) are public-schema rows of
+every tenant, so they run in the public schema whoever sends them. A task sent from a business's
+request (an event's commit hook) would otherwise run in that business's schema
+(tenant-schemas-celery puts the sender's schema in the message); ``enqueue`` names the public
+schema instead, and the code enters each row's own tenant where it reads the tenant's tables
+(``event_dispatch``, ``webhooks_send``): one switch, chosen by the row, never by the sender.
+Beat sends ``sweep`` from the public schema anyway.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +17,7 @@ from typing import Any
 from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
+from django_tenants.utils import get_public_schema_name
 
 from notifications.delivery import deliveries_send, next_pending_at
 from notifications.outbox import due_jobs_fire, event_dispatch, events_due
@@ -18,12 +28,15 @@ RESCHEDULE_HORIZON_SECONDS = 300
 EVENT_BATCH = 500
 BROKER_TIMEOUT_SECONDS = 2
 SWEEP_EVENT_BATCHES = 20
+# The message header tenant-schemas-celery reads the schema a task runs in from.
+SCHEMA_HEADER = "_schema_name"
 
 
 def enqueue(task: Any, *args: Any, countdown: float | None = None) -> None:
-    """Send a task to the outbox's queue, failing at once when the broker is down (the caller
-    is a request or a commit hook that must not hang; the sweep catches up). Without a queue
-    (``NOTIFICATIONS_QUEUE`` empty) nothing is sent and the sweep alone does the work."""
+    """Send a task to the outbox's queue, to run in the public schema, failing at once when the
+    broker is down (the caller is a request or a commit hook that must not hang; the sweep catches
+    up). Without a queue (``NOTIFICATIONS_QUEUE`` empty) nothing is sent and the sweep alone does
+    the work."""
     if not settings.NOTIFICATIONS_QUEUE:
         return
     with task.app.pool.acquire(block=True, timeout=BROKER_TIMEOUT_SECONDS) as connection:
@@ -33,7 +46,7 @@ def enqueue(task: Any, *args: Any, countdown: float | None = None) -> None:
         )
         task.apply_async(
             args=args, queue=settings.NOTIFICATIONS_QUEUE, countdown=countdown, retry=False,
-            connection=connection,
+            connection=connection, headers={SCHEMA_HEADER: get_public_schema_name()},
         )  # fmt: skip
 
 

@@ -3,18 +3,24 @@ back), dispatch is idempotent, retries back off, and finding due work costs what
 
 from __future__ import annotations
 
+import json
+import uuid
 from datetime import timedelta
 
 import pytest
+import redis
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from appointments.services import appointment_book, appointment_reschedule, appointment_transition
+from config.celery import app
 from conftest import HOST_A
 from core.exceptions import Conflict
+from core.tests.test_celery_worker import redis_answers
 from notifications.models import DueJob, OutboxEvent
 from notifications.outbox import due_job_schedule, due_jobs_fire, retry_delay
+from notifications.tasks import dispatch_event, enqueue
 
 
 def kinds_since(mark: int) -> list[str]:
@@ -119,3 +125,22 @@ def test_scanning_for_due_jobs_is_one_indexed_query_whatever_waits_later(tenant_
         cursor.execute("EXPLAIN " + selects[0])
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "duejob_due_idx" in plan, plan
+
+
+@pytest.mark.skipif(not redis_answers(), reason="no Redis on 127.0.0.1:6379 (make test starts one)")
+def test_outbox_tasks_sent_from_a_business_run_in_the_public_schema(world_a, settings):
+    """An event's commit hook runs in the business's schema; its task must not (the rows it
+    handles are every tenant's): the message names the public schema, which tenant-schemas-celery
+    selects in the worker before the task runs."""
+    settings.NOTIFICATIONS_QUEUE = f"test-outbox-{uuid.uuid4().hex}"
+    broker = redis.Redis.from_url(app.conf.broker_url)
+    try:
+        connection.set_tenant(world_a.tenant)
+        enqueue(dispatch_event, 1)
+        (raw,) = broker.lrange(settings.NOTIFICATIONS_QUEUE, 0, -1)
+    finally:
+        broker.delete(settings.NOTIFICATIONS_QUEUE)
+        broker.close()
+    message = json.loads(raw)
+    assert message["headers"]["task"] == "notifications.tasks.dispatch_event"
+    assert message["headers"]["_schema_name"] == "public"
