@@ -42,5 +42,5 @@ class OwnCustomerSerializer(CustomerSerializer):
     class Meta(CustomerSerializer.Meta):
         fields = [
             "id", "name", "email", "phone", "address", "user", "total_spend", "last_visit",
-            "created_at", "updated_at",
+            "no_show_count", "created_at", "updated_at",
         ]  # fmt: skip
