@@ -6,6 +6,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.install-stamp
 HOST ?= 0.0.0.0
 PORT ?= 8000
+# Every process `make run` starts uses the development settings, whatever the shell exported
+# (gunicorn and celery default to production settings, which refuse the development key).
+DEV := DJANGO_SETTINGS_MODULE=config.settings.base
 
 .PHONY: run test bench lint format install services
 
@@ -25,12 +28,13 @@ services: install
 MAIL_PORT ?= 1025
 
 run: services
-	$(PY) manage.py ensure_database
-	$(PY) manage.py migrate_schemas --shared
-	$(PY) manage.py migrate_schemas
-	$(PY) manage.py sync_plugins
-	$(PY) manage.py seed_demo
+	$(DEV) $(PY) manage.py ensure_database
+	$(DEV) $(PY) manage.py migrate_schemas --shared
+	$(DEV) $(PY) manage.py migrate_schemas
+	$(DEV) $(PY) manage.py sync_plugins
+	$(DEV) $(PY) manage.py seed_demo
 	@mkdir -p logs
+	export $(DEV); \
 	export EMAIL_URL=$${EMAIL_URL:-smtp://127.0.0.1:$(MAIL_PORT)}; \
 	link_base='http://{host}:$(PORT)'; export TENANT_LINK_BASE=$${TENANT_LINK_BASE:-$$link_base}; \
 	trap 'kill $$(jobs -p) 2>/dev/null' EXIT INT TERM; \
@@ -43,7 +47,7 @@ test: services
 	$(PY) -m pytest -n $${PYTEST_WORKERS:-2} $(PYTEST_ARGS)
 
 bench: services
-	$(PY) manage.py ensure_database
+	$(DEV) $(PY) manage.py ensure_database
 	$(PY) -m bench
 
 lint: install
