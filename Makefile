@@ -30,15 +30,28 @@ services: install
 test-tools: install
 	@bash scripts/ensure_test_tools.sh
 
+# Beside the server: a Celery worker and beat (the outbox and periodic jobs) and a local mail sink
+# on 127.0.0.1:$(MAIL_PORT) that keeps every message in the Maildir .mail/ (read .mail/new/*).
+MAIL_PORT ?= 1025
+
 # Everything `make run` does before it serves (config/tests/test_quickstart.py runs these steps).
 prepare: services
 	$(DEV) $(PY) manage.py ensure_database
 	$(DEV) $(PY) manage.py migrate_schemas --shared
 	$(DEV) $(PY) manage.py migrate_schemas
+	$(DEV) $(PY) manage.py sync_plugins
 	$(DEV) $(PY) manage.py seed_demo --port $(PORT)
 
 run: prepare
-	$(DEV) DJANGO_DEBUG=$${DJANGO_DEBUG:-True} $(PY) manage.py runserver $(HOST):$(PORT)
+	@mkdir -p logs
+	export $(DEV); \
+	export EMAIL_URL=$${EMAIL_URL:-smtp://127.0.0.1:$(MAIL_PORT)}; \
+	link_base='http://{host}:$(PORT)'; export TENANT_LINK_BASE=$${TENANT_LINK_BASE:-$$link_base}; \
+	trap 'kill $$(jobs -p) 2>/dev/null' EXIT INT TERM; \
+	$(PY) -m aiosmtpd -n -l 127.0.0.1:$(MAIL_PORT) -c aiosmtpd.handlers.Mailbox .mail & \
+	$(VENV)/bin/celery -A config worker -l info -P solo & \
+	$(VENV)/bin/celery -A config beat -l info -s logs/celerybeat-schedule & \
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-True} $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: services test-tools
 	$(PY) -m pytest -n $${PYTEST_WORKERS:-2} $(PYTEST_ARGS)

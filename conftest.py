@@ -22,9 +22,13 @@ PASSWORD = "correct-horse-battery-staple"
 
 
 def provision_session_tenants() -> None:
-    """Tenants alpha and beta (rows and schemas). Also used to put the rows back after a
-    transactional test's flush emptied the public tables (the schemas survive a flush)."""
+    """Tenants alpha and beta (rows and schemas) and the plugin catalogue. Also used to put the
+    rows back after a transactional test's flush emptied the public tables (the schemas survive
+    a flush)."""
     from core.services import tenant_provision
+    from plugins.catalogue import plugins_sync
+
+    plugins_sync()
 
     tenant_provision(
         name="Alpha Salon", schema_name="alpha", domain=HOST_A, subscription_tier="BUSINESS"

@@ -2,15 +2,20 @@
 
 from django.contrib import admin
 from django.urls import path, reverse_lazy
+from rest_framework.routers import SimpleRouter
 
 from config.urls_common import fallback
 from config.urls_common import urlpatterns as common
 from core.api.grants import GrantListView, GrantRevokeView
 from core.api.platform import PlatformUserListView, TenantDetailView, TenantListView
+from plugins.api.marketplace import CatalogueViewSet
 from users.forms import AdminSignInForm
 
 # The admin's door goes through the same sign-in guard as the API's.
 admin.site.login_form = AdminSignInForm
+
+router = SimpleRouter()
+router.register("api/plugins", CatalogueViewSet, basename="plugin")
 
 urlpatterns = [
     *common,
@@ -28,6 +33,7 @@ urlpatterns = [
         GrantRevokeView.as_view(),
         name="platform-grant-revoke",
     ),
+    *router.urls,
     *fallback,
 ]
 

@@ -15,6 +15,20 @@ from core.api.domains import DomainDetailView, DomainListView, DomainVerifyView
 from core.api.subscription import SubscriptionView
 from core.api.tenant import TenantLogoView, TenantSettingsView
 from customers.api.views import CustomerViewSet
+from notifications.api import (
+    DeliveryViewSet,
+    EmailTemplateListView,
+    EmailTemplateView,
+    UnsubscribeView,
+)
+from plugins.api.marketplace import (
+    CatalogueViewSet,
+    InstalledPluginViewSet,
+    PluginInstallView,
+    PluginRatingView,
+)
+from plugins.api.reviews import CustomerPreferenceView, ReviewLinkView, ReviewViewSet
+from plugins.api.webhooks import WebhookEndpointViewSet
 from resources.api.views import DateOverrideViewSet, ResourceViewSet
 from users.api.views import TenantUserListView
 
@@ -26,6 +40,11 @@ router.register("api/customers", CustomerViewSet, basename="customer")
 router.register("api/appointments", AppointmentViewSet, basename="appointment")
 router.register("api/blockers", BlockerViewSet, basename="blocker")
 router.register("api/charges", ChargeViewSet, basename="charge")
+router.register("api/plugins", CatalogueViewSet, basename="plugin")
+router.register("api/installed-plugins", InstalledPluginViewSet, basename="installed-plugin")
+router.register("api/webhooks/endpoints", WebhookEndpointViewSet, basename="webhook-endpoint")
+router.register("api/deliveries", DeliveryViewSet, basename="delivery")
+router.register("api/reviews", ReviewViewSet, basename="review")
 
 urlpatterns = [
     *common,
@@ -44,6 +63,17 @@ urlpatterns = [
     path("api/billing/summary/", RevenueSummaryView.as_view(), name="billing-summary"),
     path("api/billing/settings/", BillingSettingsView.as_view(), name="billing-settings"),
     path("api/calendar/<str:token>.ics", CalendarFeedView.as_view(), name="calendar-feed"),
+    path("api/plugins/<slug:slug>/install/", PluginInstallView.as_view(), name="plugin-install"),
+    path("api/plugins/<slug:slug>/rating/", PluginRatingView.as_view(), name="plugin-rating"),
+    path("api/email-templates/", EmailTemplateListView.as_view(), name="email-templates"),
+    path("api/email-templates/<str:kind>/", EmailTemplateView.as_view(), name="email-template"),
+    path("api/unsubscribe/<str:token>/", UnsubscribeView.as_view(), name="unsubscribe"),
+    path("api/reviews/submit/<str:token>/", ReviewLinkView.as_view(), name="review-submit"),
+    path(
+        "api/customers/<uuid:id>/preference/",
+        CustomerPreferenceView.as_view(),
+        name="customer-preference",
+    ),
     *router.urls,
     *fallback,
 ]

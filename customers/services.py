@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from core.audit import security_event
 from core.exceptions import Conflict, DomainError
 from customers.models import Customer
+from notifications.events import CUSTOMER_CREATED, event_emit
 from users.roles import Role
 
 
@@ -38,6 +39,7 @@ def customer_create(*, tenant: Any, actor: Any, user: Any = None, **fields: Any)
     _check_user(user, tenant)
     customer = _linked(lambda: Customer.objects.create(user=user, **fields))
     security_event("customer_created", actor=actor, target=user, subject=customer, tenant=tenant)
+    event_emit(tenant=tenant, kind=CUSTOMER_CREATED, subject=customer)
     return customer
 
 
@@ -96,4 +98,5 @@ def customer_for_booking_user(*, user: Any) -> Customer:
         security_event(
             "customer_created", actor=user, target=user, subject=customer, first_booking=True
         )
+        event_emit(tenant=user.tenant, kind=CUSTOMER_CREATED, subject=customer)
     return customer

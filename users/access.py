@@ -25,8 +25,9 @@ from users.roles import Access, Role, host_access, platform_capabilities, role_c
 EVERY_TENANT_GRANTORS = frozenset({Role.SUPERUSER, Role.PLATFORM_MANAGER})
 
 # Who may sign in and as what (users, roles, passwords, e-mails), the secrets that act for the
-# business (calendar-feed URLs, plugin keys and webhook secrets), its custom domains and settings,
-# and its money. A masquerade lends an operator the user's view, not these.
+# business (calendar-feed URLs, plugin keys and webhook secrets) and which plugins may read its
+# data, its custom domains and settings, and its money. A masquerade lends an operator the
+# user's view, not these.
 MASQUERADE_GUARDED_CAPABILITIES = frozenset(
     {
         "manage_staff",
@@ -35,6 +36,7 @@ MASQUERADE_GUARDED_CAPABILITIES = frozenset(
         "manage_billing",
         "manage_calendar_feeds",
         "manage_plugins",
+        "install_plugins",
         "manage_users",
         "manage_tenants",
     }

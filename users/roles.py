@@ -76,13 +76,21 @@ OWNER_CAPABILITIES = frozenset(
         "view_customers",
         "manage_customers",
         "manage_plugins",
+        "install_plugins",
+        "view_plugins",
     }
 )
-MANAGER_CAPABILITIES = OWNER_CAPABILITIES - {"manage_settings", "view_billing", "manage_billing"}
-STAFF_CAPABILITIES = frozenset({"view_staff", "view_schedule", "view_customers"})
+# Owners install and uninstall plugins; managers configure them; staff see what is installed.
+MANAGER_CAPABILITIES = OWNER_CAPABILITIES - {
+    "manage_settings",
+    "view_billing",
+    "manage_billing",
+    "install_plugins",
+}
+STAFF_CAPABILITIES = frozenset({"view_staff", "view_schedule", "view_customers", "view_plugins"})
 # A customer acts on its own customer record only: book, cancel, read its appointments and charges.
 CUSTOMER_CAPABILITIES = frozenset({"book_own"})
-READ_CAPABILITIES = frozenset({"view_staff", "view_schedule", "view_customers"})
+READ_CAPABILITIES = frozenset({"view_staff", "view_schedule", "view_customers", "view_plugins"})
 
 TENANT_ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     Role.TENANT_OWNER: OWNER_CAPABILITIES,
@@ -134,7 +142,9 @@ CAPABILITY_ACTIONS: dict[str, str] = {
     "manage_schedule": "change the schedule",
     "view_customers": "see customers",
     "manage_customers": "add or change customers",
-    "manage_plugins": "manage plugins",
+    "manage_plugins": "configure plugins, their webhooks or e-mail templates",
+    "install_plugins": "install or uninstall plugins",
+    "view_plugins": "see this business's plugins",
     "manage_calendar_feeds": "issue or switch off calendar feeds",
     "book_own": "book for yourself",
     "view_tenants": "see businesses",

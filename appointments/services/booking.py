@@ -28,6 +28,9 @@ from core.audit import security_event
 from core.exceptions import Conflict, DomainError
 from core.models import Tenant
 from customers.models import Customer
+from notifications import events
+from notifications.events import event_emit
+from plugins.builtin.no_show import booking_status
 from resources.models import Resource
 
 AUTO_PICK_ATTEMPTS = 3
@@ -233,6 +236,7 @@ def appointment_book(
                 "price": service.price if price is None else price,
                 "notes": notes,
                 "created_by": actor,
+                "status": booking_status(tenant=tenant, customer=customer),
                 "idempotency_key": idempotency_key,
                 "request_digest": request_digest,
             },
@@ -244,6 +248,7 @@ def appointment_book(
             subject=appointment,
             resources=[str(a.resource.public_id) for a in held],
         )
+        event_emit(tenant=tenant, kind=events.APPOINTMENT_CREATED, subject=appointment)
     return appointment_shown(appointment, held), True
 
 
@@ -367,4 +372,5 @@ def appointment_reschedule(
         previous_start=previous.isoformat(),
         start=starts_at.isoformat(),
     )
+    event_emit(tenant=tenant, kind=events.APPOINTMENT_RESCHEDULED, subject=appointment)
     return appointment_shown(appointment, held)

@@ -16,6 +16,7 @@ from billing.services import charge_create
 from core.audit import security_event
 from core.exceptions import DomainError
 from core.models import Tenant
+from notifications.events import STATUS_EVENTS, event_emit
 
 # The status machine (SPEC §3): anything not listed is a 400.
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -97,6 +98,7 @@ def appointment_transition(
         status=to,
         late_fee=str(fee),
     )
+    event_emit(tenant=tenant, kind=STATUS_EVENTS[to], subject=appointment)
     return appointment_with_allocations(appointment)
 
 

@@ -1,9 +1,18 @@
 from datetime import timedelta
 
+import pytest
 from icalendar import Calendar
 
 from appointments.services import appointment_transition
 from conftest import HOST_A, HOST_B
+from plugins.tests.helpers import install
+
+
+@pytest.fixture(autouse=True)
+def _calendar_feed_installed(tenant_a, tenant_b):
+    """The feeds belong to the calendar-feed plugin (tests without it: plugins/tests)."""
+    install(tenant_a, "calendar-feed")
+    install(tenant_b, "calendar-feed")
 
 
 def feed_url(world):

@@ -39,13 +39,18 @@ class ServiceSerializer(serializers.ModelSerializer):
     min_notice_minutes = serializers.IntegerField(min_value=0, required=False)
     max_advance_days = serializers.IntegerField(min_value=1, max_value=730, required=False)
     requirements = RequirementSerializer(many=True, required=False)
+    rating_average = serializers.DecimalField(
+        max_digits=3, decimal_places=2, read_only=True, allow_null=True, default=None,
+        help_text="Average of customers' reviews (review-requests plugin); null: none yet.",
+    )  # fmt: skip
+    rating_count = serializers.IntegerField(read_only=True, default=0)
 
     class Meta:
         model = Service
         fields = [
             "id", "name", "description", "duration_minutes", "price", "buffer_before_minutes",
             "buffer_after_minutes", "min_notice_minutes", "max_advance_days", "is_active",
-            "requirements", "created_at", "updated_at",
+            "requirements", "rating_average", "rating_count", "created_at", "updated_at",
         ]  # fmt: skip
 
     def validate_requirements(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:

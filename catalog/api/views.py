@@ -10,6 +10,7 @@ from catalog.api.serializers import ServiceSerializer
 from catalog.models import Service, ServiceRequirement
 from catalog.permissions import SERVICE_PERMISSIONS
 from catalog.services import service_create, service_delete, service_update
+from plugin_data.selectors import with_review_figures
 from resources.api.views import UUID_PATTERN
 
 SERVICE_EXAMPLE = OpenApiExample(
@@ -49,10 +50,12 @@ class ServiceViewSet(viewsets.ModelViewSet):
     http_method_names = ["get", "post", "patch", "delete"]
 
     def get_queryset(self) -> Any:
-        return Service.objects.prefetch_related(
-            Prefetch(
-                "requirements",
-                queryset=ServiceRequirement.objects.prefetch_related("eligible_resources"),
+        return with_review_figures(
+            Service.objects.prefetch_related(
+                Prefetch(
+                    "requirements",
+                    queryset=ServiceRequirement.objects.prefetch_related("eligible_resources"),
+                )
             )
         ).order_by("name", "id")
 

@@ -47,6 +47,8 @@ SHARED_APPS = [
     "drf_spectacular_sidecar",
     "hijack",
     "hijack.contrib.admin",
+    "plugins",
+    "notifications",
 ]
 # Apps whose tables live in every tenant's schema (README: "Adding a tenant app").
 TENANT_APPS = [
@@ -56,6 +58,7 @@ TENANT_APPS = [
     "customers",
     "appointments",
     "billing",
+    "plugin_data",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -211,6 +214,8 @@ SPECTACULAR_SETTINGS = {
         "PaymentStatusEnum": "billing.models.PaymentStatus",
         "CustomerStatusEnum": "customers.models.CustomerStatus",
         "ResourceTypeEnum": "resources.models.ResourceType",
+        "PluginCategoryEnum": "plugins.models.Category",
+        "DeliveryStatusEnum": "notifications.models.DeliveryStatus",
     },
 }
 
@@ -298,6 +303,12 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": MASQUERADE_LOG_REPLAY_SECONDS,
     },
 }
+
+# E-mail, the outbox and the plugins, in their own module.
+from config.settings.notifications import *  # noqa: E402, F403
+from config.settings.notifications import NOTIFICATIONS_CELERY_BEAT_SCHEDULE  # noqa: E402
+
+CELERY_BEAT_SCHEDULE.update(NOTIFICATIONS_CELERY_BEAT_SCHEDULE)
 
 # AWS: S3 media and Route53 custom domains, in their own module.
 from config.settings.aws import *  # noqa: E402, F403

@@ -4,7 +4,7 @@ import tempfile
 from pathlib import Path
 
 from .base import *  # noqa: F403
-from .base import LOGGING
+from .base import LOGGING, env
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -17,3 +17,5 @@ LOGIN_THROTTLE_RATE = "1000/min"
 # Tests never run collectstatic (the production-static test builds its own STATIC_ROOT): WhiteNoise
 # looks files up per request instead of indexing a STATIC_ROOT that does not exist.
 WHITENOISE_AUTOREFRESH = True
+# Commits of tests send no outbox task to the shared Redis; worker tests name a queue of their own.
+NOTIFICATIONS_QUEUE = env.str("NOTIFICATIONS_QUEUE", default="")

@@ -17,6 +17,7 @@ from django.urls import URLPattern, URLResolver, reverse
 
 from appointments.tests.world import World
 from config import urls_platform, urls_tenant
+from plugins.tests.world import plugin_objects, plugin_token
 
 URLCONF = "config.urls_tenant"
 # Answer without credentials by design: the index, sign-in, the schema and docs, the secret-URL
@@ -24,9 +25,12 @@ URLCONF = "config.urls_tenant"
 PUBLIC_ROUTES = frozenset(
     {
         "index", "api-index", "token-obtain", "token-refresh", "token-revoke", "session", "schema",
-        "docs", "calendar-feed",
+        "docs", "calendar-feed", "unsubscribe", "review-submit",
     }
 )  # fmt: skip
+# URL arguments that name the same thing on every host (a catalogue plugin, an e-mail template
+# kind), not one tenant's record: such a route answers on A's host for A, whatever B holds.
+SHARED_KWARGS = frozenset({"slug", "kind"})
 # Browser pages signed in by the session cookie alone (core's masquerade pages): API credentials
 # mean nothing to them, so on another tenant's host they must simply not succeed.
 SESSION_ROUTES = frozenset(
@@ -100,6 +104,9 @@ DETAIL_OBJECTS: dict[str, Callable[[World], Any]] = {
     "appointment": lambda w: w.appointment.public_id,
     "blocker": lambda w: w.blocker.public_id,
     "charge": lambda w: w.charge.public_id,
+    "webhook-endpoint": lambda w: plugin_objects(w).endpoint.public_id,
+    "delivery": lambda w: plugin_objects(w).delivery.public_id,
+    "review": lambda w: plugin_objects(w).review.public_id,
 }
 
 
@@ -108,6 +115,12 @@ def url_for(route: Route, world: World) -> str:
         return reverse(route.name, urlconf=URLCONF)
     if route.name == "calendar-feed":
         return reverse(route.name, urlconf=URLCONF, kwargs={"token": world.stylist.ical_token})
+    if route.kwargs == ("slug",):  # the marketplace's routes name a plugin
+        return reverse(route.name, urlconf=URLCONF, kwargs={"slug": "webhooks"})
+    if route.kwargs == ("kind",):  # an e-mail template
+        return reverse(route.name, urlconf=URLCONF, kwargs={"kind": "reminder"})
+    if route.kwargs == ("token",):  # the signed links in customers' e-mails
+        return reverse(route.name, urlconf=URLCONF, kwargs={"token": plugin_token(route, world)})
     if route.kwargs == ("domain",):  # core's domain routes name a domain of the host's tenant
         domain = world.tenant.domains.get(is_primary=True).domain
         return reverse(route.name, urlconf=URLCONF, kwargs={"domain": domain})
@@ -185,6 +198,21 @@ BODIES: dict[tuple[str, str], Callable[[World], dict[str, Any]]] = {
     },
     ("blocker-detail", "patch"): lambda w: {"title": "changed"},
     ("charge-detail", "patch"): lambda w: {"status": "PAID"},
+    ("plugin-install", "post"): lambda w: {
+        "accepted_permissions": ["appointments.read", "customers.read", "network.outbound"],
+    },
+    ("plugin-rating", "put"): lambda w: {"score": 4, "comment": "Good"},
+    ("installed-plugin-detail", "patch"): lambda w: {"enabled": True},
+    ("webhook-endpoint-list", "post"): lambda w: {"url": "https://93.184.215.14/hook"},
+    ("webhook-endpoint-detail", "patch"): lambda w: {"description": "changed"},
+    ("review-reply", "post"): lambda w: {"reply": "Thank you"},
+    ("review-submit", "post"): lambda w: {"rating": 5},
+    ("email-template", "put"): lambda w: {
+        "subject": "See you {{ appointment.starts_at }}",
+        "text_body": "Hi {{ customer.name }}",
+        "html_body": "<p>Hi {{ customer.name }}</p>",
+    },
+    ("customer-preference", "put"): lambda w: {"timezone": "Europe/Berlin"},
 }
 QUERIES: dict[tuple[str, str], Callable[[World], dict[str, Any]]] = {
     ("availability", "get"): lambda w: {

@@ -26,6 +26,7 @@ from django.core.cache import cache
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections, transaction
+from django_tenants.utils import tenant_context
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
@@ -37,9 +38,13 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from appointments.models import Appointment
 from config.tests.routes import BODIES
 from conftest import HOST_A, PLATFORM_HOST, bearer
 from core.models import Domain
+from notifications.links import link_token
+from plugins.tests.helpers import install
+from plugins.tests.world import plugin_objects
 from users.roles import Role
 from users.tests.factories import TEST_PASSWORD
 
@@ -88,10 +93,39 @@ def in_process_requests() -> Iterator[None]:
     request_finished.connect(close_old_connections)
 
 
+# Installed for the business's contract, so the marketplace's operations answer from installed
+# plugins, not only "not installed".
+CONTRACT_PLUGINS = ("webhooks", "review-requests", "appointment-reminders", "calendar-feed")
+
+
 def _business_ids(world: Any) -> dict[str, Callable[[], str]]:
     """Path parameters naming objects that exist, so detail operations are reached too, not
     only their 404s (keyed by the start of the path)."""
+    for slug in CONTRACT_PLUGINS:
+        install(world.tenant, slug, actor=world.owner)
+    plugins = plugin_objects(world)
+    with tenant_context(world.tenant):  # a visit the customer may still review
+        visit = Appointment.objects.create(
+            customer=world.customer, service=world.cut, starts_at=world.at(9, days=-7),
+            ends_at=world.at(10, days=-7), status="COMPLETED", price=world.cut.price,
+        )  # fmt: skip
+    links = {
+        "unsubscribe": link_token(
+            purpose="unsubscribe", tenant=world.tenant, value=str(world.customer.public_id)
+        ),
+        "review-submit": link_token(
+            purpose="review", tenant=world.tenant, value=str(visit.public_id)
+        ),
+    }
     return {
+        "/api/plugins/{slug}": lambda: "webhooks",
+        "/api/installed-plugins/{slug}": lambda: "webhooks",
+        "/api/webhooks/endpoints/{id}": lambda: str(plugins.endpoint.public_id),
+        "/api/deliveries/{id}": lambda: str(plugins.delivery.public_id),
+        "/api/reviews/{id}": lambda: str(plugins.review.public_id),
+        "/api/email-templates/{kind}": lambda: "reminder",
+        "/api/unsubscribe/{token}": lambda: links["unsubscribe"],
+        "/api/reviews/submit/{token}": lambda: links["review-submit"],
         "/api/resources/{id}": lambda: str(world.stylist.public_id),
         "/api/date-overrides/{id}": lambda: str(world.override.public_id),
         "/api/services/{id}": lambda: str(world.cut.public_id),
@@ -191,7 +225,10 @@ def test_the_platform_api_keeps_its_openapi_contract(
 ):
     users = {"superuser": Role.SUPERUSER, "support": Role.PLATFORM_SUPPORT}
     authorization = bearer(make_user(users[caller]), "public") if caller in users else None
-    real_ids = {"/api/platform/tenants/{tenant_id}": lambda: str(tenant_a.public_id)}
+    real_ids = {
+        "/api/platform/tenants/{tenant_id}": lambda: str(tenant_a.public_id),
+        "/api/plugins/{slug}": lambda: "webhooks",
+    }
     count = _check_contract(PLATFORM_HOST, authorization, real_ids)
     # The number of requests sent, in a JUnit report (--junitxml) as this test's property.
     request.node.user_properties.append(("schemathesis_cases", count))
@@ -300,3 +337,73 @@ def test_a_verification_queued_for_later_answers_202_as_documented(
         HOST_A, "/api/domains/{domain}/verify/", "POST", 202
     )
     assert task_queue() == [("core.tasks.verify_custom_domain", [domain.pk])]
+
+
+def test_the_marketplace_walk_answers_as_documented(world_a, in_process_requests):
+    """Install (consent, once), configure (schema-checked), rate, a webhook endpoint (secret
+    shown, SSRF guard, rotation), an e-mail template (must render), a review link (works once),
+    a redelivery and the uninstall: every answer held to the served document."""
+    owner = bearer(world_a.owner, "alpha")
+    call = functools.partial(_answer, HOST_A, authorization=owner)
+
+    def slug(name: str) -> dict[str, Any]:
+        return {"path_parameters": {"slug": name}}
+
+    consent = {"accepted_permissions": ["appointments.read", "customers.read", "network.outbound"]}
+    installed = call("/api/plugins/{slug}/install/", "POST", body=consent, **slug("webhooks"))
+    assert installed.status_code == 201
+    twice = call("/api/plugins/{slug}/install/", "POST", body=consent, **slug("webhooks"))
+    assert (twice.status_code, _code(twice)) == (409, "plugin_already_installed")
+    refused = call(
+        "/api/plugins/{slug}/install/", "POST", body={"accepted_permissions": []},
+        **slug("daily-agenda"),
+    )  # fmt: skip
+    assert (refused.status_code, _code(refused)) == (400, "permissions_not_accepted")
+    install(world_a.tenant, "daily-agenda", actor=world_a.owner)
+    configure = functools.partial(call, "/api/installed-plugins/{slug}/", "PATCH")
+    bad = configure(body={"settings": {"hour": 25}}, **slug("daily-agenda"))
+    assert (bad.status_code, _code(bad)) == (400, "invalid_settings")
+    assert configure(body={"settings": {"hour": 6}}, **slug("daily-agenda")).status_code == 200
+    rated = call("/api/plugins/{slug}/rating/", "PUT", body={"score": 5}, **slug("webhooks"))
+    assert rated.status_code == 200
+
+    endpoints = functools.partial(call, "/api/webhooks/endpoints/", "POST")
+    unsafe = endpoints(body={"url": "http://127.0.0.1:9/hook"})
+    assert (unsafe.status_code, _code(unsafe)) == (400, "unsafe_webhook_target")
+    created = endpoints(body={"url": "https://93.184.215.14/hook"})
+    assert created.status_code == 201 and created.json()["secret"].startswith("whsec_")
+    rotated = call(
+        "/api/webhooks/endpoints/{id}/rotate-secret/", "POST",
+        path_parameters={"id": created.json()["id"]},
+    )  # fmt: skip
+    assert rotated.status_code == 200 and rotated.json()["secret"] != created.json()["secret"]
+
+    template = functools.partial(
+        call, "/api/email-templates/{kind}/", "PUT", path_parameters={"kind": "reminder"}
+    )
+    body = {"subject": "{{ nobody.name }}", "text_body": "t", "html_body": "<p>t</p>"}
+    broken = template(body=body)
+    assert (broken.status_code, _code(broken)) == (400, "invalid_template")
+    assert template(body={**body, "subject": "See you {{ customer.name }}"}).status_code == 200
+
+    install(world_a.tenant, "review-requests", actor=world_a.owner)
+    with tenant_context(world_a.tenant):
+        visit = Appointment.objects.create(
+            customer=world_a.customer, service=world_a.cut, starts_at=world_a.at(9, days=-7),
+            ends_at=world_a.at(10, days=-7), status="COMPLETED", price=world_a.cut.price,
+        )  # fmt: skip
+    token = link_token(purpose="review", tenant=world_a.tenant, value=str(visit.public_id))
+    review = functools.partial(
+        _answer, HOST_A, "/api/reviews/submit/{token}/", "POST", path_parameters={"token": token}
+    )
+    assert review(body={"rating": 4, "comment": "Lovely"}).status_code == 201
+    again = review(body={"rating": 1})
+    assert (again.status_code, _code(again)) == (409, "review_already_submitted")
+
+    delivery = plugin_objects(world_a).delivery
+    redelivered = call(
+        "/api/deliveries/{id}/redeliver/", "POST", path_parameters={"id": str(delivery.public_id)}
+    )
+    assert redelivered.status_code == 202
+    removed = call("/api/installed-plugins/{slug}/", "DELETE", **slug("webhooks"))
+    assert removed.status_code == 204

@@ -94,6 +94,20 @@ def _sign_in(port: int) -> tuple[int, dict]:
         conn.close()
 
 
+def _processes_of(session_id: int, name: str) -> int:
+    """How many processes of ``make run``'s session run ``name`` (worker and beat for celery)."""
+    count = 0
+    for status in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = status.read_text().rsplit(")", 1)[1].split()
+            cmdline = (status.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, IndexError):
+            continue
+        if int(fields[3]) == session_id and name in cmdline:
+            count += 1
+    return count
+
+
 def test_env_example_runs_the_quick_start_in_a_fresh_clone(fresh_clone) -> None:
     clone, env = fresh_clone
     port = _free_port()
@@ -108,8 +122,9 @@ def test_env_example_runs_the_quick_start_in_a_fresh_clone(fresh_clone) -> None:
     assert "demo-password-2026" in prepared.stdout
     assert '"event": "user_created"' not in prepared.stdout
 
+    mail_port = _free_port()
     server = subprocess.Popen(
-        ["make", *KEEP_VENV, "-o", "prepare", "run", f"PORT={port}"],
+        ["make", *KEEP_VENV, "-o", "prepare", "run", f"PORT={port}", f"MAIL_PORT={mail_port}"],
         cwd=clone, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         start_new_session=True,
     )  # fmt: skip
@@ -126,6 +141,9 @@ def test_env_example_runs_the_quick_start_in_a_fresh_clone(fresh_clone) -> None:
         status, tokens = _sign_in(port)
         assert status == 200, tokens
         assert set(tokens) == {"access", "refresh"}
+        # Beside the server: the local mail sink a developer reads (.mail/), and Celery.
+        socket.create_connection(("127.0.0.1", mail_port), timeout=5).close()
+        assert _processes_of(server.pid, "celery") >= 2, "the Celery worker and beat did not start"
     finally:
         # Ctrl-C, as a developer stops `make run`: the processes exit cleanly (an embedded
         # PostgreSQL stops with its last user).

@@ -25,6 +25,7 @@ SCHEDULE_READERS = {OWNER, MANAGER, STAFF, SUPPORT} | FULL_PLATFORM
 MANAGERS = {OWNER, MANAGER} | FULL_PLATFORM
 BILLING = {OWNER} | FULL_PLATFORM
 SETTINGS = {OWNER} | FULL_PLATFORM
+PLUGIN_INSTALLERS = {OWNER} | FULL_PLATFORM
 # Staff act on appointments and blockers holding their own resource (the world's appointment
 # does; its blocker, on the room, does not).
 SCHEDULE_WRITERS = MANAGERS | {STAFF}
@@ -97,6 +98,33 @@ ALLOWED: dict[str, set[str]] = {
     "POST masquerade": IN_SCOPE,
     "DELETE masquerade": IN_SCOPE,
     "POST masquerade-end": IN_SCOPE,
+    # The plugin marketplace (issue 12): owners install, managers configure, staff read.
+    "GET plugin-list": IN_SCOPE,
+    "GET plugin-detail": IN_SCOPE,
+    "POST plugin-install": PLUGIN_INSTALLERS,
+    "PUT plugin-rating": MANAGERS,
+    "GET installed-plugin-list": SCHEDULE_READERS,
+    "GET installed-plugin-detail": SCHEDULE_READERS,
+    "PATCH installed-plugin-detail": MANAGERS,
+    "DELETE installed-plugin-detail": PLUGIN_INSTALLERS,
+    "GET webhook-endpoint-list": SCHEDULE_READERS,
+    "POST webhook-endpoint-list": MANAGERS,
+    "GET webhook-endpoint-detail": SCHEDULE_READERS,
+    "PATCH webhook-endpoint-detail": MANAGERS,
+    "DELETE webhook-endpoint-detail": MANAGERS,
+    "POST webhook-endpoint-rotate-secret": MANAGERS,
+    "GET delivery-list": SCHEDULE_READERS,
+    "GET delivery-detail": SCHEDULE_READERS,
+    "POST delivery-redeliver": MANAGERS,
+    "GET review-list": SCHEDULE_READERS,
+    "GET review-detail": SCHEDULE_READERS,
+    "POST review-reply": MANAGERS,
+    "GET email-templates": SCHEDULE_READERS,
+    "GET email-template": SCHEDULE_READERS,
+    "PUT email-template": MANAGERS,
+    "DELETE email-template": MANAGERS,
+    "GET customer-preference": IN_SCOPE,  # a customer reads its own
+    "PUT customer-preference": MANAGERS | {CUSTOMER},  # and sets its own timezone
 }
 
 # Public routes take no credentials; session-only pages ignore API credentials (core's own tests

@@ -67,7 +67,7 @@ def test_every_business_route_refuses_unstorable_text(world_a):
 def test_every_platform_route_refuses_unstorable_text(tenant_a, make_user):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=bearer(make_user(Role.SUPERUSER), "public"))
-    values = {"tenant_id": tenant_a.public_id, "grant_id": uuid.uuid4()}
+    values = {"tenant_id": tenant_a.public_id, "grant_id": uuid.uuid4(), "slug": "webhooks"}
     let_through = []
     for route in PLATFORM_ROUTES:
         kwargs = {name: values[name] for name in route.kwargs}

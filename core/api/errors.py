@@ -71,6 +71,10 @@ ERROR_CODES: dict[str, str] = {
     "self_grant": "Nobody can grant themselves a permission.",
     "grantor_lacks_action": "A grantor can only grant what it holds itself.",
     "grantee_role_not_eligible": "The grantee's role may not receive this action.",
+    "permissions_not_accepted": "Installing a plugin needs consent to every permission it asks.",
+    "invalid_settings": "The plugin's settings do not fit its JSON Schema (see `fields`).",
+    "invalid_template": "The e-mail template does not render with its documented variables.",
+    "unsafe_webhook_target": "Webhooks go to public http(s) addresses only (SSRF guard).",
     # 401: no credentials, or credentials that are not valid on this host.
     "not_authenticated": "Sign in: no credentials were given.",
     "authentication_failed": "Wrong email or password, or unusable credentials.",
@@ -97,6 +101,7 @@ ERROR_CODES: dict[str, str] = {
     # 404
     "not_found": "No such object or page, or it is not visible to you.",
     "unknown_host": "No business answers on this host.",
+    "invalid_link": "The signed link (unsubscribe, review) is forged, foreign or expired.",
     # 405, 406
     "method_not_allowed": "This path does not accept the method.",
     "not_acceptable": "No response in the media types the Accept header asks for.",
@@ -108,6 +113,9 @@ ERROR_CODES: dict[str, str] = {
     "customer_in_use": "The customer has appointments or charges.",
     "resource_in_use": "The resource holds appointments or blockers.",
     "service_in_use": "The service has appointments.",
+    "plugin_already_installed": "The plugin is already installed here.",
+    "plugin_not_installed": "The plugin is not installed (or not enabled) here.",
+    "review_already_submitted": "The visit was already reviewed; a review link works once.",
     "not_masquerading": "This request is not made in a masquerade.",
     # 413, 415, 429
     "request_too_large": "The body is larger than the server accepts.",

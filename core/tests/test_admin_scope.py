@@ -24,6 +24,11 @@ from django.utils import timezone
 from conftest import HOST_A, HOST_B, PLATFORM_HOST
 from core.audit import security_event
 from core.models import AuditEvent, Domain, MasqueradeSession, PermissionGrant, Tenant
+from notifications.models import Delivery, DueJob, OutboxEvent
+from notifications.outbox import due_job_schedule
+from plugins.models import PluginInstallation, PluginRating, PluginTemplate
+from plugins.services import plugin_rate
+from plugins.tests.helpers import install
 from users.models import User
 from users.roles import PLATFORM_ROLES, TENANT_ROLES, Role
 
@@ -87,6 +92,22 @@ def world(make_user, tenant_a, tenant_b) -> World:
     security_event("login_succeeded", actor=people["demo"])
     security_event("role_changed", actor=pm, target=people["staff_b"], tenant=tenant_b)
     security_event("login_failed", email="nobody@example.com")
+    # The marketplace and the outbox in both tenants: installs, ratings, due jobs, an event and
+    # its delivery each, so each role's scope over tenants shows.
+    for tenant, owner in ((tenant_a, people["owner_a"]), (tenant_b, people["owner_b"])):
+        install(tenant, "daily-agenda", actor=owner)
+        plugin_rate(
+            tenant=tenant, plugin=PluginTemplate.objects.get(slug="webhooks"), actor=owner, score=4
+        )
+        due_job_schedule(
+            tenant=tenant, plugin="daily-agenda", kind="probe", key="k", due_at=now, payload={}
+        )
+        event = OutboxEvent.objects.create(tenant=tenant, kind="appointment.created")
+        Delivery.objects.create(
+            event=event, tenant=tenant, plugin="webhooks", channel="WEBHOOK", recipient="r",
+            status="FAILED",
+        )  # fmt: skip
+    connection.set_schema_to_public()
     return World(operators=operators, people=people)
 
 
@@ -121,6 +142,48 @@ def visible_domains(api, world: World, user: User) -> set[int]:
         if response.status_code == 200:
             names |= {row["domain"] for row in response.json()["results"]}
     return set(Domain.objects.filter(domain__in=names).values_list("pk", flat=True))
+
+
+def visible_catalogue(api, world: World, user: User) -> set[int]:
+    return by_public_id(PluginTemplate, api_rows(api, "/api/plugins/", user))
+
+
+def tenant_api_rows(api, user: User, path: str) -> dict[str, set[str]]:
+    """The rows ``path`` lists on each tenant's host, asked with the operator's platform token;
+    hosts out of its reach are left out."""
+    rows = {}
+    for host in (HOST_A, HOST_B):
+        response = api(host, user, issued_on="public").get(path, {"page_size": 200})
+        assert response.status_code in (200, 401, 403), response.content  # 401: out of reach
+        if response.status_code == 200:
+            rows[host] = {row["id"] for row in response.json()["results"]}
+    return rows
+
+
+def visible_installations(api, world: World, user: User) -> set[int]:
+    ids = set().union(*tenant_api_rows(api, user, "/api/installed-plugins/").values())
+    return by_public_id(PluginInstallation, ids)
+
+
+def visible_deliveries(api, world: World, user: User) -> set[int]:
+    return by_public_id(
+        Delivery, set().union(*tenant_api_rows(api, user, "/api/deliveries/").values())
+    )
+
+
+def plugin_tenants(api, user: User) -> set[int]:
+    """No API lists ratings, outbox events or due jobs: they are shown for the tenants whose
+    installed plugins (and delivery log) the operator may read through the API."""
+    hosts = tenant_api_rows(api, user, "/api/installed-plugins/")
+    return set(Domain.objects.filter(domain__in=hosts).values_list("tenant_id", flat=True))
+
+
+def visible_by_tenant(model: type[Model]) -> Callable[[Any, World, User], set[int]]:
+    def visible(api, world: World, user: User) -> set[int]:
+        rows = model.objects.filter(tenant_id__in=plugin_tenants(api, user))
+        return set(rows.values_list("pk", flat=True))
+
+    return visible
 
 
 def visible_masquerades(api, world: World, user: User) -> set[int]:
@@ -207,6 +270,40 @@ EXPECTED: dict[type[Model], Expect] = {
     # The audit trail: read-only for everyone, each role reading what it may know.
     AuditEvent: Expect(
         visible_audit_events, frozenset(), by_role(frozenset()), frozenset(), frozenset()
+    ),
+    # The marketplace: the catalogue as the platform API lists it, read-only (shipped as data);
+    # installs as each tenant's installed-plugins API lists them to the operator; ratings the
+    # same tenants' (changed only through the API's services).
+    PluginTemplate: Expect(
+        visible_catalogue, frozenset(), by_role(frozenset()), frozenset(), frozenset()
+    ),
+    PluginInstallation: Expect(
+        visible_installations, frozenset(), by_role(frozenset()), frozenset(), frozenset()
+    ),
+    PluginRating: Expect(
+        visible_by_tenant(PluginRating),
+        frozenset(),
+        by_role(frozenset()),
+        frozenset(),
+        frozenset(),
+    ),
+    # The outbox: the delivery log as each tenant's API lists it; administrators redeliver.
+    Delivery: Expect(
+        visible_deliveries,
+        frozenset(),
+        by_role(frozenset()),
+        frozenset(),
+        frozenset({"redeliver"}),
+    ),
+    OutboxEvent: Expect(
+        visible_by_tenant(OutboxEvent),
+        frozenset(),
+        by_role(frozenset()),
+        frozenset(),
+        frozenset(),
+    ),
+    DueJob: Expect(
+        visible_by_tenant(DueJob), frozenset(), by_role(frozenset()), frozenset(), frozenset()
     ),
 }
 

@@ -9,6 +9,8 @@ from appointments.tests.conftest import world_a
 from conftest import HOST_A, PLATFORM_HOST
 from core.models import AuditEvent, PermissionGrant
 from core.tests.test_masquerade_sessions import acquire, hand_off
+from plugins.models import PluginInstallation
+from plugins.tests.helpers import install
 from users.models import User
 from users.roles import Role
 
@@ -67,6 +69,24 @@ def test_support_masquerading_cannot_touch_credentials_or_domains(api, support, 
     assert_refused(client.post("/api/domains/", {"domain": "x.example.com"}, format="json"))
     assert_refused(client.delete("/api/tenant/logo/"))
     assert_refused(client.patch("/api/billing/settings/", {}, format="json"))
+
+
+def test_support_masquerading_cannot_install_plugins_or_touch_their_secrets(
+    api, support, owner, tenant_a
+):
+    install(tenant_a, "webhooks", actor=owner)
+    client = masquerade_client(api, support, owner)
+    consent = {"accepted_permissions": ["appointments.read", "customers.email"]}
+    assert_refused(client.post("/api/plugins/review-requests/install/", consent, format="json"))
+    assert_refused(client.delete("/api/installed-plugins/webhooks/"))
+    hook = {"url": "https://93.184.215.14/hook"}
+    assert_refused(client.post("/api/webhooks/endpoints/", hook, format="json"))
+    assert client.get("/api/installed-plugins/").status_code == 200  # looking is fine
+    assert not PluginInstallation.objects.filter(
+        tenant=tenant_a, plugin__slug="review-requests"
+    ).exists()
+    refusal = AuditEvent.objects.filter(action="masquerade_action_refused").order_by("id").first()
+    assert refusal.details["capability"] == "install_plugins"
 
 
 def test_support_masquerading_still_works_on_the_schedule(api, support, owner, world_a):

@@ -63,6 +63,15 @@ from customers.services import (
     customer_for_booking_user,
     customer_update,
 )
+from notifications.links import link_token
+from notifications.models import Delivery, OutboxEvent
+from notifications.services import delivery_redeliver
+from notifications.templates import TemplateSource
+from plugin_data import services as plugin_data_services
+from plugin_data.models import CustomerPreference, EmailTemplate, Review, WebhookEndpoint
+from plugins import services as plugin_services
+from plugins.models import PluginInstallation, PluginRating, PluginTemplate
+from plugins.tests.helpers import install
 from resources.models import Resource
 from resources.services import (
     ical_token_revoke,
@@ -118,6 +127,8 @@ NOT_WRITES = {
     "core.masquerade.services.masquerade_live_record": "a read",
     "core.masquerade.services.masquerade_still_valid": "a check",
     "core.masquerade.services.masquerade_for_token": "a read",
+    "plugins.services.settings_with_defaults": "fills in defaults",
+    "plugins.services.settings_validate": "a check",
 }
 
 
@@ -842,6 +853,219 @@ def _(c: Ctx) -> Recipe:
     )
 
 
+def _installed(c: Ctx, slug: str) -> PluginInstallation:
+    """``slug`` installed for the world's tenant (an earlier recipe may have installed it)."""
+    tenant = c.world.tenant
+    found = PluginInstallation.objects.filter(tenant=tenant, plugin__slug=slug).first()
+    return found or install(tenant, slug, actor=c.world.owner)
+
+
+@recipe("plugins.services.plugin_install")
+def _(c: Ctx) -> Recipe:
+    tenant, plugin = c.world.tenant, PluginTemplate.objects.get(slug="daily-agenda")
+    PluginInstallation.objects.filter(tenant=tenant, plugin=plugin).delete()
+    consent = [p["code"] for p in plugin.required_permissions]
+    return Recipe(
+        lambda: plugin_services.plugin_install(
+            tenant=tenant, plugin=plugin, actor=c.world.owner, accepted_permissions=consent
+        ),
+        _values(PluginInstallation, tenant=tenant, plugin=plugin),
+        "plugin_installed",
+    )
+
+
+@recipe("plugins.services.plugin_configure")
+def _(c: Ctx) -> Recipe:
+    installation = _installed(c, "daily-agenda")
+    hour = (installation.settings["hour"] + 1) % 24
+    return Recipe(
+        lambda: plugin_services.plugin_configure(
+            installation=installation, actor=c.world.manager, settings={"hour": hour}
+        ),
+        _values(PluginInstallation, pk=installation.pk),
+        "plugin_configured",
+    )
+
+
+@recipe("plugins.services.plugin_uninstall")
+def _(c: Ctx) -> Recipe:
+    installation = _installed(c, "calendar-feed")
+    return Recipe(
+        lambda: plugin_services.plugin_uninstall(
+            tenant=c.world.tenant, plugin=installation.plugin, actor=c.world.owner
+        ),
+        _values(PluginInstallation, pk=installation.pk),
+        "plugin_uninstalled",
+    )
+
+
+@recipe("plugins.services.plugin_rate")
+def _(c: Ctx) -> Recipe:
+    tenant, plugin = c.world.tenant, PluginTemplate.objects.get(slug="webhooks")
+    return Recipe(
+        lambda: plugin_services.plugin_rate(
+            tenant=tenant, plugin=plugin, actor=c.world.manager, score=4, comment=c.uniq("c")
+        ),
+        _values(PluginRating, tenant=tenant, plugin=plugin),
+        "plugin_rated",
+    )
+
+
+def _endpoint(c: Ctx) -> WebhookEndpoint:
+    return WebhookEndpoint.objects.create(
+        url=f"https://93.184.215.14/{c.uniq('hook')}", secret="whsec_" + "A" * 32
+    )
+
+
+@recipe("plugin_data.services.webhook_endpoint_create")
+def _(c: Ctx) -> Recipe:
+    _installed(c, "webhooks")
+    url = f"https://93.184.215.14/{c.uniq('hook')}"
+    return Recipe(
+        lambda: plugin_data_services.webhook_endpoint_create(
+            tenant=c.world.tenant, actor=c.world.manager, url=url
+        ),
+        _values(WebhookEndpoint, url=url),
+        "webhook_endpoint_created",
+    )
+
+
+@recipe("plugin_data.services.webhook_endpoint_update")
+def _(c: Ctx) -> Recipe:
+    endpoint = _endpoint(c)
+    return Recipe(
+        lambda: plugin_data_services.webhook_endpoint_update(
+            endpoint=endpoint, actor=c.world.manager, description=c.uniq("CRM ")
+        ),
+        _values(WebhookEndpoint, pk=endpoint.pk),
+        "webhook_endpoint_updated",
+    )
+
+
+@recipe("plugin_data.services.webhook_endpoint_rotate_secret")
+def _(c: Ctx) -> Recipe:
+    endpoint = _endpoint(c)
+    return Recipe(
+        lambda: plugin_data_services.webhook_endpoint_rotate_secret(
+            endpoint=endpoint, actor=c.world.manager
+        ),
+        _values(WebhookEndpoint, pk=endpoint.pk),
+        "webhook_secret_rotated",
+    )
+
+
+@recipe("plugin_data.services.webhook_endpoint_delete")
+def _(c: Ctx) -> Recipe:
+    endpoint = _endpoint(c)
+    return Recipe(
+        lambda: plugin_data_services.webhook_endpoint_delete(
+            endpoint=endpoint, actor=c.world.manager
+        ),
+        _values(WebhookEndpoint, pk=endpoint.pk),
+        "webhook_endpoint_deleted",
+    )
+
+
+@recipe("plugin_data.services.email_template_save")
+def _(c: Ctx) -> Recipe:
+    source = TemplateSource(
+        subject=c.uniq("See you ") + " {{ appointment.starts_at }}",
+        text_body="Hi {{ customer.name }}",
+        html_body="<p>Hi {{ customer.name }}</p>",
+    )
+    return Recipe(
+        lambda: plugin_data_services.email_template_save(
+            kind="reminder", source=source, actor=c.world.manager
+        ),
+        _values(EmailTemplate, kind="reminder"),
+        "email_template_saved",
+    )
+
+
+@recipe("plugin_data.services.email_template_reset")
+def _(c: Ctx) -> Recipe:
+    EmailTemplate.objects.update_or_create(
+        kind="agenda", defaults={"subject": "Today", "text_body": "t", "html_body": "<p>t</p>"}
+    )
+    return Recipe(
+        lambda: plugin_data_services.email_template_reset(kind="agenda", actor=c.world.manager),
+        _values(EmailTemplate, kind="agenda"),
+        "email_template_reset",
+    )
+
+
+@recipe("plugin_data.services.customer_preference_set")
+def _(c: Ctx) -> Recipe:
+    customer = c.world.customer
+    return Recipe(
+        lambda: plugin_data_services.customer_preference_set(
+            customer=customer, actor=c.world.customer_user, timezone_name="Europe/Lisbon"
+        ),
+        _values(CustomerPreference, customer=customer),
+        "customer_preference_set",
+    )
+
+
+@recipe("plugin_data.services.customer_unsubscribe")
+def _(c: Ctx) -> Recipe:
+    customer = Customer.objects.create(name=c.uniq("Reader "), email="reader@example.com")
+    token = link_token(purpose="unsubscribe", tenant=c.world.tenant, value=str(customer.public_id))
+    return Recipe(
+        lambda: plugin_data_services.customer_unsubscribe(tenant=c.world.tenant, token=token),
+        _values(CustomerPreference, customer=customer),
+        "customer_unsubscribed",
+    )
+
+
+def _completed_visit(c: Ctx) -> Appointment:
+    w = c.world
+    return Appointment.objects.create(
+        customer=w.other_customer, service=w.cut, starts_at=w.at(8, days=-14),
+        ends_at=w.at(9, days=-14), status="COMPLETED", price=Decimal(40),
+    )  # fmt: skip
+
+
+@recipe("plugin_data.services.review_submit")
+def _(c: Ctx) -> Recipe:
+    _installed(c, "review-requests")
+    visit = _completed_visit(c)
+    token = link_token(purpose="review", tenant=c.world.tenant, value=str(visit.public_id))
+    return Recipe(
+        lambda: plugin_data_services.review_submit(tenant=c.world.tenant, token=token, rating=5),
+        _values(Review, appointment=visit),
+        "review_submitted",
+    )
+
+
+@recipe("plugin_data.services.review_reply")
+def _(c: Ctx) -> Recipe:
+    visit = _completed_visit(c)
+    review = Review.objects.create(
+        appointment=visit, service=visit.service, customer=visit.customer, rating=3
+    )
+    return Recipe(
+        lambda: plugin_data_services.review_reply(
+            review=review, actor=c.world.manager, reply=c.uniq("Thank you ")
+        ),
+        _values(Review, pk=review.pk),
+        "review_replied",
+    )
+
+
+@recipe("notifications.services.delivery_redeliver")
+def _(c: Ctx) -> Recipe:
+    event = OutboxEvent.objects.create(tenant=c.world.tenant, kind="appointment.created")
+    delivery = Delivery.objects.create(
+        event=event, tenant=c.world.tenant, plugin="webhooks", channel="WEBHOOK",
+        recipient=c.uniq("endpoint-"), status="FAILED", attempts=10,
+    )  # fmt: skip
+    return Recipe(
+        lambda: delivery_redeliver(delivery=delivery, actor=c.world.manager),
+        _values(Delivery, pk=delivery.pk),
+        "delivery_redelivered",
+    )
+
+
 class Rollback(Exception):
     """Raised to roll a block back on purpose."""
 
@@ -964,6 +1188,9 @@ def test_the_discovery_sees_the_services_of_every_app() -> None:
         "customers.services",
         "core.grants",
         "core.domains",
+        "plugins.services",
+        "plugin_data.services",
+        "notifications.services",
     ):
         assert expected in modules
     assert len(service_functions()) >= len(RECIPES)

@@ -22,12 +22,15 @@ class CustomerSerializer(serializers.ModelSerializer):
         allow_null=True,
         help_text="Start of the latest completed appointment; null before the first one.",
     )
+    no_show_count = serializers.IntegerField(
+        read_only=True, help_text="Appointments marked NO_SHOW (no-show-tracking plugin)."
+    )
 
     class Meta:
         model = Customer
         fields = [
             "id", "name", "email", "phone", "address", "status", "tags", "notes", "user",
-            "total_spend", "last_visit", "created_at", "updated_at",
+            "total_spend", "last_visit", "no_show_count", "created_at", "updated_at",
         ]  # fmt: skip
         extra_kwargs = {"notes": {"help_text": "Internal; absent for customers."}}
 
@@ -39,5 +42,5 @@ class OwnCustomerSerializer(CustomerSerializer):
     class Meta(CustomerSerializer.Meta):
         fields = [
             "id", "name", "email", "phone", "address", "user", "total_spend", "last_visit",
-            "created_at", "updated_at",
+            "no_show_count", "created_at", "updated_at",
         ]  # fmt: skip

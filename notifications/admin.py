@@ -1,0 +1,63 @@
+"""The outbox in the admin: events, deliveries (the delivery log, with redelivery) and the
+index of due jobs. Facts, not forms: read-only apart from the redeliver action. Each operator
+sees the rows of the tenants whose delivery log it may read through the API
+(``notifications.selectors``)."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from core.admin import ReadOnlyAdmin
+from notifications.models import Delivery, DueJob, OutboxEvent
+from notifications.selectors import deliveries_for, due_jobs_for, outbox_events_for
+from notifications.services import delivery_redeliver
+
+
+@admin.register(OutboxEvent)
+class OutboxEventAdmin(ReadOnlyAdmin):
+    list_display = ["kind", "tenant", "plugin", "occurred_at", "dispatched_at", "attempts"]
+    list_filter = ["kind", "plugin"]
+    search_fields = ["public_id", "tenant__schema_name"]
+    list_select_related = ["tenant"]
+    date_hierarchy = "occurred_at"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[OutboxEvent]:
+        return outbox_events_for(viewer=request.user)
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(ReadOnlyAdmin):
+    list_display = [
+        "plugin", "channel", "recipient", "status", "attempts", "response_status", "latency_ms",
+        "tenant", "created_at", "sent_at",
+    ]  # fmt: skip
+    list_filter = ["status", "channel", "plugin"]
+    search_fields = ["recipient", "public_id", "tenant__schema_name"]
+    list_select_related = ["tenant"]
+    actions = ["redeliver"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Delivery]:
+        return deliveries_for(viewer=request.user)
+
+    @admin.action(description="Redeliver selected deliveries", permissions=["change"])
+    def redeliver(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
+        for delivery in queryset:
+            delivery_redeliver(delivery=delivery, actor=request.user, request=request)
+        self.message_user(request, f"{queryset.count()} queued again.", messages.SUCCESS)
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        # Only the redeliver action uses it (the change form stays read-only: no field edits).
+        return obj is None and request.user.has_perm("notifications.change_delivery")
+
+
+@admin.register(DueJob)
+class DueJobAdmin(ReadOnlyAdmin):
+    list_display = ["kind", "key", "tenant", "plugin", "due_at"]
+    list_filter = ["kind", "plugin"]
+    search_fields = ["key", "tenant__schema_name"]
+    list_select_related = ["tenant"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[DueJob]:
+        return due_jobs_for(viewer=request.user)

@@ -1,0 +1,121 @@
+"""Sending deliveries: claim a batch, send each, record each outcome on its own.
+
+A sender claims due deliveries for ``NOTIFICATIONS_LEASE_SECONDS`` (``SKIP LOCKED``: senders never
+wait for each other), then sends them one by one and records every outcome in its own statement
+right after the send. A sender killed mid-batch therefore leaves the sent ones SENT and the rest
+claimed until the lease runs out, when another sender takes them: nothing is lost, and only a
+message whose send had completed but whose outcome was not yet written can go twice — it carries
+the same Message-ID / webhook-id both times so receivers can drop the copy.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from notifications.models import Channel, Delivery, DeliveryStatus
+from notifications.outbox import retry_delay
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    ok: bool
+    error: str = ""
+    response_status: int | None = None
+    latency_ms: int | None = None
+    # The message can never be sent (endpoint removed, customer unsubscribed): stop trying.
+    skip: bool = False
+    # The endpoint itself is at fault: counts towards disabling it.
+    endpoint_failure: bool = False
+
+
+def deliveries_claim(*, now: datetime | None = None, limit: int | None = None) -> list[Delivery]:
+    now = now or timezone.now()
+    limit = limit or settings.NOTIFICATIONS_BATCH_SIZE
+    lease = now + timedelta(seconds=settings.NOTIFICATIONS_LEASE_SECONDS)
+    with transaction.atomic():
+        ids = list(
+            Delivery.objects.select_for_update(skip_locked=True)
+            .filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+            .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+            .order_by("next_attempt_at", "id")
+            .values_list("pk", flat=True)[:limit]
+        )
+        if not ids:
+            return []
+        Delivery.objects.filter(pk__in=ids).update(claimed_until=lease)
+    return list(Delivery.objects.filter(pk__in=ids).select_related("tenant").order_by("id"))
+
+
+def delivery_record(delivery: Delivery, outcome: Outcome, *, now: datetime | None = None) -> None:
+    """Write what one attempt did, as one conditional statement (only while still PENDING)."""
+    now = now or timezone.now()
+    attempts = delivery.attempts + 1
+    fields: dict = {
+        "attempts": attempts,
+        "last_attempt_at": now,
+        "claimed_until": None,
+        "response_status": outcome.response_status,
+        "latency_ms": outcome.latency_ms,
+        "last_error": outcome.error[:2000],
+    }
+    if outcome.ok:
+        fields |= {"status": DeliveryStatus.SENT, "sent_at": now}
+    elif outcome.skip:
+        fields |= {"status": DeliveryStatus.SKIPPED}
+    elif attempts >= settings.NOTIFICATIONS_MAX_ATTEMPTS:
+        fields |= {"status": DeliveryStatus.FAILED}
+    else:
+        fields |= {"next_attempt_at": now + retry_delay(attempts)}
+    Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.PENDING).update(**fields)
+    for key, value in fields.items():
+        setattr(delivery, key, value)
+
+
+def _senders() -> dict[str, Callable[[list[Delivery]], None]]:
+    from notifications.email import emails_send
+    from notifications.webhooks import webhooks_send
+
+    return {Channel.EMAIL: emails_send, Channel.WEBHOOK: webhooks_send}
+
+
+def deliveries_send(*, max_batches: int = 1000) -> int:
+    """Send every due delivery, batch after batch; returns how many attempts were made."""
+    senders = _senders()
+    attempted = 0
+    for _ in range(max_batches):
+        batch = deliveries_claim()
+        if not batch:
+            break
+        by_channel: dict[str, list[Delivery]] = defaultdict(list)
+        for delivery in batch:
+            by_channel[delivery.channel].append(delivery)
+        for channel, deliveries in by_channel.items():
+            senders[channel](deliveries)
+        attempted += len(batch)
+    return attempted
+
+
+def next_pending_at() -> datetime | None:
+    """When the earliest delivery still waiting for a retry is due."""
+    return (
+        Delivery.objects.filter(status=DeliveryStatus.PENDING)
+        .order_by("next_attempt_at")
+        .values_list("next_attempt_at", flat=True)
+        .first()
+    )
+
+
+def monotonic_ms(start: float) -> int:
+    return int((time.monotonic() - start) * 1000)

@@ -1,0 +1,81 @@
+"""Reads of the marketplace: the catalogue, a tenant's installations, and the one question
+everything else asks — is this plugin on for this tenant, and with which settings?"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from core.exceptions import NotFound
+from core.models import Tenant
+from core.selectors import tenant_list_reached_by
+from plugins.models import PluginInstallation, PluginRating, PluginTemplate
+
+
+def catalogue(*, category: str | None = None, search: str | None = None) -> QuerySet:
+    plugins = PluginTemplate.objects.all()
+    if category:
+        plugins = plugins.filter(category=category)
+    if search:
+        plugins = plugins.filter(
+            Q(name__icontains=search)
+            | Q(short_description__icontains=search)
+            | Q(description__icontains=search)
+        )
+    return plugins.order_by("name", "id")
+
+
+def plugin_get(*, slug: str) -> PluginTemplate:
+    plugin = PluginTemplate.objects.filter(slug=slug).first()
+    if plugin is None:
+        raise NotFound(f"No plugin '{slug}' in the catalogue.")
+    return plugin
+
+
+def installations(*, tenant: Tenant) -> QuerySet[PluginInstallation]:
+    return (
+        PluginInstallation.objects.filter(tenant=tenant)
+        .select_related("plugin", "installed_by")
+        .order_by("plugin__name", "id")
+    )
+
+
+def installation_get(*, tenant: Tenant, slug: str) -> PluginInstallation:
+    installation = installations(tenant=tenant).filter(plugin__slug=slug).first()
+    if installation is None:
+        raise NotFound(f"'{slug}' is not installed here.")
+    return installation
+
+
+def enabled_installations(*, tenant: Tenant) -> QuerySet[PluginInstallation]:
+    return installations(tenant=tenant).filter(enabled=True)
+
+
+def active_settings(*, tenant: Tenant, slug: str) -> dict[str, Any] | None:
+    """The settings of ``slug`` when it is installed and enabled for ``tenant``, else None."""
+    installation = (
+        PluginInstallation.objects.filter(tenant=tenant, plugin__slug=slug, enabled=True)
+        .only("settings")
+        .first()
+    )
+    return None if installation is None else installation.settings
+
+
+def plugin_active(*, tenant: Tenant, slug: str) -> bool:
+    return active_settings(tenant=tenant, slug=slug) is not None
+
+
+def plugin_tenants_for(*, viewer: Any) -> QuerySet[Tenant]:
+    """The tenants whose plugins, deliveries and scheduled plugin work a platform operator may
+    see: those on whose host it may read the installed plugins (``view_plugins``), as the API
+    decides (PLATFORM_SALES: demo tenants; PLATFORM_SUPPORT, SUPERUSER, PLATFORM_MANAGER: all)."""
+    return tenant_list_reached_by(viewer=viewer, capability="view_plugins")
+
+
+def installations_for(*, viewer: Any) -> QuerySet[PluginInstallation]:
+    return PluginInstallation.objects.filter(tenant__in=plugin_tenants_for(viewer=viewer))
+
+
+def ratings_for(*, viewer: Any) -> QuerySet[PluginRating]:
+    return PluginRating.objects.filter(tenant__in=plugin_tenants_for(viewer=viewer))
