@@ -181,7 +181,7 @@ def test_broker_down_the_change_still_commits_quickly_and_the_sweep_delivers(
     assert receiver.received[0]["verified"]
 
 
-def _worker_process(queue: str, smtp_port: int) -> subprocess.Popen:
+def _worker_process(queue: str, smtp_port: int, log: Path) -> subprocess.Popen:
     db = connection.settings_dict
     env = {
         **{k: v for k, v in os.environ.items() if k not in ("DATABASE", "DATABASE_URL")},
@@ -195,16 +195,18 @@ def _worker_process(queue: str, smtp_port: int) -> subprocess.Popen:
     }  # fmt: skip
     return subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "-P", "solo", "-Q", queue,
-         "--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "warning"],
-        cwd=Path(django_settings.BASE_DIR), env=env, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+         "--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "info"],
+        cwd=Path(django_settings.BASE_DIR), env=env, stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
     )  # fmt: skip
 
 
 MESSAGES = 240
 
 
-def test_a_worker_killed_mid_batch_loses_nothing_and_doubles_nothing(world, queue, settings):
+def test_a_worker_killed_mid_batch_loses_nothing_and_doubles_nothing(
+    world, queue, settings, tmp_path
+):
     settings.NOTIFICATIONS_LEASE_SECONDS = 2
     port = free_port()
     point_email_at(settings, port)
@@ -221,10 +223,22 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_doubles_nothing(world, queu
     )  # fmt: skip
     expected = {f"<{d.public_id}@smoothschedule>" for d in deliveries}
     with smtp_sink(port, slow_seconds=0.01) as sink:
-        process = _worker_process(queue, port)
+        log = tmp_path / "worker.log"
+        process = _worker_process(queue, port, log)
+
+        def sending() -> bool:
+            # A worker that died at start (settings, database, broker) fails here with its log,
+            # not after the timeout with nothing to read.
+            assert process.poll() is None, log.read_text(errors="replace")[-4000:]
+            return len(sink.inbox) >= 40
+
         try:
             enqueue(send_deliveries)
-            wait_until(lambda: len(sink.inbox) >= 40, timeout=60, what="the first messages")
+            try:
+                wait_until(sending, timeout=120, what="the first messages")
+            except AssertionError as timeout:
+                tail = log.read_text(errors="replace")[-4000:]
+                raise AssertionError(f"{timeout}\n{tail}") from None
             process.send_signal(signal.SIGKILL)
             process.wait(timeout=10)
         finally:
