@@ -18,6 +18,7 @@ from core.exceptions import NotFound
 from notifications.models import Channel, Delivery, DeliveryStatus
 from notifications.services import delivery_redeliver
 from notifications.templates import KINDS, VARIABLES, TemplateSource, tenant_template
+from plugin_data.selectors import customer_unsubscribed, unsubscribe_customer
 from plugin_data.services import customer_unsubscribe, email_template_reset, email_template_save
 from plugins.api.permissions import INSTALLED_PERMISSIONS
 from resources.api.views import UUID_PATTERN
@@ -187,23 +188,28 @@ class UnsubscribeSerializer(serializers.Serializer):
 
 
 class UnsubscribeView(APIView):
-    """The link in ``List-Unsubscribe``: GET (a person clicking) and POST (one-click, RFC 8058)
-    both stop e-mails to that customer. The signed link is the credential."""
+    """The link in ``List-Unsubscribe``. GET only looks (mail scanners and link previews fetch
+    every link in a message: a GET that acted would unsubscribe people who never clicked); POST
+    stops e-mails to that customer, which is what mail clients send for one-click unsubscribe
+    (RFC 8058) and what a booking site's "Unsubscribe" button sends. The signed link is the
+    credential."""
 
     authentication_classes: list = []
     permission_classes: list = []
 
-    def _unsubscribe(self, request: Request, token: str) -> Response:
+    @extend_schema(tags=["email"], responses=UnsubscribeSerializer)
+    def get(self, request: Request, token: str) -> Response:
+        customer = unsubscribe_customer(tenant=request.tenant, token=token)
+        if customer_unsubscribed(customer):
+            message = f"{request.tenant.name} does not e-mail you any more."
+        else:
+            message = f"POST to this link to stop e-mails from {request.tenant.name}."
+        return Response({"unsubscribed": customer_unsubscribed(customer), "message": message})
+
+    @extend_schema(tags=["email"], request=None, responses=UnsubscribeSerializer)
+    def post(self, request: Request, token: str) -> Response:
         customer_unsubscribe(tenant=request.tenant, token=token, request=request)
         return Response({
             "unsubscribed": True,
             "message": f"{request.tenant.name} will not e-mail you any more.",
         })  # fmt: skip
-
-    @extend_schema(tags=["email"], responses=UnsubscribeSerializer)
-    def get(self, request: Request, token: str) -> Response:
-        return self._unsubscribe(request, token)
-
-    @extend_schema(tags=["email"], request=None, responses=UnsubscribeSerializer)
-    def post(self, request: Request, token: str) -> Response:
-        return self._unsubscribe(request, token)

@@ -17,8 +17,9 @@ from django.db.models.functions import Cast, Coalesce, Round
 from appointments.models import Appointment, AppointmentStatus
 from core.exceptions import NotFound
 from core.models import Tenant
+from customers.models import Customer
 from notifications.links import link_value, review_max_age
-from plugin_data.models import Review
+from plugin_data.models import CustomerPreference, Review
 from plugins.selectors import plugin_active
 
 
@@ -34,6 +35,21 @@ def with_review_figures(services: QuerySet) -> QuerySet:
         rating_average=Subquery(average, output_field=DecimalField(max_digits=3, decimal_places=2)),
         rating_count=Coalesce(Subquery(count, output_field=IntegerField()), Value(0)),
     )
+
+
+def unsubscribe_customer(*, tenant: Tenant, token: str) -> Customer:
+    """The customer a signed unsubscribe link names (404 ``invalid_link`` for anything else)."""
+    public_id = link_value(purpose="unsubscribe", tenant=tenant, token=token)
+    customer = Customer.objects.filter(public_id=public_id).first()
+    if customer is None:
+        raise NotFound("This link is not valid (or no longer).", code="invalid_link")
+    return customer
+
+
+def customer_unsubscribed(customer: Customer) -> bool:
+    return CustomerPreference.objects.filter(
+        customer=customer, unsubscribed_at__isnull=False
+    ).exists()
 
 
 def review_appointment(*, tenant: Tenant, token: str) -> Appointment:

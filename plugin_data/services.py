@@ -9,16 +9,15 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.audit import security_event
-from core.exceptions import Conflict, DomainError, NotFound
+from core.exceptions import Conflict, DomainError
 from core.models import Tenant
 from core.validators import validate_timezone
 from customers.models import Customer
 from notifications.events import PUBLIC_EVENTS
-from notifications.links import link_value
 from notifications.templates import TemplateSource, template_validate
 from notifications.webhooks import UnsafeTarget, resolve_target, secret_generate
 from plugin_data.models import CustomerPreference, EmailTemplate, Review, WebhookEndpoint
-from plugin_data.selectors import review_appointment
+from plugin_data.selectors import review_appointment, unsubscribe_customer
 from plugins.selectors import plugin_active
 
 
@@ -169,10 +168,7 @@ def customer_preference_set(
 
 def customer_unsubscribe(*, tenant: Tenant, token: str, request: Any = None) -> Customer:
     """Stop e-mails to the customer a signed unsubscribe link names (idempotent)."""
-    public_id = link_value(purpose="unsubscribe", tenant=tenant, token=token)
-    customer = Customer.objects.filter(public_id=public_id).first()
-    if customer is None:
-        raise NotFound("This link is not valid (or no longer).", code="invalid_link")
+    customer = unsubscribe_customer(tenant=tenant, token=token)
     with transaction.atomic():
         # Locked: of two clicks on the link at once, one records the change, the other sees it.
         preference, _ = CustomerPreference.objects.select_for_update().get_or_create(

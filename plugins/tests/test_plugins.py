@@ -96,6 +96,10 @@ def test_reminder_email_in_the_customers_timezone_with_ics_and_unsubscribe(world
     link = message.extra_headers["List-Unsubscribe"].strip("<>")
     path = urlsplit(link).path
     assert api(HOST_B).post(path).status_code == 404  # another tenant's link is worthless
+    # A GET (a mail scanner, a link preview) only looks.
+    looked = api(HOST_A).get(path)
+    assert looked.status_code == 200 and looked.json()["unsubscribed"] is False
+    assert not CustomerPreference.objects.filter(unsubscribed_at__isnull=False).exists()
     answer = api(HOST_A).post(path)
     assert answer.status_code == 200 and answer.json()["unsubscribed"] is True
     assert CustomerPreference.objects.get(customer=world_a.customer).unsubscribed_at is not None
