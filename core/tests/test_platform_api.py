@@ -182,3 +182,14 @@ def test_tier_limit_on_staff_users_is_a_clear_403(api, make_user, tenant_a):
 def test_domains_are_stored_lowercase_and_unique(tenant_a):
     Domain.objects.create(domain="Mixed.Example.test", tenant=tenant_a, is_primary=False)
     assert Domain.objects.filter(domain="mixed.example.test").exists()
+
+
+def test_support_sees_the_tenant_users_it_helps_not_the_platform_staff(api, make_user, tenant_a):
+    owner = make_user(Role.TENANT_OWNER, tenant_a)
+    manager = make_user(Role.PLATFORM_MANAGER)
+    support = api(PLATFORM_HOST, make_user(Role.PLATFORM_SUPPORT))
+    answer = support.get(USERS, {"page_size": 100})
+    assert answer.status_code == 200, answer.content
+    listed = {u["email"] for u in answer.json()["results"]}
+    assert owner.email in listed
+    assert manager.email not in listed
