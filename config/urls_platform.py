@@ -9,7 +9,7 @@ from config.urls_common import urlpatterns as common
 from core.api.grants import GrantListView, GrantRevokeView
 from core.api.platform import PlatformUserListView, TenantDetailView, TenantListView
 from plugins.api.marketplace import CatalogueViewSet
-from users.forms import AdminSignInForm
+from users.forms import AdminSignInForm, admin_login
 
 # The admin's door goes through the same sign-in guard as the API's.
 admin.site.login_form = AdminSignInForm
@@ -19,6 +19,7 @@ router.register("api/plugins", CatalogueViewSet, basename="plugin")
 
 urlpatterns = [
     *common,
+    path("admin/login/", admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
     path("api/platform/tenants/", TenantListView.as_view(), name="platform-tenants"),
     path(

@@ -236,7 +236,8 @@ def test_the_admin_login_is_locked_by_the_same_guard(make_user, guard, api):
     for n in range(3):
         assert admin_login(client, operator.email, "wrong", n).status_code == 200
     refused = admin_login(client, operator.email, PASSWORD, 10)
-    assert refused.status_code == 200  # the form again, with the reason
+    assert refused.status_code == 429  # the form again, with the reason
+    assert int(refused["Retry-After"]) > 0
     assert "Too many failed sign-ins for this account" in refused.content.decode()
     assert "_auth_user_id" not in client.session
     # One account, one run of failures: the API door is locked as well.
@@ -259,6 +260,7 @@ def test_the_admin_login_counts_against_the_address_limit(make_user, guard, api)
         {"username": operator.email, "password": PASSWORD},
         REMOTE_ADDR="198.51.100.7",
     )
+    assert refused.status_code == 429
     assert "Too many sign-in attempts from your address" in refused.content.decode()
     assert "_auth_user_id" not in client.session
 
