@@ -3,12 +3,13 @@ masquerade bookkeeping of every request."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth import logout
 from django.core.exceptions import DisallowedHost
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 from django.http import HttpRequest, HttpResponse
 from django.http.request import split_domain_port
 from django_tenants.middleware.main import TenantMainMiddleware
@@ -18,6 +19,8 @@ from core.audit import request_context, security_event
 from core.health import PROBES
 from core.masquerade import services
 from core.selectors import domain_for_host, platform_tenant
+
+logger = logging.getLogger("security")
 
 
 class TenantRoutingMiddleware(TenantMainMiddleware):
@@ -94,7 +97,17 @@ class MasqueradeAuditMiddleware:
             response["X-Masquerade-Actor"] = record.hijacker.email
             response["X-Masquerade-Id"] = str(record.public_id)
             if request.method not in ("GET", "HEAD", "OPTIONS", "TRACE"):
-                # Written, not logged: an event that cannot be recorded is an error, not a gap.
+                self._record_write(request, record, response)
+        return response
+
+    @staticmethod
+    def _record_write(request: HttpRequest, record, response: HttpResponse) -> None:
+        """The request's summary row. The writes themselves were audited in their own
+        transactions, each naming the operator; this row comes after they committed, so losing
+        the database now must not turn a saved write into an error for the client: the summary
+        goes to the security log instead, and the response stands."""
+        try:
+            with transaction.atomic():
                 security_event(
                     "masqueraded_write",
                     request=request,
@@ -103,4 +116,14 @@ class MasqueradeAuditMiddleware:
                     masquerade=record,
                     status_code=response.status_code,
                 )
-        return response
+        except DatabaseError:
+            logger.exception(
+                "masqueraded_write not recorded in the audit table",
+                extra={
+                    "event": "masqueraded_write",
+                    "masquerade": str(record.public_id),
+                    "operator": record.hijacker.email,
+                    "path": request.path,
+                    "status_code": response.status_code,
+                },
+            )
