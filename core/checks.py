@@ -45,6 +45,31 @@ def proxy_count_matches_the_proxy(app_configs: Any = None, **kwargs: Any) -> lis
     return []
 
 
+# Backends that accept a message and deliver it to nobody.
+UNDELIVERED_EMAIL_BACKENDS = {
+    "django.core.mail.backends.console.EmailBackend",
+    "django.core.mail.backends.locmem.EmailBackend",
+    "django.core.mail.backends.dummy.EmailBackend",
+    "django.core.mail.backends.filebased.EmailBackend",
+}
+
+
+@register("notifications", deploy=True)
+def email_is_delivered(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
+    """Without ``EMAIL_URL`` e-mail goes to the console: every reminder and notice is marked
+    sent and reaches no one."""
+    if settings.EMAIL_BACKEND in UNDELIVERED_EMAIL_BACKENDS:
+        return [
+            Warning(
+                f"EMAIL_BACKEND is {settings.EMAIL_BACKEND}: e-mails are marked sent and "
+                "reach no one.",
+                hint="Set EMAIL_URL, e.g. smtp+tls://user:password@smtp.example.com:587.",
+                id="core.W012",
+            )
+        ]
+    return []
+
+
 # Checks a server must pass before it serves a request (config/wsgi.py, config/asgi.py).
 STARTUP = "startup"
 

@@ -15,6 +15,7 @@ from django_tenants.utils import tenant_context
 from PIL import Image
 
 from conftest import HOST_A
+from core.checks import email_is_delivered
 from plugins.tests.helpers import drain, install
 
 GOOD = {
@@ -90,3 +91,10 @@ def test_emails_carry_the_business_name_and_its_logo_inline(world_a, local_media
     (logo,) = [part for part in message.attachments if isinstance(part, MIMEImage)]
     assert logo["Content-ID"] == "<logo>"
     assert 'src="cid:logo"' in message.alternatives[0][0]
+
+
+def test_the_deploy_check_says_when_email_reaches_no_one(settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    assert [w.id for w in email_is_delivered()] == ["core.W012"]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    assert email_is_delivered() == []
