@@ -7,9 +7,11 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from core import clock
 from core.audit import security_event
 from core.exceptions import Conflict, DomainError
 from customers.models import Customer
+from customers.selectors import customer_personal_data
 from notifications.events import CUSTOMER_CREATED, event_emit
 from users.roles import Role
 
@@ -99,4 +101,68 @@ def customer_for_booking_user(*, user: Any) -> Customer:
             "customer_created", actor=user, target=user, subject=customer, first_booking=True
         )
         event_emit(tenant=user.tenant, kind=CUSTOMER_CREATED, subject=customer)
+    return customer
+
+
+ERASED_NAME = "Erased customer"
+
+
+@transaction.atomic
+def customer_personal_data_export(
+    *, customer: Customer, actor: Any, request: Any = None
+) -> dict[str, Any]:
+    """The customer's personal data (``customers.selectors.customer_personal_data``), handed
+    out once per call and recorded as such: who took a copy of whose data, and when."""
+    data = customer_personal_data(customer=customer)
+    security_event(
+        "customer_data_exported",
+        request=request,
+        actor=actor,
+        target=customer.user,
+        subject=customer,
+    )
+    return data
+
+
+@transaction.atomic
+def customer_erase(*, customer: Customer, actor: Any, request: Any = None) -> Customer:
+    """Erase ``customer``'s personal data (GDPR), irreversibly: the record becomes an anonymous
+    placeholder, its account an inactive one with an unusable password and a meaningless e-mail
+    (it can never sign in again), its appointments lose their notes, its reviews their comments,
+    its e-mail preferences go. Appointments, charges and their amounts stay: the business must
+    keep its financial records. Erasing an erased customer changes and records nothing."""
+    from appointments.models import Appointment
+    from billing.models import Charge
+    from plugin_data.models import CustomerPreference, Review
+    from users.models import User
+
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    if customer.erased_at is not None:
+        return customer
+    account = User.objects.select_for_update().filter(pk=customer.user_id).first()
+    if account is not None:
+        account.email = f"erased-{account.public_id.hex}@erased.invalid"
+        account.first_name = account.last_name = ""
+        account.is_active = False
+        account.set_unusable_password()
+        account.save()
+    customer.name = ERASED_NAME
+    customer.email = customer.phone = customer.address = customer.notes = ""
+    customer.tags = []
+    customer.status = Customer.Status.INACTIVE
+    customer.erased_at = clock.now()
+    customer.save()
+    appointments = Appointment.objects.filter(customer=customer)
+    appointments.exclude(notes="").update(notes="")
+    Review.objects.filter(customer=customer).exclude(comment="").update(comment="")
+    CustomerPreference.objects.filter(customer=customer).delete()
+    security_event(
+        "customer_erased",
+        request=request,
+        actor=actor,
+        target=account,
+        subject=customer,
+        appointments_kept=appointments.count(),
+        charges_kept=Charge.objects.filter(customer=customer).count(),
+    )
     return customer
