@@ -142,3 +142,26 @@ def test_a_cancelled_deletion_is_never_executed(api, make_user, doomed, frozen_c
 def test_the_purge_runs_on_beats_schedule(settings):
     entries = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert "core.tasks.purge_deleted_tenants" in entries
+
+
+def test_the_admin_schedules_and_cancels_a_deletion_through_the_service(browser, make_user, doomed):
+    client = browser(PLATFORM_HOST, make_user(Role.PLATFORM_MANAGER))
+    selected = {"_selected_action": [doomed.pk]}
+    response = client.post("/admin/core/tenant/", {"action": "schedule_deletion", **selected})
+    assert response.status_code == 302
+    doomed.refresh_from_db()
+    assert doomed.deletion_due_at is not None
+    client.post("/admin/core/tenant/", {"action": "cancel_deletion", **selected})
+    doomed.refresh_from_db()
+    assert doomed.deletion_due_at is None
+    actions = AuditEvent.objects.filter(tenant_schema="doomed").values_list("action", flat=True)
+    assert {"tenant_deletion_scheduled", "tenant_deletion_cancelled"} <= set(actions)
+
+
+def test_support_cannot_schedule_a_deletion_in_the_admin(browser, make_user, doomed):
+    client = browser(PLATFORM_HOST, make_user(Role.PLATFORM_SUPPORT))
+    client.post(
+        "/admin/core/tenant/", {"action": "schedule_deletion", "_selected_action": [doomed.pk]}
+    )
+    doomed.refresh_from_db()
+    assert doomed.deletion_due_at is None
