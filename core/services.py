@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -18,6 +20,7 @@ from core import clock
 from core.audit import security_event
 from core.exceptions import Conflict, DomainError
 from core.models import Domain, MasqueradeSession, PermissionGrant, Tenant
+from core.storage import tenant_media_delete_all
 from core.uploads import ValidatedImage, image_field_replace
 from core.validators import (
     CORS_ORIGINS_MAX,
@@ -26,6 +29,8 @@ from core.validators import (
     validate_schema_name,
     validate_timezone,
 )
+
+logger = logging.getLogger(__name__)
 
 
 def _validated(validator: Any, field: str, value: str) -> None:
@@ -304,4 +309,18 @@ def tenant_deletion_execute(*, tenant_id: int) -> bool:
     tenant.delete()  # domains first (their routes change, core.signals), then the row
     with connection.cursor() as cursor:
         cursor.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+    transaction.on_commit(partial(_tenant_media_purge, schema))
     return True
+
+
+def _tenant_media_purge(schema: str) -> None:
+    """A deleted tenant's files, once its deletion is committed. A failure leaves files behind
+    (logged, with the prefix to remove by hand), never the tenant."""
+    try:
+        count = tenant_media_delete_all(schema)
+    except Exception:
+        logger.exception(
+            "Could not delete the media of deleted tenant '%s' (tenants/%s/)", schema, schema
+        )
+        return
+    logger.info("Deleted %d media files of deleted tenant '%s'", count, schema)

@@ -165,3 +165,25 @@ def test_support_cannot_schedule_a_deletion_in_the_admin(browser, make_user, doo
     )
     doomed.refresh_from_db()
     assert doomed.deletion_due_at is None
+
+
+def test_the_purge_deletes_the_tenants_media_once_committed_and_nobody_elses(
+    doomed, tenant_a, frozen_clock, local_media, django_capture_on_commit_callbacks
+):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+    from django_tenants.utils import tenant_context
+
+    with tenant_context(doomed):
+        default_storage.save("photos/a.png", ContentFile(b"doomed"))
+        default_storage.save("logos/b.png", ContentFile(b"doomed too"))
+    with tenant_context(tenant_a):
+        kept = default_storage.save("photos/a.png", ContentFile(b"alpha's"))
+    Tenant.objects.filter(pk=doomed.pk).update(deletion_due_at=frozen_clock.moment)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tenant_deletion_execute(tenant_id=doomed.pk)
+
+    assert not [p for p in (local_media / "tenants" / "doomed").rglob("*") if p.is_file()]
+    with tenant_context(tenant_a):
+        assert default_storage.exists(kept)
