@@ -274,6 +274,7 @@ def tenant_deletion_execute(*, tenant_id: int) -> bool:
 
     The audit trail (``core_auditevent``) keeps every event about the tenant and its users: its
     links never constrain, and its schema and e-mail snapshots keep it readable."""
+    from plugins.services import plugin_figures_recount, plugin_rows_lock
     from users.models import User
 
     tenant = (
@@ -283,6 +284,8 @@ def tenant_deletion_execute(*, tenant_id: int) -> bool:
     )
     if tenant is None:
         return False
+    # Plugin rows before the tenant's rows, as the marketplace's writes take them.
+    plugin_ids = plugin_rows_lock(tenant=tenant)
     users = User.objects.filter(tenant=tenant)
     user_ids = list(users.values_list("pk", flat=True))
     PermissionGrant.objects.filter(
@@ -307,6 +310,7 @@ def tenant_deletion_execute(*, tenant_id: int) -> bool:
     users.delete()
     schema = tenant.schema_name
     tenant.delete()  # domains first (their routes change, core.signals), then the row
+    plugin_figures_recount(plugin_ids=plugin_ids)  # its installs and ratings went with it
     with connection.cursor() as cursor:
         cursor.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
     transaction.on_commit(partial(_tenant_media_purge, schema))

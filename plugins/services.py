@@ -76,6 +76,28 @@ def _recount_ratings(plugin: PluginTemplate) -> None:
     )
 
 
+def plugin_figures_recount(*, plugin_ids: list[int]) -> None:
+    """Rewrite the figures of these plugins from their rows, after rows went without a service
+    of this module (a deleted tenant's installs and ratings). Lock the plugins first, in order,
+    with ``plugin_rows_lock``."""
+    for plugin in PluginTemplate.objects.filter(pk__in=plugin_ids):
+        _recount_installs(plugin)
+        _recount_ratings(plugin)
+
+
+def plugin_rows_lock(*, tenant: Tenant) -> list[int]:
+    """Lock the catalogue rows of the plugins ``tenant`` installed or rated (in id order, as
+    every write of this module does) and return their ids."""
+    ids = set(PluginInstallation.objects.filter(tenant=tenant).values_list("plugin_id", flat=True))
+    ids |= set(PluginRating.objects.filter(tenant=tenant).values_list("plugin_id", flat=True))
+    return list(
+        PluginTemplate.objects.select_for_update()
+        .filter(pk__in=ids)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
 def plugin_install(
     *,
     tenant: Tenant,

@@ -138,6 +138,9 @@ NOT_WRITES = {
     "core.masquerade.services.masquerade_for_token": "a read",
     "plugins.services.settings_with_defaults": "fills in defaults",
     "plugins.services.settings_validate": "a check",
+    "plugins.services.plugin_figures_recount": "rewrites derived figures inside the audited "
+    "tenant_deletion_execute",
+    "plugins.services.plugin_rows_lock": "takes row locks for tenant_deletion_execute",
     "core.services.tenant_rows_create": "writes inside the audited tenant_provision and "
     "tenant_import",
     "core.tenant_archive.tenant_app_labels": "a read of settings",

@@ -13,6 +13,8 @@ from conftest import PLATFORM_HOST
 from core.models import AuditEvent, Domain, PermissionGrant, Tenant
 from core.services import tenant_deletion_execute, tenant_provision
 from core.tasks import purge_deleted_tenants
+from plugins.models import PluginTemplate
+from plugins.tests.helpers import install
 from users.models import User
 from users.roles import Role
 
@@ -95,7 +97,7 @@ def test_tenant_users_cannot_schedule_a_deletion_on_the_platform_host(api, make_
 
 
 def test_the_purge_waits_for_the_grace_period_then_drops_the_schema_and_the_rows(
-    api, make_user, doomed, frozen_clock, settings
+    api, make_user, doomed, tenant_a, frozen_clock, settings
 ):
     settings.TENANT_DELETION_GRACE_DAYS = 7
     manager = make_user(Role.PLATFORM_MANAGER)
@@ -105,6 +107,9 @@ def test_the_purge_waits_for_the_grace_period_then_drops_the_schema_and_the_rows
     PermissionGrant.create_grant(
         grantor=owner, grantee=staff, action="view_billing", reason="month end", tenant=doomed
     )
+    installed = install(doomed, "calendar-feed").plugin
+    install(tenant_a, "calendar-feed")
+    assert PluginTemplate.objects.get(pk=installed.pk).install_count == 2
     assert api(PLATFORM_HOST, manager).post(deletion_url(doomed)).status_code == 200
 
     frozen_clock.set(frozen_clock.moment + timedelta(days=7) - timedelta(seconds=1))
@@ -119,6 +124,7 @@ def test_the_purge_waits_for_the_grace_period_then_drops_the_schema_and_the_rows
     assert not User.objects.filter(pk__in=[owner.pk, staff.pk]).exists()
     assert User.objects.filter(pk=support.pk).exists()
     assert schema_exists("alpha")  # the others are untouched
+    assert PluginTemplate.objects.get(pk=installed.pk).install_count == 1  # alpha's
     assert api(HOST).get("/api/me/").json()["error"]["code"] == "unknown_host"
 
     deleted = AuditEvent.objects.get(action="tenant_deleted", tenant_schema="doomed")
