@@ -527,7 +527,7 @@ def _(c: Ctx) -> Recipe:
     user = UserFactory(role=Role.CUSTOMER, tenant=c.world.tenant)
     customer = Customer.objects.create(name="Forget me", user=user, phone="+1 555 0100")
     return Recipe(
-        lambda: customer_erase(customer=customer, actor=c.world.owner),
+        lambda: customer_erase(tenant=c.world.tenant, customer=customer, actor=c.world.owner),
         lambda: (_values(Customer, pk=customer.pk)(), _values(User, pk=user.pk)()),
         "customer_erased",
     )

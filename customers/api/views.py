@@ -134,5 +134,7 @@ class CustomerViewSet(viewsets.ModelViewSet):
         """Erase this customer's personal data, irreversibly (GDPR right to erasure): the record
         and its account are anonymised, the account can no longer sign in; appointments and
         charges stay with their amounts (financial records). Erasing again changes nothing."""
-        customer = customer_erase(customer=self.get_object(), actor=request.user, request=request)
+        customer = customer_erase(
+            tenant=request.tenant, customer=self.get_object(), actor=request.user, request=request
+        )
         return Response(CustomerSerializer(customer_list().get(pk=customer.pk)).data)

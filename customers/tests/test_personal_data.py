@@ -166,3 +166,33 @@ def test_another_tenants_customer_is_not_found(api, world_a, tenant_b, make_user
     assert client.get(export_url(world_a.customer)).status_code == 404
     assert client.post(erase_url(world_a.customer)).status_code == 404
     assert User.objects.get(pk=world_a.customer_user.pk).is_active
+
+
+def test_erase_scrubs_the_outboxs_copies_and_cancels_what_was_not_sent(api, world_a):
+    from notifications.models import Delivery, OutboxEvent
+
+    connection.set_schema_to_public()
+    events = OutboxEvent.objects.filter(
+        tenant=world_a.tenant, payload__customer__id=str(world_a.customer.public_id)
+    )
+    assert events.exists()  # the booking's events name the customer
+    event = events.first()
+    pending = Delivery.objects.create(
+        event=event, tenant=world_a.tenant, plugin="appointment-reminders",
+        channel=Delivery.Channel.EMAIL, recipient="c@x.test", message={"text": "Hi Cara"},
+    )  # fmt: skip
+    others = OutboxEvent.objects.filter(
+        tenant=world_a.tenant, payload__customer__id=str(world_a.other_customer.public_id)
+    )
+    before_others = list(others.values_list("payload", flat=True))
+
+    assert api(HOST_A, world_a.owner).post(erase_url(world_a.customer)).status_code == 200
+
+    connection.set_schema_to_public()
+    for payload in events.values_list("payload", flat=True):
+        assert payload["customer"]["email"] == ""
+        assert payload["customer"]["name"] == "Erased customer"
+    pending.refresh_from_db()
+    assert pending.status == Delivery.Status.CANCELLED
+    assert pending.message == {} and "c@x.test" not in pending.recipient
+    assert list(others.values_list("payload", flat=True)) == before_others
