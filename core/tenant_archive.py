@@ -20,6 +20,9 @@ The archive is a gzipped tar of JSON members:
   become empty.
 - ``media.json``: the media manifest (storage key, size, SHA-256 of each stored file: resource
   photos, the logo); the files themselves stay in the source's storage.
+- ``plugins.json``: the tenant's plugin installations (plugin, settings, enabled, the permissions
+  consented to). The import installs those this platform has (their work, e.g. reminders of
+  upcoming appointments, starts as on an install) and records the others as not available.
 
 The import creates the tenant through the provisioning service (``core.services``) and loads
 everything in one transaction: it all appears, or nothing does.
@@ -53,12 +56,14 @@ from core.exceptions import Conflict, DomainError
 from core.models import Tenant
 from core.provisioning import migrations_fingerprint
 from core.services import tenant_rows_create
+from plugins.services import plugin_installations_export, plugin_installations_restore
 
 FORMAT = "smoothschedule-tenant"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 USERS = "users.json"
 MEDIA = "media.json"
+PLUGINS = "plugins.json"
 DATA_PREFIX = "data/"
 INSERT_BATCH = 1000
 USER_FIELDS = (
@@ -216,6 +221,7 @@ def _export_rows(tenant: Tenant, destination: IO[bytes], user_model: type) -> di
             media = _media_manifest(tenant)
         _add_member(archive, USERS, _json(users), checksums)
         _add_member(archive, MEDIA, _json(media), checksums)
+        _add_member(archive, PLUGINS, _json(plugin_installations_export(tenant=tenant)), checksums)
         manifest = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
@@ -403,6 +409,9 @@ def tenant_import(
         user_ids = _users_create(users, tenant=tenant, relabel=relabel_users)
         with tenant_context(tenant):
             counts = _rows_insert(contents, user_ids)
+        unknown_plugins = plugin_installations_restore(
+            tenant=tenant, installations=contents.json(PLUGINS)
+        )
         security_event(
             "tenant_imported",
             actor=actor,
@@ -415,5 +424,6 @@ def tenant_import(
             rows=counts,
             users=len(user_ids),
             users_relabelled=relabel_users,
+            plugins_not_available=unknown_plugins,
         )
     return tenant

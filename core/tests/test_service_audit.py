@@ -140,6 +140,8 @@ NOT_WRITES = {
     "plugins.services.settings_validate": "a check",
     "plugins.services.plugin_figures_recount": "rewrites derived figures inside the audited "
     "tenant_deletion_execute",
+    "plugins.services.plugin_installations_export": "a read",
+    "plugins.services.plugin_installations_restore": "writes inside the audited tenant_import",
     "plugins.services.plugin_rows_lock": "takes row locks for tenant_deletion_execute",
     "core.services.tenant_rows_create": "writes inside the audited tenant_provision and "
     "tenant_import",

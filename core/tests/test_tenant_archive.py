@@ -240,3 +240,36 @@ def test_the_commands_export_and_import(origin, tmp_path):
     assert copy.domains.get().domain == "copy.localhost"
     with pytest.raises(CommandError, match="No tenant"):
         call_command("export_tenant", "nosuch", str(tmp_path / "x.tar.gz"))
+
+
+def test_plugin_installations_come_back_with_their_settings_and_start_working(origin):
+    from notifications.models import DueJob
+    from plugins.models import PluginInstallation, PluginTemplate
+    from plugins.tests.helpers import install
+
+    install(origin.tenant, "appointment-reminders")
+    feed = install(origin.tenant, "calendar-feed")
+    feed.enabled = False
+    feed.save()
+    before = PluginTemplate.objects.get(slug="appointment-reminders").install_count
+
+    copy = tenant_import(
+        source=io.BytesIO(exported(origin.tenant)), schema_name="copy", domain="copy.localhost",
+        relabel_users=True,
+    )  # fmt: skip
+    installed = {
+        i.plugin.slug: i
+        for i in PluginInstallation.objects.filter(tenant=copy).select_related("plugin")
+    }
+    assert set(installed) == {"appointment-reminders", "calendar-feed"}
+    assert not installed["calendar-feed"].enabled
+    original = PluginInstallation.objects.get(
+        tenant=origin.tenant, plugin__slug="appointment-reminders"
+    )
+    assert installed["appointment-reminders"].settings == original.settings
+    assert PluginTemplate.objects.get(slug="appointment-reminders").install_count == before + 1
+    # The reminders of the copy's upcoming appointments are scheduled, as on an install.
+    assert DueJob.objects.filter(tenant=copy, plugin="appointment-reminders").count() == (
+        DueJob.objects.filter(tenant=origin.tenant, plugin="appointment-reminders").count()
+    )
+    assert DueJob.objects.filter(tenant=copy).exists()
