@@ -3,7 +3,7 @@ transaction: none when the write rolls back, and no write when its event cannot 
 
 The service functions are found, not listed: every public function of every ``services.py`` (or
 ``services/`` package) in the project, and of ``core/grants.py``, ``core/domains.py``,
-``users/tokens.py`` and ``users/signin.py``. Each one
+``core/tenant_archive.py``, ``users/tokens.py`` and ``users/signin.py``. Each one
 needs a recipe below that performs it, or an entry in ``NOT_WRITES`` saying why it writes
 nothing; a new service without either fails ``test_every_service_function_has_a_recipe``.
 """
