@@ -7,7 +7,12 @@ from rest_framework.routers import SimpleRouter
 from config.urls_common import fallback
 from config.urls_common import urlpatterns as common
 from core.api.grants import GrantListView, GrantRevokeView
-from core.api.platform import PlatformUserListView, TenantDetailView, TenantListView
+from core.api.platform import (
+    PlatformUserListView,
+    TenantDeletionView,
+    TenantDetailView,
+    TenantListView,
+)
 from plugins.api.marketplace import CatalogueViewSet
 from users.forms import AdminSignInForm, admin_login
 
@@ -26,6 +31,11 @@ urlpatterns = [
         "api/platform/tenants/<uuid:tenant_id>/",
         TenantDetailView.as_view(),
         name="platform-tenant-detail",
+    ),
+    path(
+        "api/platform/tenants/<uuid:tenant_id>/deletion/",
+        TenantDeletionView.as_view(),
+        name="platform-tenant-deletion",
     ),
     path("api/platform/users/", PlatformUserListView.as_view(), name="platform-users"),
     path("api/platform/grants/", GrantListView.as_view(), name="platform-grants"),

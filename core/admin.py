@@ -22,7 +22,12 @@ from core.selectors import (
     tenant_list_reached_by,
     tenant_logo_url,
 )
-from core.services import tenant_provision, tenant_update
+from core.services import (
+    tenant_deletion_cancel,
+    tenant_deletion_schedule,
+    tenant_provision,
+    tenant_update,
+)
 from core.validators import validate_custom_hostname
 
 STATUS_COLOURS = {
@@ -107,8 +112,10 @@ class TenantAdmin(admin.ModelAdmin):
     search_fields = ["name", "schema_name", "domains__domain"]
     # The logo is uploaded through the tenant's API (validated, stored in its media prefix).
     exclude = ["logo"]
-    readonly_fields = ["public_id", "logo_link", "created_at", "updated_at"]
+    # A deletion is scheduled and cancelled by the actions below (audited), never typed in.
+    readonly_fields = ["public_id", "logo_link", "deletion_due_at", "created_at", "updated_at"]
     inlines = [DomainInline]
+    actions = ["schedule_deletion", "cancel_deletion"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Tenant]:
         from users.selectors import tenant_list_for
@@ -144,6 +151,33 @@ class TenantAdmin(admin.ModelAdmin):
     @admin.display(description="Status", ordering="status")
     def status_badge(self, obj: Tenant) -> str:
         return status_badge(obj.status)
+
+    @admin.action(
+        description="Schedule deletion (after the grace period; the hosts stop answering now)",
+        permissions=["change"],
+    )
+    def schedule_deletion(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for tenant in queryset:
+            try:
+                done = tenant_deletion_schedule(tenant=tenant, actor=request.user, request=request)
+            except DomainError as error:
+                self.message_user(request, error.message, messages.WARNING)
+                continue
+            self.message_user(
+                request,
+                f"'{done.name}' will be deleted on {done.deletion_due_at:%Y-%m-%d %H:%M} UTC.",
+                messages.SUCCESS,
+            )
+
+    @admin.action(description="Cancel scheduled deletion", permissions=["change"])
+    def cancel_deletion(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for tenant in queryset:
+            try:
+                done = tenant_deletion_cancel(tenant=tenant, actor=request.user, request=request)
+            except DomainError as error:
+                self.message_user(request, error.message, messages.WARNING)
+                continue
+            self.message_user(request, f"'{done.name}' will not be deleted.", messages.SUCCESS)
 
     @admin.display(description="Primary host")
     def primary_host(self, obj: Tenant) -> str:

@@ -27,8 +27,9 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
     """Set the schema for the request's host before anything else reads the database.
 
     Platform hosts (``DJANGO_ALLOWED_HOSTS``) use the public schema; any other host must be a
-    ``core.Domain`` row. Unknown hosts, unverified custom domains and suspended tenants get a JSON
-    error and never reach a view. The health probes (``core.health``) answer on any host.
+    ``core.Domain`` row. Unknown hosts, unverified custom domains, suspended tenants and tenants
+    scheduled for deletion get a JSON error and never reach a view. The health probes
+    (``core.health``) answer on any host.
     """
 
     def process_request(self, request: HttpRequest) -> HttpResponse | None:
@@ -53,6 +54,14 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
         if tenant.is_suspended:
             return json_error(
                 403, "tenant_suspended", "This business's account is suspended. Contact support."
+            )
+        if tenant.is_pending_deletion:
+            return json_error(
+                410,
+                "tenant_pending_deletion",
+                "This business's account is scheduled for deletion on "
+                f"{tenant.deletion_due_at:%Y-%m-%d %H:%M} UTC; its data is no longer served. "
+                "Contact support to cancel the deletion before then.",
             )
         tenant.domain_url = hostname
         request.tenant = tenant

@@ -297,3 +297,12 @@ def audit_events_for(*, viewer: Any) -> QuerySet[AuditEvent]:
     return by_tenant_people.filter(
         Q(tenant__in=demo_tenant_ids()) | Q(actor__is_temporary=True) | Q(target__is_temporary=True)
     )
+
+
+def tenants_due_for_deletion() -> list[int]:
+    """Ids of the tenants whose scheduled deletion is due (core.tasks.purge_deleted_tenants)."""
+    return list(
+        Tenant.objects.filter(deletion_due_at__lte=clock.now())
+        .order_by("deletion_due_at", "pk")
+        .values_list("pk", flat=True)
+    )

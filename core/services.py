@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
+from datetime import timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django_tenants.utils import tenant_context
+from psycopg import sql
 
+from core import clock
 from core.audit import security_event
 from core.exceptions import Conflict, DomainError
-from core.models import Domain, Tenant
+from core.models import Domain, MasqueradeSession, PermissionGrant, Tenant
+from core.storage import tenant_media_delete_all
 from core.uploads import ValidatedImage, image_field_replace
 from core.validators import (
     CORS_ORIGINS_MAX,
@@ -21,6 +29,8 @@ from core.validators import (
     validate_schema_name,
     validate_timezone,
 )
+
+logger = logging.getLogger(__name__)
 
 
 def _validated(validator: Any, field: str, value: str) -> None:
@@ -46,6 +56,35 @@ def tenant_provision(
     request: Any = None,
 ) -> Tenant:
     """Create a tenant, its schema (every tenant table) and its primary domain, all or nothing."""
+    with transaction.atomic():
+        tenant = tenant_rows_create(
+            name=name,
+            schema_name=schema_name,
+            domain=domain,
+            subscription_tier=subscription_tier,
+            status=status,
+            timezone=timezone,
+            cancellation_window_hours=cancellation_window_hours,
+            late_cancellation_fee_percent=late_cancellation_fee_percent,
+        )
+        _audit_tenant_created(tenant, actor=actor, request=request)
+    return tenant
+
+
+def tenant_rows_create(
+    *,
+    name: str,
+    schema_name: str,
+    domain: str,
+    subscription_tier: str = Tenant.Tier.FREE,
+    status: str = Tenant.Status.ACTIVE,
+    timezone: str = "UTC",
+    cancellation_window_hours: int = 24,
+    late_cancellation_fee_percent: Decimal = Decimal("0"),
+) -> Tenant:
+    """The writes of ``tenant_provision`` without its audit, for the services that create a
+    tenant as part of a larger audited write (``core.tenant_archive.tenant_import``). Call it
+    inside the caller's transaction."""
     _validated(validate_schema_name, "schema_name", schema_name)
     _validated(validate_hostname, "domain", domain.lower())
     _validated(validate_timezone, "timezone", timezone)
@@ -68,15 +107,13 @@ def tenant_provision(
         cancellation_window_hours=cancellation_window_hours,
         late_cancellation_fee_percent=late_cancellation_fee_percent,
     )
-    tenant.audit_creation = False  # recorded here, with its actor (core.signals)
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                tenant.save(verbosity=0)
-                Domain.objects.create(domain=domain, tenant=tenant, is_primary=True)
-        except IntegrityError as error:  # lost a race for the same schema name or domain
-            raise Conflict("The schema name or domain was taken meanwhile; try another.") from error
-        _audit_tenant_created(tenant, actor=actor, request=request)
+    tenant.audit_creation = False  # recorded by the calling service, with its actor
+    try:
+        with transaction.atomic():
+            tenant.save(verbosity=0)
+            Domain.objects.create(domain=domain, tenant=tenant, is_primary=True)
+    except IntegrityError as error:  # lost a race for the same schema name or domain
+        raise Conflict("The schema name or domain was taken meanwhile; try another.") from error
     return tenant
 
 
@@ -177,3 +214,118 @@ def tenant_logo_set(
         if image is not None or tenant.logo:
             image_field_replace(instance=tenant, field="logo", image=image, audit=audit)
     return tenant
+
+
+@transaction.atomic
+def tenant_deletion_schedule(*, tenant: Tenant, actor: Any, request: Any = None) -> Tenant:
+    """Schedule ``tenant``'s deletion after the grace period (``TENANT_DELETION_GRACE_DAYS``).
+    Its hosts refuse every request at once (410 ``tenant_pending_deletion``); the deletion can be
+    cancelled until it is due (``tenant_deletion_cancel``)."""
+    tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
+    if tenant.deletion_due_at is not None:
+        raise Conflict(
+            f"'{tenant.name}' is already scheduled for deletion on "
+            f"{tenant.deletion_due_at:%Y-%m-%d %H:%M} UTC.",
+            code="already_pending_deletion",
+        )
+    tenant.deletion_due_at = clock.now() + timedelta(days=settings.TENANT_DELETION_GRACE_DAYS)
+    tenant.save(update_fields=["deletion_due_at", "updated_at"])  # new routes (core.signals)
+    security_event(
+        "tenant_deletion_scheduled",
+        request=request,
+        actor=actor,
+        subject=tenant,
+        tenant=tenant,
+        tenant_schema=tenant.schema_name,
+        deletion_due_at=tenant.deletion_due_at,
+    )
+    return tenant
+
+
+@transaction.atomic
+def tenant_deletion_cancel(*, tenant: Tenant, actor: Any, request: Any = None) -> Tenant:
+    """Cancel a scheduled deletion that is not yet done: the tenant's hosts answer again."""
+    tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
+    if tenant.deletion_due_at is None:
+        raise Conflict(
+            f"'{tenant.name}' is not scheduled for deletion.", code="not_pending_deletion"
+        )
+    previous = tenant.deletion_due_at
+    tenant.deletion_due_at = None
+    tenant.save(update_fields=["deletion_due_at", "updated_at"])
+    security_event(
+        "tenant_deletion_cancelled",
+        request=request,
+        actor=actor,
+        subject=tenant,
+        tenant=tenant,
+        tenant_schema=tenant.schema_name,
+        deletion_was_due_at=previous,
+    )
+    return tenant
+
+
+@transaction.atomic
+def tenant_deletion_execute(*, tenant_id: int) -> bool:
+    """Delete the tenant ``tenant_id`` if its deletion is due: drop its schema and delete its
+    rows on the platform (domains, users, their grants and masquerade sessions, plugin installs,
+    outbox rows), all in one transaction with its audit event. False when there is nothing due
+    (cancelled meanwhile, or already deleted by another worker: the row lock settles it).
+
+    The audit trail (``core_auditevent``) keeps every event about the tenant and its users: its
+    links never constrain, and its schema and e-mail snapshots keep it readable."""
+    from plugins.services import plugin_figures_recount, plugin_rows_lock
+    from users.models import User
+
+    tenant = (
+        Tenant.objects.select_for_update()
+        .filter(pk=tenant_id, deletion_due_at__lte=clock.now())
+        .first()
+    )
+    if tenant is None:
+        return False
+    # The catalogue rows whose figures change. No install can race this: the tenant's hosts,
+    # where installs are made, have answered 410 since the deletion was scheduled.
+    plugin_ids = plugin_rows_lock(tenant=tenant)
+    users = User.objects.filter(tenant=tenant)
+    user_ids = list(users.values_list("pk", flat=True))
+    PermissionGrant.objects.filter(
+        Q(tenant=tenant)
+        | Q(grantee_id__in=user_ids)
+        | Q(grantor_id__in=user_ids)
+        | Q(revoked_by_id__in=user_ids)
+    ).delete()
+    MasqueradeSession.objects.filter(
+        Q(tenant=tenant) | Q(hijacker_id__in=user_ids) | Q(hijacked_id__in=user_ids)
+    ).delete()
+    security_event(
+        "tenant_deleted",
+        actor=None,
+        subject=tenant,
+        tenant=tenant,
+        tenant_schema=tenant.schema_name,
+        tenant_name=tenant.name,
+        deletion_due_at=tenant.deletion_due_at,
+        users_deleted=len(user_ids),
+    )
+    users.delete()
+    schema = tenant.schema_name
+    tenant.delete()  # domains first (their routes change, core.signals), then the row
+    plugin_figures_recount(plugin_ids=plugin_ids)  # its installs and ratings went with it
+    with connection.cursor() as cursor:
+        cursor.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+    transaction.on_commit(partial(_tenant_media_purge, schema))
+    return True
+
+
+def _tenant_media_purge(schema: str) -> None:
+    """A deleted tenant's files, once its deletion is committed. A failure leaves files behind
+    (logged, with the prefix to remove by hand), never the tenant."""
+    try:
+        count = tenant_media_delete_all(schema)
+    except Exception:
+        logger.exception(
+            "Could not delete the media of deleted tenant '%s' (tenants/%s/)", schema, schema
+        )
+        return
+    logger.info("Deleted %d media files of deleted tenant '%s'", count, schema)

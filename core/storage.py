@@ -137,3 +137,19 @@ def local_media_signature_valid(*, key: str, expires: str, signature: str) -> bo
     if not expires.isdigit() or int(expires) < time.time():
         return False
     return hmac.compare_digest(_local_signature(key, int(expires)), signature)
+
+
+def tenant_media_delete_all(schema: str) -> int:
+    """Delete every media file of tenant ``schema`` (everything under its prefix, whichever
+    backend holds it): what a deleted tenant leaves behind. Returns how many files went."""
+    from django.core.files.storage import default_storage
+    from django_tenants.utils import schema_context
+
+    def delete_tree(path: str) -> int:
+        folders, files = default_storage.listdir(path)
+        for name in files:
+            default_storage.delete(f"{path}{name}")
+        return len(files) + sum(delete_tree(f"{path}{folder}/") for folder in folders)
+
+    with schema_context(schema):
+        return delete_tree("")

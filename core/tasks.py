@@ -5,6 +5,7 @@ may have left."""
 from __future__ import annotations
 
 from celery import shared_task
+from django.db import connection
 
 from core import route53
 from core.aws import AwsUnavailable
@@ -14,6 +15,8 @@ from core.domains import (
     custom_domains_verify_all,
 )
 from core.masquerade.audit import masquerade_log_replay
+from core.selectors import tenants_due_for_deletion
+from core.services import tenant_deletion_execute
 
 
 @shared_task(name="core.tasks.verify_custom_domains", ignore_result=True)
@@ -48,3 +51,11 @@ def replay_masquerade_log() -> int:
     """Write the masquerade.log lines that waited for an unwritable file; raises while it still
     is (the next run tries again)."""
     return masquerade_log_replay()
+
+
+@shared_task(name="core.tasks.purge_deleted_tenants", ignore_result=True)
+def purge_deleted_tenants() -> int:
+    """Delete every tenant whose deletion grace period is over, each in its own transaction (a
+    failing one leaves the others done and is tried again on the next run)."""
+    connection.set_schema_to_public()
+    return sum(tenant_deletion_execute(tenant_id=pk) for pk in tenants_due_for_deletion())

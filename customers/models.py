@@ -29,6 +29,9 @@ class Customer(models.Model):
     notes = models.TextField(blank=True, default="")
     # The CUSTOMER account that is this customer.
     user = tenant_user_link()
+    # Set once, when the customer's personal data is erased (GDPR): the record stays, anonymous,
+    # for the appointments and charges that point at it (customers.services.customer_erase).
+    erased_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

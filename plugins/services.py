@@ -76,6 +76,63 @@ def _recount_ratings(plugin: PluginTemplate) -> None:
     )
 
 
+def plugin_figures_recount(*, plugin_ids: list[int]) -> None:
+    """Rewrite the figures of these plugins from their rows, after rows went without a service
+    of this module (a deleted tenant's installs and ratings). Lock the plugins first, in order,
+    with ``plugin_rows_lock``."""
+    for plugin in PluginTemplate.objects.filter(pk__in=plugin_ids):
+        _recount_installs(plugin)
+        _recount_ratings(plugin)
+
+
+def plugin_rows_lock(*, tenant: Tenant) -> list[int]:
+    """Lock the catalogue rows of the plugins ``tenant`` installed or rated (in id order, as
+    every write of this module does) and return their ids."""
+    ids = set(PluginInstallation.objects.filter(tenant=tenant).values_list("plugin_id", flat=True))
+    ids |= set(PluginRating.objects.filter(tenant=tenant).values_list("plugin_id", flat=True))
+    return list(
+        PluginTemplate.objects.select_for_update()
+        .filter(pk__in=ids)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def plugin_installations_export(*, tenant: Tenant) -> list[dict[str, Any]]:
+    """``tenant``'s installations as data (core.tenant_archive): plugin, settings, state."""
+    return [
+        {"plugin": slug, "settings": values, "enabled": enabled, "accepted_permissions": accepted}
+        for slug, values, enabled, accepted in PluginInstallation.objects.filter(tenant=tenant)
+        .order_by("plugin__slug")
+        .values_list("plugin__slug", "settings", "enabled", "accepted_permissions")
+    ]
+
+
+def plugin_installations_restore(
+    *, tenant: Tenant, installations: list[dict[str, Any]]
+) -> list[str]:
+    """Install for a new ``tenant`` what an archive lists (``plugin_installations_export``), in
+    the caller's transaction, with its settings and state; an enabled plugin starts its work
+    (reminders, agenda...) as an install does. Returns the slugs this platform does not have,
+    which are left out."""
+    wanted = {entry["plugin"]: entry for entry in installations}
+    plugins = list(
+        PluginTemplate.objects.select_for_update().filter(slug__in=wanted).order_by("pk")
+    )
+    for plugin in plugins:
+        entry = wanted[plugin.slug]
+        PluginInstallation.objects.create(
+            tenant=tenant, plugin=plugin, settings=entry["settings"], enabled=entry["enabled"],
+            accepted_permissions=entry["accepted_permissions"],
+        )  # fmt: skip
+        _recount_installs(plugin)
+        implementation = plugin_for(plugin.slug)
+        if entry["enabled"] and implementation is not None:
+            with tenant_context(tenant):
+                implementation.on_enable(tenant=tenant, settings=entry["settings"])
+    return sorted(set(wanted) - {plugin.slug for plugin in plugins})
+
+
 def plugin_install(
     *,
     tenant: Tenant,

@@ -26,11 +26,12 @@ EVERY_TENANT_GRANTORS = frozenset({Role.SUPERUSER, Role.PLATFORM_MANAGER})
 
 # Who may sign in and as what (users, roles, passwords, e-mails), the secrets that act for the
 # business (calendar-feed URLs, plugin keys and webhook secrets) and which plugins may read its
-# data, its custom domains and settings, and its money. A masquerade lends an operator the
-# user's view, not these.
+# data, a customer's personal data as a whole (its export, its irreversible erasure), its custom
+# domains and settings, and its money. A masquerade lends an operator the user's view, not these.
 MASQUERADE_GUARDED_CAPABILITIES = frozenset(
     {
         "manage_staff",
+        "handle_personal_data",
         "manage_settings",
         "view_billing",
         "manage_billing",

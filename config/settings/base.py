@@ -272,6 +272,11 @@ MASQUERADE_LOG_BACKUP_COUNT = env.int("MASQUERADE_LOG_BACKUP_COUNT", default=10)
 # How often Celery beat writes masquerade.log lines that waited for an unwritable file.
 MASQUERADE_LOG_REPLAY_SECONDS = env.int("MASQUERADE_LOG_REPLAY_SECONDS", default=60)
 
+# A tenant whose deletion an operator scheduled stays recoverable this many days (its hosts refuse
+# every request meanwhile); then beat's purge drops its schema (core.tasks.purge_deleted_tenants).
+TENANT_DELETION_GRACE_DAYS = env.int("TENANT_DELETION_GRACE_DAYS", default=30)
+TENANT_DELETION_PURGE_SECONDS = env.int("TENANT_DELETION_PURGE_SECONDS", default=60 * 60)
+
 # manage.py seed_demo creates accounts whose password is public; production turns it off.
 SEED_DEMO_ALLOWED = True
 
@@ -301,6 +306,10 @@ CELERY_BEAT_SCHEDULE: dict = {
     "replay-masquerade-log": {
         "task": "core.tasks.replay_masquerade_log",
         "schedule": MASQUERADE_LOG_REPLAY_SECONDS,
+    },
+    "purge-deleted-tenants": {
+        "task": "core.tasks.purge_deleted_tenants",
+        "schedule": TENANT_DELETION_PURGE_SECONDS,
     },
 }
 

@@ -64,6 +64,9 @@ ALLOWED: dict[str, set[str]] = {
     "GET customer-detail": IN_SCOPE,  # the world's customer is the CUSTOMER user's own
     "PATCH customer-detail": MANAGERS,
     "DELETE customer-detail": MANAGERS,
+    # A customer's personal data, as a whole: its owners and managers (support only reads).
+    "GET customer-export": MANAGERS,
+    "POST customer-erase": MANAGERS,
     "GET appointment-list": IN_SCOPE,
     "POST appointment-list": SCHEDULE_WRITERS | {CUSTOMER},
     "GET appointment-detail": IN_SCOPE,

@@ -75,6 +75,9 @@ ERROR_CODES: dict[str, str] = {
     "invalid_settings": "The plugin's settings do not fit its JSON Schema (see `fields`).",
     "invalid_template": "The e-mail template does not render with its documented variables.",
     "unsafe_webhook_target": "Webhooks go to public http(s) addresses only (SSRF guard).",
+    "bad_archive": "The tenant archive is not readable, or a member does not match its checksum.",
+    "archive_migrations_differ": "The tenant archive was made at other migrations than this "
+    "platform's.",
     # 401: no credentials, or credentials that are not valid on this host.
     "not_authenticated": "Sign in: no credentials were given.",
     "authentication_failed": "Wrong email or password, or unusable credentials.",
@@ -117,6 +120,11 @@ ERROR_CODES: dict[str, str] = {
     "plugin_not_installed": "The plugin is not installed (or not enabled) here.",
     "review_already_submitted": "The visit was already reviewed; a review link works once.",
     "not_masquerading": "This request is not made in a masquerade.",
+    "already_pending_deletion": "The business is already scheduled for deletion.",
+    "not_pending_deletion": "The business is not scheduled for deletion: nothing to cancel.",
+    "archive_users_conflict": "Accounts in the tenant archive use e-mails taken on this platform.",
+    # 410
+    "tenant_pending_deletion": "The business is scheduled for deletion; its hosts serve nothing.",
     # 413, 415, 429
     "request_too_large": "The body is larger than the server accepts.",
     "unsupported_media_type": "The body's Content-Type is not accepted here.",

@@ -10,7 +10,12 @@ from rest_framework.response import Response
 from core.api.serializers import TenantCreateSerializer, TenantSerializer, TenantUpdateSerializer
 from core.exceptions import DomainError
 from core.models import Tenant
-from core.services import tenant_provision, tenant_update
+from core.services import (
+    tenant_deletion_cancel,
+    tenant_deletion_schedule,
+    tenant_provision,
+    tenant_update,
+)
 from users.models import User
 from users.permissions import IsInScopeOfThisHost, capability_permission
 from users.selectors import tenant_list_for, user_list_for_host
@@ -62,6 +67,36 @@ class TenantDetailView(generics.RetrieveAPIView):
         data.is_valid(raise_exception=True)
         tenant = tenant_update(
             tenant=tenant, actor=request.user, request=request, **data.validated_data
+        )
+        return Response(TenantSerializer(tenant).data)
+
+
+class TenantDeletionView(generics.GenericAPIView):
+    """A tenant's scheduled deletion: POST schedules it after the grace period
+    (``TENANT_DELETION_GRACE_DAYS``; the tenant's hosts answer 410 at once), DELETE cancels it
+    while it is not yet done."""
+
+    serializer_class = TenantSerializer
+    permission_classes = TENANT_PERMISSIONS
+    lookup_field = "public_id"
+    lookup_url_kwarg = "tenant_id"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # the OpenAPI generator has no user
+            return Tenant.objects.none()
+        return tenant_list_for(viewer=self.request.user)
+
+    @extend_schema(request=None, responses=TenantSerializer, tags=["platform"])
+    def post(self, request: Request, tenant_id: str) -> Response:
+        tenant = tenant_deletion_schedule(
+            tenant=self.get_object(), actor=request.user, request=request
+        )
+        return Response(TenantSerializer(tenant).data)
+
+    @extend_schema(responses=TenantSerializer, tags=["platform"])
+    def delete(self, request: Request, tenant_id: str) -> Response:
+        tenant = tenant_deletion_cancel(
+            tenant=self.get_object(), actor=request.user, request=request
         )
         return Response(TenantSerializer(tenant).data)
 

@@ -21,9 +21,16 @@ class TenantSerializer(serializers.ModelSerializer):
         model = Tenant
         fields = [
             "id", "name", "schema_name", "subscription_tier", "status", "timezone",
-            "cancellation_window_hours", "late_cancellation_fee_percent", "created_at", "domains",
+            "cancellation_window_hours", "late_cancellation_fee_percent", "deletion_due_at",
+            "created_at", "domains",
         ]  # fmt: skip
         read_only_fields = fields
+        extra_kwargs = {
+            "deletion_due_at": {
+                "help_text": "When the scheduled deletion is due (its hosts answer 410 meanwhile); "
+                "null when none is scheduled."
+            }
+        }
 
 
 class TenantCreateSerializer(serializers.Serializer):

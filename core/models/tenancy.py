@@ -72,6 +72,10 @@ class Tenant(TenantMixin):
         blank=True,
         size=CORS_ORIGINS_MAX,
     )
+    # Set when an operator schedules the tenant's deletion: from then on its hosts answer 410
+    # (core.middleware), and once this time has passed core.tasks.purge_deleted_tenants drops its
+    # schema and deletes it. Cleared by cancelling within the grace period (core.services).
+    deletion_due_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -143,6 +147,10 @@ class Tenant(TenantMixin):
     @property
     def is_suspended(self) -> bool:
         return self.status == self.Status.SUSPENDED
+
+    @property
+    def is_pending_deletion(self) -> bool:
+        return self.deletion_due_at is not None
 
 
 class Domain(DomainMixin):

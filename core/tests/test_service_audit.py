@@ -3,7 +3,7 @@ transaction: none when the write rolls back, and no write when its event cannot 
 
 The service functions are found, not listed: every public function of every ``services.py`` (or
 ``services/`` package) in the project, and of ``core/grants.py``, ``core/domains.py``,
-``users/tokens.py`` and ``users/signin.py``. Each one
+``core/tenant_archive.py``, ``users/tokens.py`` and ``users/signin.py``. Each one
 needs a recipe below that performs it, or an entry in ``NOT_WRITES`` saying why it writes
 nothing; a new service without either fails ``test_every_service_function_has_a_recipe``.
 """
@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -50,7 +51,7 @@ from billing.services import charge_create, charge_set_status
 from catalog.models import Service
 from catalog.services import service_create, service_delete, service_update
 from conftest import HOST_A, PASSWORD, PLATFORM_HOST
-from core import domains, grants, route53
+from core import clock, domains, grants, route53, tenant_archive
 from core import services as core_services
 from core.masquerade import services as masquerade
 from core.models import AuditEvent, Domain, MasqueradeSession, PermissionGrant, Tenant
@@ -60,7 +61,9 @@ from customers.models import Customer
 from customers.services import (
     customer_create,
     customer_delete,
+    customer_erase,
     customer_for_booking_user,
+    customer_personal_data_export,
     customer_update,
 )
 from notifications.links import link_token
@@ -94,7 +97,13 @@ NEW_PASSWORD = "a-brand-new-passphrase-2026"
 
 ROOT = Path(settings.BASE_DIR)
 # Writes that live outside a services module: grants, custom domains, tokens, the sign-in guard.
-EXTRA_SERVICE_MODULES = ("core.grants", "core.domains", "users.tokens", "users.signin")
+EXTRA_SERVICE_MODULES = (
+    "core.grants",
+    "core.domains",
+    "users.tokens",
+    "users.signin",
+    "core.tenant_archive",
+)
 
 # Public functions of service modules that write nothing themselves, and why.
 NOT_WRITES = {
@@ -129,6 +138,18 @@ NOT_WRITES = {
     "core.masquerade.services.masquerade_for_token": "a read",
     "plugins.services.settings_with_defaults": "fills in defaults",
     "plugins.services.settings_validate": "a check",
+    "plugins.services.plugin_figures_recount": "rewrites derived figures inside the audited "
+    "tenant_deletion_execute",
+    "plugins.services.plugin_installations_export": "a read",
+    "plugins.services.plugin_installations_restore": "writes inside the audited tenant_import",
+    "plugins.services.plugin_rows_lock": "takes row locks for tenant_deletion_execute",
+    "core.services.tenant_rows_create": "writes inside the audited tenant_provision and "
+    "tenant_import",
+    "core.tenant_archive.tenant_app_labels": "a read of settings",
+    "core.tenant_archive.tenant_models": "a read of the app registry",
+    "core.tenant_archive.platform_tenant_migrations": "a read of the migrations on disk",
+    "core.tenant_archive.archive_read": "reads and checks an archive",
+    "core.tenant_archive.archive_check_migrations": "a check",
 }
 
 
@@ -355,6 +376,88 @@ def _(c: Ctx) -> Recipe:
     )
 
 
+def _tenant_due_for_deletion(c: Ctx) -> Tenant:
+    schema = c.uniq("t")
+    connection.set_schema_to_public()
+    tenant = core_services.tenant_provision(
+        name="Doomed", schema_name=schema, domain=f"{schema}.localhost"
+    )
+    Tenant.objects.filter(pk=tenant.pk).update(deletion_due_at=clock.now() - timedelta(days=1))
+    return tenant
+
+
+@recipe("core.services.tenant_deletion_schedule")
+def _(c: Ctx) -> Recipe:
+    return Recipe(
+        lambda: core_services.tenant_deletion_schedule(tenant=c.world.tenant, actor=c.superuser),
+        _values(Tenant, pk=c.world.tenant.pk),
+        "tenant_deletion_scheduled",
+    )
+
+
+@recipe("core.services.tenant_deletion_cancel")
+def _(c: Ctx) -> Recipe:
+    tenant = _tenant_due_for_deletion(c)
+
+    def cancel() -> Tenant:
+        connection.set_schema_to_public()  # a tenant's row changes from the platform
+        return core_services.tenant_deletion_cancel(tenant=tenant, actor=c.superuser)
+
+    return Recipe(
+        cancel,
+        _values(Tenant, pk=tenant.pk),
+        "tenant_deletion_cancelled",
+    )
+
+
+@recipe("core.services.tenant_deletion_execute")
+def _(c: Ctx) -> Recipe:
+    tenant = _tenant_due_for_deletion(c)
+    UserFactory(role=Role.TENANT_OWNER, tenant=tenant)
+
+    def execute() -> bool:
+        connection.set_schema_to_public()
+        return core_services.tenant_deletion_execute(tenant_id=tenant.pk)
+
+    return Recipe(
+        execute,
+        lambda: (_values(Tenant, pk=tenant.pk)(), _values(User, tenant=tenant)()),
+        "tenant_deleted",
+    )
+
+
+def _exported_world(c: Ctx) -> bytes:
+    buffer = io.BytesIO()
+    connection.set_schema_to_public()
+    tenant_archive.tenant_export(tenant=c.world.tenant, destination=buffer)
+    return buffer.getvalue()
+
+
+@recipe("core.tenant_archive.tenant_export")
+def _(c: Ctx) -> Recipe:
+    def export() -> None:
+        connection.set_schema_to_public()
+        tenant_archive.tenant_export(
+            tenant=c.world.tenant, destination=io.BytesIO(), actor=c.superuser
+        )
+
+    return Recipe(export, _values(AuditEvent, action="tenant_exported"), "tenant_exported")
+
+
+@recipe("core.tenant_archive.tenant_import")
+def _(c: Ctx) -> Recipe:
+    archive, schema = _exported_world(c), c.uniq("t")
+
+    def import_() -> Tenant:
+        connection.set_schema_to_public()
+        return tenant_archive.tenant_import(
+            source=io.BytesIO(archive), schema_name=schema, domain=f"{schema}.localhost",
+            relabel_users=True, actor=c.superuser,
+        )  # fmt: skip
+
+    return Recipe(import_, _values(Tenant, schema_name=schema), "tenant_imported")
+
+
 @recipe("core.services.tenant_update")
 def _(c: Ctx) -> Recipe:
     return Recipe(
@@ -418,6 +521,27 @@ def _(c: Ctx) -> Recipe:
         lambda: customer_delete(customer=customer, actor=c.world.owner),
         _values(Customer, pk=customer.pk),
         "customer_deleted",
+    )
+
+
+@recipe("customers.services.customer_erase")
+def _(c: Ctx) -> Recipe:
+    user = UserFactory(role=Role.CUSTOMER, tenant=c.world.tenant)
+    customer = Customer.objects.create(name="Forget me", user=user, phone="+1 555 0100")
+    return Recipe(
+        lambda: customer_erase(tenant=c.world.tenant, customer=customer, actor=c.world.owner),
+        lambda: (_values(Customer, pk=customer.pk)(), _values(User, pk=user.pk)()),
+        "customer_erased",
+    )
+
+
+@recipe("customers.services.customer_personal_data_export")
+def _(c: Ctx) -> Recipe:
+    customer = c.world.customer
+    return Recipe(
+        lambda: customer_personal_data_export(customer=customer, actor=c.world.owner),
+        _values(AuditEvent, action="customer_data_exported", object_id=str(customer.public_id)),
+        "customer_data_exported",
     )
 
 

@@ -44,3 +44,16 @@ class OwnCustomerSerializer(CustomerSerializer):
             "id", "name", "email", "phone", "address", "user", "total_spend", "last_visit",
             "no_show_count", "created_at", "updated_at",
         ]  # fmt: skip
+
+
+class PersonalDataSerializer(serializers.Serializer):
+    """A customer's personal data (GDPR right of access); amounts are decimal strings."""
+
+    customer = serializers.DictField(help_text="The customer record, the business's notes too.")
+    account = serializers.DictField(
+        allow_null=True, help_text="The customer's sign-in account; null without one."
+    )
+    appointments = serializers.ListField(child=serializers.DictField())
+    charges = serializers.ListField(child=serializers.DictField())
+    reviews = serializers.ListField(child=serializers.DictField())
+    preferences = serializers.DictField(allow_null=True, help_text="E-mail preferences.")

@@ -6,8 +6,15 @@ from django.db.models import Q
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
 
-from customers.api.serializers import CustomerSerializer, OwnCustomerSerializer
+from customers.api.serializers import (
+    CustomerSerializer,
+    OwnCustomerSerializer,
+    PersonalDataSerializer,
+)
 from customers.models import Customer, CustomerStatus
 from customers.permissions import (
     CUSTOMER_PERMISSIONS,
@@ -16,8 +23,17 @@ from customers.permissions import (
     visible_customers,
 )
 from customers.selectors import customer_list
-from customers.services import customer_create, customer_delete, customer_update
+from customers.services import (
+    customer_create,
+    customer_delete,
+    customer_erase,
+    customer_personal_data_export,
+    customer_update,
+)
 from resources.api.views import UUID_PATTERN
+from users.permissions import IsInScopeOfThisHost, capability_permission
+
+PERSONAL_DATA_PERMISSIONS = [IsInScopeOfThisHost, capability_permission("handle_personal_data")]
 
 
 class CustomerFilter(filters.FilterSet):
@@ -101,3 +117,24 @@ class CustomerViewSet(viewsets.ModelViewSet):
 
     def perform_destroy(self, instance: Customer) -> None:
         customer_delete(customer=instance, actor=self.request.user)
+
+    @extend_schema(tags=["customers"], responses=PersonalDataSerializer)
+    @action(detail=True, methods=["get"], permission_classes=PERSONAL_DATA_PERMISSIONS)
+    def export(self, request: Request, id: str) -> Response:
+        """Everything kept about this customer as a person (GDPR right of access): its record,
+        account, appointments, charges, reviews and e-mail preferences. Owners and managers."""
+        data = customer_personal_data_export(
+            customer=self.get_object(), actor=request.user, request=request
+        )
+        return Response(PersonalDataSerializer(data).data)
+
+    @extend_schema(tags=["customers"], request=None, responses=CustomerSerializer)
+    @action(detail=True, methods=["post"], permission_classes=PERSONAL_DATA_PERMISSIONS)
+    def erase(self, request: Request, id: str) -> Response:
+        """Erase this customer's personal data, irreversibly (GDPR right to erasure): the record
+        and its account are anonymised, the account can no longer sign in; appointments and
+        charges stay with their amounts (financial records). Erasing again changes nothing."""
+        customer = customer_erase(
+            tenant=request.tenant, customer=self.get_object(), actor=request.user, request=request
+        )
+        return Response(CustomerSerializer(customer_list().get(pk=customer.pk)).data)

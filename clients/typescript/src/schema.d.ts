@@ -434,6 +434,47 @@ export interface paths {
         patch: operations["api_customers_partial_update"];
         trace?: never;
     };
+    "/api/customers/{id}/erase/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Erase this customer's personal data, irreversibly (GDPR right to erasure): the record
+         *     and its account are anonymised, the account can no longer sign in; appointments and
+         *     charges stay with their amounts (financial records). Erasing again changes nothing.
+         */
+        post: operations["api_customers_erase_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/customers/{id}/export/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Everything kept about this customer as a person (GDPR right of access): its record,
+         *     account, appointments, charges, reviews and e-mail preferences. Owners and managers.
+         */
+        get: operations["api_customers_export_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/customers/{id}/preference/": {
         parameters: {
             query?: never;
@@ -1477,6 +1518,8 @@ export interface components {
                  *     - `invalid_settings`: The plugin's settings do not fit its JSON Schema (see `fields`).
                  *     - `invalid_template`: The e-mail template does not render with its documented variables.
                  *     - `unsafe_webhook_target`: Webhooks go to public http(s) addresses only (SSRF guard).
+                 *     - `bad_archive`: The tenant archive is not readable, or a member does not match its checksum.
+                 *     - `archive_migrations_differ`: The tenant archive was made at other migrations than this platform's.
                  *     - `not_authenticated`: Sign in: no credentials were given.
                  *     - `authentication_failed`: Wrong email or password, or unusable credentials.
                  *     - `token_not_valid`: The token is expired, malformed or revoked.
@@ -1511,6 +1554,10 @@ export interface components {
                  *     - `plugin_not_installed`: The plugin is not installed (or not enabled) here.
                  *     - `review_already_submitted`: The visit was already reviewed; a review link works once.
                  *     - `not_masquerading`: This request is not made in a masquerade.
+                 *     - `already_pending_deletion`: The business is already scheduled for deletion.
+                 *     - `not_pending_deletion`: The business is not scheduled for deletion: nothing to cancel.
+                 *     - `archive_users_conflict`: Accounts in the tenant archive use e-mails taken on this platform.
+                 *     - `tenant_pending_deletion`: The business is scheduled for deletion; its hosts serve nothing.
                  *     - `request_too_large`: The body is larger than the server accepts.
                  *     - `unsupported_media_type`: The body's Content-Type is not accepted here.
                  *     - `throttled`: Too many requests; retry after the Retry-After header's seconds.
@@ -1525,7 +1572,7 @@ export interface components {
                  *     - `service_unavailable`: A service the request needs is unavailable; try again later.
                  * @enum {string}
                  */
-                code: "invalid" | "parse_error" | "unstorable_text" | "bad_request" | "bad_host" | "in_past" | "too_soon" | "too_far_ahead" | "outside_hours" | "no_eligible_resource" | "invalid_transition" | "invalid_file" | "invalid_timezone" | "invalid_schema_name" | "reserved_schema_name" | "invalid_role_tenant" | "wrong_password" | "invalid_domain" | "invalid_hostname" | "wildcard_domain" | "platform_domain" | "domain_taken" | "domain_of_another_tenant" | "hosted_zone_of_another_tenant" | "not_custom_domain" | "invalid_zone_id" | "hosted_zone_not_found" | "dns_record_rejected" | "custom_domains_unavailable" | "self_grant" | "grantor_lacks_action" | "grantee_role_not_eligible" | "permissions_not_accepted" | "invalid_settings" | "invalid_template" | "unsafe_webhook_target" | "not_authenticated" | "authentication_failed" | "token_not_valid" | "wrong_host" | "masquerade_ended" | "user_not_found" | "user_inactive" | "bad_authorization_header" | "password_changed" | "permission_denied" | "tier_limit_exceeded" | "tenant_suspended" | "masquerade_denied" | "masquerade_forbidden" | "masquerade_action_refused" | "own_account" | "price_not_allowed" | "invalid_signature" | "not_found" | "unknown_host" | "invalid_link" | "method_not_allowed" | "not_acceptable" | "conflict" | "resource_busy" | "idempotency_key_reused" | "dns_record_exists" | "customer_in_use" | "resource_in_use" | "service_in_use" | "plugin_already_installed" | "plugin_not_installed" | "review_already_submitted" | "not_masquerading" | "request_too_large" | "unsupported_media_type" | "throttled" | "sign_in_locked" | "server_error" | "aws_error" | "aws_unavailable" | "audit_unavailable" | "database_unavailable" | "dns_unavailable" | "not_ready" | "service_unavailable";
+                code: "invalid" | "parse_error" | "unstorable_text" | "bad_request" | "bad_host" | "in_past" | "too_soon" | "too_far_ahead" | "outside_hours" | "no_eligible_resource" | "invalid_transition" | "invalid_file" | "invalid_timezone" | "invalid_schema_name" | "reserved_schema_name" | "invalid_role_tenant" | "wrong_password" | "invalid_domain" | "invalid_hostname" | "wildcard_domain" | "platform_domain" | "domain_taken" | "domain_of_another_tenant" | "hosted_zone_of_another_tenant" | "not_custom_domain" | "invalid_zone_id" | "hosted_zone_not_found" | "dns_record_rejected" | "custom_domains_unavailable" | "self_grant" | "grantor_lacks_action" | "grantee_role_not_eligible" | "permissions_not_accepted" | "invalid_settings" | "invalid_template" | "unsafe_webhook_target" | "bad_archive" | "archive_migrations_differ" | "not_authenticated" | "authentication_failed" | "token_not_valid" | "wrong_host" | "masquerade_ended" | "user_not_found" | "user_inactive" | "bad_authorization_header" | "password_changed" | "permission_denied" | "tier_limit_exceeded" | "tenant_suspended" | "masquerade_denied" | "masquerade_forbidden" | "masquerade_action_refused" | "own_account" | "price_not_allowed" | "invalid_signature" | "not_found" | "unknown_host" | "invalid_link" | "method_not_allowed" | "not_acceptable" | "conflict" | "resource_busy" | "idempotency_key_reused" | "dns_record_exists" | "customer_in_use" | "resource_in_use" | "service_in_use" | "plugin_already_installed" | "plugin_not_installed" | "review_already_submitted" | "not_masquerading" | "already_pending_deletion" | "not_pending_deletion" | "archive_users_conflict" | "tenant_pending_deletion" | "request_too_large" | "unsupported_media_type" | "throttled" | "sign_in_locked" | "server_error" | "aws_error" | "aws_unavailable" | "audit_unavailable" | "database_unavailable" | "dns_unavailable" | "not_ready" | "service_unavailable";
                 /** @description What happened, for people (English). */
                 message: string;
                 /** @description For input errors: each field (dotted for nested ones, e.g. `working_hours.0.start_time`) and what is wrong with it. */
@@ -2006,6 +2053,30 @@ export interface components {
         Permission: {
             code: string;
             label: string;
+        };
+        /** @description A customer's personal data (GDPR right of access); amounts are decimal strings. */
+        PersonalData: {
+            /** @description The customer record, the business's notes too. */
+            customer: {
+                [key: string]: unknown;
+            };
+            /** @description The customer's sign-in account; null without one. */
+            account: {
+                [key: string]: unknown;
+            } | null;
+            appointments: {
+                [key: string]: unknown;
+            }[];
+            charges: {
+                [key: string]: unknown;
+            }[];
+            reviews: {
+                [key: string]: unknown;
+            }[];
+            /** @description E-mail preferences. */
+            preferences: {
+                [key: string]: unknown;
+            } | null;
         };
         Photo: {
             /** @description Short-lived signed URL of the image. */
@@ -5058,6 +5129,151 @@ export interface operations {
             };
             /** @description The body's Content-Type is not accepted here. */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_customers_erase_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Customer"];
+                };
+            };
+            /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or credentials not valid on this host. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object (or not visible to you), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_customers_export_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonalData"];
+                };
+            };
+            /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or credentials not valid on this host. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object (or not visible to you), or a page past the last. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
