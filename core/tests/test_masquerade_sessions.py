@@ -275,11 +275,15 @@ def test_the_masquerade_log_rotates_by_size(settings, masquerade_log):
 
 
 def test_release_without_a_masquerade_is_refused(browser, support):
-    assert browser(PLATFORM_HOST, support).post("/hijack/release/").status_code == 403
+    refused = browser(PLATFORM_HOST, support).post("/hijack/release/")
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "permission_denied"
 
 
 def test_anonymous_acquire_is_refused(browser, owner):
-    assert browser(PLATFORM_HOST).post("/hijack/acquire/", {"user_pk": owner.pk}).status_code == 403
+    refused = browser(PLATFORM_HOST).post("/hijack/acquire/", {"user_pk": owner.pk})
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "permission_denied"
 
 
 def test_admin_hijack_of_a_platform_user_happens_in_place_and_release_restores(

@@ -179,7 +179,9 @@ def test_a_successful_sign_in_forgets_the_failures(api, make_user, tenant_a, gua
         assert wrong.json()["error"]["code"] == "authentication_failed"
     assert sign_in(api, user.email, PASSWORD, **address(2)).status_code == 200
     for n in range(3, 5):
-        assert sign_in(api, user.email, "wrong", **address(n)).status_code == 401
+        wrong = sign_in(api, user.email, "wrong", **address(n))
+        assert wrong.status_code == 401
+        assert wrong.json()["error"]["code"] == "authentication_failed"
     assert sign_in(api, user.email, PASSWORD, **address(5)).status_code == 200
 
 

@@ -113,6 +113,7 @@ def test_sign_out_revokes_the_refresh_token(api, owner, settings):
     )
     refused = refresh(api, pair["refresh"])
     assert refused.status_code == 401
+    assert refused.json()["error"]["code"] == "token_not_valid"
     assert "blacklisted" in refused.json()["error"]["message"]
 
 
