@@ -129,6 +129,9 @@ def test_the_list_filters_on_is_active(api, world_a):
         ({"buffer_before_minutes": -5}, "buffer_before_minutes"),
         ({"max_advance_days": 0}, "max_advance_days"),
         ({"max_advance_days": 731}, "max_advance_days"),
+        ({"min_notice_minutes": -1}, "min_notice_minutes"),
+        ({"min_notice_minutes": 730 * 24 * 60 + 1}, "min_notice_minutes"),
+        ({"min_notice_minutes": 10**10}, "min_notice_minutes"),  # beyond the column, too
         ({"name": ""}, "name"),
         ({"requirements": [{"resource_type": "STAFF", "eligible_resources": []}]},
          "requirements.0.eligible_resources"),
