@@ -364,3 +364,26 @@ def test_another_tenants_owner_reaches_no_billing_here(api, world_a, world_b):
     # B's own policy changes B only.
     on_b.patch("/api/billing/settings/", {"cancellation_window_hours": 1}, format="json")
     assert Tenant.objects.get(pk=world_a.tenant.pk).cancellation_window_hours != 1
+
+
+def test_visible_charges_follow_the_role(world_a, make_user, tenant_b):
+    from billing.permissions import visible_charges
+    from billing.selectors import charge_list
+
+    others = charge_create(
+        appointment=world_a.other_appointment, kind="LATE_CANCELLATION", amount=Decimal("5.00"),
+        actor=world_a.owner,
+    )  # fmt: skip
+
+    def seen(user) -> set[int]:
+        visible = visible_charges(charge_list(), user=user, tenant=world_a.tenant)
+        return set(visible.values_list("pk", flat=True))
+
+    every = {world_a.charge.pk, others.pk}
+    assert seen(world_a.owner) == seen(make_user("SUPERUSER")) == every
+    assert seen(world_a.customer_user) == {world_a.charge.pk}
+    for nobody in (
+        world_a.manager, world_a.staff, make_user("PLATFORM_SUPPORT"),
+        make_user("TENANT_OWNER", tenant_b),
+    ):  # fmt: skip
+        assert seen(nobody) == set(), nobody.role

@@ -306,3 +306,19 @@ def test_another_tenants_people_reach_no_customer_here(api, world_a, world_b):
     assert_error(on_b.get(url), 404, "not_found")
     assert_error(on_b.patch(url, {"notes": "x"}, format="json"), 404, "not_found")
     assert_error(on_b.delete(url), 404, "not_found")
+
+
+def test_visible_customers_follow_the_role(world_a, make_user, tenant_b):
+    from customers.permissions import sees_all_customers, visible_customers
+
+    def seen(user) -> set[int]:
+        visible = visible_customers(customer_list(), user=user, tenant=world_a.tenant)
+        return set(visible.values_list("pk", flat=True))
+
+    every = {world_a.customer.pk, world_a.other_customer.pk}
+    for insider in (world_a.owner, world_a.manager, world_a.staff, make_user("PLATFORM_SUPPORT")):
+        assert seen(insider) == every, insider.role
+        assert sees_all_customers(user=insider, tenant=world_a.tenant)
+    assert seen(world_a.customer_user) == {world_a.customer.pk}
+    assert not sees_all_customers(user=world_a.customer_user, tenant=world_a.tenant)
+    assert seen(make_user("TENANT_OWNER", tenant_b)) == set()
