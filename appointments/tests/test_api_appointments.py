@@ -24,6 +24,7 @@ def test_owner_books_and_free_resource_is_picked(world_a, api):
         "/api/appointments/", booking(world_a, start=world_a.at(10, 30)), format="json"
     )
     assert response.status_code == 409  # both stylists are busy 10:00-11:00
+    assert response.json()["error"]["code"] == "resource_busy"
     response = api(HOST_A, world_a.owner).post(
         "/api/appointments/", booking(world_a, start=world_a.at(11)), format="json"
     )
@@ -65,6 +66,7 @@ def test_idempotency_key_makes_a_retry_return_the_first_booking(world_a, api):
         HTTP_IDEMPOTENCY_KEY="retry-1",
     )
     assert other.status_code == 409
+    assert other.json()["error"]["code"] == "idempotency_key_reused"
     assert Appointment.objects.filter(idempotency_key="retry-1").count() == 1
 
 
@@ -79,6 +81,7 @@ def test_customer_books_for_itself_and_sees_only_its_own(world_a, api):
     assert {a["customer"] for a in listed} == {str(world_a.customer.public_id)}
     other = client.get(f"/api/appointments/{world_a.other_appointment.public_id}/")
     assert other.status_code == 404
+    assert other.json()["error"]["code"] == "not_found"
     assert client.get("/api/customers/").json()["count"] == 1
 
 
@@ -89,6 +92,7 @@ def test_customer_cannot_book_for_another_customer(world_a, api):
         format="json",
     )
     assert response.status_code == 403
+    assert response.json()["error"]["code"] == "permission_denied"
     assert Appointment.objects.count() == 3
 
 
@@ -104,7 +108,9 @@ def test_customer_account_without_record_gets_one_on_first_booking(world_a, api,
 def test_customer_cancels_own_but_not_anothers_appointment(world_a, api):
     client = api(HOST_A, world_a.customer_user)
     url = "/api/appointments/{}/cancel/"
-    assert client.post(url.format(world_a.other_appointment.public_id)).status_code == 404
+    refused = client.post(url.format(world_a.other_appointment.public_id))
+    assert refused.status_code == 404
+    assert refused.json()["error"]["code"] == "not_found"
     assert client.post(url.format(world_a.appointment.public_id)).status_code == 200
     assert not Allocation.objects.filter(appointment=world_a.appointment, is_live=True).exists()
 
@@ -114,6 +120,7 @@ def test_customer_cannot_confirm_or_complete(world_a, api):
     for verb in ("confirm", "complete", "no-show"):
         response = client.post(f"/api/appointments/{world_a.appointment.public_id}/{verb}/")
         assert response.status_code == 403
+        assert response.json()["error"]["code"] == "permission_denied"
 
 
 def test_staff_changes_own_appointments_only(world_a, api):
@@ -122,6 +129,7 @@ def test_staff_changes_own_appointments_only(world_a, api):
     assert own.status_code == 200 and own.json()["status"] == "COMPLETED"
     other = client.post(f"/api/appointments/{world_a.other_appointment.public_id}/confirm/")
     assert other.status_code == 403
+    assert other.json()["error"]["code"] == "permission_denied"
     assert (
         client.get(f"/api/appointments/{world_a.other_appointment.public_id}/").status_code == 200
     )
@@ -130,13 +138,17 @@ def test_staff_changes_own_appointments_only(world_a, api):
 def test_staff_reads_but_does_not_write_customers(world_a, api):
     client = api(HOST_A, world_a.staff)
     assert client.get("/api/customers/").json()["count"] == 2
-    assert client.post("/api/customers/", {"name": "X"}, format="json").status_code == 403
+    refused = client.post("/api/customers/", {"name": "X"}, format="json")
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "permission_denied"
 
 
 def test_lifecycle_and_illegal_transition_over_the_api(world_a, api):
     client = api(HOST_A, world_a.owner)
     url = f"/api/appointments/{world_a.other_appointment.public_id}/"
-    assert client.post(url + "complete/").status_code == 400  # PENDING cannot complete
+    early = client.post(url + "complete/")
+    assert early.status_code == 400  # PENDING cannot complete
+    assert early.json()["error"]["code"] == "invalid_transition"
     assert client.post(url + "confirm/").json()["status"] == "CONFIRMED"
     assert client.post(url + "no-show/").json()["status"] == "NO_SHOW"
     refused = client.post(url + "cancel/")
@@ -168,6 +180,7 @@ def test_charges_payment_status_and_revenue_summary(world_a, api):
         f"/api/charges/{world_a.charge.public_id}/", {"status": "VOID"}, format="json"
     )
     assert again.status_code == 400
+    assert again.json()["error"]["code"] == "invalid_transition"
     summary = client.get("/api/billing/summary/").json()
     assert (summary["paid"], summary["outstanding"]) == ("40.00", "0.00")
     customer = client.get(f"/api/customers/{world_a.customer.public_id}/").json()
@@ -177,9 +190,10 @@ def test_charges_payment_status_and_revenue_summary(world_a, api):
 
 def test_manager_has_no_billing(world_a, api):
     client = api(HOST_A, world_a.manager)
-    assert client.get("/api/billing/summary/").status_code == 403
-    assert client.get("/api/billing/settings/").status_code == 403
-    assert client.get("/api/charges/").status_code == 403
+    for path in ("/api/billing/summary/", "/api/billing/settings/", "/api/charges/"):
+        refused = client.get(path)
+        assert refused.status_code == 403
+        assert refused.json()["error"]["code"] == "permission_denied"
 
 
 def test_reschedule_over_the_api(world_a, api):
@@ -194,6 +208,7 @@ def test_reschedule_over_the_api(world_a, api):
         format="json",
     )
     assert clash.status_code == 409
+    assert clash.json()["error"]["code"] == "resource_busy"
 
 
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
@@ -219,6 +234,7 @@ def test_bad_booking_input_is_400_with_field_errors_and_writes_nothing(world_a, 
         "/api/appointments/", booking(world_a) | change, format="json"
     )
     assert response.status_code == 400, response.json()
+    assert response.json()["error"]["code"] == "invalid"
     fields = response.json()["error"]["fields"]
     # Nested errors are flattened to dotted names: requirements.0.eligible_resources.
     assert any(name == field or name.startswith(f"{field}.") for name in fields), fields
@@ -262,6 +278,7 @@ def test_bad_input_everywhere_is_400_with_field_errors(world_a, api, url, body, 
     method = client.patch if url.startswith("/api/billing") else client.post
     response = method(url, body, format="json")
     assert response.status_code == 400, response.json()
+    assert response.json()["error"]["code"] == "invalid"
     fields = response.json()["error"]["fields"]
     # Nested errors are flattened to dotted names: requirements.0.eligible_resources.
     assert any(name == field or name.startswith(f"{field}.") for name in fields), fields
@@ -276,12 +293,14 @@ def test_blocker_end_before_start_and_naive_times_are_400(world_a, api):
         format="json",
     )
     assert inverted.status_code == 400 and "ends_at" in inverted.json()["error"]["fields"]
+    assert inverted.json()["error"]["code"] == "invalid"
     naive = client.post(
         "/api/blockers/",
         base | {"starts_at": "2026-12-01T10:00:00", "ends_at": "2026-12-01T11:00:00"},
         format="json",
     )
     assert naive.status_code == 400 and "starts_at" in naive.json()["error"]["fields"]
+    assert naive.json()["error"]["code"] == "invalid"
 
 
 def test_blocker_over_an_appointment_is_409(world_a, api):
@@ -295,6 +314,7 @@ def test_blocker_over_an_appointment_is_409(world_a, api):
         format="json",
     )
     assert response.status_code == 409 and "Ana" in response.json()["error"]["message"]
+    assert response.json()["error"]["code"] == "resource_busy"
 
 
 def test_service_with_two_requirements_is_created_through_the_api(world_a, api):
@@ -337,6 +357,7 @@ def test_staff_cannot_move_someone_elses_blocker_onto_their_own_resource(world_a
         format="json",
     )
     assert response.status_code == 403
+    assert response.json()["error"]["code"] == "permission_denied"
     world_a.blocker.refresh_from_db()
     assert world_a.blocker.resource_id == world_a.room.pk
 
@@ -357,6 +378,7 @@ def test_appointment_filters(world_a, api):
     assert ids(service=str(world_a.treatment.public_id)) == set()
     bad = client.get("/api/appointments/", {"status": "LOST"})
     assert bad.status_code == 400
+    assert bad.json()["error"]["code"] == "invalid" and "status" in bad.json()["error"]["fields"]
 
 
 def test_lists_are_paginated(world_a, api):
@@ -380,6 +402,7 @@ def test_service_with_a_wrongly_typed_requirement_is_400_and_not_half_written(wo
         format="json",
     )  # fmt: skip
     assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid"
     assert "requirements" in response.json()["error"]["fields"]
     assert (Service.objects.count(), ServiceRequirement.objects.count()) == before
 
@@ -391,6 +414,8 @@ def test_resource_update_with_bad_hours_changes_nothing(world_a, api):
         format="json",
     )
     assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid"
+    assert "working_hours.0.start_time" in response.json()["error"]["fields"]
     world_a.room.refresh_from_db()
     assert world_a.room.name == "Room 1" and world_a.room.working_hours.count() == 7
 
@@ -404,6 +429,7 @@ def test_staff_booking_without_naming_a_resource_gets_their_own(world_a, api):
         "/api/appointments/", booking(world_a, start=world_a.at(11, 30)), format="json"
     )
     assert taken.status_code == 403  # only Ben is free, and staff book their own time
+    assert taken.json()["error"]["code"] == "permission_denied"
 
 
 def test_blocked_customer_cannot_be_booked(world_a, api):
@@ -412,6 +438,7 @@ def test_blocked_customer_cannot_be_booked(world_a, api):
         "/api/appointments/", booking(world_a), format="json"
     )
     assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid"
     assert "customer" in response.json()["error"]["fields"]
 
 
@@ -430,7 +457,9 @@ def test_staff_cannot_set_a_price_when_booking(world_a, api):
 def test_staff_cannot_cancel_and_rebook_at_another_price(world_a, api):
     client = api(HOST_A, world_a.staff)
     own = f"/api/appointments/{world_a.appointment.public_id}/"
-    assert client.patch(own, {"price": "0.00"}, format="json").status_code == 403
+    repriced = client.patch(own, {"price": "0.00"}, format="json")
+    assert repriced.status_code == 403
+    assert repriced.json()["error"]["code"] == "price_not_allowed"
     assert client.post(own + "cancel/").status_code == 200
     rebooked = client.post(
         "/api/appointments/",

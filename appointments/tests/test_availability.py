@@ -207,6 +207,7 @@ def get(client, world, **params):
 def test_bad_availability_queries_are_400(world_a, api, params, field):
     response = get(api(HOST_A, world_a.customer_user), world_a, **params)
     assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid"
     assert field in response.json()["error"]["fields"]
 
 

@@ -170,6 +170,7 @@ def test_illegal_transitions_are_refused(world_a, start, to):
             tenant=world_a.tenant, actor=world_a.owner, appointment=world_a.appointment, to=to
         )
     assert error.value.status_code == 400
+    assert error.value.code == "invalid_transition"
     world_a.appointment.refresh_from_db()
     assert world_a.appointment.status == start
 

@@ -59,12 +59,18 @@ def test_rotating_the_secret_revokes_the_old_url_and_delete_turns_it_off(world_a
     assert rotated.status_code == 201
     new_url = rotated.json()["url"]
     assert new_url.startswith("http://alpha.localhost/api/calendar/")
-    assert api(HOST_A).get(old).status_code == 404
+    stale = api(HOST_A).get(old)
+    assert stale.status_code == 404
+    assert stale.json()["error"]["code"] == "not_found"
     assert api(HOST_A).get(new_url.removeprefix("http://alpha.localhost")).status_code == 200
     revoked = client.delete(f"/api/resources/{world_a.stylist.public_id}/calendar-feed/")
     assert revoked.status_code == 204
-    assert api(HOST_A).get(new_url.removeprefix("http://alpha.localhost")).status_code == 404
+    off = api(HOST_A).get(new_url.removeprefix("http://alpha.localhost"))
+    assert off.status_code == 404
+    assert off.json()["error"]["code"] == "not_found"
 
 
 def test_a_feed_secret_works_only_on_its_own_tenants_host(world_a, api, tenant_b):
-    assert api(HOST_B).get(feed_url(world_a)).status_code == 404
+    elsewhere = api(HOST_B).get(feed_url(world_a))
+    assert elsewhere.status_code == 404
+    assert elsewhere.json()["error"]["code"] == "not_found"

@@ -44,6 +44,7 @@ def test_impossible_time_in_a_body_is_a_field_error(owner_client):
         format="json",
     )  # fmt: skip
     assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid"
     assert "starts_at" in response.json()["error"]["fields"]
 
 
@@ -57,6 +58,7 @@ def test_patching_working_hours_needs_whole_entries(owner_client):
         format="json",
     )
     assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid"
     assert response.json()["error"]["fields"] == {
         "working_hours.0.start_time": ["This field is required."]
     }

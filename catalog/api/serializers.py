@@ -24,6 +24,8 @@ class RequirementSerializer(serializers.ModelSerializer):
 
 
 MINUTES_IN_A_DAY = 24 * 60
+# A notice longer than the longest booking horizon (730 days) leaves no bookable start.
+MAX_NOTICE_MINUTES = 730 * MINUTES_IN_A_DAY
 
 
 class ServiceSerializer(serializers.ModelSerializer):
@@ -36,7 +38,9 @@ class ServiceSerializer(serializers.ModelSerializer):
     buffer_after_minutes = serializers.IntegerField(
         min_value=0, max_value=MINUTES_IN_A_DAY, required=False
     )
-    min_notice_minutes = serializers.IntegerField(min_value=0, required=False)
+    min_notice_minutes = serializers.IntegerField(
+        min_value=0, max_value=MAX_NOTICE_MINUTES, required=False
+    )
     max_advance_days = serializers.IntegerField(min_value=1, max_value=730, required=False)
     requirements = RequirementSerializer(many=True, required=False)
     rating_average = serializers.DecimalField(

@@ -273,6 +273,7 @@ def test_lines_that_waited_are_written_before_the_next_one(
         client.delete("/api/masquerade/")
         refused = start(api, support, make_user(Role.PLATFORM_MANAGER))
         assert refused.status_code == 403  # a refusal stands whatever the file does
+        assert refused.json()["error"]["code"] == "masquerade_denied"
     assert MasqueradeLogBacklog.objects.count() == 2
     assert start(api, support, make_user(Role.TENANT_STAFF, tenant_a)).status_code == 201
     actions = [line["action"] for line in masquerade_lines()]

@@ -148,7 +148,9 @@ def test_a_hung_s3_makes_a_logo_upload_a_json_503_within_the_budget(
     build_clients_now()
     client = api(HOST_A, make_user(Role.TENANT_OWNER, tenant_a))
     # No logo yet; the first request of the process also warms it up before the timing.
-    assert client.get("/api/tenant/logo/").status_code == 404
+    reply = client.get("/api/tenant/logo/")
+    assert reply.status_code == 404
+    assert reply.json()["error"]["code"] == "not_found"
 
     started = time.monotonic()
     response = put_logo(client, image_bytes())

@@ -100,13 +100,16 @@ def test_origins_are_stored_as_browsers_send_them(api, make_user, tenant_a) -> N
 def test_what_is_not_an_origin_is_a_400_naming_the_field(api, make_user, tenant_a, origin):
     response = set_origins(api, make_user(Role.TENANT_OWNER, tenant_a), [origin])
     assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid"
     assert "is not an origin" in response.json()["error"]["fields"]["cors_allowed_origins"][0]
 
 
 @pytest.mark.django_db
 def test_only_the_owner_changes_the_origins(api, make_user, tenant_a) -> None:
     manager = make_user(Role.TENANT_MANAGER, tenant_a)
-    assert set_origins(api, manager, [SITE]).status_code == 403
+    answer = set_origins(api, manager, [SITE])
+    assert answer.status_code == 403
+    assert answer.json()["error"]["code"] == "permission_denied"
     assert Tenant.objects.get(pk=tenant_a.pk).cors_allowed_origins == []
 
 
@@ -148,3 +151,4 @@ def test_credentials_only_for_origins_trusted_with_the_session_cookie(
         HTTP_ORIGIN=APP, HTTP_X_CSRFTOKEN=csrf,
     )  # fmt: skip
     assert untrusted.status_code == 403
+    assert untrusted.json()["error"]["code"] == "permission_denied"

@@ -111,7 +111,9 @@ def test_custom_domain_lifecycle_add_prove_verify_serve_remove(aws, dns, api, ow
     assert "route53_zone_id" not in body  # the platform's zone is not the tenant's business
     assert zone_records(aws, name) == [("CNAME", 300, [TARGET])]
     # Not verified yet: the host serves nothing.
-    assert api(name, owner_a, issued_on="alpha").get("/api/me/").status_code == 404
+    reply = api(name, owner_a, issued_on="alpha").get("/api/me/")
+    assert reply.status_code == 404
+    assert reply.json()["error"]["code"] == "unknown_host"
 
     publish_records(dns, body)
     verified = verify(api, owner_a, name)
@@ -134,7 +136,9 @@ def test_custom_domain_lifecycle_add_prove_verify_serve_remove(aws, dns, api, ow
     assert removed.status_code == 204
     assert zone_records(aws, name) == []
     assert not Domain.objects.filter(domain=name).exists()
-    assert api(name, owner_a, issued_on="alpha").get("/api/me/").status_code == 404
+    reply = api(name, owner_a, issued_on="alpha").get("/api/me/")
+    assert reply.status_code == 404
+    assert reply.json()["error"]["code"] == "unknown_host"
     added_event = security_events(settings, "custom_domain_added")[-1]
     assert (added_event["domain"], added_event["zone_id"]) == (name, aws.zone_id)
     assert added_event["actor"]["email"] == owner_a.email
@@ -183,7 +187,9 @@ def test_verification_needs_the_tenants_txt_proof_not_our_own_route53_write(
     assert response.json()["verification_error"] == (
         f"No TXT record at _smoothschedule-challenge.{name} holds this domain's token."
     )
-    assert api(name, owner_a, issued_on="alpha").get("/api/me/").status_code == 404
+    reply = api(name, owner_a, issued_on="alpha").get("/api/me/")
+    assert reply.status_code == 404
+    assert reply.json()["error"]["code"] == "unknown_host"
 
     # Another domain's token proves nothing about this one.
     other = add(api, make_user(Role.TENANT_OWNER, tenant_b), f"other.{aws.zone_name}", HOST_B)
@@ -338,7 +344,9 @@ def test_verifying_the_seeds_shell_made_domain_records_failed_with_reason(
     )
     assert response.json()["verification_checked_at"]
     on_domain = api("app.customdomain.com", owner_a, issued_on="alpha")
-    assert on_domain.get("/api/me/").status_code == 404
+    reply = on_domain.get("/api/me/")
+    assert reply.status_code == 404
+    assert reply.json()["error"]["code"] == "unknown_host"
 
 
 def test_periodic_job_fails_a_verified_domain_whose_proof_disappeared(aws, dns, api, owner_a):
@@ -350,7 +358,9 @@ def test_periodic_job_fails_a_verified_domain_whose_proof_disappeared(aws, dns, 
     dns.withdraw(f"_smoothschedule-challenge.{name}", "TXT")
     assert verify_custom_domains.apply().get() == {"FAILED": 1}
     assert Domain.objects.get(domain=name).verification_error.startswith("No TXT record")
-    assert api(name, owner_a, issued_on="alpha").get("/api/me/").status_code == 404
+    reply = api(name, owner_a, issued_on="alpha").get("/api/me/")
+    assert reply.status_code == 404
+    assert reply.json()["error"]["code"] == "unknown_host"
 
 
 def test_periodic_job_is_scheduled(settings):
@@ -397,6 +407,7 @@ def test_tenant_owner_may_not_choose_the_hosted_zone(aws, api, owner_a):
     name = f"x.{aws.zone_name}"
     response = add(api, owner_a, name, route53_zone_id=aws.zone_id)
     assert response.status_code == 403
+    assert response.json()["error"]["code"] == "permission_denied"
     assert "route53_zone_id" in response.json()["error"]["fields"]
     assert zone_records(aws, name) == []
 
@@ -418,8 +429,12 @@ def test_platform_manager_adds_a_domain_in_a_chosen_zone(aws, api, make_user):
 @pytest.mark.parametrize("role", [Role.TENANT_MANAGER, Role.TENANT_STAFF, Role.CUSTOMER])
 def test_roles_without_manage_settings_cannot_touch_domains(aws, api, make_user, tenant_a, role):
     user = make_user(role, tenant_a)
-    assert api(HOST_A, user).get("/api/domains/").status_code == 403
-    assert add(api, user, f"nope.{aws.zone_name}").status_code == 403
+    reply = api(HOST_A, user).get("/api/domains/")
+    assert reply.status_code == 403
+    assert reply.json()["error"]["code"] == "permission_denied"
+    reply = add(api, user, f"nope.{aws.zone_name}")
+    assert reply.status_code == 403
+    assert reply.json()["error"]["code"] == "permission_denied"
 
 
 def test_another_tenants_owner_cannot_see_verify_or_remove_a_domain(
@@ -429,9 +444,15 @@ def test_another_tenants_owner_cannot_see_verify_or_remove_a_domain(
     assert add(api, owner_a, name).status_code == 201
     owner_b = make_user(Role.TENANT_OWNER, tenant_b)
     client_b = api(HOST_B, owner_b)
-    assert client_b.get(f"/api/domains/{name}/").status_code == 404
-    assert client_b.post(f"/api/domains/{name}/verify/").status_code == 404
-    assert client_b.delete(f"/api/domains/{name}/").status_code == 404
+    reply = client_b.get(f"/api/domains/{name}/")
+    assert reply.status_code == 404
+    assert reply.json()["error"]["code"] == "not_found"
+    reply = client_b.post(f"/api/domains/{name}/verify/")
+    assert reply.status_code == 404
+    assert reply.json()["error"]["code"] == "not_found"
+    reply = client_b.delete(f"/api/domains/{name}/")
+    assert reply.status_code == 404
+    assert reply.json()["error"]["code"] == "not_found"
     assert name not in [d["domain"] for d in client_b.get("/api/domains/").json()["results"]]
     assert zone_records(aws, name)
 
@@ -441,7 +462,9 @@ def test_platform_domains_are_neither_verified_nor_removed_here(aws, api, owner_
     assert client_a.post(f"/api/domains/{HOST_A}/verify/").json()["error"]["code"] == (
         "not_custom_domain"
     )
-    assert client_a.delete(f"/api/domains/{HOST_A}/").status_code == 400
+    reply = client_a.delete(f"/api/domains/{HOST_A}/")
+    assert reply.status_code == 400
+    assert reply.json()["error"]["code"] == "not_custom_domain"
 
 
 def test_unreachable_aws_is_a_503_and_leaves_nothing_behind(aws, api, owner_a, settings):

@@ -139,5 +139,6 @@ def test_staff_adding_a_person_is_told_what_they_may_not_do(api, make_user, tena
         format="json",
     )  # fmt: skip
     assert response.status_code == 403
+    assert response.json()["error"]["code"] == "permission_denied"
     message = response.json()["error"]["message"]
     assert message == "Your role may not add or change this business's people."

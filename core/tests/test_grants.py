@@ -135,7 +135,9 @@ def test_a_grant_never_opens_a_host(superuser, make_user, tenant_a, tenant_b, ap
     with pytest.raises(DomainError, match="cannot reach"):
         grant(superuser, manager_b, tenant=tenant_a)
     grant(superuser, manager_b)  # every tenant it reaches: only B
-    assert api(HOST_A, manager_b, issued_on="beta").get("/api/subscription/").status_code == 401
+    answer = api(HOST_A, manager_b, issued_on="beta").get("/api/subscription/")
+    assert answer.status_code == 401
+    assert answer.json()["error"]["code"] == "wrong_host"
     assert api(HOST_B, manager_b).get("/api/subscription/").status_code == 200
 
 
@@ -160,7 +162,9 @@ def test_api_permission_follows_a_grant(
     superuser, support, api, tenant_a, frozen_clock, security_lines
 ):
     client = api(HOST_A, support, issued_on="public")
-    assert client.get("/api/subscription/").status_code == 403
+    answer = client.get("/api/subscription/")
+    assert answer.status_code == 403
+    assert answer.json()["error"]["code"] == "permission_denied"
     grant_ = grant(superuser, support, tenant=tenant_a, duration_minutes=30)
 
     allowed = client.get("/api/subscription/")
@@ -168,15 +172,21 @@ def test_api_permission_follows_a_grant(
     assert allowed.json()["tenant"] == "alpha"
     assert allowed.json()["subscription_tier"] == "BUSINESS"
     assert "view_billing" in client.get("/api/me/").json()["capabilities"]
-    assert api(HOST_B, support, issued_on="public").get("/api/subscription/").status_code == 403
+    answer = api(HOST_B, support, issued_on="public").get("/api/subscription/")
+    assert answer.status_code == 403
+    assert answer.json()["error"]["code"] == "permission_denied"
 
     frozen_clock.set(grant_.expires_at)
-    assert client.get("/api/subscription/").status_code == 403
+    answer = client.get("/api/subscription/")
+    assert answer.status_code == 403
+    assert answer.json()["error"]["code"] == "permission_denied"
 
     frozen_clock.set(grant_.created_at)
     assert client.get("/api/subscription/").status_code == 200
     grant_.revoke(revoked_by=superuser, reason="answered")
-    assert client.get("/api/subscription/").status_code == 403
+    answer = client.get("/api/subscription/")
+    assert answer.status_code == 403
+    assert answer.json()["error"]["code"] == "permission_denied"
 
     events = [line["event"] for line in security_lines()]
     assert events.count("grant_created") == 1
@@ -220,6 +230,7 @@ def test_a_customer_can_be_granted_nothing(superuser, make_user, tenant_a, api):
         format="json",
     )
     assert response.status_code == 400
+    assert response.json()["error"]["code"] == "grantee_role_not_eligible"
     assert "grantee" in response.json()["error"]["fields"]
     assert api(HOST_A, customer).get("/api/customers/").json()["count"] == 0
 
@@ -232,7 +243,9 @@ def test_a_grant_stops_counting_when_its_grantor_is_deactivated(make_user, tenan
     assert client.get("/api/subscription/").status_code == 200
     owner.is_active = False
     owner.save()
-    assert client.get("/api/subscription/").status_code == 403
+    answer = client.get("/api/subscription/")
+    assert answer.status_code == 403
+    assert answer.json()["error"]["code"] == "permission_denied"
     assert "view_billing" not in client.get("/api/me/").json()["capabilities"]
 
 
@@ -246,14 +259,18 @@ def test_a_grant_stops_counting_when_its_grantor_is_demoted(
     client = api(HOST_A, support, issued_on="public")
     assert client.get("/api/subscription/").status_code == 200
     user_change_role(actor=superuser, user=manager, role=Role.PLATFORM_SUPPORT, tenant=None)
-    assert client.get("/api/subscription/").status_code == 403
+    answer = client.get("/api/subscription/")
+    assert answer.status_code == 403
+    assert answer.json()["error"]["code"] == "permission_denied"
 
     owner = make_user(Role.TENANT_OWNER, tenant_a)
     tenant_manager = make_user(Role.TENANT_MANAGER, tenant_a)
     grant(owner, tenant_manager, tenant=tenant_a)
     assert api(HOST_A, tenant_manager).get("/api/subscription/").status_code == 200
     user_change_role(actor=superuser, user=owner, role=Role.TENANT_STAFF, tenant=tenant_a)
-    assert api(HOST_A, tenant_manager).get("/api/subscription/").status_code == 403
+    answer = api(HOST_A, tenant_manager).get("/api/subscription/")
+    assert answer.status_code == 403
+    assert answer.json()["error"]["code"] == "permission_denied"
 
 
 def test_a_grant_stops_counting_when_its_grantee_takes_a_role_that_cannot_receive_it(
@@ -265,4 +282,6 @@ def test_a_grant_stops_counting_when_its_grantee_takes_a_role_that_cannot_receiv
     manager = make_user(Role.TENANT_MANAGER, tenant_a)
     grant(owner, manager, tenant=tenant_a)
     user_change_role(actor=owner, user=manager, role=Role.CUSTOMER, tenant=tenant_a)
-    assert api(HOST_A, manager).get("/api/subscription/").status_code == 403
+    answer = api(HOST_A, manager).get("/api/subscription/")
+    assert answer.status_code == 403
+    assert answer.json()["error"]["code"] == "permission_denied"

@@ -37,7 +37,9 @@ def test_a_grant_made_through_the_api_opens_billing_and_revoking_closes_it(
     api, manager, support, tenant_a
 ):
     support_on_a = api(HOST_A, support, issued_on="public")
-    assert support_on_a.get("/api/subscription/").status_code == 403
+    answer = support_on_a.get("/api/subscription/")
+    assert answer.status_code == 403
+    assert answer.json()["error"]["code"] == "permission_denied"
 
     created = api(PLATFORM_HOST, manager).post(GRANTS, grant_payload(support), format="json")
     assert created.status_code == 201, created.content
@@ -50,7 +52,9 @@ def test_a_grant_made_through_the_api_opens_billing_and_revoking_closes_it(
     )
     assert revoked.status_code == 200
     assert revoked.json()["status"] == "REVOKED"
-    assert support_on_a.get("/api/subscription/").status_code == 403
+    answer = support_on_a.get("/api/subscription/")
+    assert answer.status_code == 403
+    assert answer.json()["error"]["code"] == "permission_denied"
 
 
 @pytest.mark.parametrize(
@@ -69,6 +73,7 @@ def test_bad_grants_get_400_with_the_field(api, manager, support, overrides, fie
         GRANTS, grant_payload(support, **overrides), format="json"
     )
     assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid"
     assert field in response.json()["error"]["fields"]
 
 
@@ -98,14 +103,20 @@ def test_operators_see_only_their_own_grants_and_cannot_revoke_others(
 
     refused = api(PLATFORM_HOST, support).post(f"{GRANTS}{mine['id']}/revoke/", {}, format="json")
     assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "permission_denied"
     hidden = api(PLATFORM_HOST, other).post(f"{GRANTS}{mine['id']}/revoke/", {}, format="json")
     assert hidden.status_code == 404
+    assert hidden.json()["error"]["code"] == "not_found"
 
 
 def test_tenant_users_cannot_reach_the_grants_api(api, make_user, tenant_a):
     owner = make_user(Role.TENANT_OWNER, tenant_a)
-    assert api(PLATFORM_HOST, owner, issued_on="alpha").get(GRANTS).status_code == 401
-    assert api(HOST_A, owner).get(GRANTS).status_code == 404
+    answer = api(PLATFORM_HOST, owner, issued_on="alpha").get(GRANTS)
+    assert answer.status_code == 401
+    assert answer.json()["error"]["code"] == "wrong_host"
+    answer = api(HOST_A, owner).get(GRANTS)
+    assert answer.status_code == 404
+    assert answer.json()["error"]["code"] == "not_found"
 
 
 def test_a_grant_used_through_an_either_or_permission_is_audited(

@@ -100,6 +100,7 @@ def test_a_masquerade_token_cannot_start_another_masquerade(
     token = start(api(PLATFORM_HOST, support), owner).json()["access"]
     second = start(as_token(api, HOST_A, token), staff)
     assert second.status_code == 403
+    assert second.json()["error"]["code"] == "masquerade_denied"
     assert second.json()["error"]["fields"]["reason"] == ["already_masquerading"]
     denied = masquerade_lines()[-1]
     assert denied["action"] == "HIJACK_DENIED"
@@ -124,6 +125,7 @@ def test_refused_api_masquerades_are_logged_with_their_reason(
     )
     response = start(api(PLATFORM_HOST, hijacker), target)
     assert response.status_code == 403
+    assert response.json()["error"]["code"] == "masquerade_denied"
     (line,) = masquerade_lines()
     assert (line["action"], line["reason"]) == ("HIJACK_DENIED", reason)
     assert line["justification"] == "customer asked for help (ticket 12)"
@@ -133,6 +135,7 @@ def test_refused_api_masquerades_are_logged_with_their_reason(
 def test_a_reason_is_required(api, support, owner, masquerade_lines):
     response = start(api(PLATFORM_HOST, support), owner, reason="")
     assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid"
     assert "reason" in response.json()["error"]["fields"]
     assert masquerade_lines() == []
 
@@ -144,6 +147,7 @@ def test_an_unknown_target_is_refused_and_logged(api, support, masquerade_lines)
         format="json",
     )
     assert response.status_code == 403
+    assert response.json()["error"]["code"] == "masquerade_denied"
     assert masquerade_lines()[0]["reason"] == "no_such_user"
 
 
@@ -168,7 +172,9 @@ def test_the_token_dies_when_the_real_actor_is_deactivated(api, support, owner):
     token = start(api(PLATFORM_HOST, support), owner).json()["access"]
     support.is_active = False
     support.save()
-    assert as_token(api, HOST_A, token).get("/api/me/").status_code == 401
+    answer = as_token(api, HOST_A, token).get("/api/me/")
+    assert answer.status_code == 401
+    assert answer.json()["error"]["code"] == "masquerade_ended"
 
 
 def test_a_forged_act_claim_without_a_masquerade_is_refused(api, support, owner):
@@ -177,6 +183,7 @@ def test_a_forged_act_claim_without_a_masquerade_is_refused(api, support, owner)
     token["act"] = {"sub": str(support.public_id), "email": support.email, "role": support.role}
     response = as_token(api, HOST_A, str(token)).get("/api/me/")
     assert response.status_code == 401
+    assert response.json()["error"]["code"] == "masquerade_ended"
 
 
 def test_an_unwritable_audit_log_refuses_the_api_masquerade(

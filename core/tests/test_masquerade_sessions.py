@@ -89,7 +89,9 @@ def test_release_ends_the_masquerade_and_returns_to_the_admin(
     released = client.post("/hijack/release/")
     assert released.status_code == 302
     assert released["Location"] == f"http://{PLATFORM_HOST}/admin/users/user/"
-    assert client.get("/api/me/").status_code == 401
+    answer = client.get("/api/me/")
+    assert answer.status_code == 401
+    assert answer.json()["error"]["code"] == "not_authenticated"
     assert [line["action"] for line in masquerade_lines()] == ["HIJACK_START", "HIJACK_END"]
     end = masquerade_lines()[1]
     assert end["reason"] == "released"
@@ -121,6 +123,7 @@ def test_a_second_acquire_while_masquerading_is_refused_and_logged(
     assert acquire(client, manager).status_code == 302
     second = acquire(client, staff)
     assert second.status_code == 403
+    assert second.json()["error"]["code"] == "masquerade_denied"
     assert second.json()["error"]["fields"]["reason"] == ["already_masquerading"]
     assert client.session["_auth_user_id"] == str(manager.pk)
     denied = masquerade_lines()[-1]
@@ -135,6 +138,7 @@ def test_an_owner_reached_by_support_cannot_hijack_its_own_staff(
     client, _, _ = hand_off(browser, acquire(browser(PLATFORM_HOST, support), owner))
     refused = acquire(client, staff)
     assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "masquerade_denied"
     assert masquerade_lines()[-1]["reason"] == "already_masquerading"
 
 
@@ -146,10 +150,12 @@ def test_a_handoff_ticket_works_once_and_only_on_its_host(
     ticket_url = f"{location.path}?{location.query}"
     elsewhere = browser(HOST_B).get(ticket_url)
     assert elsewhere.status_code == 403
+    assert elsewhere.json()["error"]["code"] == "masquerade_denied"
     first = browser(HOST_A).get(ticket_url)
     assert first.status_code == 302
     replay = browser(HOST_A).get(ticket_url)
     assert replay.status_code == 403
+    assert replay.json()["error"]["code"] == "masquerade_denied"
     actions = [(line["action"], line["reason"]) for line in masquerade_lines()]
     assert actions == [
         ("HIJACK_DENIED", "handoff_ticket_invalid_used_or_expired"),
@@ -165,6 +171,7 @@ def test_an_expired_handoff_ticket_is_refused(
     frozen_clock.set(frozen_clock.moment + timedelta(seconds=61))
     _, entered, _ = hand_off(browser, response)
     assert entered.status_code == 403
+    assert entered.json()["error"]["code"] == "masquerade_denied"
 
 
 def test_a_ticket_is_rechecked_against_the_matrix_when_redeemed(
@@ -175,6 +182,7 @@ def test_a_ticket_is_rechecked_against_the_matrix_when_redeemed(
     owner.save()
     _, entered, _ = hand_off(browser, response)
     assert entered.status_code == 403
+    assert entered.json()["error"]["code"] == "masquerade_denied"
     assert masquerade_lines()[-1]["reason"] == "target_inactive"
 
 
@@ -186,7 +194,9 @@ def test_a_masquerade_session_ends_by_itself_after_the_limit(
     frozen_clock.set(frozen_clock.moment + timedelta(minutes=29, seconds=59))
     assert client.get("/api/me/").status_code == 200
     frozen_clock.set(frozen_clock.moment + timedelta(seconds=1))
-    assert client.get("/api/me/").status_code == 401
+    answer = client.get("/api/me/")
+    assert answer.status_code == 401
+    assert answer.json()["error"]["code"] == "not_authenticated"
     end = masquerade_lines()[-1]
     assert (end["action"], end["reason"]) == ("HIJACK_END", "expired")
     assert MasqueradeSession.objects.get().end_reason == "expired"
@@ -265,11 +275,15 @@ def test_the_masquerade_log_rotates_by_size(settings, masquerade_log):
 
 
 def test_release_without_a_masquerade_is_refused(browser, support):
-    assert browser(PLATFORM_HOST, support).post("/hijack/release/").status_code == 403
+    refused = browser(PLATFORM_HOST, support).post("/hijack/release/")
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "permission_denied"
 
 
 def test_anonymous_acquire_is_refused(browser, owner):
-    assert browser(PLATFORM_HOST).post("/hijack/acquire/", {"user_pk": owner.pk}).status_code == 403
+    refused = browser(PLATFORM_HOST).post("/hijack/acquire/", {"user_pk": owner.pk})
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "permission_denied"
 
 
 def test_admin_hijack_of_a_platform_user_happens_in_place_and_release_restores(
@@ -316,6 +330,7 @@ def test_acquire_without_a_target_is_a_json_400(browser, support):
 def test_acquire_of_an_unknown_user_is_refused_and_logged(browser, support, masquerade_lines):
     response = browser(PLATFORM_HOST, support).post("/hijack/acquire/", {"user_pk": "999999999"})
     assert response.status_code == 403
+    assert response.json()["error"]["code"] == "masquerade_denied"
     assert masquerade_lines()[0]["reason"] == "no_such_user"
 
 
@@ -356,6 +371,7 @@ def test_a_refused_masquerade_does_not_log_the_operators_own_session_key(
     client = browser(PLATFORM_HOST, support)
     refused = acquire(client, make_user(Role.SUPERUSER))
     assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "masquerade_denied"
     own_key = client.session.session_key
     assert own_key not in masquerade_log.read_text()
     assert masquerade_lines()[-1]["session_key"] == session_fingerprint(own_key)

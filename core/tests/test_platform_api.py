@@ -34,7 +34,9 @@ def test_provisioning_creates_schema_with_every_tenant_table_and_a_routable_doma
             "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'gamma'"
         )
         assert cursor.fetchone()[0] > 0
-    assert api("gamma.localhost").get("/api/me/").status_code == 401  # routed, needs a login
+    reply = api("gamma.localhost").get("/api/me/")
+    assert reply.status_code == 401  # routed, needs a login
+    assert reply.json()["error"]["code"] == "not_authenticated"
 
 
 @pytest.mark.parametrize(
@@ -44,6 +46,7 @@ def test_provisioning_creates_schema_with_every_tenant_table_and_a_routable_doma
 def test_bad_schema_names_get_400_with_a_field_error(operator, schema_name):
     response = operator.post(TENANTS, new_tenant(schema_name=schema_name), format="json")
     assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid"
     assert "schema_name" in response.json()["error"]["fields"]
     assert not Tenant.objects.filter(name="Gamma Studio").exists()
 
@@ -54,12 +57,14 @@ def test_bad_schema_names_get_400_with_a_field_error(operator, schema_name):
 def test_bad_domains_get_400(operator, domain):
     response = operator.post(TENANTS, new_tenant(domain=domain), format="json")
     assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid"
     assert "domain" in response.json()["error"]["fields"]
 
 
 def test_duplicate_domain_gets_409_and_creates_nothing(operator):
     response = operator.post(TENANTS, new_tenant(domain=HOST_A.upper()), format="json")
     assert response.status_code == 409
+    assert response.json()["error"]["code"] == "conflict"
     assert response.json()["error"]["fields"] == {"domain": ["This domain is taken."]}
     assert not Tenant.objects.filter(schema_name="gamma").exists()
 
@@ -67,6 +72,7 @@ def test_duplicate_domain_gets_409_and_creates_nothing(operator):
 def test_duplicate_schema_gets_409(operator):
     response = operator.post(TENANTS, new_tenant(schema_name="alpha"), format="json")
     assert response.status_code == 409
+    assert response.json()["error"]["code"] == "conflict"
 
 
 @pytest.mark.parametrize(
@@ -81,6 +87,7 @@ def test_duplicate_schema_gets_409(operator):
 def test_bad_tenant_fields_get_400(operator, field, value):
     response = operator.post(TENANTS, new_tenant(**{field: value}), format="json")
     assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid"
     assert field in response.json()["error"]["fields"]
 
 
@@ -97,6 +104,7 @@ def test_suspending_a_tenant_is_audited(operator, tenant_a):
 def test_support_and_sales_cannot_provision(api, make_user, role):
     response = api(PLATFORM_HOST, make_user(role)).post(TENANTS, new_tenant(), format="json")
     assert response.status_code == 403
+    assert response.json()["error"]["code"] == "permission_denied"
 
 
 def test_sales_sees_only_demo_tenants(api, make_user, tenant_a, tenant_b):
@@ -107,7 +115,9 @@ def test_sales_sees_only_demo_tenants(api, make_user, tenant_a, tenant_b):
 
 def test_tenant_users_cannot_use_the_platform_api(api, make_user, tenant_a):
     owner = make_user(Role.TENANT_OWNER, tenant_a)
-    assert api(PLATFORM_HOST, owner, issued_on="alpha").get(TENANTS).status_code == 401
+    reply = api(PLATFORM_HOST, owner, issued_on="alpha").get(TENANTS)
+    assert reply.status_code == 401
+    assert reply.json()["error"]["code"] == "wrong_host"
 
 
 @pytest.mark.parametrize(
@@ -126,6 +136,7 @@ def test_wrong_role_tenant_pairs_get_400_with_the_exact_message(operator, role, 
     payload = {"email": "pair@example.com", "password": PASSWORD, "role": role, "tenant": tenant}
     response = operator.post(USERS, payload, format="json")
     assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_role_tenant"
     assert response.json()["error"]["fields"] == {"tenant": [message]}
     assert not User.objects.filter(email="pair@example.com").exists()
 
@@ -133,7 +144,9 @@ def test_wrong_role_tenant_pairs_get_400_with_the_exact_message(operator, role, 
 def test_duplicate_email_gets_409_case_insensitively(operator, make_user):
     make_user(Role.PLATFORM_SUPPORT, email="taken@example.com")
     payload = {"email": "TAKEN@example.com", "password": PASSWORD, "role": "PLATFORM_SUPPORT"}
-    assert operator.post(USERS, payload, format="json").status_code == 409
+    reply = operator.post(USERS, payload, format="json")
+    assert reply.status_code == 409
+    assert reply.json()["error"]["code"] == "conflict"
 
 
 def test_unknown_role_and_unknown_tenant_get_400(operator):
@@ -154,12 +167,15 @@ def test_weak_password_gets_400(operator):
     payload = {"email": "w@example.com", "password": "12345678", "role": "PLATFORM_SUPPORT"}
     response = operator.post(USERS, payload, format="json")
     assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid"
     assert "password" in response.json()["error"]["fields"]
 
 
 def test_platform_manager_cannot_create_a_superuser(operator):
     payload = {"email": "god@example.com", "password": PASSWORD, "role": "SUPERUSER"}
-    assert operator.post(USERS, payload, format="json").status_code == 403
+    reply = operator.post(USERS, payload, format="json")
+    assert reply.status_code == 403
+    assert reply.json()["error"]["code"] == "permission_denied"
 
 
 def test_tier_limit_on_staff_users_is_a_clear_403(api, make_user, tenant_a):

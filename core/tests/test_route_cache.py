@@ -129,8 +129,12 @@ def test_routing_reads_the_database_while_the_cache_is_down(
     owner = make_user(Role.TENANT_OWNER, tenant_a)
     assert api(HOST_A, owner).get("/api/me/").status_code == 200
     tenant_update(tenant=tenant_a, actor=owner, status=Tenant.Status.SUSPENDED)
-    assert api(HOST_A, owner).get("/api/me/").status_code == 403
-    assert api("nobody.localhost").get("/api/me/").status_code == 404
+    reply = api(HOST_A, owner).get("/api/me/")
+    assert reply.status_code == 403
+    assert reply.json()["error"]["code"] == "tenant_suspended"
+    reply = api("nobody.localhost").get("/api/me/")
+    assert reply.status_code == 404
+    assert reply.json()["error"]["code"] == "unknown_host"
     warnings = [r for r in caplog.records if "route cache unavailable" in r.getMessage()]
     assert len(warnings) == 1  # said once, not on every request
 
@@ -152,8 +156,14 @@ def test_hundreds_of_hosts_stay_cached_and_a_lookup_then_reads_nothing(
 
 def test_a_renamed_domain_stops_routing_under_its_old_name(api, tenant_a):
     domain = Domain.objects.create(domain="old-name.localhost", tenant=tenant_a)
-    assert api("old-name.localhost").get("/api/me/").status_code == 401  # routed; no credentials
+    reply = api("old-name.localhost").get("/api/me/")
+    assert reply.status_code == 401  # routed; no credentials
+    assert reply.json()["error"]["code"] == "not_authenticated"
     domain.domain = "new-name.localhost"
     domain.save()
-    assert api("old-name.localhost").get("/api/me/").status_code == 404
-    assert api("new-name.localhost").get("/api/me/").status_code == 401
+    reply = api("old-name.localhost").get("/api/me/")
+    assert reply.status_code == 404
+    assert reply.json()["error"]["code"] == "unknown_host"
+    reply = api("new-name.localhost").get("/api/me/")
+    assert reply.status_code == 401
+    assert reply.json()["error"]["code"] == "not_authenticated"

@@ -31,12 +31,16 @@ def test_host_with_port_routes_to_the_tenant(api, make_user, tenant_a):
 def test_platform_host_serves_the_platform_api_and_not_tenant_routes(api, make_user):
     client = api(PLATFORM_HOST, make_user(Role.SUPERUSER))
     assert client.get("/api/platform/tenants/").status_code == 200
-    assert client.get("/api/users/").status_code == 404
+    answer = client.get("/api/users/")
+    assert answer.status_code == 404
+    assert answer.json()["error"]["code"] == "not_found"
 
 
 def test_tenant_host_does_not_serve_the_platform_api_or_admin(api, make_user, tenant_a):
     client = api(HOST_A, make_user(Role.TENANT_OWNER, tenant_a))
-    assert client.get("/api/platform/tenants/").status_code == 404
+    answer = client.get("/api/platform/tenants/")
+    assert answer.status_code == 404
+    assert answer.json()["error"]["code"] == "not_found"
     assert client.get("/admin/").status_code == 404
 
 
@@ -55,7 +59,9 @@ def test_unverified_custom_domain_serves_nothing(api, make_user, tenant_a):
         domain="book.alpha-salon.test", tenant=tenant_a, is_primary=False, is_custom_domain=True
     )
     owner = make_user(Role.TENANT_OWNER, tenant_a)
-    assert api("book.alpha-salon.test", owner, issued_on="alpha").get("/api/me/").status_code == 404
+    answer = api("book.alpha-salon.test", owner, issued_on="alpha").get("/api/me/")
+    assert answer.status_code == 404
+    assert answer.json()["error"]["code"] == "unknown_host"
 
 
 def test_verified_custom_domain_serves_the_tenant(api, make_user, tenant_a):
@@ -103,7 +109,9 @@ def test_host_routes_are_cached_and_forgotten_when_a_tenant_changes(
     with django_assert_num_queries(0):
         assert domain_for_host(HOST_A).tenant == tenant_a
     tenant_update(tenant=tenant_a, actor=make_user(Role.SUPERUSER), status="SUSPENDED")
-    assert api(HOST_A).get("/api/me/").status_code == 403  # not served from a stale route
+    answer = api(HOST_A).get("/api/me/")
+    assert answer.status_code == 403  # not served from a stale route
+    assert answer.json()["error"]["code"] == "tenant_suspended"
 
 
 def test_cached_routes_hand_out_separate_tenant_instances(tenant_a):

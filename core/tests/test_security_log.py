@@ -44,7 +44,9 @@ def test_role_change_and_permission_denial_are_logged(api, make_user, tenant_a, 
     assert (changed["previous_role"], changed["role"]) == ("TENANT_STAFF", "TENANT_MANAGER")
 
     customer = make_user(Role.CUSTOMER, tenant_a)
-    assert api(HOST_A, customer).get("/api/users/").status_code == 403
+    answer = api(HOST_A, customer).get("/api/users/")
+    assert answer.status_code == 403
+    assert answer.json()["error"]["code"] == "permission_denied"
     denied = [e for e in security_lines() if e["event"] == "permission_denied"][-1]
     assert denied["actor"]["email"] == customer.email
     assert denied["capability"] == "view_staff"
@@ -57,6 +59,7 @@ def test_support_cannot_write_on_a_tenant_host_and_it_is_logged(
     client = api(HOST_A, support, issued_on="public")
     response = client.post("/api/users/", {"email": "x@example.com"}, format="json")
     assert response.status_code == 403
+    assert response.json()["error"]["code"] == "permission_denied"
     assert security_lines()[-1]["reason"] == "out_of_host_scope"
     assert api(PLATFORM_HOST, support).get("/api/me/").json()["role"] == "PLATFORM_SUPPORT"
 

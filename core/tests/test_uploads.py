@@ -52,6 +52,7 @@ def test_files_that_are_not_accepted_images_are_refused(data, message):
     with pytest.raises(DomainError) as error:
         validated_image(upload(data))
     assert error.value.status_code == 400
+    assert error.value.code == "invalid_file"
     assert message in error.value.message
     assert message in error.value.fields["file"][0]
 
@@ -88,7 +89,9 @@ def test_owner_uploads_a_logo_to_s3_under_the_tenant_prefix(
     staff = make_user(Role.TENANT_STAFF, tenant_a)
     assert api(HOST_A, staff).get("/api/tenant/logo/").json()["logo_url"].startswith(aws.endpoint)
     owner_b = make_user(Role.TENANT_OWNER, tenant_b)
-    assert api(HOST_B, owner_b).get("/api/tenant/logo/").status_code == 404
+    answer = api(HOST_B, owner_b).get("/api/tenant/logo/")
+    assert answer.status_code == 404
+    assert answer.json()["error"]["code"] == "not_found"
 
 
 def test_replacing_and_removing_the_logo_deletes_the_old_files(
@@ -103,7 +106,9 @@ def test_replacing_and_removing_the_logo_deletes_the_old_files(
     with django_capture_on_commit_callbacks(execute=True):
         assert client.delete("/api/tenant/logo/").status_code == 204
     assert aws.s3_keys() == []
-    assert client.get("/api/tenant/logo/").status_code == 404
+    answer = client.get("/api/tenant/logo/")
+    assert answer.status_code == 404
+    assert answer.json()["error"]["code"] == "not_found"
 
 
 def test_a_bad_logo_is_a_clear_400_and_stores_nothing(aws, api, make_user, tenant_a):
@@ -115,11 +120,14 @@ def test_a_bad_logo_is_a_clear_400_and_stores_nothing(aws, api, make_user, tenan
     assert aws.s3_keys() == []
     no_file = client.put("/api/tenant/logo/", {}, format="multipart")
     assert no_file.status_code == 400
+    assert no_file.json()["error"]["code"] == "invalid_file"
 
 
 @pytest.mark.parametrize("role", [Role.TENANT_MANAGER, Role.TENANT_STAFF, Role.CUSTOMER])
 def test_only_manage_settings_changes_the_logo(aws, api, make_user, tenant_a, role):
-    assert put_logo(api(HOST_A, make_user(role, tenant_a)), image_bytes()).status_code == 403
+    answer = put_logo(api(HOST_A, make_user(role, tenant_a)), image_bytes())
+    assert answer.status_code == 403
+    assert answer.json()["error"]["code"] == "permission_denied"
     assert aws.s3_keys() == []
 
 

@@ -45,6 +45,18 @@ class CustomerFilter(filters.FilterSet):
         model = Customer
         fields = ["status", "search", "tag"]
 
+    # Filters on the business's internal fields; a customer, who does not see them, would learn
+    # them by filtering its own record (``?tag=difficult``), so for it they match nothing.
+    INTERNAL_FILTERS = frozenset({"status", "tag"})
+
+    def filter_queryset(self, queryset: Any) -> Any:
+        used = {name for name, value in self.form.cleaned_data.items() if value not in (None, "")}
+        if used & self.INTERNAL_FILTERS and not sees_all_customers(
+            user=self.request.user, tenant=self.request.tenant
+        ):
+            return queryset.none()
+        return super().filter_queryset(queryset)
+
     def filter_search(self, queryset: Any, name: str, value: str) -> Any:
         return queryset.filter(
             Q(name__icontains=value) | Q(email__icontains=value) | Q(phone__icontains=value)

@@ -21,11 +21,14 @@ def test_linking_an_account_that_already_has_a_customer_record_is_a_conflict(api
     client = api(HOST_A, world_a.owner)
     created = client.post("/api/customers/", {"name": "Twin", "user": taken}, format="json")
     assert created.status_code == 409
+    assert created.json()["error"]["code"] == "conflict"
     assert created.json()["error"]["fields"] == {"user": ["Already linked."]}
     moved = client.patch(
         f"/api/customers/{world_a.other_customer.public_id}/", {"user": taken}, format="json"
     )
     assert moved.status_code == 409
+    assert moved.json()["error"]["code"] == "conflict"
+    assert moved.json()["error"]["fields"] == {"user": ["Already linked."]}
     assert not Customer.objects.filter(name="Twin").exists()
     assert not AuditEvent.objects.filter(
         id__gt=before, action__in=["customer_created", "customer_updated"]

@@ -55,6 +55,7 @@ def test_a_file_that_is_not_an_image_gets_400_and_changes_nothing(
         f"/api/resources/{resource_id}/photo/", {"file": fake}, format="multipart"
     )
     assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_file"
     assert "file" in response.json()["error"]["fields"]
     assert not list(local_media.rglob("*"))
 
@@ -65,14 +66,17 @@ def test_staff_cannot_change_a_photo_and_tenant_b_cannot_reach_it(
     resource_id, _owner = resource_and_owner
     staff = make_user(Role.TENANT_STAFF, tenant_a)
     upload = {"file": png()}
-    assert (
-        api(HOST_A, staff).put(f"/api/resources/{resource_id}/photo/", upload, format="multipart")
-    ).status_code == 403
+    refused = api(HOST_A, staff).put(
+        f"/api/resources/{resource_id}/photo/", upload, format="multipart"
+    )
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "permission_denied"
     other_owner = make_user(Role.TENANT_OWNER, tenant_b)
     response = api(HOST_B, other_owner).put(
         f"/api/resources/{resource_id}/photo/", {"file": png()}, format="multipart"
     )
     assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
 
 
 def test_delete_removes_the_photo_and_its_file_once_committed(

@@ -23,6 +23,7 @@ def test_a_resource_links_only_a_staff_account_of_this_business(world_a, api, ma
             format="json",
         )
         assert response.status_code == 400
+        assert response.json()["error"]["code"] == "invalid"
         assert "user" in response.json()["error"]["fields"]
     taken = client.post(
         "/api/resources/",
@@ -30,3 +31,4 @@ def test_a_resource_links_only_a_staff_account_of_this_business(world_a, api, ma
         format="json",
     )
     assert taken.status_code == 409
+    assert taken.json()["error"]["code"] == "conflict"

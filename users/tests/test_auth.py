@@ -38,7 +38,9 @@ def test_tenant_user_login_is_refused_on_another_tenants_host(api, make_user, te
 
 @pytest.mark.parametrize("role", sorted(TENANT_ROLES))
 def test_tenant_user_login_is_refused_on_the_platform_host(api, make_user, tenant_a, role):
-    assert login(api, PLATFORM_HOST, make_user(role, tenant_a).email).status_code == 401
+    response = login(api, PLATFORM_HOST, make_user(role, tenant_a).email)
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "authentication_failed"
 
 
 @pytest.mark.parametrize("role", sorted(TENANT_ROLES))
@@ -56,6 +58,7 @@ def test_token_claiming_tenant_b_is_still_refused_for_a_tenant_a_user(
     # Even a token naming B (say, forged with a leaked key) cannot make A's user act on B.
     response = api(HOST_B, make_user(role, tenant_a), issued_on="beta").get("/api/me/")
     assert response.status_code == 401
+    assert response.json()["error"]["code"] == "wrong_host"
 
 
 def test_tenant_a_session_is_refused_on_tenant_b_host(api, make_user, tenant_a):
@@ -82,7 +85,9 @@ def test_session_logout_ends_the_session(api, make_user, tenant_a):
     client.post("/api/auth/session/", {"email": user.email, "password": PASSWORD}, format="json")
     csrf = client.cookies["csrftoken"].value
     assert client.delete("/api/auth/session/", HTTP_X_CSRFTOKEN=csrf).status_code == 204
-    assert client.get("/api/me/").status_code == 401
+    ended = client.get("/api/me/")
+    assert ended.status_code == 401
+    assert ended.json()["error"]["code"] == "not_authenticated"
 
 
 def test_refresh_token_is_refused_on_another_host(api, make_user, tenant_a):
@@ -96,6 +101,15 @@ def test_refresh_token_is_refused_on_another_host(api, make_user, tenant_a):
     )
     other = api(HOST_B).post("/api/auth/token/refresh/", {"refresh": refresh}, format="json")
     assert other.status_code == 401
+    # That token was spent on A above; an unspent one is refused on B for the host itself.
+    assert other.json()["error"]["code"] == "token_not_valid"
+    unspent = login(api, HOST_A, user.email).json()["refresh"]
+    on_b = api(HOST_B).post("/api/auth/token/refresh/", {"refresh": unspent}, format="json")
+    assert on_b.status_code == 401
+    assert on_b.json()["error"]["code"] == "wrong_host"
+    # Refused on B, it is not spent: it still works on A.
+    on_a = api(HOST_A).post("/api/auth/token/refresh/", {"refresh": unspent}, format="json")
+    assert on_a.status_code == 200
 
 
 def test_expired_token_gets_401(api, make_user, tenant_a):
@@ -111,11 +125,14 @@ def test_expired_token_gets_401(api, make_user, tenant_a):
 def test_garbage_token_gets_401(api):
     response = api(HOST_A).get("/api/me/", HTTP_AUTHORIZATION="Bearer not.a.token")
     assert response.status_code == 401
+    assert response.json()["error"]["code"] == "token_not_valid"
 
 
 def test_wrong_password_gets_401_and_is_logged(api, make_user, tenant_a, settings):
     user = make_user(Role.CUSTOMER, tenant_a)
-    assert login(api, HOST_A, user.email, password="nope-nope").status_code == 401
+    refused = login(api, HOST_A, user.email, password="nope-nope")
+    assert refused.status_code == 401
+    assert refused.json()["error"]["code"] == "authentication_failed"
     events = [audit_log_record(row) for row in AuditEvent.objects.order_by("id")]
     failed = [e for e in events if e["event"] == "login_failed" and e.get("email") == user.email]
     assert failed and failed[-1]["reason"] == "bad_credentials" and failed[-1]["host"] == HOST_A
@@ -132,11 +149,14 @@ def test_malformed_json_gets_400(api):
 def test_login_with_missing_fields_gets_field_errors(api):
     response = api(HOST_A).post("/api/auth/token/", {"email": "not-an-email"}, format="json")
     assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid"
     assert set(response.json()["error"]["fields"]) == {"email", "password"}
 
 
 def test_anonymous_me_gets_401(api):
-    assert api(HOST_A).get("/api/me/").status_code == 401
+    anonymous = api(HOST_A).get("/api/me/")
+    assert anonymous.status_code == 401
+    assert anonymous.json()["error"]["code"] == "not_authenticated"
 
 
 @pytest.mark.parametrize("role", sorted(PLATFORM_ROLES))

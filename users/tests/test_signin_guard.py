@@ -164,7 +164,9 @@ def test_the_lock_ends_and_grows_with_each_further_failure(api, make_user, tenan
     first = sign_in(api, user.email, "wrong", **address(2))
     assert (first.status_code, first["Retry-After"]) == (429, "1")
     time.sleep(1.05)
-    assert sign_in(api, user.email, "wrong", **address(3)).status_code == 401  # the lock ended
+    ended = sign_in(api, user.email, "wrong", **address(3))
+    assert ended.status_code == 401  # the lock ended
+    assert ended.json()["error"]["code"] == "authentication_failed"
     second = sign_in(api, user.email, PASSWORD, **address(4))
     assert (second.status_code, second["Retry-After"]) == (429, "2")  # twice as long
 
@@ -172,10 +174,14 @@ def test_the_lock_ends_and_grows_with_each_further_failure(api, make_user, tenan
 def test_a_successful_sign_in_forgets_the_failures(api, make_user, tenant_a, guard):
     user = make_user(Role.CUSTOMER, tenant_a)
     for n in range(2):
-        assert sign_in(api, user.email, "wrong", **address(n)).status_code == 401
+        wrong = sign_in(api, user.email, "wrong", **address(n))
+        assert wrong.status_code == 401
+        assert wrong.json()["error"]["code"] == "authentication_failed"
     assert sign_in(api, user.email, PASSWORD, **address(2)).status_code == 200
     for n in range(3, 5):
-        assert sign_in(api, user.email, "wrong", **address(n)).status_code == 401
+        wrong = sign_in(api, user.email, "wrong", **address(n))
+        assert wrong.status_code == 401
+        assert wrong.json()["error"]["code"] == "authentication_failed"
     assert sign_in(api, user.email, PASSWORD, **address(5)).status_code == 200
 
 
@@ -183,9 +189,10 @@ def test_a_right_password_on_the_wrong_host_counts_as_a_failure(api, make_user, 
     # Otherwise the lockout would tell which password was right: it never comes for that one.
     user = make_user(Role.TENANT_OWNER, tenant_a)
     for n in range(3):
-        assert (
-            sign_in(api, user.email, PASSWORD, host=PLATFORM_HOST, **address(n)).status_code == 401
-        )
+        refused = sign_in(api, user.email, PASSWORD, host=PLATFORM_HOST, **address(n))
+        assert refused.status_code == 401
+        # The same answer as a wrong password's: nothing tells the password was right.
+        assert refused.json()["error"]["code"] == "authentication_failed"
     assert sign_in(api, user.email, PASSWORD, **address(9)).status_code == 429
 
 

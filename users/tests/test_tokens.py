@@ -96,6 +96,11 @@ def test_a_rotated_pair_stays_bound_to_its_host(api, owner):
     pair = refresh(api, sign_in(api, owner)["refresh"]).json()
     assert me(api, pair["access"], host=HOST_B).status_code == 401
     assert refresh(api, pair["refresh"], host=HOST_B).status_code == 401
+    for response in (
+        me(api, pair["access"], host=HOST_B),
+        refresh(api, pair["refresh"], host=HOST_B),
+    ):
+        assert response.json()["error"]["code"] == "wrong_host"
 
 
 def test_sign_out_revokes_the_refresh_token(api, owner, settings):
@@ -108,14 +113,17 @@ def test_sign_out_revokes_the_refresh_token(api, owner, settings):
     )
     refused = refresh(api, pair["refresh"])
     assert refused.status_code == 401
+    assert refused.json()["error"]["code"] == "token_not_valid"
     assert "blacklisted" in refused.json()["error"]["message"]
 
 
 def test_sign_out_needs_a_real_refresh_token(api):
     garbage = api(HOST_A).post("/api/auth/logout/", {"refresh": "not.a.token"}, format="json")
     assert garbage.status_code == 401
+    assert garbage.json()["error"]["code"] == "token_not_valid"
     missing = api(HOST_A).post("/api/auth/logout/", {}, format="json")
     assert missing.status_code == 400
+    assert missing.json()["error"]["code"] == "invalid"
     assert set(missing.json()["error"]["fields"]) == {"refresh"}
 
 
@@ -149,6 +157,10 @@ def test_a_password_change_ends_every_other_token_and_session(api, owner):
     assert refresh(api, other_device["refresh"]).status_code == 401
     assert me(api, this_device["access"]).status_code == 401  # replaced by the answer's pair
     assert browser.get("/api/me/").status_code == 401
+    assert me(api, other_device["access"]).json()["error"]["code"] == "password_changed"
+    assert refresh(api, other_device["refresh"]).json()["error"]["code"] == "password_changed"
+    assert me(api, this_device["access"]).json()["error"]["code"] == "password_changed"
+    assert browser.get("/api/me/").json()["error"]["code"] == "not_authenticated"
     assert me(api, renewed["access"]).status_code == 200
     assert refresh(api, renewed["refresh"]).status_code == 200
     assert sign_in(api, owner, password=NEW_PASSWORD)["access"]
@@ -172,6 +184,7 @@ def test_a_session_caller_keeps_its_session_after_changing_its_password(api, own
     assert changed.json() == {"access": None, "refresh": None}
     assert browser.get("/api/me/").status_code == 200
     assert me(api, other_pair["access"]).status_code == 401
+    assert me(api, other_pair["access"]).json()["error"]["code"] == "password_changed"
 
 
 def test_a_password_change_needs_the_current_password(api, owner, settings):
@@ -188,6 +201,7 @@ def test_a_password_change_applies_the_password_validators(api, owner):
     access = sign_in(api, owner)["access"]
     weak = change_password(api, access, new="12345678")
     assert weak.status_code == 400
+    assert weak.json()["error"]["code"] == "invalid"
     assert set(weak.json()["error"]["fields"]) == {"new_password"}
 
 
@@ -243,6 +257,7 @@ def test_refresh_is_refused_once_the_user_is_deactivated(api, owner):
     pair = sign_in(api, owner)
     User.objects.filter(pk=owner.pk).update(is_active=False)
     assert refresh(api, pair["refresh"]).status_code == 401
+    assert refresh(api, pair["refresh"]).json()["error"]["code"] == "user_inactive"
 
 
 def test_expired_token_records_are_flushed(api, owner):
