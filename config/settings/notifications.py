@@ -59,3 +59,6 @@ NOTIFICATIONS_CELERY_BEAT_SCHEDULE = {
         "schedule": NOTIFICATIONS_SWEEP_SECONDS,
     },
 }
+
+# Issue 13: how long a waitlist offer (its claim link) holds a freed place.
+WAITLIST_OFFER_MINUTES = env.int("WAITLIST_OFFER_MINUTES", default=60)
