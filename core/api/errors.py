@@ -116,6 +116,13 @@ ERROR_CODES: dict[str, str] = {
     "plugin_already_installed": "The plugin is already installed here.",
     "plugin_not_installed": "The plugin is not installed (or not enabled) here.",
     "review_already_submitted": "The visit was already reviewed; a review link works once.",
+    "session_full": "The group session has no seat left; join its waitlist.",
+    "already_seated": "The customer already holds a seat in this session (one per customer).",
+    "series_conflict": "Some occurrences of the series cannot be booked; nothing was booked.",
+    "slot_available": "The slot or session is not full: book it instead of waiting.",
+    "already_waiting": "The customer is already on this waitlist.",
+    "offer_not_available": "The waitlist offer was already claimed or withdrawn.",
+    "offer_expired": "The waitlist offer's time is up; the place went to the next customer.",
     "not_masquerading": "This request is not made in a masquerade.",
     # 413, 415, 429
     "request_too_large": "The body is larger than the server accepts.",
