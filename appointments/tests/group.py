@@ -6,7 +6,12 @@ from __future__ import annotations
 from datetime import time
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from django_tenants.utils import tenant_context
+
+from appointments.services.series import series_book
+from appointments.services.waitlist import waitlist_join
 from catalog.models import Service
 from catalog.services import service_create
 from customers.models import Customer
@@ -46,3 +51,23 @@ def one_to_one_service(world: Any, *, rooms: list[Resource]) -> Service:
 
 def customers(count: int, prefix: str = "Guest") -> list[Customer]:
     return [Customer.objects.create(name=f"{prefix} {i}") for i in range(count)]
+
+
+def issue13_objects(world: Any) -> tuple[Any, Any]:
+    """A series (the customer's, on the staff member's stylist) and a waitlist entry (the
+    customer's, for the full 10:00 haircut) of ``world``, made once, in its schema."""
+    cached = getattr(world, "_issue13", None)
+    if cached is not None:
+        return cached
+    with tenant_context(world.tenant):
+        booked = series_book(
+            tenant=world.tenant, actor=world.owner, service=world.cut, customer=world.customer,
+            starts_at=world.at(17, days=1), rule="FREQ=DAILY;COUNT=2",
+            tz=ZoneInfo(world.tenant.timezone), resources=[world.stylist],
+        )  # fmt: skip
+        entry = waitlist_join(
+            tenant=world.tenant, actor=world.owner, service=world.cut, customer=world.customer,
+            starts_at=world.at(10),
+        )  # fmt: skip
+    world._issue13 = (booked.series, entry)
+    return world._issue13
