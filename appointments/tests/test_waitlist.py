@@ -18,6 +18,7 @@ from appointments.services.waitlist import (
     waitlist_leave,
     waitlist_offers_expire,
 )
+from appointments.tasks import expire_waitlist_offers
 from appointments.tests.group import customers, group_service, one_to_one_service, studio
 from conftest import HOST_A, HOST_B
 from core.exceptions import Conflict, NotFound
@@ -167,3 +168,14 @@ def test_the_waitlist_api_join_list_claim_and_leave(world_a, full_class, api):
     connection.set_tenant(world_a.tenant)
     assert WaitlistEntry.objects.get(public_id=joined.json()["id"]).status == "LEFT"
     assert claim_path(tenant=world_a.tenant, entry=first).startswith("/api/waitlist/claim/")
+
+
+def test_the_periodic_task_expires_the_offers_whose_time_is_up(world_a, full_class, settings):
+    _, seated, (first, second) = full_class
+    settings.WAITLIST_OFFER_MINUTES = 0  # offers expire as they are made
+    _cancel(world_a, seated[0])
+    assert expire_waitlist_offers()["alpha"] == 1
+    connection.set_tenant(world_a.tenant)
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status) == ("EXPIRED", "OFFERED")
