@@ -21,7 +21,8 @@ from core.api.openapi import error_response
 
 
 def _sessions(*, service: Service, values: dict[str, Any], tz: ZoneInfo) -> dict[int, dict]:
-    """The open sessions of a group service in the range with seats left, by start (issue 13)."""
+    """The open sessions of a group service in the range, by start (issue 13). A start with a
+    session is that session's seats or nothing: a second session cannot open there."""
     if not service.is_group:
         return {}
     now = timezone.now()
@@ -42,7 +43,6 @@ def _sessions(*, service: Service, values: dict[str, Any], tz: ZoneInfo) -> dict
             "session": str(session.public_id),
         }
         for session in open_sessions(service=service, lo=lo, hi=hi)
-        if session.seats_taken < session.capacity
     }
 
 
@@ -107,8 +107,9 @@ class AvailabilityView(APIView):
             for slot in result.slots
             if slot.start not in sessions
         ]
-        if sessions:  # a group service's open sessions: their seats left, their resources
-            slots = sorted([*slots, *sessions.values()], key=lambda slot: slot["starts_at"])
+        with_seats = [s for s in sessions.values() if s["seats_left"] > 0]
+        if with_seats:  # a group service's open sessions: their seats left, their resources
+            slots = sorted([*slots, *with_seats], key=lambda slot: slot["starts_at"])
         return Response(
             {"service": str(values["service"].public_id), "timezone": str(tz), "slots": slots}
         )

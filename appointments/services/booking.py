@@ -280,6 +280,9 @@ def book_one(
         appointment = seat_take(
             service=service, starts_at=starts_at, open_session=open_session, fields=fields
         )
+        # Staff seat customers only in sessions of their own resource, as they book.
+        held_by_session = list(permissions.session_resources(appointment.session_id))
+        permissions.check_may_hold(user=actor, tenant=tenant, resources=held_by_session)
         return appointment, []
     return _hold_first_free(
         tenant=tenant,

@@ -3,14 +3,18 @@ database keeps the count within the capacity and one seat per customer."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from django.db import IntegrityError, connection, transaction
 
 from appointments.models import Allocation, Appointment, GroupSession
+from appointments.permissions import check_appointment_action
 from appointments.services import appointment_book, appointment_reschedule, appointment_transition
 from appointments.tests.group import customers, group_service, studio
+from catalog.services import service_create
 from conftest import HOST_A
-from core.exceptions import Conflict, DomainError
+from core.exceptions import Conflict, DomainError, PermissionDenied
 
 
 def seat(world, service, customer, start):
@@ -137,3 +141,45 @@ def test_a_customer_books_a_seat_over_http_and_the_full_session_answers_409(worl
         )
         assert answer.status_code == status
     assert answer.json()["error"]["code"] == "session_full"
+
+
+def test_staff_seat_and_cancel_only_in_sessions_of_their_own_resource(world_a):
+    own, others = (
+        service_create(
+            actor=world_a.owner,
+            name=f"Class of {stylist.name}",
+            duration_minutes=60,
+            price=Decimal("9"),
+            capacity=4,
+            requirements=[{"resource_type": "STAFF", "eligible_resources": [stylist]}],
+        )
+        for stylist in (world_a.stylist, world_a.stylist2)
+    )
+    taken = appointment_book(tenant=world_a.tenant, actor=world_a.staff, service=own,
+                             customer=world_a.customer, starts_at=world_a.at(15))[0]  # fmt: skip
+    check_appointment_action(user=world_a.staff, tenant=world_a.tenant, appointment=taken,
+                             action="cancel")  # fmt: skip
+    seat(world_a, others, world_a.other_customer, world_a.at(15))  # opened by the owner
+    with pytest.raises(PermissionDenied):
+        appointment_book(tenant=world_a.tenant, actor=world_a.staff, service=others,
+                         customer=world_a.customer, starts_at=world_a.at(15))  # fmt: skip
+    assert GroupSession.objects.get(service=others).seats_taken == 1
+    theirs = Appointment.objects.get(service=others)
+    with pytest.raises(PermissionDenied):
+        check_appointment_action(user=world_a.staff, tenant=world_a.tenant, appointment=theirs,
+                                 action="cancel")  # fmt: skip
+
+
+def test_availability_leaves_out_the_start_of_a_full_session(world_a, api):
+    service = group_service(world_a, capacity=2, rooms=[studio(world_a), studio(world_a, name="B")])
+    for customer in customers(2):
+        seat(world_a, service, customer, world_a.at(11))
+    connection.set_schema_to_public()
+    answer = api(HOST_A, world_a.owner).get(
+        "/api/availability/",
+        {"service": str(service.public_id), "start": str(world_a.day), "end": str(world_a.day),
+         "step_minutes": 60},
+    )  # fmt: skip
+    starts = {s["starts_at"] for s in answer.json()["slots"]}
+    assert world_a.at(11).isoformat() not in starts  # the other room is free, the class is full
+    assert world_a.at(12).isoformat() in starts
