@@ -7,7 +7,9 @@ from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from icalendar import Calendar
 
+from appointments.ical import resource_calendar_feed
 from appointments.models import Allocation, Appointment, GroupSession
 from appointments.permissions import check_appointment_action
 from appointments.services import appointment_book, appointment_reschedule, appointment_transition
@@ -183,3 +185,13 @@ def test_availability_leaves_out_the_start_of_a_full_session(world_a, api):
     starts = {s["starts_at"] for s in answer.json()["slots"]}
     assert world_a.at(11).isoformat() not in starts  # the other room is free, the class is full
     assert world_a.at(12).isoformat() in starts
+
+
+def test_the_calendar_feed_shows_a_session_once_with_its_seats(world_a, yoga):
+    service, room = yoga
+    for customer in customers(2):
+        seat(world_a, service, customer, world_a.at(11))
+    feed = Calendar.from_ical(resource_calendar_feed(resource=room, host=HOST_A))
+    (event,) = feed.walk("VEVENT")
+    assert str(event["uid"]).startswith("session-")
+    assert "2/3 seats" in str(event["summary"])
