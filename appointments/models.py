@@ -28,6 +28,126 @@ class AppointmentStatus(models.TextChoices):
     CANCELLED = "CANCELLED"
 
 
+# --- Issue 13: recurring series, group sessions, waitlist (b-series) ---------------------------
+
+
+class AppointmentSeries(models.Model):
+    """A recurrence rule (an RFC 5545 RRULE subset) booked as one appointment per occurrence;
+    ``first_start`` and the rule are read in ``timezone``'s wall-clock time."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="series")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="series")
+    rule = models.CharField(max_length=200)
+    timezone = models.CharField(max_length=64)
+    first_start = models.DateTimeField()
+    created_by = tenant_user_link(blank=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["first_start", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.service} for {self.customer}: {self.rule}"
+
+
+class GroupSession(models.Model):
+    """One sitting of a group service: its resources held once (allocations), its seats taken
+    by appointments. ``seats_taken`` only moves by conditional updates, and the CHECK keeps it
+    within the capacity whatever runs concurrently."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="sessions")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    capacity = models.PositiveIntegerField()
+    seats_taken = models.PositiveIntegerField(default=0)
+    # Closed once its last seat is released: its resources are free again.
+    is_open = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["starts_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(seats_taken__gte=0, seats_taken__lte=F("capacity")),
+                name="session_seats_within_capacity",
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="session_ends_after_start"
+            ),
+            models.UniqueConstraint(
+                fields=["service", "starts_at"],
+                condition=Q(is_open=True),
+                name="session_one_open_per_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.service} at {self.starts_at.isoformat()} ({self.seats_taken}/{self.capacity})"
+        )
+
+
+class WaitlistStatus(models.TextChoices):
+    WAITING = "WAITING"
+    OFFERED = "OFFERED"
+    CLAIMED = "CLAIMED"
+    EXPIRED = "EXPIRED"
+    LEFT = "LEFT"
+
+
+class WaitlistEntry(models.Model):
+    """A customer waiting for a full slot or session of a service; offered a freed place
+    first come, first served, with a time-limited claim link."""
+
+    Status = WaitlistStatus
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="waitlist")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="waitlist")
+    starts_at = models.DateTimeField()
+    status = models.CharField(
+        max_length=16, choices=WaitlistStatus.choices, default=WaitlistStatus.WAITING
+    )
+    offered_at = models.DateTimeField(null=True, blank=True)
+    offer_expires_at = models.DateTimeField(null=True, blank=True)
+    # The freed seat of a group session is kept for the offer until it is claimed or expires.
+    reserves_seat = models.BooleanField(default=False)
+    appointment = models.ForeignKey(
+        "Appointment", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_by = tenant_user_link(blank=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["service", "starts_at", "status", "created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=[s.value for s in WaitlistStatus]),
+                name="waitlist_status_valid",
+            ),
+            models.UniqueConstraint(
+                fields=["service", "starts_at", "customer"],
+                condition=Q(status__in=[WaitlistStatus.WAITING, WaitlistStatus.OFFERED]),
+                name="waitlist_once_per_customer",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer} waiting for {self.service} at {self.starts_at.isoformat()}"
+
+
+SEAT_CONSTRAINT = "appointment_one_seat_per_customer"
+SESSION_CONSTRAINT = "session_one_open_per_start"
+
+# --- end of issue 13 models -------------------------------------------------------------------
+
+
 class Appointment(models.Model):
     Status = AppointmentStatus
 
@@ -46,6 +166,16 @@ class Appointment(models.Model):
     idempotency_key = models.CharField(max_length=128, blank=True, default="")
     request_digest = models.CharField(max_length=64, blank=True, default="")
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    # Issue 13: a seat of a group session (no allocations of its own), an occurrence of a series.
+    session = models.ForeignKey(
+        GroupSession, null=True, blank=True, on_delete=models.PROTECT, related_name="seats"
+    )
+    single_seat = models.BooleanField(default=False)  # the service's "one seat per customer"
+    series = models.ForeignKey(
+        AppointmentSeries, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="occurrences",
+    )  # fmt: skip
+    occurrence_start = models.DateTimeField(null=True, blank=True)  # the start the rule gave
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -67,6 +197,17 @@ class Appointment(models.Model):
                 fields=["created_by", "idempotency_key"],
                 condition=~Q(idempotency_key=""),
                 name="appointment_idempotency_key_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["session", "customer"],
+                condition=Q(single_seat=True, session__isnull=False)
+                & ~Q(status=AppointmentStatus.CANCELLED),
+                name=SEAT_CONSTRAINT,
+            ),
+            models.UniqueConstraint(
+                fields=["series", "occurrence_start"],
+                condition=Q(series__isnull=False),
+                name="appointment_one_per_occurrence",
             ),
         ]
 
@@ -99,7 +240,8 @@ class Blocker(models.Model):
 
 
 class Allocation(models.Model):
-    """A resource held from ``starts_at`` to ``ends_at`` by an appointment or a blocker."""
+    """A resource held from ``starts_at`` to ``ends_at`` by an appointment, a blocker or a
+    group session."""
 
     resource = models.ForeignKey(Resource, on_delete=models.PROTECT, related_name="allocations")
     appointment = models.ForeignKey(
@@ -107,6 +249,9 @@ class Allocation(models.Model):
     )
     blocker = models.ForeignKey(
         Blocker, null=True, on_delete=models.CASCADE, related_name="allocations"
+    )
+    session = models.ForeignKey(
+        GroupSession, null=True, on_delete=models.CASCADE, related_name="allocations"
     )
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
@@ -119,8 +264,9 @@ class Allocation(models.Model):
                 condition=Q(ends_at__gt=F("starts_at")), name="allocation_ends_after_start"
             ),
             models.CheckConstraint(
-                condition=Q(appointment__isnull=False, blocker__isnull=True)
-                | Q(appointment__isnull=True, blocker__isnull=False),
+                condition=Q(appointment__isnull=False, blocker__isnull=True, session__isnull=True)
+                | Q(appointment__isnull=True, blocker__isnull=False, session__isnull=True)
+                | Q(appointment__isnull=True, blocker__isnull=True, session__isnull=False),
                 name="allocation_one_holder",
             ),
             # "Same resource" as a range so the GiST index needs no btree_gist extension.

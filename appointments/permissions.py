@@ -65,7 +65,18 @@ def appointment_get_for(
 
 
 def _holds_own_resource(appointment: Appointment, user: Any) -> bool:
-    return appointment.allocations.filter(resource__user_id=user.pk).exists()
+    """Its own allocations, or for a seat of a group session the session's (issue 13)."""
+    if appointment.allocations.filter(resource__user_id=user.pk).exists():
+        return True
+    return (
+        appointment.session_id is not None
+        and session_resources(appointment.session_id).filter(user_id=user.pk).exists()
+    )
+
+
+def session_resources(session_id: int) -> QuerySet[Resource]:
+    """The resources a group session holds."""
+    return Resource.objects.filter(allocations__session_id=session_id)
 
 
 def check_appointment_action(

@@ -18,7 +18,14 @@ from appointments.availability import (
     merge,
     to_epoch,
 )
-from appointments.models import Allocation, Appointment, Blocker
+from appointments.models import (
+    Allocation,
+    Appointment,
+    AppointmentSeries,
+    Blocker,
+    GroupSession,
+    WaitlistEntry,
+)
 from catalog.models import Service
 from resources.models import DateOverride, Resource, WorkingHours
 
@@ -147,9 +154,9 @@ def _allocations_shown() -> Prefetch:
 
 
 def appointment_list() -> QuerySet[Appointment]:
-    return Appointment.objects.select_related("customer", "service", "created_by").prefetch_related(
-        _allocations_shown()
-    )
+    return Appointment.objects.select_related(
+        "customer", "service", "created_by", "session", "series"
+    ).prefetch_related(_allocations_shown())
 
 
 def appointment_locked(pk: int) -> Appointment:
@@ -157,7 +164,7 @@ def appointment_locked(pk: int) -> Appointment:
     needs joined in (only its own row is locked)."""
     return (
         Appointment.objects.select_for_update(of=("self",))
-        .select_related("customer", "service", "created_by")
+        .select_related("customer", "service", "created_by", "session", "series")
         .get(pk=pk)
     )
 
@@ -184,3 +191,44 @@ def appointment_shown(appointment: Appointment, held: Sequence[Allocation]) -> A
 
 def blocker_list() -> QuerySet[Blocker]:
     return Blocker.objects.select_related("resource")
+
+
+# --- Issue 13: group sessions, series, waitlist ------------------------------------------------
+
+
+def open_sessions(*, service: Service, lo: datetime, hi: datetime) -> list[GroupSession]:
+    """The open sessions of ``service`` starting in ``[lo, hi)``, their resources loaded."""
+    return list(
+        GroupSession.objects.filter(
+            service=service, is_open=True, starts_at__gte=lo, starts_at__lt=hi
+        )
+        .prefetch_related(
+            Prefetch("allocations", queryset=Allocation.objects.select_related("resource"))
+        )
+        .order_by("starts_at")
+    )
+
+
+def series_list() -> QuerySet[AppointmentSeries]:
+    return AppointmentSeries.objects.select_related("service", "customer", "created_by")
+
+
+def series_occurrences(series: AppointmentSeries) -> QuerySet[Appointment]:
+    return appointment_list().filter(series=series).order_by("occurrence_start", "id")
+
+
+def series_in_scope(
+    series: AppointmentSeries, *, scope: str, occurrence: Appointment | None
+) -> list[Appointment]:
+    """The occurrences ``scope`` names: ``occurrence`` alone ("this"), it and the later ones
+    ("following"), or every one ("all")."""
+    occurrences = series_occurrences(series)
+    if scope == "this" and occurrence is not None:
+        return [a for a in occurrences if a.pk == occurrence.pk]
+    if scope == "following" and occurrence is not None:
+        return list(occurrences.filter(occurrence_start__gte=occurrence.occurrence_start))
+    return list(occurrences)
+
+
+def waitlist_list() -> QuerySet[WaitlistEntry]:
+    return WaitlistEntry.objects.select_related("service", "customer", "appointment")

@@ -21,6 +21,12 @@ class Service(models.Model):
         default=90, help_text="Booking horizon: how many days ahead a start may be."
     )
     is_active = models.BooleanField(default=True)
+    # Group sessions (issue 13): above 1, the resources are held once per session and customers
+    # take seats; ``allow_multiple_seats`` lets one customer take several seats of one session.
+    capacity = models.PositiveIntegerField(
+        default=1, help_text="Seats per session; 1 is an ordinary one-to-one service."
+    )
+    allow_multiple_seats = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -40,10 +46,17 @@ class Service(models.Model):
                 condition=Q(max_advance_days__gte=1, max_advance_days__lte=730),
                 name="service_horizon_range",
             ),
+            models.CheckConstraint(
+                condition=Q(capacity__gte=1, capacity__lte=1000), name="service_capacity_range"
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_group(self) -> bool:
+        return self.capacity > 1
 
 
 class ServiceRequirement(models.Model):

@@ -7,6 +7,8 @@ from appointments.api.appointments import AppointmentViewSet
 from appointments.api.availability import AvailabilityView
 from appointments.api.blockers import BlockerViewSet
 from appointments.api.calendar import CalendarFeedView
+from appointments.api.series import AppointmentSeriesViewSet
+from appointments.api.waitlist import WaitlistClaimView, WaitlistViewSet
 from billing.api.views import BillingSettingsView, ChargeViewSet, RevenueSummaryView
 from catalog.api.views import ServiceViewSet
 from config.urls_common import fallback
@@ -39,6 +41,8 @@ router.register("api/services", ServiceViewSet, basename="service")
 router.register("api/customers", CustomerViewSet, basename="customer")
 router.register("api/appointments", AppointmentViewSet, basename="appointment")
 router.register("api/blockers", BlockerViewSet, basename="blocker")
+router.register("api/appointment-series", AppointmentSeriesViewSet, basename="appointment-series")
+router.register("api/waitlist", WaitlistViewSet, basename="waitlist-entry")
 router.register("api/charges", ChargeViewSet, basename="charge")
 router.register("api/plugins", CatalogueViewSet, basename="plugin")
 router.register("api/installed-plugins", InstalledPluginViewSet, basename="installed-plugin")
@@ -60,6 +64,7 @@ urlpatterns = [
     ),
     path("api/subscription/", SubscriptionView.as_view(), name="tenant-subscription"),
     path("api/availability/", AvailabilityView.as_view(), name="availability"),
+    path("api/waitlist/claim/<str:token>/", WaitlistClaimView.as_view(), name="waitlist-claim"),
     path("api/billing/summary/", RevenueSummaryView.as_view(), name="billing-summary"),
     path("api/billing/settings/", BillingSettingsView.as_view(), name="billing-settings"),
     path("api/calendar/<str:token>.ics", CalendarFeedView.as_view(), name="calendar-feed"),

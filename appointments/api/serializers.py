@@ -41,13 +41,22 @@ class AppointmentSerializer(serializers.ModelSerializer):
     notes = serializers.CharField(
         required=False, help_text="The business's internal notes; absent for customers."
     )
+    session = serializers.UUIDField(
+        source="session.public_id", read_only=True, allow_null=True,
+        help_text="The group session this appointment holds a seat of (its resources are the "
+        "session's); null for a one-to-one appointment.",
+    )  # fmt: skip
+    series = serializers.UUIDField(
+        source="series.public_id", read_only=True, allow_null=True,
+        help_text="The recurring series this appointment is an occurrence of, if any.",
+    )  # fmt: skip
 
     class Meta:
         model = Appointment
         fields = [
             "id", "customer", "customer_name", "service", "service_name", "starts_at", "ends_at",
-            "status", "price", "notes", "resources", "created_by", "cancelled_at", "created_at",
-            "updated_at",
+            "status", "price", "notes", "resources", "session", "series", "occurrence_start",
+            "created_by", "cancelled_at", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -141,6 +150,13 @@ class SlotSerializer(serializers.Serializer):
     starts_at = serializers.DateTimeField()
     ends_at = serializers.DateTimeField()
     resources = SlotResourceSerializer(many=True)
+    seats_left = serializers.IntegerField(
+        help_text="Places left at this start: 1 for a one-to-one service; for a group service "
+        "the seats left in its session (its capacity when no session has started filling)."
+    )
+    session = serializers.UUIDField(
+        allow_null=True, help_text="The group session already open at this start, if any."
+    )
 
 
 class AvailabilitySerializer(serializers.Serializer):

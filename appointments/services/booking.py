@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from appointments import permissions
 from appointments.availability import ResourceCalendar, resources_for_start, to_epoch
-from appointments.models import Allocation, Appointment
+from appointments.models import Allocation, Appointment, GroupSession
 from appointments.selectors import (
     appointment_list,
     appointment_locked,
@@ -23,6 +23,7 @@ from appointments.selectors import (
 )
 from appointments.services.holds import ResourceBusy, hold_resources, require_aware
 from appointments.services.lifecycle import OPEN_STATUSES
+from appointments.services.seats import seat_take
 from catalog.models import Service
 from core.audit import security_event
 from core.exceptions import Conflict, DomainError
@@ -223,13 +224,14 @@ def appointment_book(
         permissions.check_may_set_price(
             user=actor, tenant=tenant, price=price, unchanged=service.price
         )
-        _check_bookable(service=service, customer=customer, starts_at=starts_at, now=now)
-        appointment, held = _hold_first_free(
+        appointment, held = book_one(
             tenant=tenant,
             actor=actor,
             service=service,
+            customer=customer,
             starts_at=starts_at,
             resources=resources,
+            now=now,
             fields={
                 "customer": customer,
                 "service": service,
@@ -250,6 +252,66 @@ def appointment_book(
         )
         event_emit(tenant=tenant, kind=events.APPOINTMENT_CREATED, subject=appointment)
     return appointment_shown(appointment, held), True
+
+
+def book_one(
+    *,
+    tenant: Tenant,
+    actor: Any,
+    service: Service,
+    customer: Customer,
+    starts_at: datetime,
+    resources: Sequence[Resource] | None,
+    fields: dict[str, Any],
+    now: datetime | None = None,
+) -> tuple[Appointment, list[Allocation]]:
+    """One booking's checks and holds, inside the caller's transaction (a single booking, an
+    occurrence of a series, a waitlist claim): a seat of the session at ``starts_at`` for a
+    group service (issue 13), else free resources of its own."""
+    _check_bookable(service=service, customer=customer, starts_at=starts_at, now=now)
+    if service.is_group:
+
+        def open_session() -> GroupSession:
+            return _open_session(
+                tenant=tenant, actor=actor, service=service, starts_at=starts_at,
+                resources=resources,
+            )  # fmt: skip
+
+        appointment = seat_take(
+            service=service, starts_at=starts_at, open_session=open_session, fields=fields
+        )
+        # Staff seat customers only in sessions of their own resource, as they book.
+        held_by_session = list(permissions.session_resources(appointment.session_id))
+        permissions.check_may_hold(user=actor, tenant=tenant, resources=held_by_session)
+        return appointment, []
+    return _hold_first_free(
+        tenant=tenant,
+        actor=actor,
+        service=service,
+        starts_at=starts_at,
+        resources=resources,
+        fields=fields,
+    )
+
+
+def _open_session(
+    *,
+    tenant: Tenant,
+    actor: Any,
+    service: Service,
+    starts_at: datetime,
+    resources: Sequence[Resource] | None,
+) -> GroupSession:
+    """Open the session of a group service at ``starts_at``, holding its resources once. The
+    session row goes in first: concurrent openers queue on its unique index."""
+    ends_at, hold_start, hold_end = _hold_span(service, starts_at)
+    session = GroupSession.objects.create(
+        service=service, starts_at=starts_at, ends_at=ends_at, capacity=service.capacity
+    )
+    chosen = _pick_resources(service=service, starts_at=starts_at, named=resources, actor=actor)
+    permissions.check_may_hold(user=actor, tenant=tenant, resources=chosen)
+    hold_resources(resources=chosen, start=hold_start, end=hold_end, session=session)
+    return session
 
 
 def _check_bookable(
@@ -347,6 +409,12 @@ def appointment_reschedule(
             f"A {appointment.status.lower()} appointment cannot be rescheduled.",
             code="invalid_transition",
             fields={"status": [appointment.status]},
+        )
+    if appointment.session_id is not None:
+        raise DomainError(
+            "A seat of a group session cannot be moved; cancel it and book another session.",
+            code="invalid_transition",
+            fields={"starts_at": ["Seats are not rescheduled."]},
         )
     service = appointment.service
     _check_window(service=service, starts_at=starts_at, now=now or timezone.now())

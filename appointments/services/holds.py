@@ -10,7 +10,13 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from appointments.models import ALLOCATION_EXCLUSION, Allocation, Appointment, Blocker
+from appointments.models import (
+    ALLOCATION_EXCLUSION,
+    Allocation,
+    Appointment,
+    Blocker,
+    GroupSession,
+)
 from core.exceptions import Conflict, DomainError
 from resources.models import Resource
 
@@ -62,6 +68,7 @@ def hold_resources(
     end: datetime,
     appointment: Appointment | None = None,
     blocker: Blocker | None = None,
+    session: GroupSession | None = None,
 ) -> list[Allocation]:
     """Insert one allocation per resource, one statement each so a rejection names its resource.
     Must run inside the caller's transaction: the first rejection rolls the whole write back."""
@@ -74,6 +81,7 @@ def hold_resources(
                         resource=resource,
                         appointment=appointment,
                         blocker=blocker,
+                        session=session,
                         starts_at=start,
                         ends_at=end,
                     )

@@ -12,6 +12,7 @@ from django.utils import timezone
 from appointments import permissions
 from appointments.models import Allocation, Appointment, AppointmentStatus
 from appointments.selectors import appointment_locked, appointment_with_allocations
+from appointments.services.offers import place_release
 from billing.services import charge_create
 from core.audit import security_event
 from core.exceptions import DomainError
@@ -47,6 +48,24 @@ def _cancellation_policy(tenant: Tenant) -> Tenant:
     )
 
 
+def cancellation_effects(
+    *, tenant: Tenant, actor: Any, appointment: Appointment, now: datetime
+) -> Decimal:
+    """What cancelling the (row-locked) ``appointment`` does besides its status: stamps
+    ``cancelled_at``, releases its resources, offers its place to the waitlist (issue 13) and,
+    inside the cancellation window, charges the late fee, which it returns. Runs inside the
+    caller's audited transaction; the caller saves the appointment."""
+    appointment.cancelled_at = now
+    Allocation.objects.filter(appointment=appointment).update(is_live=False)
+    place_release(tenant=tenant, appointment=appointment, now=now)
+    fee = late_cancellation_fee(
+        tenant=_cancellation_policy(tenant), appointment=appointment, now=now
+    )
+    if fee > 0:
+        charge_create(appointment=appointment, kind="LATE_CANCELLATION", amount=fee, actor=actor)
+    return fee
+
+
 @transaction.atomic
 def appointment_transition(
     *,
@@ -74,16 +93,8 @@ def appointment_transition(
     fields = ["status", "updated_at"]
     fee = Decimal("0.00")
     if to == AppointmentStatus.CANCELLED:
-        appointment.cancelled_at = now
         fields.append("cancelled_at")
-        Allocation.objects.filter(appointment=appointment).update(is_live=False)
-        fee = late_cancellation_fee(
-            tenant=_cancellation_policy(tenant), appointment=appointment, now=now
-        )
-        if fee > 0:
-            charge_create(
-                appointment=appointment, kind="LATE_CANCELLATION", amount=fee, actor=actor
-            )
+        fee = cancellation_effects(tenant=tenant, actor=actor, appointment=appointment, now=now)
     elif to == AppointmentStatus.COMPLETED and appointment.price > 0:
         charge_create(
             appointment=appointment, kind="APPOINTMENT", amount=appointment.price, actor=actor

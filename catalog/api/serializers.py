@@ -42,6 +42,10 @@ class ServiceSerializer(serializers.ModelSerializer):
         min_value=0, max_value=MAX_NOTICE_MINUTES, required=False
     )
     max_advance_days = serializers.IntegerField(min_value=1, max_value=730, required=False)
+    capacity = serializers.IntegerField(
+        min_value=1, max_value=1000, required=False,
+        help_text="Seats per session: above 1 the service is a group session (a class).",
+    )  # fmt: skip
     requirements = RequirementSerializer(many=True, required=False)
     rating_average = serializers.DecimalField(
         max_digits=3, decimal_places=2, read_only=True, allow_null=True, default=None,
@@ -54,7 +58,8 @@ class ServiceSerializer(serializers.ModelSerializer):
         fields = [
             "id", "name", "description", "duration_minutes", "price", "buffer_before_minutes",
             "buffer_after_minutes", "min_notice_minutes", "max_advance_days", "is_active",
-            "requirements", "rating_average", "rating_count", "created_at", "updated_at",
+            "capacity", "allow_multiple_seats", "requirements", "rating_average", "rating_count",
+            "created_at", "updated_at",
         ]  # fmt: skip
 
     def validate_requirements(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -53,9 +53,18 @@ WEBHOOK_ALLOWED_PRIVATE_NETWORKS = env.list("WEBHOOK_ALLOWED_PRIVATE_NETWORKS", 
 # Signed links in customers' e-mails: how long a review link stays valid.
 REVIEW_LINK_MAX_AGE_DAYS = env.int("REVIEW_LINK_MAX_AGE_DAYS", default=30)
 
+# Issue 13: how long a waitlist offer (its claim link) holds a freed place, and how often the
+# offers whose time is up are passed on (a claim of an expired offer passes it on at once).
+WAITLIST_OFFER_MINUTES = env.int("WAITLIST_OFFER_MINUTES", default=60)
+WAITLIST_EXPIRY_SWEEP_SECONDS = env.int("WAITLIST_EXPIRY_SWEEP_SECONDS", default=300)
+
 NOTIFICATIONS_CELERY_BEAT_SCHEDULE = {
     "notifications-sweep": {
         "task": "notifications.tasks.sweep",
         "schedule": NOTIFICATIONS_SWEEP_SECONDS,
+    },
+    "waitlist-offers-expire": {
+        "task": "appointments.tasks.expire_waitlist_offers",
+        "schedule": WAITLIST_EXPIRY_SWEEP_SECONDS,
     },
 }

@@ -15,6 +15,8 @@ from typing import Any
 from django.db import connection
 from django.urls import URLPattern, URLResolver, reverse
 
+from appointments.services.offers import claim_token
+from appointments.tests.group import issue13_objects
 from appointments.tests.world import World
 from config import urls_platform, urls_tenant
 from plugins.tests.world import plugin_objects, plugin_token
@@ -25,7 +27,7 @@ URLCONF = "config.urls_tenant"
 PUBLIC_ROUTES = frozenset(
     {
         "index", "api-index", "token-obtain", "token-refresh", "token-revoke", "session", "schema",
-        "docs", "calendar-feed", "unsubscribe", "review-submit",
+        "docs", "calendar-feed", "unsubscribe", "review-submit", "waitlist-claim",
     }
 )  # fmt: skip
 # URL arguments that name the same thing on every host (a catalogue plugin, an e-mail template
@@ -97,6 +99,9 @@ def _routes(urlpatterns: list[Any]) -> list[Route]:
 
 # Which object of a world each detail route is about.
 DETAIL_OBJECTS: dict[str, Callable[[World], Any]] = {
+    # Before "appointment": its routes start with "appointment-" too.
+    "appointment-series": lambda w: issue13_objects(w)[0].public_id,
+    "waitlist-entry": lambda w: issue13_objects(w)[1].public_id,
     "resource": lambda w: w.stylist.public_id,
     "date-override": lambda w: w.override.public_id,
     "service": lambda w: w.cut.public_id,
@@ -119,6 +124,10 @@ def url_for(route: Route, world: World) -> str:
         return reverse(route.name, urlconf=URLCONF, kwargs={"slug": "webhooks"})
     if route.kwargs == ("kind",):  # an e-mail template
         return reverse(route.name, urlconf=URLCONF, kwargs={"kind": "reminder"})
+    if route.name == "waitlist-claim":  # a waitlist offer's claim link
+        entry = issue13_objects(world)[1]
+        token = claim_token(tenant=world.tenant, entry=entry)
+        return reverse(route.name, urlconf=URLCONF, kwargs={"token": token})
     if route.kwargs == ("token",):  # the signed links in customers' e-mails
         return reverse(route.name, urlconf=URLCONF, kwargs={"token": plugin_token(route, world)})
     if route.kwargs == ("domain",):  # core's domain routes name a domain of the host's tenant
@@ -190,6 +199,24 @@ BODIES: dict[tuple[str, str], Callable[[World], dict[str, Any]]] = {
         "resources": [str(w.stylist.public_id)],
     },
     ("appointment-detail", "patch"): lambda w: {"notes": "changed"},
+    ("appointment-series-list", "post"): lambda w: {
+        "service": str(w.cut.public_id),
+        "customer": str(w.customer.public_id),
+        "starts_at": _iso(w, 15),
+        "rrule": "FREQ=WEEKLY;COUNT=2",
+        "resources": [str(w.stylist.public_id)],
+    },
+    ("appointment-series-cancel", "post"): lambda w: {"scope": "all"},
+    ("appointment-series-reschedule", "post"): lambda w: {
+        "scope": "all",
+        "starts_at": w.at(18, days=1).isoformat(),
+    },
+    # Both stylists are booked at 10:00: the treatment is full then.
+    ("waitlist-entry-list", "post"): lambda w: {
+        "service": str(w.treatment.public_id),
+        "customer": str(w.customer.public_id),
+        "starts_at": _iso(w, 10),
+    },
     ("appointment-reschedule", "post"): lambda w: {"starts_at": _iso(w, 16)},
     ("blocker-list", "post"): lambda w: {
         "resource": str(w.stylist.public_id),
@@ -243,6 +270,7 @@ def identifiers(world: World) -> set[str]:
         )
     }  # fmt: skip
     found.add(world.stylist.ical_token)
+    found |= {str(obj.public_id) for obj in issue13_objects(world)}
     return found
 
 
@@ -250,7 +278,8 @@ TENANT_TABLES = [
     "resources_resource", "resources_workinghours", "resources_dateoverride", "catalog_service",
     "catalog_servicerequirement", "catalog_servicerequirement_eligible_resources",
     "customers_customer", "appointments_appointment", "appointments_blocker",
-    "appointments_allocation", "billing_charge",
+    "appointments_allocation", "billing_charge", "appointments_appointmentseries",
+    "appointments_groupsession", "appointments_waitlistentry",
 ]  # fmt: skip
 
 

@@ -39,6 +39,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from appointments.models import Appointment
+from appointments.services.offers import claim_token
+from appointments.tests.group import issue13_objects
 from config.tests.routes import BODIES
 from conftest import HOST_A, PLATFORM_HOST, bearer
 from core.models import Domain
@@ -117,7 +119,12 @@ def _business_ids(world: Any) -> dict[str, Callable[[], str]]:
             purpose="review", tenant=world.tenant, value=str(visit.public_id)
         ),
     }
+    series, entry = issue13_objects(world)
+    links["waitlist-claim"] = claim_token(tenant=world.tenant, entry=entry)
     return {
+        "/api/appointment-series/{id}": lambda: str(series.public_id),
+        "/api/waitlist/claim/{token}": lambda: links["waitlist-claim"],
+        "/api/waitlist/{id}": lambda: str(entry.public_id),
         "/api/plugins/{slug}": lambda: "webhooks",
         "/api/installed-plugins/{slug}": lambda: "webhooks",
         "/api/webhooks/endpoints/{id}": lambda: str(plugins.endpoint.public_id),

@@ -26,9 +26,9 @@ def test_the_router_lists_the_scheduling_endpoints():
 
 @pytest.mark.parametrize("route", ROUTES, ids=lambda r: r.id)
 def test_tenant_a_credentials_never_reach_tenant_b(route, world_a, world_b, tenant_b):
+    b_ids = identifiers(world_b)  # first: it makes B's on-demand records (issue 13's)
     connection.set_schema_to_public()
     before = snapshot("beta", tenant_b.pk)
-    b_ids = identifiers(world_b)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=bearer(world_a.owner, "alpha"))
 

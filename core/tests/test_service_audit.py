@@ -14,6 +14,7 @@ import functools
 import importlib
 import inspect
 import io
+import itertools
 import uuid
 from collections.abc import Callable
 from contextlib import suppress
@@ -22,6 +23,7 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
@@ -31,10 +33,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import DatabaseError, connection, transaction
 from django.db.models.signals import pre_save
 from django.test import RequestFactory
+from django.utils import timezone
 from PIL import Image
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from appointments.models import Appointment, Blocker
+from appointments.models import Appointment, AppointmentSeries, Blocker, WaitlistEntry
 from appointments.services import (
     appointment_book,
     appointment_reschedule,
@@ -43,6 +46,14 @@ from appointments.services import (
     blocker_create,
     blocker_delete,
     blocker_update,
+)
+from appointments.services.offers import claim_token
+from appointments.services.series import series_book, series_cancel, series_reschedule
+from appointments.services.waitlist import (
+    waitlist_claim,
+    waitlist_join,
+    waitlist_leave,
+    waitlist_offers_expire,
 )
 from appointments.tests.conftest import world_a
 from appointments.tests.world import World
@@ -114,6 +125,22 @@ NOT_WRITES = {
     "appointments.services.holds.busy_conflict": "builds an error",
     "appointments.services.holds.is_exclusion_violation": "a check",
     "appointments.services.lifecycle.late_cancellation_fee": "arithmetic",
+    "appointments.services.lifecycle.cancellation_effects": "writes inside the audited "
+    "cancellation (single or series)",
+    "appointments.services.booking.book_one": "writes inside the audited booking, series or claim",
+    "appointments.services.seats.session_full": "builds an error",
+    "appointments.services.seats.session_for": "writes inside the audited booking",
+    "appointments.services.seats.seat_take": "writes inside the audited booking",
+    "appointments.services.seats.seat_fill_reserved": "writes inside the audited claim",
+    "appointments.services.seats.seat_free": "writes inside the audited cancellation",
+    "appointments.services.offers.offer_window": "reads a setting",
+    "appointments.services.offers.claim_token": "signs a value",
+    "appointments.services.offers.claim_path": "builds a link",
+    "appointments.services.offers.waitlist_offer_next": "writes inside the audited cancellation, "
+    "leave or expiry",
+    "appointments.services.offers.place_release": "writes inside the audited cancellation",
+    "appointments.services.offers.offer_lapse": "writes inside the audited leave, claim or expiry",
+    "appointments.services.series.series_starts": "a check",
     "core.domains.may_choose_hosted_zone": "a check",
     "core.domains.cname_target": "reads a setting",
     "core.domains.zone_for": "reads a setting",
@@ -732,6 +759,131 @@ def _(c: Ctx) -> Recipe:
         ),
         _values(Appointment, pk=w.other_appointment.pk),
         "appointment_rescheduled",
+    )
+
+
+# Issue 13: each maker books on a day of its own (its writes stay for the next phases).
+_ISSUE13_DAYS = itertools.count(3, 2)
+
+
+def _both_stylists_busy(w: World, start: Any) -> None:
+    for customer, stylist in ((w.customer, w.stylist), (w.other_customer, w.stylist2)):
+        appointment_book(tenant=w.tenant, actor=w.owner, service=w.cut, customer=customer,
+                         starts_at=start, resources=[stylist])  # fmt: skip
+
+
+def _offered_entry(w: World) -> WaitlistEntry:
+    start = w.at(12, days=next(_ISSUE13_DAYS))
+    _both_stylists_busy(w, start)
+    entry = waitlist_join(tenant=w.tenant, actor=w.owner, service=w.cut, customer=w.customer,
+                          starts_at=start)  # fmt: skip
+    taken = Appointment.objects.get(starts_at=start, customer=w.other_customer)
+    appointment_transition(tenant=w.tenant, actor=w.owner, appointment=taken, to="CANCELLED")
+    return entry
+
+
+def _series(w: World) -> Any:
+    return series_book(
+        tenant=w.tenant, actor=w.owner, service=w.cut, customer=w.other_customer,
+        starts_at=w.at(8, days=next(_ISSUE13_DAYS)), rule="FREQ=DAILY;COUNT=2",
+        tz=ZoneInfo(w.tenant.timezone), resources=[w.stylist2],
+    ).series  # fmt: skip
+
+
+@recipe("appointments.services.series.series_book")
+def _(c: Ctx) -> Recipe:
+    w, day = c.world, next(_ISSUE13_DAYS)
+    return Recipe(
+        lambda: series_book(
+            tenant=w.tenant,
+            actor=w.owner,
+            service=w.cut,
+            customer=w.other_customer,
+            starts_at=w.at(9, days=day),
+            rule="FREQ=WEEKLY;COUNT=2",
+            tz=ZoneInfo(w.tenant.timezone),
+            resources=[w.stylist2],
+        ),
+        _values(AppointmentSeries, first_start=w.at(9, days=day)),
+        "appointment_series_booked",
+    )
+
+
+@recipe("appointments.services.series.series_cancel")
+def _(c: Ctx) -> Recipe:
+    w, series = c.world, _series(c.world)
+    occurrences = list(series.occurrences.all())
+    return Recipe(
+        lambda: series_cancel(
+            tenant=w.tenant, actor=w.owner, series=series, appointments=occurrences, scope="all"
+        ),
+        _values(Appointment, series=series),
+        "appointment_series_cancelled",
+    )
+
+
+@recipe("appointments.services.series.series_reschedule")
+def _(c: Ctx) -> Recipe:
+    w, series = c.world, _series(c.world)
+    occurrences = list(series.occurrences.order_by("starts_at"))
+    return Recipe(
+        lambda: series_reschedule(
+            tenant=w.tenant,
+            actor=w.owner,
+            series=series,
+            appointments=occurrences,
+            anchor=occurrences[0],
+            starts_at=occurrences[0].starts_at + timedelta(hours=2),
+            scope="all",
+        ),
+        _values(Appointment, series=series),
+        "appointment_series_rescheduled",
+    )
+
+
+@recipe("appointments.services.waitlist.waitlist_join")
+def _(c: Ctx) -> Recipe:
+    w, start = c.world, c.world.at(15, days=next(_ISSUE13_DAYS))
+    _both_stylists_busy(w, start)
+    return Recipe(
+        lambda: waitlist_join(
+            tenant=w.tenant, actor=w.owner, service=w.cut, customer=w.customer, starts_at=start
+        ),
+        _values(WaitlistEntry, starts_at=start),
+        "waitlist_joined",
+    )
+
+
+@recipe("appointments.services.waitlist.waitlist_leave")
+def _(c: Ctx) -> Recipe:
+    w, entry = c.world, _offered_entry(c.world)
+    return Recipe(
+        lambda: waitlist_leave(tenant=w.tenant, actor=w.owner, entry=entry),
+        _values(WaitlistEntry, pk=entry.pk),
+        "waitlist_left",
+    )
+
+
+@recipe("appointments.services.waitlist.waitlist_claim")
+def _(c: Ctx) -> Recipe:
+    w, entry = c.world, _offered_entry(c.world)
+    token = claim_token(tenant=w.tenant, entry=entry)
+    return Recipe(
+        lambda: waitlist_claim(tenant=w.tenant, token=token),
+        _values(WaitlistEntry, pk=entry.pk),
+        "waitlist_claimed",
+    )
+
+
+@recipe("appointments.services.waitlist.waitlist_offers_expire")
+def _(c: Ctx) -> Recipe:
+    w = c.world
+    _offered_entry(w)
+    later = timezone.now() + timedelta(days=1)
+    return Recipe(
+        lambda: waitlist_offers_expire(tenant=w.tenant, now=later),
+        _values(WaitlistEntry, status="OFFERED"),
+        "waitlist_offers_expired",
     )
 
 

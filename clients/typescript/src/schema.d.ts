@@ -38,6 +38,75 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/appointment-series/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Recurring series: every occurrence is a real appointment. */
+        get: operations["api_appointment_series_list"];
+        put?: never;
+        /** @description Recurring series: every occurrence is a real appointment. */
+        post: operations["api_appointment_series_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/appointment-series/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Recurring series: every occurrence is a real appointment. */
+        get: operations["api_appointment_series_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/appointment-series/{id}/cancel/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Cancel one occurrence ('this'), it and the later ones ('following') or all; each as a single cancellation (late fee inside the window, place offered to the waitlist). The iCalendar feed then lists the cancelled ones as EXDATE. */
+        post: operations["api_appointment_series_cancel_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/appointment-series/{id}/reschedule/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Move one occurrence, it and the later ones, or all, by the shift from the named occurrence's start to `starts_at` on the local wall clock; all or nothing. */
+        post: operations["api_appointment_series_reschedule_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/appointments/": {
         parameters: {
             query?: never;
@@ -432,47 +501,6 @@ export interface paths {
         head?: never;
         /** @description The business's customers. Staff read them; a customer sees only itself. */
         patch: operations["api_customers_partial_update"];
-        trace?: never;
-    };
-    "/api/customers/{id}/erase/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * @description Erase this customer's personal data, irreversibly (GDPR right to erasure): the record
-         *     and its account are anonymised, the account can no longer sign in; appointments and
-         *     charges stay with their amounts (financial records). Erasing again changes nothing.
-         */
-        post: operations["api_customers_erase_create"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/customers/{id}/export/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * @description Everything kept about this customer as a person (GDPR right of access): its record,
-         *     account, appointments, charges, reviews and e-mail preferences. Owners and managers.
-         */
-        get: operations["api_customers_export_retrieve"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
         trace?: never;
     };
     "/api/customers/{id}/preference/": {
@@ -1122,6 +1150,59 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/waitlist/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Customers waiting for full slots and sessions, first come, first served. */
+        get: operations["api_waitlist_list"];
+        put?: never;
+        /** @description Customers waiting for full slots and sessions, first come, first served. */
+        post: operations["api_waitlist_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/waitlist/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Customers waiting for full slots and sessions, first come, first served. */
+        get: operations["api_waitlist_retrieve"];
+        put?: never;
+        post?: never;
+        /** @description Leave the waitlist; an offer the entry held passes to the next customer. */
+        delete: operations["api_waitlist_destroy"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/waitlist/claim/{token}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description The claim link of a waitlist offer: no sign-in, the signed link is the key. */
+        post: operations["api_waitlist_claim_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/webhooks/endpoints/": {
         parameters: {
             query?: never;
@@ -1199,6 +1280,18 @@ export interface components {
             /** @description The business's internal notes; absent for customers. */
             notes?: string;
             readonly resources: components["schemas"]["HeldResource"][];
+            /**
+             * Format: uuid
+             * @description The group session this appointment holds a seat of (its resources are the session's); null for a one-to-one appointment.
+             */
+            readonly session: string | null;
+            /**
+             * Format: uuid
+             * @description The recurring series this appointment is an occurrence of, if any.
+             */
+            readonly series: string | null;
+            /** Format: date-time */
+            readonly occurrence_start: string | null;
             /**
              * Format: uuid
              * @description The user who booked it (null once that account is deleted).
@@ -1296,6 +1389,12 @@ export interface components {
             readonly created_at: string;
             /** Format: date-time */
             readonly updated_at: string;
+        };
+        Conflict: {
+            /** Format: date-time */
+            starts_at: string;
+            code: string;
+            message: string;
         };
         CustomDomainAddRequest: {
             domain: string;
@@ -1518,8 +1617,6 @@ export interface components {
                  *     - `invalid_settings`: The plugin's settings do not fit its JSON Schema (see `fields`).
                  *     - `invalid_template`: The e-mail template does not render with its documented variables.
                  *     - `unsafe_webhook_target`: Webhooks go to public http(s) addresses only (SSRF guard).
-                 *     - `bad_archive`: The tenant archive is not readable, or a member does not match its checksum.
-                 *     - `archive_migrations_differ`: The tenant archive was made at other migrations than this platform's.
                  *     - `not_authenticated`: Sign in: no credentials were given.
                  *     - `authentication_failed`: Wrong email or password, or unusable credentials.
                  *     - `token_not_valid`: The token is expired, malformed or revoked.
@@ -1553,11 +1650,14 @@ export interface components {
                  *     - `plugin_already_installed`: The plugin is already installed here.
                  *     - `plugin_not_installed`: The plugin is not installed (or not enabled) here.
                  *     - `review_already_submitted`: The visit was already reviewed; a review link works once.
+                 *     - `session_full`: The group session has no seat left; join its waitlist.
+                 *     - `already_seated`: The customer already holds a seat in this session (one per customer).
+                 *     - `series_conflict`: Some occurrences of the series cannot be booked; nothing was booked.
+                 *     - `slot_available`: The slot or session is not full: book it instead of waiting.
+                 *     - `already_waiting`: The customer is already on this waitlist.
+                 *     - `offer_not_available`: The waitlist offer was already claimed or withdrawn.
+                 *     - `offer_expired`: The waitlist offer's time is up; the place went to the next customer.
                  *     - `not_masquerading`: This request is not made in a masquerade.
-                 *     - `already_pending_deletion`: The business is already scheduled for deletion.
-                 *     - `not_pending_deletion`: The business is not scheduled for deletion: nothing to cancel.
-                 *     - `archive_users_conflict`: Accounts in the tenant archive use e-mails taken on this platform.
-                 *     - `tenant_pending_deletion`: The business is scheduled for deletion; its hosts serve nothing.
                  *     - `request_too_large`: The body is larger than the server accepts.
                  *     - `unsupported_media_type`: The body's Content-Type is not accepted here.
                  *     - `throttled`: Too many requests; retry after the Retry-After header's seconds.
@@ -1572,7 +1672,7 @@ export interface components {
                  *     - `service_unavailable`: A service the request needs is unavailable; try again later.
                  * @enum {string}
                  */
-                code: "invalid" | "parse_error" | "unstorable_text" | "bad_request" | "bad_host" | "in_past" | "too_soon" | "too_far_ahead" | "outside_hours" | "no_eligible_resource" | "invalid_transition" | "invalid_file" | "invalid_timezone" | "invalid_schema_name" | "reserved_schema_name" | "invalid_role_tenant" | "wrong_password" | "invalid_domain" | "invalid_hostname" | "wildcard_domain" | "platform_domain" | "domain_taken" | "domain_of_another_tenant" | "hosted_zone_of_another_tenant" | "not_custom_domain" | "invalid_zone_id" | "hosted_zone_not_found" | "dns_record_rejected" | "custom_domains_unavailable" | "self_grant" | "grantor_lacks_action" | "grantee_role_not_eligible" | "permissions_not_accepted" | "invalid_settings" | "invalid_template" | "unsafe_webhook_target" | "bad_archive" | "archive_migrations_differ" | "not_authenticated" | "authentication_failed" | "token_not_valid" | "wrong_host" | "masquerade_ended" | "user_not_found" | "user_inactive" | "bad_authorization_header" | "password_changed" | "permission_denied" | "tier_limit_exceeded" | "tenant_suspended" | "masquerade_denied" | "masquerade_forbidden" | "masquerade_action_refused" | "own_account" | "price_not_allowed" | "invalid_signature" | "not_found" | "unknown_host" | "invalid_link" | "method_not_allowed" | "not_acceptable" | "conflict" | "resource_busy" | "idempotency_key_reused" | "dns_record_exists" | "customer_in_use" | "resource_in_use" | "service_in_use" | "plugin_already_installed" | "plugin_not_installed" | "review_already_submitted" | "not_masquerading" | "already_pending_deletion" | "not_pending_deletion" | "archive_users_conflict" | "tenant_pending_deletion" | "request_too_large" | "unsupported_media_type" | "throttled" | "sign_in_locked" | "server_error" | "aws_error" | "aws_unavailable" | "audit_unavailable" | "database_unavailable" | "dns_unavailable" | "not_ready" | "service_unavailable";
+                code: "invalid" | "parse_error" | "unstorable_text" | "bad_request" | "bad_host" | "in_past" | "too_soon" | "too_far_ahead" | "outside_hours" | "no_eligible_resource" | "invalid_transition" | "invalid_file" | "invalid_timezone" | "invalid_schema_name" | "reserved_schema_name" | "invalid_role_tenant" | "wrong_password" | "invalid_domain" | "invalid_hostname" | "wildcard_domain" | "platform_domain" | "domain_taken" | "domain_of_another_tenant" | "hosted_zone_of_another_tenant" | "not_custom_domain" | "invalid_zone_id" | "hosted_zone_not_found" | "dns_record_rejected" | "custom_domains_unavailable" | "self_grant" | "grantor_lacks_action" | "grantee_role_not_eligible" | "permissions_not_accepted" | "invalid_settings" | "invalid_template" | "unsafe_webhook_target" | "not_authenticated" | "authentication_failed" | "token_not_valid" | "wrong_host" | "masquerade_ended" | "user_not_found" | "user_inactive" | "bad_authorization_header" | "password_changed" | "permission_denied" | "tier_limit_exceeded" | "tenant_suspended" | "masquerade_denied" | "masquerade_forbidden" | "masquerade_action_refused" | "own_account" | "price_not_allowed" | "invalid_signature" | "not_found" | "unknown_host" | "invalid_link" | "method_not_allowed" | "not_acceptable" | "conflict" | "resource_busy" | "idempotency_key_reused" | "dns_record_exists" | "customer_in_use" | "resource_in_use" | "service_in_use" | "plugin_already_installed" | "plugin_not_installed" | "review_already_submitted" | "session_full" | "already_seated" | "series_conflict" | "slot_available" | "already_waiting" | "offer_not_available" | "offer_expired" | "not_masquerading" | "request_too_large" | "unsupported_media_type" | "throttled" | "sign_in_locked" | "server_error" | "aws_error" | "aws_unavailable" | "audit_unavailable" | "database_unavailable" | "dns_unavailable" | "not_ready" | "service_unavailable";
                 /** @description What happened, for people (English). */
                 message: string;
                 /** @description For input errors: each field (dotted for nested ones, e.g. `working_hours.0.start_time`) and what is wrong with it. */
@@ -1722,6 +1822,48 @@ export interface components {
         };
         /** @enum {unknown} */
         NullEnum: null;
+        /** @description A customer's view of its own appointment: without the business's internal notes. */
+        OwnAppointment: {
+            /** Format: uuid */
+            readonly id: string;
+            /** Format: uuid */
+            readonly customer: string;
+            readonly customer_name: string;
+            /** Format: uuid */
+            readonly service: string;
+            readonly service_name: string;
+            /** Format: date-time */
+            readonly starts_at: string;
+            /** Format: date-time */
+            readonly ends_at: string;
+            readonly status: components["schemas"]["AppointmentStatusEnum"];
+            /** Format: decimal */
+            readonly price: string;
+            readonly resources: components["schemas"]["HeldResource"][];
+            /**
+             * Format: uuid
+             * @description The group session this appointment holds a seat of (its resources are the session's); null for a one-to-one appointment.
+             */
+            readonly session: string | null;
+            /**
+             * Format: uuid
+             * @description The recurring series this appointment is an occurrence of, if any.
+             */
+            readonly series: string | null;
+            /** Format: date-time */
+            readonly occurrence_start: string | null;
+            /**
+             * Format: uuid
+             * @description The user who booked it (null once that account is deleted).
+             */
+            readonly created_by: string | null;
+            /** Format: date-time */
+            readonly cancelled_at: string | null;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            readonly updated_at: string;
+        };
         PaginatedAppointmentList: {
             /** @example 123 */
             count: number;
@@ -1872,6 +2014,21 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["Review"][];
         };
+        PaginatedSeriesList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["Series"][];
+        };
         PaginatedServiceList: {
             /** @example 123 */
             count: number;
@@ -1916,6 +2073,21 @@ export interface components {
              */
             previous?: string | null;
             results: components["schemas"]["User"][];
+        };
+        PaginatedWaitlistEntryList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["WaitlistEntry"][];
         };
         PaginatedWebhookEndpointList: {
             /** @example 123 */
@@ -2028,6 +2200,9 @@ export interface components {
             min_notice_minutes?: number;
             max_advance_days?: number;
             is_active?: boolean;
+            /** @description Seats per session: above 1 the service is a group session (a class). */
+            capacity?: number;
+            allow_multiple_seats?: boolean;
             requirements?: components["schemas"]["RequirementRequest"][];
         };
         PatchedTenantSettingsRequest: {
@@ -2053,30 +2228,6 @@ export interface components {
         Permission: {
             code: string;
             label: string;
-        };
-        /** @description A customer's personal data (GDPR right of access); amounts are decimal strings. */
-        PersonalData: {
-            /** @description The customer record, the business's notes too. */
-            customer: {
-                [key: string]: unknown;
-            };
-            /** @description The customer's sign-in account; null without one. */
-            account: {
-                [key: string]: unknown;
-            } | null;
-            appointments: {
-                [key: string]: unknown;
-            }[];
-            charges: {
-                [key: string]: unknown;
-            }[];
-            reviews: {
-                [key: string]: unknown;
-            }[];
-            /** @description E-mail preferences. */
-            preferences: {
-                [key: string]: unknown;
-            } | null;
         };
         Photo: {
             /** @description Short-lived signed URL of the image. */
@@ -2255,6 +2406,95 @@ export interface components {
          * @enum {string}
          */
         RoleEnum: "SUPERUSER" | "PLATFORM_MANAGER" | "PLATFORM_SALES" | "PLATFORM_SUPPORT" | "TENANT_OWNER" | "TENANT_MANAGER" | "TENANT_STAFF" | "CUSTOMER";
+        /**
+         * @description * `this` - this
+         *     * `following` - following
+         *     * `all` - all
+         * @enum {string}
+         */
+        ScopeEnum: "this" | "following" | "all";
+        Series: {
+            /** Format: uuid */
+            readonly id: string;
+            /** Format: uuid */
+            readonly service: string;
+            /** Format: uuid */
+            readonly customer: string;
+            readonly rrule: string;
+            readonly timezone: string;
+            /** Format: date-time */
+            readonly first_start: string;
+            readonly occurrences: components["schemas"]["Appointment"][];
+            /** Format: date-time */
+            readonly created_at: string;
+        };
+        SeriesBooked: {
+            /** Format: uuid */
+            readonly id: string;
+            /** Format: uuid */
+            readonly service: string;
+            /** Format: uuid */
+            readonly customer: string;
+            readonly rrule: string;
+            readonly timezone: string;
+            /** Format: date-time */
+            readonly first_start: string;
+            readonly occurrences: components["schemas"]["Appointment"][];
+            /** Format: date-time */
+            readonly created_at: string;
+            /** @description Occurrences not booked (only with book_free_only). */
+            readonly conflicts: components["schemas"]["Conflict"][];
+        };
+        SeriesChanged: {
+            appointments: components["schemas"]["Appointment"][];
+        };
+        SeriesCreateRequest: {
+            /** Format: uuid */
+            service: string;
+            /**
+             * Format: uuid
+             * @description Required for staff; a signed-in customer always books for itself.
+             */
+            customer?: string;
+            /**
+             * Format: date-time
+             * @description The first occurrence.
+             */
+            starts_at: string;
+            /** @description An RFC 5545 RRULE subset: FREQ=DAILY or WEEKLY, INTERVAL, BYDAY (plain weekdays), and COUNT or UNTIL; at most 52 occurrences. */
+            rrule: string;
+            /** @description IANA name whose wall clock the rule follows; the business's by default. */
+            timezone?: string;
+            resources?: string[];
+            /** @default  */
+            notes?: string;
+            /**
+             * @description Book the free occurrences and report the others, instead of all or nothing.
+             * @default false
+             */
+            book_free_only?: boolean;
+        };
+        SeriesMoveRequest: {
+            scope: components["schemas"]["ScopeEnum"];
+            /**
+             * Format: uuid
+             * @description The occurrence (an appointment id of the series); required unless scope is 'all'.
+             */
+            occurrence?: string;
+            /**
+             * Format: date-time
+             * @description The occurrence's new start; the others in scope move by the same shift of the local wall clock.
+             */
+            starts_at: string;
+        };
+        SeriesScopeRequest: {
+            scope: components["schemas"]["ScopeEnum"];
+            /**
+             * Format: uuid
+             * @description The occurrence (an appointment id of the series); required unless scope is 'all'.
+             */
+            occurrence?: string;
+        };
         Service: {
             /** Format: uuid */
             readonly id: string;
@@ -2268,6 +2508,9 @@ export interface components {
             min_notice_minutes?: number;
             max_advance_days?: number;
             is_active?: boolean;
+            /** @description Seats per session: above 1 the service is a group session (a class). */
+            capacity?: number;
+            allow_multiple_seats?: boolean;
             requirements?: components["schemas"]["Requirement"][];
             /**
              * Format: decimal
@@ -2292,6 +2535,9 @@ export interface components {
             min_notice_minutes?: number;
             max_advance_days?: number;
             is_active?: boolean;
+            /** @description Seats per session: above 1 the service is a group session (a class). */
+            capacity?: number;
+            allow_multiple_seats?: boolean;
             requirements?: components["schemas"]["RequirementRequest"][];
         };
         Slot: {
@@ -2300,6 +2546,13 @@ export interface components {
             /** Format: date-time */
             ends_at: string;
             resources: components["schemas"]["SlotResource"][];
+            /** @description Places left at this start: 1 for a one-to-one service; for a group service the seats left in its session (its capacity when no session has started filling). */
+            seats_left: number;
+            /**
+             * Format: uuid
+             * @description The group session already open at this start, if any.
+             */
+            session: string | null;
         };
         SlotResource: {
             /** Format: uuid */
@@ -2387,6 +2640,55 @@ export interface components {
          * @enum {string}
          */
         VerificationStatusEnum: "PENDING" | "VERIFIED" | "FAILED";
+        WaitlistEntry: {
+            /** Format: uuid */
+            readonly id: string;
+            /** Format: uuid */
+            readonly service: string;
+            readonly service_name: string;
+            /** Format: uuid */
+            readonly customer: string;
+            readonly customer_name: string;
+            /** Format: date-time */
+            readonly starts_at: string;
+            readonly status: components["schemas"]["WaitlistEntryStatusEnum"];
+            /** Format: date-time */
+            readonly offered_at: string | null;
+            /** Format: date-time */
+            readonly offer_expires_at: string | null;
+            /** @description While OFFERED: the signed claim link (POST it) on this host; null otherwise. */
+            readonly claim_path: string | null;
+            /**
+             * Format: uuid
+             * @description The appointment a claimed offer booked.
+             */
+            readonly appointment: string | null;
+            /** Format: date-time */
+            readonly created_at: string;
+        };
+        /**
+         * @description * `WAITING` - Waiting
+         *     * `OFFERED` - Offered
+         *     * `CLAIMED` - Claimed
+         *     * `EXPIRED` - Expired
+         *     * `LEFT` - Left
+         * @enum {string}
+         */
+        WaitlistEntryStatusEnum: "WAITING" | "OFFERED" | "CLAIMED" | "EXPIRED" | "LEFT";
+        WaitlistJoinRequest: {
+            /** Format: uuid */
+            service: string;
+            /**
+             * Format: uuid
+             * @description Required for staff; a signed-in customer always joins for itself.
+             */
+            customer?: string;
+            /**
+             * Format: date-time
+             * @description The full slot's or session's start.
+             */
+            starts_at: string;
+        };
         WebhookEndpoint: {
             /** Format: uuid */
             readonly id: string;
@@ -2516,6 +2818,431 @@ export interface operations {
             };
             /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_appointment_series_list: {
+        parameters: {
+            query?: {
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedSeriesList"];
+                };
+            };
+            /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or credentials not valid on this host. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object (or not visible to you), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_appointment_series_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SeriesCreateRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SeriesBooked"];
+                };
+            };
+            /** @description Field errors (`invalid`, e.g. `rrule` outside the subset or giving more than 52 occurrences), or a first start the service cannot be booked at (`in_past`, `too_soon`, `too_far_ahead`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or credentials not valid on this host. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Your role may not book this (`permission_denied`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `series_conflict`: some occurrences cannot be booked (each named in `fields.occurrences`); nothing was booked. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's Content-Type is not accepted here. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_appointment_series_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Series"];
+                };
+            };
+            /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or credentials not valid on this host. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object (or not visible to you), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_appointment_series_cancel_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SeriesScopeRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SeriesChanged"];
+                };
+            };
+            /** @description Field errors, or nothing open in scope (`invalid_transition`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or credentials not valid on this host. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object (or not visible to you), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's Content-Type is not accepted here. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_appointment_series_reschedule_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SeriesMoveRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SeriesChanged"];
+                };
+            };
+            /** @description Field errors, nothing open in scope (`invalid_transition`), or a new time the service cannot be booked at (`in_past`, `too_soon`, `too_far_ahead`, `outside_hours`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or credentials not valid on this host. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object (or not visible to you), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `resource_busy`: a moved occurrence meets another booking. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's Content-Type is not accepted here. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5129,151 +5856,6 @@ export interface operations {
             };
             /** @description The body's Content-Type is not accepted here. */
             415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    api_customers_erase_create: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Customer"];
-                };
-            };
-            /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credentials, or credentials not valid on this host. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No such object (or not visible to you), or a page past the last. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Conflicts with the current data. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    api_customers_export_retrieve: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PersonalData"];
-                };
-            };
-            /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credentials, or credentials not valid on this host. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No such object (or not visible to you), or a page past the last. */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9910,6 +10492,368 @@ export interface operations {
             };
             /** @description The body's Content-Type is not accepted here. */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_waitlist_list: {
+        parameters: {
+            query?: {
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedWaitlistEntryList"];
+                };
+            };
+            /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or credentials not valid on this host. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object (or not visible to you), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_waitlist_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WaitlistJoinRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WaitlistEntry"];
+                };
+            };
+            /** @description Field errors, or a time the service cannot be booked at (`in_past`, `too_soon`, `too_far_ahead`, `outside_hours`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or credentials not valid on this host. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `slot_available`: it is not full, book it instead; `already_waiting`: the customer is on this waitlist already. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's Content-Type is not accepted here. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_waitlist_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WaitlistEntry"];
+                };
+            };
+            /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or credentials not valid on this host. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object (or not visible to you), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_waitlist_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The entry is no longer waiting (`invalid_transition`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or credentials not valid on this host. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object (or not visible to you), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_waitlist_claim_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OwnAppointment"];
+                };
+            };
+            /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `invalid_link`: forged, foreign or expired. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `offer_not_available`: claimed already (a link works once) or withdrawn; `offer_expired`: its time is up and the place went to the next customer; `resource_busy` / `session_full`: a freed one-to-one slot was booked first. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
