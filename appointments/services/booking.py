@@ -23,6 +23,7 @@ from appointments.selectors import (
 )
 from appointments.services.holds import ResourceBusy, hold_resources, require_aware
 from appointments.services.lifecycle import OPEN_STATUSES
+from appointments.services.quota import booking_quota_take
 from catalog.models import Service
 from core.audit import security_event
 from core.exceptions import Conflict, DomainError
@@ -224,6 +225,7 @@ def appointment_book(
             user=actor, tenant=tenant, price=price, unchanged=service.price
         )
         _check_bookable(service=service, customer=customer, starts_at=starts_at, now=now)
+        booking_quota_take(tenant=tenant, now=now or timezone.now())
         appointment, held = _hold_first_free(
             tenant=tenant,
             actor=actor,

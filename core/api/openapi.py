@@ -66,7 +66,9 @@ GENERIC_DESCRIPTIONS: dict[int, str] = {
     409: "Conflicts with the current data.",
     413: "The body is too large.",
     415: "The body's Content-Type is not accepted here.",
-    429: "Too many attempts; wait the seconds in Retry-After.",
+    429: "Too many requests: the business's or the API key's rate limit (`throttled`), a "
+    "subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in "
+    "Retry-After.",
     503: "The database cannot be reached; nothing was saved (`database_unavailable`). Retry "
     "after the seconds in Retry-After.",
 }
@@ -125,8 +127,8 @@ class ContractAutoSchema(AutoSchema):
             statuses.append(409)  # constraints and protected rows (core.api.errors)
         if "requestBody" in operation:
             statuses += [413, 415]
-        if view.throttle_classes:
-            statuses.append(429)
+        # Any request to a business's host counts against its rate limit (core.ratelimit).
+        statuses.append(429)
         statuses.append(503)  # database_unavailable: routing reads the database for any request
         return statuses
 

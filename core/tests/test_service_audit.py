@@ -33,6 +33,8 @@ from django.test import RequestFactory
 from PIL import Image
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
+from apikeys.models import APIKey
+from apikeys.services import api_key_create, api_key_revoke
 from appointments.models import Appointment, Blocker
 from appointments.services import (
     appointment_book,
@@ -129,6 +131,10 @@ NOT_WRITES = {
     "core.masquerade.services.masquerade_for_token": "a read",
     "plugins.services.settings_with_defaults": "fills in defaults",
     "plugins.services.settings_validate": "a check",
+    "appointments.services.quota.booking_quota_take": "counts inside the audited booking",
+    "apikeys.services.secret_digest": "a hash of a value",
+    "apikeys.services.api_key_mark_used": "bookkeeping of a key's last use (at most once a "
+    "minute), not a security event",
 }
 
 
@@ -520,6 +526,30 @@ def _(c: Ctx) -> Recipe:
         lambda: ical_token_rotate(resource=c.world.stylist2, actor=c.world.owner),
         _values(Resource, pk=c.world.stylist2.pk),
         "ical_feed_rotated",
+    )
+
+
+@recipe("apikeys.services.api_key_create")
+def _(c: Ctx) -> Recipe:
+    name = c.uniq("key-")
+    return Recipe(
+        lambda: api_key_create(
+            tenant=c.world.tenant, actor=c.world.owner, name=name, scopes=["customers:read"]
+        ),
+        _values(APIKey, name=name),
+        "api_key_created",
+    )
+
+
+@recipe("apikeys.services.api_key_revoke")
+def _(c: Ctx) -> Recipe:
+    key = api_key_create(
+        tenant=c.world.tenant, actor=c.world.owner, name=c.uniq("key-"), scopes=["customers:read"]
+    ).key
+    return Recipe(
+        lambda: api_key_revoke(key=key, actor=c.world.owner),
+        _values(APIKey, pk=key.pk),
+        "api_key_revoked",
     )
 
 
