@@ -77,6 +77,13 @@ RETRY_AFTER = {
     503: "Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, "
     "`dns_unavailable`).",
 }
+# core.ratelimit: the tightest limit the request met (the business's, its API key's, a quota).
+RATE_LIMIT_HEADERS = {
+    "RateLimit-Limit": {"schema": {"type": "integer"}, "description": "Requests per window."},
+    "RateLimit-Remaining": {"schema": {"type": "integer"}, "description": "Left in the window."},
+    "RateLimit-Reset": {"schema": {"type": "integer"}, "description": "Seconds to its end."},
+    "RateLimit-Policy": {"schema": {"type": "string"}, "description": "`<limit>;w=<seconds>`."},
+}
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 REFUSE_NOTHING = (AllowAny, IsAuthenticated)  # IsAuthenticated refuses with 401, not 403
 
@@ -106,6 +113,8 @@ class ContractAutoSchema(AutoSchema):
                 responses[str(status_code)]["headers"] = {
                     "Retry-After": {"schema": {"type": "integer"}, "description": description}
                 }
+        if "429" in responses:
+            responses["429"]["headers"] |= RATE_LIMIT_HEADERS
         operation["responses"] = dict(sorted(responses.items()))
         return operation
 
