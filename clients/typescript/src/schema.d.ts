@@ -664,6 +664,58 @@ export interface paths {
         patch: operations["api_installed_plugins_partial_update"];
         trace?: never;
     };
+    "/api/keys/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Every key, live or not; never a secret. */
+        get: operations["api_keys_list"];
+        put?: never;
+        /** @description A new key acting for you within its scopes, on this business's hosts only. The whole key is in this answer only: it is stored as a hash. */
+        post: operations["api_keys_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/keys/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The business's API keys (owners). */
+        get: operations["api_keys_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/keys/{id}/revoke/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Revoke the key: its next request is refused (401). Revoking twice is harmless. */
+        post: operations["api_keys_revoke_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/masquerade/": {
         parameters: {
             query?: never;
@@ -1139,6 +1191,61 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        APIKey: {
+            /** Format: uuid */
+            readonly id: string;
+            name: string;
+            /** @description The key's visible start, 'sk_...'. */
+            readonly prefix: string;
+            scopes: components["schemas"]["ScopesEnum"][];
+            /** Format: email */
+            readonly created_by: string;
+            /** Format: date-time */
+            readonly created_at: string;
+            /**
+             * Format: date-time
+             * @description Default: API_KEY_DEFAULT_DAYS (90) days from now.
+             */
+            expires_at?: string;
+            /** Format: date-time */
+            readonly last_used_at: string | null;
+            /** Format: date-time */
+            readonly revoked_at: string | null;
+            readonly is_active: boolean;
+        };
+        APIKeyRequest: {
+            name: string;
+            scopes: components["schemas"]["ScopesEnum"][];
+            /**
+             * Format: date-time
+             * @description Default: API_KEY_DEFAULT_DAYS (90) days from now.
+             */
+            expires_at?: string;
+        };
+        APIKeyWithSecret: {
+            /** Format: uuid */
+            readonly id: string;
+            name: string;
+            /** @description The key's visible start, 'sk_...'. */
+            readonly prefix: string;
+            scopes: components["schemas"]["ScopesEnum"][];
+            /** Format: email */
+            readonly created_by: string;
+            /** Format: date-time */
+            readonly created_at: string;
+            /**
+             * Format: date-time
+             * @description Default: API_KEY_DEFAULT_DAYS (90) days from now.
+             */
+            expires_at?: string;
+            /** Format: date-time */
+            readonly last_used_at: string | null;
+            /** Format: date-time */
+            readonly revoked_at: string | null;
+            readonly is_active: boolean;
+            /** @description The whole key, shown only now: send it as 'Authorization: Api-Key <key>'. */
+            readonly key: string;
+        };
         Appointment: {
             /** Format: uuid */
             readonly id: string;
@@ -1515,6 +1622,7 @@ export interface components {
                  *     - `unsupported_media_type`: The body's Content-Type is not accepted here.
                  *     - `throttled`: Too many requests; retry after the Retry-After header's seconds.
                  *     - `sign_in_locked`: Too many failed sign-ins for this account; retry after Retry-After.
+                 *     - `quota_exceeded`: A subscription quota (bookings per month, API calls per day) is used up; it renews after Retry-After.
                  *     - `server_error`: An unexpected error; it is logged.
                  *     - `aws_error`: AWS refused the operation.
                  *     - `aws_unavailable`: AWS could not be reached; try again later.
@@ -1525,7 +1633,7 @@ export interface components {
                  *     - `service_unavailable`: A service the request needs is unavailable; try again later.
                  * @enum {string}
                  */
-                code: "invalid" | "parse_error" | "unstorable_text" | "bad_request" | "bad_host" | "in_past" | "too_soon" | "too_far_ahead" | "outside_hours" | "no_eligible_resource" | "invalid_transition" | "invalid_file" | "invalid_timezone" | "invalid_schema_name" | "reserved_schema_name" | "invalid_role_tenant" | "wrong_password" | "invalid_domain" | "invalid_hostname" | "wildcard_domain" | "platform_domain" | "domain_taken" | "domain_of_another_tenant" | "hosted_zone_of_another_tenant" | "not_custom_domain" | "invalid_zone_id" | "hosted_zone_not_found" | "dns_record_rejected" | "custom_domains_unavailable" | "self_grant" | "grantor_lacks_action" | "grantee_role_not_eligible" | "permissions_not_accepted" | "invalid_settings" | "invalid_template" | "unsafe_webhook_target" | "not_authenticated" | "authentication_failed" | "token_not_valid" | "wrong_host" | "masquerade_ended" | "user_not_found" | "user_inactive" | "bad_authorization_header" | "password_changed" | "permission_denied" | "tier_limit_exceeded" | "tenant_suspended" | "masquerade_denied" | "masquerade_forbidden" | "masquerade_action_refused" | "own_account" | "price_not_allowed" | "invalid_signature" | "not_found" | "unknown_host" | "invalid_link" | "method_not_allowed" | "not_acceptable" | "conflict" | "resource_busy" | "idempotency_key_reused" | "dns_record_exists" | "customer_in_use" | "resource_in_use" | "service_in_use" | "plugin_already_installed" | "plugin_not_installed" | "review_already_submitted" | "not_masquerading" | "request_too_large" | "unsupported_media_type" | "throttled" | "sign_in_locked" | "server_error" | "aws_error" | "aws_unavailable" | "audit_unavailable" | "database_unavailable" | "dns_unavailable" | "not_ready" | "service_unavailable";
+                code: "invalid" | "parse_error" | "unstorable_text" | "bad_request" | "bad_host" | "in_past" | "too_soon" | "too_far_ahead" | "outside_hours" | "no_eligible_resource" | "invalid_transition" | "invalid_file" | "invalid_timezone" | "invalid_schema_name" | "reserved_schema_name" | "invalid_role_tenant" | "wrong_password" | "invalid_domain" | "invalid_hostname" | "wildcard_domain" | "platform_domain" | "domain_taken" | "domain_of_another_tenant" | "hosted_zone_of_another_tenant" | "not_custom_domain" | "invalid_zone_id" | "hosted_zone_not_found" | "dns_record_rejected" | "custom_domains_unavailable" | "self_grant" | "grantor_lacks_action" | "grantee_role_not_eligible" | "permissions_not_accepted" | "invalid_settings" | "invalid_template" | "unsafe_webhook_target" | "not_authenticated" | "authentication_failed" | "token_not_valid" | "wrong_host" | "masquerade_ended" | "user_not_found" | "user_inactive" | "bad_authorization_header" | "password_changed" | "permission_denied" | "tier_limit_exceeded" | "tenant_suspended" | "masquerade_denied" | "masquerade_forbidden" | "masquerade_action_refused" | "own_account" | "price_not_allowed" | "invalid_signature" | "not_found" | "unknown_host" | "invalid_link" | "method_not_allowed" | "not_acceptable" | "conflict" | "resource_busy" | "idempotency_key_reused" | "dns_record_exists" | "customer_in_use" | "resource_in_use" | "service_in_use" | "plugin_already_installed" | "plugin_not_installed" | "review_already_submitted" | "not_masquerading" | "request_too_large" | "unsupported_media_type" | "throttled" | "sign_in_locked" | "quota_exceeded" | "server_error" | "aws_error" | "aws_unavailable" | "audit_unavailable" | "database_unavailable" | "dns_unavailable" | "not_ready" | "service_unavailable";
                 /** @description What happened, for people (English). */
                 message: string;
                 /** @description For input errors: each field (dotted for nested ones, e.g. `working_hours.0.start_time`) and what is wrong with it. */
@@ -1675,6 +1783,21 @@ export interface components {
         };
         /** @enum {unknown} */
         NullEnum: null;
+        PaginatedAPIKeyList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["APIKey"][];
+        };
         PaginatedAppointmentList: {
             /** @example 123 */
             count: number;
@@ -2184,6 +2307,18 @@ export interface components {
          * @enum {string}
          */
         RoleEnum: "SUPERUSER" | "PLATFORM_MANAGER" | "PLATFORM_SALES" | "PLATFORM_SUPPORT" | "TENANT_OWNER" | "TENANT_MANAGER" | "TENANT_STAFF" | "CUSTOMER";
+        /**
+         * @description * `appointments:read` - Read appointments, blockers, availability
+         *     * `appointments:write` - Book and change appointments and blockers
+         *     * `customers:read` - Read customers
+         *     * `customers:write` - Add and change customers
+         *     * `resources:write` - Add and change resources
+         *     * `services:write` - Add and change services
+         *     * `billing:read` - Read charges and the revenue summary
+         *     * `billing:write` - Change charges' payment status and billing settings
+         * @enum {string}
+         */
+        ScopesEnum: "appointments:read" | "appointments:write" | "customers:read" | "customers:write" | "resources:write" | "services:write" | "billing:read" | "billing:write";
         Service: {
             /** Format: uuid */
             readonly id: string;
@@ -2413,6 +2548,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -2446,6 +2600,25 @@ export interface operations {
             /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
             400: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2532,6 +2705,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2640,6 +2832,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database is unreachable; nothing was saved (`database_unavailable`). Retry after `Retry-After` seconds with the same Idempotency-Key. */
             503: {
                 headers: {
@@ -2702,6 +2913,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2807,6 +3037,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -2878,6 +3127,25 @@ export interface operations {
             /** @description Conflicts with the current data. */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2961,6 +3229,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -3038,6 +3325,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -3109,6 +3415,25 @@ export interface operations {
             /** @description Conflicts with the current data. */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3214,6 +3539,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -3288,6 +3632,14 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3387,6 +3739,14 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3468,6 +3828,14 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3506,6 +3874,25 @@ export interface operations {
             /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
             400: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3587,6 +3974,14 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3668,6 +4063,14 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3740,6 +4143,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -3791,6 +4213,25 @@ export interface operations {
             /** @description Signed in, but your role (or the subscription tier) does not allow this. */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3885,6 +4326,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -3939,6 +4399,25 @@ export interface operations {
             /** @description Signed in, but your role (or the subscription tier) does not allow this. */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4013,6 +4492,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4107,6 +4605,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -4169,6 +4686,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4245,6 +4781,25 @@ export interface operations {
             /** @description Conflicts with the current data. */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4350,6 +4905,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -4394,6 +4968,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4487,6 +5080,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -4549,6 +5161,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4654,6 +5285,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -4728,6 +5378,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4822,6 +5491,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -4884,6 +5572,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4960,6 +5667,25 @@ export interface operations {
             /** @description Conflicts with the current data. */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5065,6 +5791,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -5127,6 +5872,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5232,6 +5996,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -5301,6 +6084,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5395,6 +6197,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -5457,6 +6278,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5533,6 +6373,25 @@ export interface operations {
             /** @description Conflicts with the current data. */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5638,6 +6497,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -5724,6 +6602,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -5786,6 +6683,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5869,6 +6785,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -5934,6 +6869,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6028,6 +6982,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description AWS refused the operation (`aws_error`). */
             502: {
                 headers: {
@@ -6105,6 +7078,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -6175,6 +7167,25 @@ export interface operations {
             /** @description Conflicts with the current data. */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6279,6 +7290,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description DNS did not answer and the check could not be queued (`dns_unavailable`), or the database could not be reached (`database_unavailable`); try again after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -6330,6 +7360,25 @@ export interface operations {
             /** @description Signed in, but your role (or the subscription tier) does not allow this. */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6398,6 +7447,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6503,6 +7571,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -6573,6 +7660,25 @@ export interface operations {
             /** @description Conflicts with the current data. */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6650,6 +7756,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -6712,6 +7837,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6788,6 +7932,25 @@ export interface operations {
             /** @description Conflicts with the current data. */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6893,6 +8056,405 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_keys_list: {
+        parameters: {
+            query?: {
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedAPIKeyList"];
+                };
+            };
+            /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or credentials not valid on this host. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object (or not visible to you), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_keys_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["APIKeyRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIKeyWithSecret"];
+                };
+            };
+            /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or credentials not valid on this host. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's Content-Type is not accepted here. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_keys_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIKey"];
+                };
+            };
+            /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or credentials not valid on this host. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object (or not visible to you), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_keys_revoke_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIKey"];
+                };
+            };
+            /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or credentials not valid on this host. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object (or not visible to you), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -6981,6 +8543,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The masquerade audit log cannot be written, so nothing started (`audit_unavailable`), or the database cannot be reached (`database_unavailable`, with Retry-After). */
             503: {
                 headers: {
@@ -7031,6 +8612,25 @@ export interface operations {
             /** @description Conflicts with the current data. */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7093,6 +8693,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -7144,6 +8763,25 @@ export interface operations {
             /** @description Signed in, but your role (or the subscription tier) does not allow this. */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7231,6 +8869,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -7293,6 +8950,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7398,6 +9074,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -7497,6 +9192,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -7569,6 +9283,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7663,6 +9396,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -7725,6 +9477,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7801,6 +9572,25 @@ export interface operations {
             /** @description Conflicts with the current data. */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7906,6 +9696,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -7983,6 +9792,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -8053,6 +9881,25 @@ export interface operations {
             /** @description Conflicts with the current data. */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8158,6 +10005,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -8228,6 +10094,25 @@ export interface operations {
             /** @description Conflicts with the current data. */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8307,6 +10192,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -8369,6 +10273,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8474,6 +10397,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -8518,6 +10460,25 @@ export interface operations {
             /** @description A forged, foreign or expired link, or reviews switched off here (`invalid_link`). */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8605,6 +10566,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -8671,6 +10651,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8765,6 +10764,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -8827,6 +10845,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8903,6 +10940,25 @@ export interface operations {
             /** @description Conflicts with the current data. */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9008,6 +11064,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -9059,6 +11134,25 @@ export interface operations {
             /** @description Signed in, but your role (or the subscription tier) does not allow this. */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9125,6 +11219,25 @@ export interface operations {
             /** @description This business has no logo. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9220,6 +11333,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -9285,6 +11417,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -9336,6 +11487,25 @@ export interface operations {
             /** @description Signed in, but your role (or the subscription tier) does not allow this. */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9430,6 +11600,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -9480,6 +11669,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -9524,6 +11732,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9607,6 +11834,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9701,6 +11947,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -9766,6 +12031,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9860,6 +12144,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -9922,6 +12225,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9998,6 +12320,25 @@ export interface operations {
             /** @description Conflicts with the current data. */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10103,6 +12444,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -10174,6 +12534,25 @@ export interface operations {
             /** @description Conflicts with the current data. */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
