@@ -6,12 +6,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from django.db import connection
 
 from appointments.models import Appointment, MonthlyBookingCount
 from appointments.services import appointment_book
 from appointments.services.holds import ResourceBusy
-from conftest import HOST_A
+from appointments.tests.live import committed_schedule, serving
+from appointments.tests.test_concurrency import _post_together
+from conftest import HOST_A, bearer
 from core.exceptions import QuotaExceeded
+from core.provisioning import on_own_connection
 
 pytestmark = pytest.mark.django_db
 
@@ -75,3 +79,38 @@ def test_tiers_without_a_quota_count_nothing(settings, world_a):
         customer=world_a.other_customer, starts_at=world_a.at(16),
     )  # fmt: skip
     assert list(MonthlyBookingCount.objects.values()) == before
+
+
+def test_parallel_bookings_never_pass_the_quota(db, settings):
+    on_own_connection(lambda: _twenty_clients_against_a_quota_of_five(settings))
+
+
+def _twenty_clients_against_a_quota_of_five(settings) -> None:
+    clients = 20
+    with committed_schedule(resource_count=clients) as world, serving() as port:
+        connection.set_tenant(world.tenant)
+        month = datetime.now(UTC).date().replace(day=1)
+        counter = MonthlyBookingCount.objects.filter(month=month).first()
+        before = counter.bookings if counter else 0
+        quota(settings, before + 5)
+        bodies = [
+            {
+                "service": str(world.service.public_id),
+                "customer": str(world.customer.public_id),
+                "starts_at": world.day.isoformat(),
+                "resources": [str(resource.public_id)],
+            }
+            for resource in world.resources
+        ]
+        try:
+            answers = _post_together(port, bearer(world.owner, "alpha"), bodies)
+            assert sorted(a.status for a in answers) == [201] * 5 + [429] * (clients - 5)
+            assert {a.body["error"]["code"] for a in answers if a.status == 429} == {
+                "quota_exceeded"
+            }
+            connection.set_tenant(world.tenant)
+            assert MonthlyBookingCount.objects.get(month=month).bookings == before + 5
+            assert Appointment.objects.filter(service=world.service).count() == 5
+        finally:
+            connection.set_tenant(world.tenant)
+            MonthlyBookingCount.objects.filter(month=month).update(bookings=before)
