@@ -4,6 +4,7 @@ expiry, revocation and the last time it was used. The secret itself is never sto
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from django.conf import settings
 from django.db import models
@@ -55,5 +56,5 @@ class APIKey(models.Model):
     def display_prefix(self) -> str:
         return f"sk_{self.prefix}"
 
-    def is_live(self, now: object = None) -> bool:
+    def is_live(self, now: datetime | None = None) -> bool:
         return self.revoked_at is None and self.expires_at > (now or timezone.now())
