@@ -288,3 +288,21 @@ class Allocation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.resource} held {self.starts_at.isoformat()} to {self.ends_at.isoformat()}"
+
+
+class MonthlyBookingCount(models.Model):
+    """How many bookings this business made in a calendar month (UTC): the tier's
+    ``bookings_per_month`` quota. Incremented by the booking's own transaction, by a conditional
+    upsert that refuses to pass the limit (``appointments.services.quota``), so concurrent
+    bookings can never squeeze past it and a booking that rolls back is not counted."""
+
+    month = models.DateField(unique=True, help_text="The first day of the month.")
+    bookings = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(month__day=1), name="bookingcount_month_first_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m}: {self.bookings} bookings"

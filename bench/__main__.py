@@ -1,5 +1,7 @@
 """``python -m bench``: run every benchmark suite of this package, write one JSON file per
 benchmark to bench/results/ and a markdown table to bench/results/README.md.
+``python -m bench ratelimit ...`` runs only the named suites and writes only their JSON files
+(the table is printed, README.md left as the last full run wrote it).
 
 A suite is a module of this package with ``run(repeats) -> list[dict]``; each dict has at least
 ``name``, ``what``, ``median_ms`` or another median, ``baseline`` and ``ratio_to_baseline``.
@@ -54,7 +56,10 @@ def main() -> None:
     repeats = int(os.environ.get("BENCH_REPEATS", "30"))
     package = Path(__file__).resolve().parent
     results = []
+    chosen = sys.argv[1:]
     for module in sorted(m.name for m in pkgutil.iter_modules([str(package)])):
+        if chosen and module not in chosen:
+            continue
         suite = importlib.import_module(f"bench.{module}")
         if callable(getattr(suite, "run", None)):
             results.extend(suite.run(repeats))
@@ -88,7 +93,8 @@ def main() -> None:
             f"| {r['name']} | {r['what']} | {_figure(r)} | {_baseline(r)}: {r['baseline']} "
             f"| {r['ratio_to_baseline']} |"
         )
-    (RESULTS / "README.md").write_text("\n".join(lines) + "\n")
+    if not chosen:
+        (RESULTS / "README.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 

@@ -3,6 +3,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from apikeys.api import APIKeyViewSet
 from appointments.api.appointments import AppointmentViewSet
 from appointments.api.availability import AvailabilityView
 from appointments.api.blockers import BlockerViewSet
@@ -49,6 +50,7 @@ router.register("api/installed-plugins", InstalledPluginViewSet, basename="insta
 router.register("api/webhooks/endpoints", WebhookEndpointViewSet, basename="webhook-endpoint")
 router.register("api/deliveries", DeliveryViewSet, basename="delivery")
 router.register("api/reviews", ReviewViewSet, basename="review")
+router.register("api/keys", APIKeyViewSet, basename="api-key")
 
 urlpatterns = [
     *common,

@@ -59,6 +59,19 @@ class _Outages:
 
 
 outages = _Outages()
+
+
+def local_incr_window(cache: Any, key: str, timeout: int) -> int:
+    """``incr_window`` on a cache without it (process memory): add the key or increment it."""
+    if cache.add(key, 1, timeout):
+        return 1
+    try:
+        return int(cache.incr(key))
+    except ValueError:  # expired between the two calls
+        cache.add(key, 1, timeout)
+        return 1
+
+
 # What makes a key and its lifetime: the fallback follows the same settings as Redis.
 _KEYING = ("TIMEOUT", "KEY_PREFIX", "VERSION", "KEY_FUNCTION")
 
@@ -124,6 +137,22 @@ class ResilientRedisCache(RedisCache):
     incr = _resilient("incr")
     set_many = _resilient("set_many")
     delete_many = _resilient("delete_many")
+
+    def incr_window(self, key: str, timeout: int) -> int:
+        """Count one more in ``key`` and return the count: INCR and EXPIRE in one round trip to
+        Redis (the count of a rate-limit window; ``core.ratelimit``), or in this process's
+        memory while Redis does not answer."""
+
+        def shared() -> int:
+            redis_key = self.make_and_validate_key(key)
+            client = self._cache.get_client(redis_key, write=True)
+            pipe = client.pipeline(transaction=False)
+            pipe.incr(redis_key)
+            pipe.expire(redis_key, timeout)
+            count, _ = pipe.execute()
+            return int(count)
+
+        return self._either(shared, lambda: local_incr_window(self._fallback, key, timeout))
 
     def clear(self) -> None:
         self._fallback.clear()

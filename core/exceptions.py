@@ -33,3 +33,18 @@ class Conflict(DomainError):
 
 class TierLimitExceeded(PermissionDenied):
     default_code = "tier_limit_exceeded"
+
+
+class TooManyRequests(DomainError):
+    """A 429: ``retry_after`` seconds until the window or quota period ends."""
+
+    status_code = 429
+    default_code = "throttled"
+
+    def __init__(self, message: str, *, retry_after: int, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = max(1, retry_after)
+
+
+class QuotaExceeded(TooManyRequests):
+    default_code = "quota_exceeded"

@@ -24,3 +24,14 @@ def tier_limit_check(*, tenant: Tenant, kind: str, current: int, adding: int = 1
             f"The {tenant.subscription_tier} plan allows at most {limit} {kind.replace('_', ' ')}; "
             "upgrade the subscription to add more."
         )
+
+
+def tier_rate_limit(*, tenant: Tenant, kind: str) -> int | None:
+    """Requests per ``RATE_LIMIT_WINDOW_SECONDS`` a tenant's tier allows (``TIER_RATE_LIMITS``):
+    ``tenant_requests`` (all of its hosts' requests) or ``api_key_requests`` (each key's)."""
+    return settings.TIER_RATE_LIMITS[tenant.subscription_tier][kind]
+
+
+def tier_quota(*, tenant: Tenant, kind: str) -> int | None:
+    """A tenant's tier quota (``TIER_QUOTAS``): ``bookings_per_month``, ``api_calls_per_day``."""
+    return settings.TIER_QUOTAS[tenant.subscription_tier][kind]

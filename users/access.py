@@ -10,6 +10,9 @@ Three rules beyond the role table (users.roles) live here, because every decisio
   credentials, or reach money, need the real person (the operator) to hold them on this host
   too, by role or by an active grant of its own.
 * A grant adds capabilities on hosts its grantee already reaches; it never opens a host.
+* A request made with an API key (``apikeys``) holds at most the capabilities of the key's
+  scopes: the user object it authenticated carries them (``CREDENTIAL_CAPABILITIES_ATTR``), and
+  every answer here is narrowed to them, so a key never exceeds its creator nor its scopes.
 """
 
 from __future__ import annotations
@@ -23,6 +26,9 @@ from users.roles import Access, Role, host_access, platform_capabilities, role_c
 
 # Only these roles hold tenant capabilities on every tenant, so only they may grant one for all.
 EVERY_TENANT_GRANTORS = frozenset({Role.SUPERUSER, Role.PLATFORM_MANAGER})
+
+# Set by a credential narrower than its user (an API key) on the user object of the request.
+CREDENTIAL_CAPABILITIES_ATTR = "credential_capabilities"
 
 # Who may sign in and as what (users, roles, passwords, e-mails), the secrets that act for the
 # business (calendar-feed URLs, plugin keys and webhook secrets) and which plugins may read its
@@ -40,6 +46,7 @@ MASQUERADE_GUARDED_CAPABILITIES = frozenset(
         "install_plugins",
         "manage_users",
         "manage_tenants",
+        "manage_api_keys",
     }
 )
 
@@ -112,7 +119,16 @@ class CapabilityCheck:
     refused_in_masquerade: bool = False  # the user holds it; the masquerading operator does not
 
 
+def credential_limit(user: Any) -> frozenset[str] | None:
+    """The capabilities the request's credential lends at most (an API key's scopes), or None
+    when the credential lends all of its user's."""
+    return getattr(user, CREDENTIAL_CAPABILITIES_ATTR, None)
+
+
 def _capability(user: Any, tenant: Any, capability: str) -> CapabilityCheck:
+    limit = credential_limit(user)
+    if limit is not None and capability not in limit:
+        return CapabilityCheck(allowed=False)
     access = access_on_host(user, tenant)
     if capability in _role_capabilities(user, tenant, access):
         return CapabilityCheck(allowed=True)
@@ -144,6 +160,8 @@ def capabilities_on_host(user: Any, tenant: Any, *, operator: Any = None) -> fro
     capabilities = _role_capabilities(user, tenant, access)
     if access is not Access.NONE and not is_platform(tenant):
         capabilities |= {grant.action for grant in _backed_grants(user, tenant)}
+    if (limit := credential_limit(user)) is not None:
+        capabilities &= limit
     if operator is None:
         return capabilities
     guarded = capabilities & MASQUERADE_GUARDED_CAPABILITIES

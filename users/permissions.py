@@ -80,11 +80,18 @@ def _holds_one_of(request: Any, capabilities: tuple[str, ...]) -> bool:
     return False
 
 
+def checks_a_capability(view: Any) -> bool:
+    """Whether ``view`` asks for a capability (for some method): only such endpoints take
+    credentials narrowed to capabilities, like API keys (``apikeys.authentication``)."""
+    return any(getattr(p, "checks_capability", False) for p in view.get_permissions())
+
+
 def capability_permission(capability: str, *, write_only: bool = False) -> type[BasePermission]:
     """A DRF permission requiring ``capability`` on this host (for writes only, if asked)."""
 
     class HasCapability(BasePermission):
         message = refusal_message(capability)
+        checks_capability = True
 
         def has_permission(self, request: Any, view: Any) -> bool:
             if write_only and request.method in SAFE_METHODS:
@@ -101,6 +108,7 @@ def any_capability_permission(*capabilities: str) -> type[BasePermission]:
 
     class HasAnyCapability(BasePermission):
         message = refusal_message(*capabilities)
+        checks_capability = True
 
         def has_permission(self, request: Any, view: Any) -> bool:
             return _holds_one_of(request, capabilities)

@@ -79,6 +79,7 @@ OWNER_CAPABILITIES = frozenset(
         "manage_plugins",
         "install_plugins",
         "view_plugins",
+        "manage_api_keys",
     }
 )
 # Owners install and uninstall plugins; managers configure them; staff see what is installed.
@@ -87,6 +88,7 @@ MANAGER_CAPABILITIES = OWNER_CAPABILITIES - {
     "view_billing",
     "manage_billing",
     "install_plugins",
+    "manage_api_keys",
 }
 STAFF_CAPABILITIES = frozenset({"view_staff", "view_schedule", "view_customers", "view_plugins"})
 # A customer acts on its own customer record only: book, cancel, read its appointments and charges.
@@ -148,6 +150,7 @@ CAPABILITY_ACTIONS: dict[str, str] = {
     "install_plugins": "install or uninstall plugins",
     "view_plugins": "see this business's plugins",
     "manage_calendar_feeds": "issue or switch off calendar feeds",
+    "manage_api_keys": "create, list or revoke this business's API keys",
     "book_own": "book for yourself",
     "view_tenants": "see businesses",
     "manage_tenants": "add or change businesses",

@@ -23,6 +23,7 @@ from appointments.selectors import (
 )
 from appointments.services.holds import ResourceBusy, hold_resources, require_aware
 from appointments.services.lifecycle import OPEN_STATUSES
+from appointments.services.quota import booking_quota_take
 from appointments.services.seats import seat_take
 from catalog.models import Service
 from core.audit import security_event
@@ -269,6 +270,9 @@ def book_one(
     occurrence of a series, a waitlist claim): a seat of the session at ``starts_at`` for a
     group service (issue 13), else free resources of its own."""
     _check_bookable(service=service, customer=customer, starts_at=starts_at, now=now)
+    # Every booking counts against the tier's monthly quota (one, a series' occurrence, a
+    # claimed waitlist place), in the booking's transaction: a refused booking counts nothing.
+    booking_quota_take(tenant=tenant, now=now or timezone.now())
     if service.is_group:
 
         def open_session() -> GroupSession:

@@ -49,6 +49,7 @@ SHARED_APPS = [
     "hijack.contrib.admin",
     "plugins",
     "notifications",
+    "apikeys",
 ]
 # Apps whose tables live in every tenant's schema (README: "Adding a tenant app").
 TENANT_APPS = [
@@ -80,6 +81,9 @@ MIDDLEWARE = [
     # Right after routing (it reads the tenant's allowed origins) and before anything that may
     # answer, so every API answer carries its CORS headers; preflights end here, unauthenticated.
     "core.cors.CorsMiddleware",
+    # Per-tenant request rate (core/ratelimit.py): after routing (it counts per tenant) and CORS
+    # (preflights end before it, and its 429 carries CORS headers), before anything costly.
+    "core.ratelimit.TenantRateLimitMiddleware",
     # Refuses text PostgreSQL cannot store and oversized bodies before anything else reads them.
     "core.api.middleware.RequestGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -149,7 +153,15 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_URLS_REGEX = r"^/api/"
 CORS_ALLOW_HEADERS = (*default_headers, "idempotency-key")
-CORS_EXPOSE_HEADERS = ["Retry-After", "Idempotent-Replayed", "X-Masquerade-Actor"]
+CORS_EXPOSE_HEADERS = [
+    "Retry-After",
+    "Idempotent-Replayed",
+    "X-Masquerade-Actor",
+    "RateLimit-Limit",
+    "RateLimit-Remaining",
+    "RateLimit-Reset",
+    "RateLimit-Policy",
+]
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 # Sign-in guard (users/signin.py). The client's address is the peer's unless the deployment sits
@@ -165,6 +177,8 @@ LOGIN_LOCKOUT_MAX_SECONDS = env.int("LOGIN_LOCKOUT_MAX_SECONDS", default=15 * 60
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First: it claims only its own header shapes (``Api-Key sk_...``, ``Bearer sk_...``).
+        "apikeys.authentication.APIKeyAuthentication",
         "users.authentication.TenantJWTAuthentication",
         "users.authentication.TenantSessionAuthentication",
     ],
@@ -290,6 +304,29 @@ TIER_LIMITS = {
     "BUSINESS": {"staff_users": 75, "resources": 200},
     "ENTERPRISE": {"staff_users": None, "resources": None},
 }
+# Request rates per tier (core/ratelimit.py), counted in the shared cache (Redis) per fixed
+# window of RATE_LIMIT_WINDOW_SECONDS: every request to a tenant's hosts, and each API key's
+# requests apart (None: no limit).
+RATE_LIMIT_WINDOW_SECONDS = env.int("RATE_LIMIT_WINDOW_SECONDS", default=60)
+TIER_RATE_LIMITS = {
+    "FREE": {"tenant_requests": 300, "api_key_requests": 60},
+    "PROFESSIONAL": {"tenant_requests": 1_200, "api_key_requests": 300},
+    "BUSINESS": {"tenant_requests": 6_000, "api_key_requests": 1_200},
+    "ENTERPRISE": {"tenant_requests": 30_000, "api_key_requests": 6_000},
+}
+# Quotas per tier: bookings created per calendar month (UTC), enforced by the booking service in
+# the database; calls made with the tenant's API keys per UTC day, counted in the shared cache.
+TIER_QUOTAS = {
+    "FREE": {"bookings_per_month": 200, "api_calls_per_day": 1_000},
+    "PROFESSIONAL": {"bookings_per_month": 2_000, "api_calls_per_day": 20_000},
+    "BUSINESS": {"bookings_per_month": 20_000, "api_calls_per_day": 200_000},
+    "ENTERPRISE": {"bookings_per_month": None, "api_calls_per_day": None},
+}
+# API keys (apikeys/): how long a key lives when its creator names no expiry, and the longest.
+API_KEY_DEFAULT_DAYS = env.int("API_KEY_DEFAULT_DAYS", default=90)
+API_KEY_MAX_DAYS = env.int("API_KEY_MAX_DAYS", default=365)
+# A key's last_used_at is written at most this often (one conditional UPDATE).
+API_KEY_LAST_USED_RESOLUTION_SECONDS = 60
 
 # /ready/ gives each dependency (database, cache, broker) this long to answer (core.health).
 READINESS_TIMEOUT_SECONDS = env.float("READINESS_TIMEOUT_SECONDS", default=2.0)

@@ -19,3 +19,9 @@ LOGIN_THROTTLE_RATE = "1000/min"
 WHITENOISE_AUTOREFRESH = True
 # Commits of tests send no outbox task to the shared Redis; worker tests name a queue of their own.
 NOTIFICATIONS_QUEUE = env.str("NOTIFICATIONS_QUEUE", default="")
+# The suite sends thousands of requests to the same two tenants within a minute; the limits
+# themselves are tested with their own small values (apikeys/tests, core/tests/test_ratelimit.py).
+TIER_RATE_LIMITS = {
+    tier: {"tenant_requests": None, "api_key_requests": None}
+    for tier in ("FREE", "PROFESSIONAL", "BUSINESS", "ENTERPRISE")
+}

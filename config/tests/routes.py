@@ -97,6 +97,19 @@ def _routes(urlpatterns: list[Any]) -> list[Route]:
     return sorted(routes, key=lambda r: r.id)
 
 
+def api_key_of(world: World) -> Any:
+    """The world's tenant's API key (its owner's), made on first use."""
+    from apikeys.models import APIKey
+    from apikeys.services import api_key_create
+
+    key = APIKey.objects.filter(tenant=world.tenant, name="world key").first()
+    if key is None:
+        key = api_key_create(
+            tenant=world.tenant, actor=world.owner, name="world key", scopes=["customers:read"]
+        ).key
+    return key
+
+
 # Which object of a world each detail route is about.
 DETAIL_OBJECTS: dict[str, Callable[[World], Any]] = {
     # Before "appointment": its routes start with "appointment-" too.
@@ -112,6 +125,7 @@ DETAIL_OBJECTS: dict[str, Callable[[World], Any]] = {
     "webhook-endpoint": lambda w: plugin_objects(w).endpoint.public_id,
     "delivery": lambda w: plugin_objects(w).delivery.public_id,
     "review": lambda w: plugin_objects(w).review.public_id,
+    "api-key": lambda w: api_key_of(w).public_id,
 }
 
 
@@ -240,6 +254,7 @@ BODIES: dict[tuple[str, str], Callable[[World], dict[str, Any]]] = {
         "html_body": "<p>Hi {{ customer.name }}</p>",
     },
     ("customer-preference", "put"): lambda w: {"timezone": "Europe/Berlin"},
+    ("api-key-list", "post"): lambda w: {"name": "Booking site", "scopes": ["appointments:read"]},
 }
 QUERIES: dict[tuple[str, str], Callable[[World], dict[str, Any]]] = {
     ("availability", "get"): lambda w: {

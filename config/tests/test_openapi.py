@@ -51,7 +51,12 @@ def test_booking_documents_the_errors_it_can_answer(business):
     assert "outside_hours" in create["responses"]["400"]["description"]
     assert "resource_busy" in create["responses"]["409"]["description"]
     detail = business["paths"]["/api/appointments/{id}/"]["get"]
-    assert {"400", "401", "403", "404", "503"} == _error_statuses(detail)
+    # 429: every request to a business's host counts against its rate limit.
+    assert {"400", "401", "403", "404", "429", "503"} == _error_statuses(detail)
+    headers = detail["responses"]["429"]["headers"]
+    assert {"Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"} <= set(
+        headers
+    )
 
 
 def test_sign_in_documents_wrong_credentials_and_the_throttle(business, platform):

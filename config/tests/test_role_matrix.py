@@ -141,6 +141,11 @@ ALLOWED: dict[str, set[str]] = {
     "DELETE email-template": MANAGERS,
     "GET customer-preference": IN_SCOPE,  # a customer reads its own
     "PUT customer-preference": MANAGERS | {CUSTOMER},  # and sets its own timezone
+    # API keys (issue 10): a credential of the business, its owners'.
+    "GET api-key-list": SETTINGS,
+    "POST api-key-list": SETTINGS,
+    "GET api-key-detail": SETTINGS,
+    "POST api-key-revoke": SETTINGS,
 }
 
 # Public routes take no credentials; session-only pages ignore API credentials (core's own tests

@@ -137,6 +137,8 @@ ERROR_CODES: dict[str, str] = {
     "unsupported_media_type": "The body's Content-Type is not accepted here.",
     "throttled": "Too many requests; retry after the Retry-After header's seconds.",
     "sign_in_locked": "Too many failed sign-ins for this account; retry after Retry-After.",
+    "quota_exceeded": "A subscription quota (bookings per month, API calls per day) is used up; "
+    "it renews after Retry-After.",
     # 5xx: not the client's fault.
     "server_error": "An unexpected error; it is logged.",
     "aws_error": "AWS refused the operation.",

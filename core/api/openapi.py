@@ -66,7 +66,9 @@ GENERIC_DESCRIPTIONS: dict[int, str] = {
     409: "Conflicts with the current data.",
     413: "The body is too large.",
     415: "The body's Content-Type is not accepted here.",
-    429: "Too many attempts; wait the seconds in Retry-After.",
+    429: "Too many requests: the business's or the API key's rate limit (`throttled`), a "
+    "subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in "
+    "Retry-After.",
     503: "The database cannot be reached; nothing was saved (`database_unavailable`). Retry "
     "after the seconds in Retry-After.",
 }
@@ -74,6 +76,13 @@ RETRY_AFTER = {
     429: "Seconds to wait before trying again.",
     503: "Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, "
     "`dns_unavailable`).",
+}
+# core.ratelimit: the tightest limit the request met (the business's, its API key's, a quota).
+RATE_LIMIT_HEADERS = {
+    "RateLimit-Limit": {"schema": {"type": "integer"}, "description": "Requests per window."},
+    "RateLimit-Remaining": {"schema": {"type": "integer"}, "description": "Left in the window."},
+    "RateLimit-Reset": {"schema": {"type": "integer"}, "description": "Seconds to its end."},
+    "RateLimit-Policy": {"schema": {"type": "string"}, "description": "`<limit>;w=<seconds>`."},
 }
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 REFUSE_NOTHING = (AllowAny, IsAuthenticated)  # IsAuthenticated refuses with 401, not 403
@@ -104,6 +113,8 @@ class ContractAutoSchema(AutoSchema):
                 responses[str(status_code)]["headers"] = {
                     "Retry-After": {"schema": {"type": "integer"}, "description": description}
                 }
+        if "429" in responses:
+            responses["429"]["headers"] |= RATE_LIMIT_HEADERS
         operation["responses"] = dict(sorted(responses.items()))
         return operation
 
@@ -125,8 +136,8 @@ class ContractAutoSchema(AutoSchema):
             statuses.append(409)  # constraints and protected rows (core.api.errors)
         if "requestBody" in operation:
             statuses += [413, 415]
-        if view.throttle_classes:
-            statuses.append(429)
+        # Any request to a business's host counts against its rate limit (core.ratelimit).
+        statuses.append(429)
         statuses.append(503)  # database_unavailable: routing reads the database for any request
         return statuses
 

@@ -21,6 +21,8 @@ from django.db import connection
 from django.db.models import Model
 from django.utils import timezone
 
+from apikeys.models import APIKey
+from apikeys.services import api_key_create
 from conftest import HOST_A, HOST_B, PLATFORM_HOST
 from core.audit import security_event
 from core.models import AuditEvent, Domain, MasqueradeSession, PermissionGrant, Tenant
@@ -102,6 +104,7 @@ def world(make_user, tenant_a, tenant_b) -> World:
         due_job_schedule(
             tenant=tenant, plugin="daily-agenda", kind="probe", key="k", due_at=now, payload={}
         )
+        api_key_create(tenant=tenant, actor=owner, name="Site", scopes=["appointments:read"])
         event = OutboxEvent.objects.create(tenant=tenant, kind="appointment.created")
         Delivery.objects.create(
             event=event, tenant=tenant, plugin="webhooks", channel="WEBHOOK", recipient="r",
@@ -169,6 +172,11 @@ def visible_deliveries(api, world: World, user: User) -> set[int]:
     return by_public_id(
         Delivery, set().union(*tenant_api_rows(api, user, "/api/deliveries/").values())
     )
+
+
+def visible_api_keys(api, world: World, user: User) -> set[int]:
+    """Each tenant's keys API (``manage_api_keys``), asked with the operator's platform token."""
+    return by_public_id(APIKey, set().union(*tenant_api_rows(api, user, "/api/keys/").values()))
 
 
 def plugin_tenants(api, user: User) -> set[int]:
@@ -305,6 +313,8 @@ EXPECTED: dict[type[Model], Expect] = {
     DueJob: Expect(
         visible_by_tenant(DueJob), frozenset(), by_role(frozenset()), frozenset(), frozenset()
     ),
+    # API keys: read-only, each operator seeing the keys the tenants' keys API lists to it.
+    APIKey: Expect(visible_api_keys, frozenset(), by_role(frozenset()), frozenset(), frozenset()),
 }
 
 

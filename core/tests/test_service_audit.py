@@ -37,6 +37,8 @@ from django.utils import timezone
 from PIL import Image
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
+from apikeys.models import APIKey
+from apikeys.services import api_key_create, api_key_revoke
 from appointments.models import Appointment, AppointmentSeries, Blocker, WaitlistEntry
 from appointments.services import (
     appointment_book,
@@ -177,6 +179,10 @@ NOT_WRITES = {
     "core.tenant_archive.platform_tenant_migrations": "a read of the migrations on disk",
     "core.tenant_archive.archive_read": "reads and checks an archive",
     "core.tenant_archive.archive_check_migrations": "a check",
+    "appointments.services.quota.booking_quota_take": "counts inside the audited booking",
+    "apikeys.services.secret_digest": "a hash of a value",
+    "apikeys.services.api_key_mark_used": "bookkeeping of a key's last use (at most once a "
+    "minute), not a security event",
 }
 
 
@@ -671,6 +677,30 @@ def _(c: Ctx) -> Recipe:
         lambda: ical_token_rotate(resource=c.world.stylist2, actor=c.world.owner),
         _values(Resource, pk=c.world.stylist2.pk),
         "ical_feed_rotated",
+    )
+
+
+@recipe("apikeys.services.api_key_create")
+def _(c: Ctx) -> Recipe:
+    name = c.uniq("key-")
+    return Recipe(
+        lambda: api_key_create(
+            tenant=c.world.tenant, actor=c.world.owner, name=name, scopes=["customers:read"]
+        ),
+        _values(APIKey, name=name),
+        "api_key_created",
+    )
+
+
+@recipe("apikeys.services.api_key_revoke")
+def _(c: Ctx) -> Recipe:
+    key = api_key_create(
+        tenant=c.world.tenant, actor=c.world.owner, name=c.uniq("key-"), scopes=["customers:read"]
+    ).key
+    return Recipe(
+        lambda: api_key_revoke(key=key, actor=c.world.owner),
+        _values(APIKey, pk=key.pk),
+        "api_key_revoked",
     )
 
 

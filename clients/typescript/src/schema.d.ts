@@ -38,75 +38,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/appointment-series/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** @description Recurring series: every occurrence is a real appointment. */
-        get: operations["api_appointment_series_list"];
-        put?: never;
-        /** @description Recurring series: every occurrence is a real appointment. */
-        post: operations["api_appointment_series_create"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/appointment-series/{id}/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** @description Recurring series: every occurrence is a real appointment. */
-        get: operations["api_appointment_series_retrieve"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/appointment-series/{id}/cancel/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** @description Cancel one occurrence ('this'), it and the later ones ('following') or all; each as a single cancellation (late fee inside the window, place offered to the waitlist). The iCalendar feed then lists the cancelled ones as EXDATE. */
-        post: operations["api_appointment_series_cancel_create"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/appointment-series/{id}/reschedule/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** @description Move one occurrence, it and the later ones, or all, by the shift from the named occurrence's start to `starts_at` on the local wall clock; all or nothing. */
-        post: operations["api_appointment_series_reschedule_create"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/appointments/": {
         parameters: {
             query?: never;
@@ -733,6 +664,58 @@ export interface paths {
         patch: operations["api_installed_plugins_partial_update"];
         trace?: never;
     };
+    "/api/keys/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Every key, live or not; never a secret. */
+        get: operations["api_keys_list"];
+        put?: never;
+        /** @description A new key acting for you within its scopes, on this business's hosts only. The whole key is in this answer only: it is stored as a hash. */
+        post: operations["api_keys_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/keys/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The business's API keys (owners). */
+        get: operations["api_keys_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/keys/{id}/revoke/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Revoke the key: its next request is refused (401). Revoking twice is harmless. */
+        post: operations["api_keys_revoke_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/masquerade/": {
         parameters: {
             query?: never;
@@ -1150,59 +1133,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/waitlist/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** @description Customers waiting for full slots and sessions, first come, first served. */
-        get: operations["api_waitlist_list"];
-        put?: never;
-        /** @description Customers waiting for full slots and sessions, first come, first served. */
-        post: operations["api_waitlist_create"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/waitlist/{id}/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** @description Customers waiting for full slots and sessions, first come, first served. */
-        get: operations["api_waitlist_retrieve"];
-        put?: never;
-        post?: never;
-        /** @description Leave the waitlist; an offer the entry held passes to the next customer. */
-        delete: operations["api_waitlist_destroy"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/waitlist/claim/{token}/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** @description The claim link of a waitlist offer: no sign-in, the signed link is the key. */
-        post: operations["api_waitlist_claim_create"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/webhooks/endpoints/": {
         parameters: {
             query?: never;
@@ -1261,6 +1191,61 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        APIKey: {
+            /** Format: uuid */
+            readonly id: string;
+            name: string;
+            /** @description The key's visible start, 'sk_...'. */
+            readonly prefix: string;
+            scopes: components["schemas"]["ScopesEnum"][];
+            /** Format: email */
+            readonly created_by: string;
+            /** Format: date-time */
+            readonly created_at: string;
+            /**
+             * Format: date-time
+             * @description Default: API_KEY_DEFAULT_DAYS (90) days from now.
+             */
+            expires_at?: string;
+            /** Format: date-time */
+            readonly last_used_at: string | null;
+            /** Format: date-time */
+            readonly revoked_at: string | null;
+            readonly is_active: boolean;
+        };
+        APIKeyRequest: {
+            name: string;
+            scopes: components["schemas"]["ScopesEnum"][];
+            /**
+             * Format: date-time
+             * @description Default: API_KEY_DEFAULT_DAYS (90) days from now.
+             */
+            expires_at?: string;
+        };
+        APIKeyWithSecret: {
+            /** Format: uuid */
+            readonly id: string;
+            name: string;
+            /** @description The key's visible start, 'sk_...'. */
+            readonly prefix: string;
+            scopes: components["schemas"]["ScopesEnum"][];
+            /** Format: email */
+            readonly created_by: string;
+            /** Format: date-time */
+            readonly created_at: string;
+            /**
+             * Format: date-time
+             * @description Default: API_KEY_DEFAULT_DAYS (90) days from now.
+             */
+            expires_at?: string;
+            /** Format: date-time */
+            readonly last_used_at: string | null;
+            /** Format: date-time */
+            readonly revoked_at: string | null;
+            readonly is_active: boolean;
+            /** @description The whole key, shown only now: send it as 'Authorization: Api-Key <key>'. */
+            readonly key: string;
+        };
         Appointment: {
             /** Format: uuid */
             readonly id: string;
@@ -1280,18 +1265,6 @@ export interface components {
             /** @description The business's internal notes; absent for customers. */
             notes?: string;
             readonly resources: components["schemas"]["HeldResource"][];
-            /**
-             * Format: uuid
-             * @description The group session this appointment holds a seat of (its resources are the session's); null for a one-to-one appointment.
-             */
-            readonly session: string | null;
-            /**
-             * Format: uuid
-             * @description The recurring series this appointment is an occurrence of, if any.
-             */
-            readonly series: string | null;
-            /** Format: date-time */
-            readonly occurrence_start: string | null;
             /**
              * Format: uuid
              * @description The user who booked it (null once that account is deleted).
@@ -1389,12 +1362,6 @@ export interface components {
             readonly created_at: string;
             /** Format: date-time */
             readonly updated_at: string;
-        };
-        Conflict: {
-            /** Format: date-time */
-            starts_at: string;
-            code: string;
-            message: string;
         };
         CustomDomainAddRequest: {
             domain: string;
@@ -1650,18 +1617,12 @@ export interface components {
                  *     - `plugin_already_installed`: The plugin is already installed here.
                  *     - `plugin_not_installed`: The plugin is not installed (or not enabled) here.
                  *     - `review_already_submitted`: The visit was already reviewed; a review link works once.
-                 *     - `session_full`: The group session has no seat left; join its waitlist.
-                 *     - `already_seated`: The customer already holds a seat in this session (one per customer).
-                 *     - `series_conflict`: Some occurrences of the series cannot be booked; nothing was booked.
-                 *     - `slot_available`: The slot or session is not full: book it instead of waiting.
-                 *     - `already_waiting`: The customer is already on this waitlist.
-                 *     - `offer_not_available`: The waitlist offer was already claimed or withdrawn.
-                 *     - `offer_expired`: The waitlist offer's time is up; the place went to the next customer.
                  *     - `not_masquerading`: This request is not made in a masquerade.
                  *     - `request_too_large`: The body is larger than the server accepts.
                  *     - `unsupported_media_type`: The body's Content-Type is not accepted here.
                  *     - `throttled`: Too many requests; retry after the Retry-After header's seconds.
                  *     - `sign_in_locked`: Too many failed sign-ins for this account; retry after Retry-After.
+                 *     - `quota_exceeded`: A subscription quota (bookings per month, API calls per day) is used up; it renews after Retry-After.
                  *     - `server_error`: An unexpected error; it is logged.
                  *     - `aws_error`: AWS refused the operation.
                  *     - `aws_unavailable`: AWS could not be reached; try again later.
@@ -1672,7 +1633,7 @@ export interface components {
                  *     - `service_unavailable`: A service the request needs is unavailable; try again later.
                  * @enum {string}
                  */
-                code: "invalid" | "parse_error" | "unstorable_text" | "bad_request" | "bad_host" | "in_past" | "too_soon" | "too_far_ahead" | "outside_hours" | "no_eligible_resource" | "invalid_transition" | "invalid_file" | "invalid_timezone" | "invalid_schema_name" | "reserved_schema_name" | "invalid_role_tenant" | "wrong_password" | "invalid_domain" | "invalid_hostname" | "wildcard_domain" | "platform_domain" | "domain_taken" | "domain_of_another_tenant" | "hosted_zone_of_another_tenant" | "not_custom_domain" | "invalid_zone_id" | "hosted_zone_not_found" | "dns_record_rejected" | "custom_domains_unavailable" | "self_grant" | "grantor_lacks_action" | "grantee_role_not_eligible" | "permissions_not_accepted" | "invalid_settings" | "invalid_template" | "unsafe_webhook_target" | "not_authenticated" | "authentication_failed" | "token_not_valid" | "wrong_host" | "masquerade_ended" | "user_not_found" | "user_inactive" | "bad_authorization_header" | "password_changed" | "permission_denied" | "tier_limit_exceeded" | "tenant_suspended" | "masquerade_denied" | "masquerade_forbidden" | "masquerade_action_refused" | "own_account" | "price_not_allowed" | "invalid_signature" | "not_found" | "unknown_host" | "invalid_link" | "method_not_allowed" | "not_acceptable" | "conflict" | "resource_busy" | "idempotency_key_reused" | "dns_record_exists" | "customer_in_use" | "resource_in_use" | "service_in_use" | "plugin_already_installed" | "plugin_not_installed" | "review_already_submitted" | "session_full" | "already_seated" | "series_conflict" | "slot_available" | "already_waiting" | "offer_not_available" | "offer_expired" | "not_masquerading" | "request_too_large" | "unsupported_media_type" | "throttled" | "sign_in_locked" | "server_error" | "aws_error" | "aws_unavailable" | "audit_unavailable" | "database_unavailable" | "dns_unavailable" | "not_ready" | "service_unavailable";
+                code: "invalid" | "parse_error" | "unstorable_text" | "bad_request" | "bad_host" | "in_past" | "too_soon" | "too_far_ahead" | "outside_hours" | "no_eligible_resource" | "invalid_transition" | "invalid_file" | "invalid_timezone" | "invalid_schema_name" | "reserved_schema_name" | "invalid_role_tenant" | "wrong_password" | "invalid_domain" | "invalid_hostname" | "wildcard_domain" | "platform_domain" | "domain_taken" | "domain_of_another_tenant" | "hosted_zone_of_another_tenant" | "not_custom_domain" | "invalid_zone_id" | "hosted_zone_not_found" | "dns_record_rejected" | "custom_domains_unavailable" | "self_grant" | "grantor_lacks_action" | "grantee_role_not_eligible" | "permissions_not_accepted" | "invalid_settings" | "invalid_template" | "unsafe_webhook_target" | "not_authenticated" | "authentication_failed" | "token_not_valid" | "wrong_host" | "masquerade_ended" | "user_not_found" | "user_inactive" | "bad_authorization_header" | "password_changed" | "permission_denied" | "tier_limit_exceeded" | "tenant_suspended" | "masquerade_denied" | "masquerade_forbidden" | "masquerade_action_refused" | "own_account" | "price_not_allowed" | "invalid_signature" | "not_found" | "unknown_host" | "invalid_link" | "method_not_allowed" | "not_acceptable" | "conflict" | "resource_busy" | "idempotency_key_reused" | "dns_record_exists" | "customer_in_use" | "resource_in_use" | "service_in_use" | "plugin_already_installed" | "plugin_not_installed" | "review_already_submitted" | "not_masquerading" | "request_too_large" | "unsupported_media_type" | "throttled" | "sign_in_locked" | "quota_exceeded" | "server_error" | "aws_error" | "aws_unavailable" | "audit_unavailable" | "database_unavailable" | "dns_unavailable" | "not_ready" | "service_unavailable";
                 /** @description What happened, for people (English). */
                 message: string;
                 /** @description For input errors: each field (dotted for nested ones, e.g. `working_hours.0.start_time`) and what is wrong with it. */
@@ -1822,47 +1783,20 @@ export interface components {
         };
         /** @enum {unknown} */
         NullEnum: null;
-        /** @description A customer's view of its own appointment: without the business's internal notes. */
-        OwnAppointment: {
-            /** Format: uuid */
-            readonly id: string;
-            /** Format: uuid */
-            readonly customer: string;
-            readonly customer_name: string;
-            /** Format: uuid */
-            readonly service: string;
-            readonly service_name: string;
-            /** Format: date-time */
-            readonly starts_at: string;
-            /** Format: date-time */
-            readonly ends_at: string;
-            readonly status: components["schemas"]["AppointmentStatusEnum"];
-            /** Format: decimal */
-            readonly price: string;
-            readonly resources: components["schemas"]["HeldResource"][];
+        PaginatedAPIKeyList: {
+            /** @example 123 */
+            count: number;
             /**
-             * Format: uuid
-             * @description The group session this appointment holds a seat of (its resources are the session's); null for a one-to-one appointment.
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
              */
-            readonly session: string | null;
+            next?: string | null;
             /**
-             * Format: uuid
-             * @description The recurring series this appointment is an occurrence of, if any.
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
              */
-            readonly series: string | null;
-            /** Format: date-time */
-            readonly occurrence_start: string | null;
-            /**
-             * Format: uuid
-             * @description The user who booked it (null once that account is deleted).
-             */
-            readonly created_by: string | null;
-            /** Format: date-time */
-            readonly cancelled_at: string | null;
-            /** Format: date-time */
-            readonly created_at: string;
-            /** Format: date-time */
-            readonly updated_at: string;
+            previous?: string | null;
+            results: components["schemas"]["APIKey"][];
         };
         PaginatedAppointmentList: {
             /** @example 123 */
@@ -2014,21 +1948,6 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["Review"][];
         };
-        PaginatedSeriesList: {
-            /** @example 123 */
-            count: number;
-            /**
-             * Format: uri
-             * @example http://api.example.org/accounts/?page=4
-             */
-            next?: string | null;
-            /**
-             * Format: uri
-             * @example http://api.example.org/accounts/?page=2
-             */
-            previous?: string | null;
-            results: components["schemas"]["Series"][];
-        };
         PaginatedServiceList: {
             /** @example 123 */
             count: number;
@@ -2073,21 +1992,6 @@ export interface components {
              */
             previous?: string | null;
             results: components["schemas"]["User"][];
-        };
-        PaginatedWaitlistEntryList: {
-            /** @example 123 */
-            count: number;
-            /**
-             * Format: uri
-             * @example http://api.example.org/accounts/?page=4
-             */
-            next?: string | null;
-            /**
-             * Format: uri
-             * @example http://api.example.org/accounts/?page=2
-             */
-            previous?: string | null;
-            results: components["schemas"]["WaitlistEntry"][];
         };
         PaginatedWebhookEndpointList: {
             /** @example 123 */
@@ -2200,9 +2104,6 @@ export interface components {
             min_notice_minutes?: number;
             max_advance_days?: number;
             is_active?: boolean;
-            /** @description Seats per session: above 1 the service is a group session (a class). */
-            capacity?: number;
-            allow_multiple_seats?: boolean;
             requirements?: components["schemas"]["RequirementRequest"][];
         };
         PatchedTenantSettingsRequest: {
@@ -2407,94 +2308,17 @@ export interface components {
          */
         RoleEnum: "SUPERUSER" | "PLATFORM_MANAGER" | "PLATFORM_SALES" | "PLATFORM_SUPPORT" | "TENANT_OWNER" | "TENANT_MANAGER" | "TENANT_STAFF" | "CUSTOMER";
         /**
-         * @description * `this` - this
-         *     * `following` - following
-         *     * `all` - all
+         * @description * `appointments:read` - Read appointments, blockers, availability
+         *     * `appointments:write` - Book and change appointments and blockers
+         *     * `customers:read` - Read customers
+         *     * `customers:write` - Add and change customers
+         *     * `resources:write` - Add and change resources
+         *     * `services:write` - Add and change services
+         *     * `billing:read` - Read charges and the revenue summary
+         *     * `billing:write` - Change charges' payment status and billing settings
          * @enum {string}
          */
-        ScopeEnum: "this" | "following" | "all";
-        Series: {
-            /** Format: uuid */
-            readonly id: string;
-            /** Format: uuid */
-            readonly service: string;
-            /** Format: uuid */
-            readonly customer: string;
-            readonly rrule: string;
-            readonly timezone: string;
-            /** Format: date-time */
-            readonly first_start: string;
-            readonly occurrences: components["schemas"]["Appointment"][];
-            /** Format: date-time */
-            readonly created_at: string;
-        };
-        SeriesBooked: {
-            /** Format: uuid */
-            readonly id: string;
-            /** Format: uuid */
-            readonly service: string;
-            /** Format: uuid */
-            readonly customer: string;
-            readonly rrule: string;
-            readonly timezone: string;
-            /** Format: date-time */
-            readonly first_start: string;
-            readonly occurrences: components["schemas"]["Appointment"][];
-            /** Format: date-time */
-            readonly created_at: string;
-            /** @description Occurrences not booked (only with book_free_only). */
-            readonly conflicts: components["schemas"]["Conflict"][];
-        };
-        SeriesChanged: {
-            appointments: components["schemas"]["Appointment"][];
-        };
-        SeriesCreateRequest: {
-            /** Format: uuid */
-            service: string;
-            /**
-             * Format: uuid
-             * @description Required for staff; a signed-in customer always books for itself.
-             */
-            customer?: string;
-            /**
-             * Format: date-time
-             * @description The first occurrence.
-             */
-            starts_at: string;
-            /** @description An RFC 5545 RRULE subset: FREQ=DAILY or WEEKLY, INTERVAL, BYDAY (plain weekdays), and COUNT or UNTIL; at most 52 occurrences. */
-            rrule: string;
-            /** @description IANA name whose wall clock the rule follows; the business's by default. */
-            timezone?: string;
-            resources?: string[];
-            /** @default  */
-            notes?: string;
-            /**
-             * @description Book the free occurrences and report the others, instead of all or nothing.
-             * @default false
-             */
-            book_free_only?: boolean;
-        };
-        SeriesMoveRequest: {
-            scope: components["schemas"]["ScopeEnum"];
-            /**
-             * Format: uuid
-             * @description The occurrence (an appointment id of the series); required unless scope is 'all'.
-             */
-            occurrence?: string;
-            /**
-             * Format: date-time
-             * @description The occurrence's new start; the others in scope move by the same shift of the local wall clock.
-             */
-            starts_at: string;
-        };
-        SeriesScopeRequest: {
-            scope: components["schemas"]["ScopeEnum"];
-            /**
-             * Format: uuid
-             * @description The occurrence (an appointment id of the series); required unless scope is 'all'.
-             */
-            occurrence?: string;
-        };
+        ScopesEnum: "appointments:read" | "appointments:write" | "customers:read" | "customers:write" | "resources:write" | "services:write" | "billing:read" | "billing:write";
         Service: {
             /** Format: uuid */
             readonly id: string;
@@ -2508,9 +2332,6 @@ export interface components {
             min_notice_minutes?: number;
             max_advance_days?: number;
             is_active?: boolean;
-            /** @description Seats per session: above 1 the service is a group session (a class). */
-            capacity?: number;
-            allow_multiple_seats?: boolean;
             requirements?: components["schemas"]["Requirement"][];
             /**
              * Format: decimal
@@ -2535,9 +2356,6 @@ export interface components {
             min_notice_minutes?: number;
             max_advance_days?: number;
             is_active?: boolean;
-            /** @description Seats per session: above 1 the service is a group session (a class). */
-            capacity?: number;
-            allow_multiple_seats?: boolean;
             requirements?: components["schemas"]["RequirementRequest"][];
         };
         Slot: {
@@ -2546,13 +2364,6 @@ export interface components {
             /** Format: date-time */
             ends_at: string;
             resources: components["schemas"]["SlotResource"][];
-            /** @description Places left at this start: 1 for a one-to-one service; for a group service the seats left in its session (its capacity when no session has started filling). */
-            seats_left: number;
-            /**
-             * Format: uuid
-             * @description The group session already open at this start, if any.
-             */
-            session: string | null;
         };
         SlotResource: {
             /** Format: uuid */
@@ -2640,55 +2451,6 @@ export interface components {
          * @enum {string}
          */
         VerificationStatusEnum: "PENDING" | "VERIFIED" | "FAILED";
-        WaitlistEntry: {
-            /** Format: uuid */
-            readonly id: string;
-            /** Format: uuid */
-            readonly service: string;
-            readonly service_name: string;
-            /** Format: uuid */
-            readonly customer: string;
-            readonly customer_name: string;
-            /** Format: date-time */
-            readonly starts_at: string;
-            readonly status: components["schemas"]["WaitlistEntryStatusEnum"];
-            /** Format: date-time */
-            readonly offered_at: string | null;
-            /** Format: date-time */
-            readonly offer_expires_at: string | null;
-            /** @description While OFFERED: the signed claim link (POST it) on this host; null otherwise. */
-            readonly claim_path: string | null;
-            /**
-             * Format: uuid
-             * @description The appointment a claimed offer booked.
-             */
-            readonly appointment: string | null;
-            /** Format: date-time */
-            readonly created_at: string;
-        };
-        /**
-         * @description * `WAITING` - Waiting
-         *     * `OFFERED` - Offered
-         *     * `CLAIMED` - Claimed
-         *     * `EXPIRED` - Expired
-         *     * `LEFT` - Left
-         * @enum {string}
-         */
-        WaitlistEntryStatusEnum: "WAITING" | "OFFERED" | "CLAIMED" | "EXPIRED" | "LEFT";
-        WaitlistJoinRequest: {
-            /** Format: uuid */
-            service: string;
-            /**
-             * Format: uuid
-             * @description Required for staff; a signed-in customer always joins for itself.
-             */
-            customer?: string;
-            /**
-             * Format: date-time
-             * @description The full slot's or session's start.
-             */
-            starts_at: string;
-        };
         WebhookEndpoint: {
             /** Format: uuid */
             readonly id: string;
@@ -2786,6 +2548,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -2825,425 +2606,19 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
-            503: {
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
                 headers: {
-                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
+                    /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    api_appointment_series_list: {
-        parameters: {
-            query?: {
-                /** @description A page number within the paginated result set. */
-                page?: number;
-                /** @description Number of results to return per page. */
-                page_size?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PaginatedSeriesList"];
-                };
-            };
-            /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credentials, or credentials not valid on this host. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No such object (or not visible to you), or a page past the last. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    api_appointment_series_create: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["SeriesCreateRequest"];
-            };
-        };
-        responses: {
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["SeriesBooked"];
-                };
-            };
-            /** @description Field errors (`invalid`, e.g. `rrule` outside the subset or giving more than 52 occurrences), or a first start the service cannot be booked at (`in_past`, `too_soon`, `too_far_ahead`). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credentials, or credentials not valid on this host. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Your role may not book this (`permission_denied`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description `series_conflict`: some occurrences cannot be booked (each named in `fields.occurrences`); nothing was booked. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is too large. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body's Content-Type is not accepted here. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    api_appointment_series_retrieve: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Series"];
-                };
-            };
-            /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credentials, or credentials not valid on this host. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No such object (or not visible to you), or a page past the last. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    api_appointment_series_cancel_create: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["SeriesScopeRequest"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["SeriesChanged"];
-                };
-            };
-            /** @description Field errors, or nothing open in scope (`invalid_transition`). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credentials, or credentials not valid on this host. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No such object (or not visible to you), or a page past the last. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Conflicts with the current data. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is too large. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body's Content-Type is not accepted here. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    api_appointment_series_reschedule_create: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["SeriesMoveRequest"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["SeriesChanged"];
-                };
-            };
-            /** @description Field errors, nothing open in scope (`invalid_transition`), or a new time the service cannot be booked at (`in_past`, `too_soon`, `too_far_ahead`, `outside_hours`). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credentials, or credentials not valid on this host. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No such object (or not visible to you), or a page past the last. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description `resource_busy`: a moved occurrence meets another booking. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is too large. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body's Content-Type is not accepted here. */
-            415: {
-                headers: {
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3330,6 +2705,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3438,6 +2832,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database is unreachable; nothing was saved (`database_unavailable`). Retry after `Retry-After` seconds with the same Idempotency-Key. */
             503: {
                 headers: {
@@ -3500,6 +2913,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3605,6 +3037,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -3676,6 +3127,25 @@ export interface operations {
             /** @description Conflicts with the current data. */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3759,6 +3229,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -3836,6 +3325,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -3907,6 +3415,25 @@ export interface operations {
             /** @description Conflicts with the current data. */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4012,6 +3539,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -4086,6 +3632,14 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4185,6 +3739,14 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4266,6 +3828,14 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4304,6 +3874,25 @@ export interface operations {
             /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
             400: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4385,6 +3974,14 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4466,6 +4063,14 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4538,6 +4143,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -4589,6 +4213,25 @@ export interface operations {
             /** @description Signed in, but your role (or the subscription tier) does not allow this. */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4683,6 +4326,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -4737,6 +4399,25 @@ export interface operations {
             /** @description Signed in, but your role (or the subscription tier) does not allow this. */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4811,6 +4492,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4905,6 +4605,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -4967,6 +4686,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5043,6 +4781,25 @@ export interface operations {
             /** @description Conflicts with the current data. */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5148,6 +4905,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -5192,6 +4968,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5285,6 +5080,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -5347,6 +5161,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5452,6 +5285,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -5526,6 +5378,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5620,6 +5491,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -5682,6 +5572,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5758,6 +5667,25 @@ export interface operations {
             /** @description Conflicts with the current data. */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5863,6 +5791,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -5925,6 +5872,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6030,6 +5996,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -6099,6 +6084,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6193,6 +6197,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -6255,6 +6278,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6331,6 +6373,25 @@ export interface operations {
             /** @description Conflicts with the current data. */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6436,6 +6497,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -6522,6 +6602,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -6584,6 +6683,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6667,6 +6785,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -6732,6 +6869,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6826,6 +6982,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description AWS refused the operation (`aws_error`). */
             502: {
                 headers: {
@@ -6903,6 +7078,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -6973,6 +7167,25 @@ export interface operations {
             /** @description Conflicts with the current data. */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7077,6 +7290,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description DNS did not answer and the check could not be queued (`dns_unavailable`), or the database could not be reached (`database_unavailable`); try again after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -7128,6 +7360,25 @@ export interface operations {
             /** @description Signed in, but your role (or the subscription tier) does not allow this. */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7196,6 +7447,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7301,6 +7571,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -7371,6 +7660,25 @@ export interface operations {
             /** @description Conflicts with the current data. */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7448,6 +7756,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -7510,6 +7837,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7586,6 +7932,25 @@ export interface operations {
             /** @description Conflicts with the current data. */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7691,6 +8056,405 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_keys_list: {
+        parameters: {
+            query?: {
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedAPIKeyList"];
+                };
+            };
+            /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or credentials not valid on this host. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object (or not visible to you), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_keys_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["APIKeyRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIKeyWithSecret"];
+                };
+            };
+            /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or credentials not valid on this host. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's Content-Type is not accepted here. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_keys_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIKey"];
+                };
+            };
+            /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or credentials not valid on this host. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object (or not visible to you), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_keys_revoke_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIKey"];
+                };
+            };
+            /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or credentials not valid on this host. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object (or not visible to you), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -7779,6 +8543,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The masquerade audit log cannot be written, so nothing started (`audit_unavailable`), or the database cannot be reached (`database_unavailable`, with Retry-After). */
             503: {
                 headers: {
@@ -7829,6 +8612,25 @@ export interface operations {
             /** @description Conflicts with the current data. */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7891,6 +8693,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -7942,6 +8763,25 @@ export interface operations {
             /** @description Signed in, but your role (or the subscription tier) does not allow this. */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8029,6 +8869,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -8091,6 +8950,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8196,6 +9074,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -8295,6 +9192,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -8367,6 +9283,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8461,6 +9396,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -8523,6 +9477,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8599,6 +9572,25 @@ export interface operations {
             /** @description Conflicts with the current data. */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8704,6 +9696,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -8781,6 +9792,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -8851,6 +9881,25 @@ export interface operations {
             /** @description Conflicts with the current data. */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8956,6 +10005,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -9026,6 +10094,25 @@ export interface operations {
             /** @description Conflicts with the current data. */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9105,6 +10192,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -9167,6 +10273,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9272,6 +10397,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -9316,6 +10460,25 @@ export interface operations {
             /** @description A forged, foreign or expired link, or reviews switched off here (`invalid_link`). */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9403,6 +10566,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -9469,6 +10651,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9563,6 +10764,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -9625,6 +10845,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9701,6 +10940,25 @@ export interface operations {
             /** @description Conflicts with the current data. */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9806,6 +11064,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -9857,6 +11134,25 @@ export interface operations {
             /** @description Signed in, but your role (or the subscription tier) does not allow this. */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9923,6 +11219,25 @@ export interface operations {
             /** @description This business has no logo. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10018,6 +11333,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -10083,6 +11417,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -10134,6 +11487,25 @@ export interface operations {
             /** @description Signed in, but your role (or the subscription tier) does not allow this. */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10228,6 +11600,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -10278,6 +11669,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -10322,6 +11732,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10405,6 +11834,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10499,362 +11947,19 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
-            503: {
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
                 headers: {
-                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
+                    /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    api_waitlist_list: {
-        parameters: {
-            query?: {
-                /** @description A page number within the paginated result set. */
-                page?: number;
-                /** @description Number of results to return per page. */
-                page_size?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PaginatedWaitlistEntryList"];
-                };
-            };
-            /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credentials, or credentials not valid on this host. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No such object (or not visible to you), or a page past the last. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    api_waitlist_create: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["WaitlistJoinRequest"];
-            };
-        };
-        responses: {
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["WaitlistEntry"];
-                };
-            };
-            /** @description Field errors, or a time the service cannot be booked at (`in_past`, `too_soon`, `too_far_ahead`, `outside_hours`). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credentials, or credentials not valid on this host. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description `slot_available`: it is not full, book it instead; `already_waiting`: the customer is on this waitlist already. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is too large. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body's Content-Type is not accepted here. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    api_waitlist_retrieve: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["WaitlistEntry"];
-                };
-            };
-            /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credentials, or credentials not valid on this host. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No such object (or not visible to you), or a page past the last. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    api_waitlist_destroy: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description No response body */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description The entry is no longer waiting (`invalid_transition`). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credentials, or credentials not valid on this host. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No such object (or not visible to you), or a page past the last. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Conflicts with the current data. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    api_waitlist_claim_create: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                token: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["OwnAppointment"];
-                };
-            };
-            /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description `invalid_link`: forged, foreign or expired. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description `offer_not_available`: claimed already (a link works once) or withdrawn; `offer_expired`: its time is up and the place went to the next customer; `resource_busy` / `session_full`: a freed one-to-one slot was booked first. */
-            409: {
-                headers: {
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10926,6 +12031,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11020,6 +12144,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -11082,6 +12225,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11158,6 +12320,25 @@ export interface operations {
             /** @description Conflicts with the current data. */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11263,6 +12444,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -11334,6 +12534,25 @@ export interface operations {
             /** @description Conflicts with the current data. */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {

@@ -1,0 +1,57 @@
+"""What an API key may do: a fixed set of scopes, each a set of the capabilities of
+``users/roles.py``. A key never holds more than its creator's role holds on the host at the time
+of the request (``users.access`` intersects the two); a scope only narrows.
+
+Reads (GET, HEAD, OPTIONS) may use the capabilities of every scope the key holds; writes only
+those of its ``:write`` scopes, so a read scope can never be used to change anything (for
+instance through the rule that lets staff change appointments on their own resource).
+Endpoints that check no capability (the signed-in user, passwords, masquerading, API keys
+themselves, the plugin catalogue) refuse keys altogether; what every user of a host may read
+(services, resources, the logo) any key of that host may read.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Scope(models.TextChoices):
+    APPOINTMENTS_READ = "appointments:read", "Read appointments, blockers, availability"
+    APPOINTMENTS_WRITE = "appointments:write", "Book and change appointments and blockers"
+    CUSTOMERS_READ = "customers:read", "Read customers"
+    CUSTOMERS_WRITE = "customers:write", "Add and change customers"
+    RESOURCES_WRITE = "resources:write", "Add and change resources"
+    SERVICES_WRITE = "services:write", "Add and change services"
+    BILLING_READ = "billing:read", "Read charges and the revenue summary"
+    BILLING_WRITE = "billing:write", "Change charges' payment status and billing settings"
+
+
+# scope -> (capabilities it lends to reads, capabilities it lends to writes)
+SCOPE_CAPABILITIES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    Scope.APPOINTMENTS_READ: (frozenset({"view_schedule"}), frozenset()),
+    Scope.APPOINTMENTS_WRITE: (
+        frozenset({"view_schedule"}),
+        frozenset({"view_schedule", "manage_schedule"}),
+    ),
+    Scope.CUSTOMERS_READ: (frozenset({"view_customers"}), frozenset()),
+    Scope.CUSTOMERS_WRITE: (
+        frozenset({"view_customers"}),
+        frozenset({"view_customers", "manage_customers"}),
+    ),
+    Scope.RESOURCES_WRITE: (frozenset(), frozenset({"manage_resources"})),
+    Scope.SERVICES_WRITE: (frozenset(), frozenset({"manage_services"})),
+    Scope.BILLING_READ: (frozenset({"view_billing"}), frozenset()),
+    Scope.BILLING_WRITE: (
+        frozenset({"view_billing"}),
+        frozenset({"view_billing", "manage_billing"}),
+    ),
+}
+
+
+def scope_capabilities(scopes: list[str], *, writing: bool) -> frozenset[str]:
+    """The capabilities ``scopes`` lend to a read or a write request; unknown scopes lend none."""
+    lent: frozenset[str] = frozenset()
+    for scope in scopes:
+        read, write = SCOPE_CAPABILITIES.get(scope, (frozenset(), frozenset()))
+        lent |= write if writing else read
+    return lent
