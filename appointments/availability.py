@@ -225,3 +225,32 @@ def resources_for_start(
         for calendar in candidates:
             calendar.prepare(duration=duration, before=before, after=after)
     return _assign(start, requirements)
+
+
+@dataclass(frozen=True)
+class SlotGroup:
+    """Free starts that would hold the same resources, as runs ``(first, count)``: start ``k``
+    of a run (``0 <= k < count``) is ``first + k * step`` seconds."""
+
+    resource_ids: tuple[int, ...]
+    duration: int
+    runs: list[tuple[int, int]]
+
+
+def slot_groups(slots: Sequence[Slot], *, step: int) -> list[SlotGroup]:
+    """``slots`` (sorted by start) grouped by the resources they would hold, each group's starts
+    run-length encoded on the ``step`` grid; groups in the order of their first slot. A month of
+    a quarter-hour grid is a few runs a day instead of a few dozen slots."""
+    runs: dict[tuple[int, ...], list[list[int]]] = {}
+    durations: dict[tuple[int, ...], int] = {}
+    for slot in slots:
+        group = runs.setdefault(slot.resource_ids, [])
+        durations.setdefault(slot.resource_ids, slot.end - slot.start)
+        if group and group[-1][0] + group[-1][1] * step == slot.start:
+            group[-1][1] += 1
+        else:
+            group.append([slot.start, 1])
+    return [
+        SlotGroup(resource_ids=key, duration=durations[key], runs=[(a, n) for a, n in group])
+        for key, group in runs.items()
+    ]

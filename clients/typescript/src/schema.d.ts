@@ -1205,6 +1205,7 @@ export interface components {
             timezone: string;
             slots: components["schemas"]["Slot"][];
         };
+        AvailabilityAnswer: components["schemas"]["Availability"] | components["schemas"]["CompactAvailability"];
         BillingSettings: {
             cancellation_window_hours: number;
             /** Format: decimal */
@@ -1255,6 +1256,16 @@ export interface components {
             readonly created_at: string;
             /** Format: date-time */
             readonly updated_at: string;
+        };
+        CompactAvailability: {
+            /** Format: uuid */
+            service: string;
+            timezone: string;
+            shape: components["schemas"]["ShapeEnum"];
+            step_minutes: number;
+            /** @description Each resource a group uses, once. */
+            resources: components["schemas"]["SlotResource"][];
+            groups: components["schemas"]["SlotGroup"][];
         };
         CustomDomainAddRequest: {
             domain: string;
@@ -2223,6 +2234,11 @@ export interface components {
             is_active?: boolean;
             requirements?: components["schemas"]["RequirementRequest"][];
         };
+        /**
+         * @description * `compact` - compact
+         * @enum {string}
+         */
+        ShapeEnum: "compact";
         Slot: {
             /** Format: date-time */
             starts_at: string;
@@ -2230,11 +2246,26 @@ export interface components {
             ends_at: string;
             resources: components["schemas"]["SlotResource"][];
         };
+        SlotGroup: {
+            /** @description Indexes into `resources`: what a booking at these starts would hold, one per requirement in requirement order. */
+            resources: number[];
+            duration_minutes: number;
+            runs: components["schemas"]["SlotRun"][];
+        };
         SlotResource: {
             /** Format: uuid */
             id: string;
             name: string;
             type: string;
+        };
+        SlotRun: {
+            /**
+             * Format: date-time
+             * @description The run's first free start.
+             */
+            first: string;
+            /** @description How many starts: start k (0 <= k < count) is `first` + k x `step_minutes` (real minutes, so a run stays right across a DST change). */
+            count: number;
         };
         StaffUsage: {
             used: number;
@@ -3693,6 +3724,13 @@ export interface operations {
                 /** @description Last local date (inclusive); at most 62 days. */
                 end: string;
                 service: string;
+                /**
+                 * @description `slots` (default): one object per free start. `compact`: the starts grouped by the resources they would hold, as runs on the step grid, each resource described once (a month is a few KB instead of hundreds).
+                 *
+                 *     * `slots` - slots
+                 *     * `compact` - compact
+                 */
+                shape?: "slots" | "compact";
                 /** @description First local date (inclusive). */
                 start: string;
                 step_minutes?: number;
@@ -3705,15 +3743,23 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The free starts, in the shape asked for (`shape`). Carries an `ETag`; gzip-compressed for clients sending `Accept-Encoding: gzip`. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Availability"];
+                    "application/json": components["schemas"]["AvailabilityAnswer"];
                 };
             };
-            /** @description Field errors (`invalid`): an inactive or unknown service, a range that is reversed or longer than 62 days, an unknown timezone or step. */
+            /** @description Not modified: `If-None-Match` names the `ETag` of the same answer. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Field errors (`invalid`): an inactive or unknown service, a range that is reversed or longer than 62 days, an unknown timezone, step or shape. */
             400: {
                 headers: {
                     [name: string]: unknown;
