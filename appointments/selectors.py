@@ -16,10 +16,13 @@ from appointments.availability import (
     free_slots,
     local_open_intervals,
     merge,
+    subtract,
     to_epoch,
 )
 from appointments.models import Allocation, Appointment, Blocker
 from catalog.models import Service
+from closures.models import Closure
+from closures.selectors import closures_between
 from resources.models import DateOverride, Resource, WorkingHours
 
 MAX_RANGE_DAYS = 62
@@ -101,6 +104,7 @@ class Availability:
     tz: ZoneInfo
     slots: list[Slot]
     resources: dict[int, Resource]
+    closures: list[Closure]
 
 
 def availability_for(
@@ -123,6 +127,12 @@ def availability_for(
     calendars = resource_calendars(
         requirements=requirements, lo=range_start - reach, hi=range_end + reach
     )
+    # A tenant-wide closure closes every resource: no appointment may overlap it (buffers may,
+    # as they may reach outside opening hours), exactly what booking enforces.
+    closures = closures_between(range_start - reach, range_end + reach)
+    closed = merge((to_epoch(c.starts_at), to_epoch(c.ends_at)) for c in closures)
+    for calendar in {id(c): c for candidates in calendars for c in candidates}.values():
+        calendar.open_ = subtract(calendar.open_, closed)
     earliest = max(to_epoch(range_start), to_epoch(now) + service.min_notice_minutes * 60)
     latest = min(to_epoch(range_end) - 1, to_epoch(now + timedelta(days=service.max_advance_days)))
     slots = free_slots(
@@ -136,7 +146,8 @@ def availability_for(
         latest=latest,
     )
     resources = {r.pk: r for candidates in requirements for r in candidates}
-    return Availability(service=service, tz=tz, slots=slots, resources=resources)
+    shown = [c for c in closures if c.starts_at < range_end and c.ends_at > range_start]
+    return Availability(service=service, tz=tz, slots=slots, resources=resources, closures=shown)
 
 
 def _allocations_shown() -> Prefetch:

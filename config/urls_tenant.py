@@ -9,6 +9,7 @@ from appointments.api.blockers import BlockerViewSet
 from appointments.api.calendar import CalendarFeedView
 from billing.api.views import BillingSettingsView, ChargeViewSet, RevenueSummaryView
 from catalog.api.views import ServiceViewSet
+from closures.api.views import ClosureViewSet
 from config.urls_common import fallback
 from config.urls_common import urlpatterns as common
 from core.api.domains import DomainDetailView, DomainListView, DomainVerifyView
@@ -39,6 +40,7 @@ router.register("api/services", ServiceViewSet, basename="service")
 router.register("api/customers", CustomerViewSet, basename="customer")
 router.register("api/appointments", AppointmentViewSet, basename="appointment")
 router.register("api/blockers", BlockerViewSet, basename="blocker")
+router.register("api/closures", ClosureViewSet, basename="closure")
 router.register("api/charges", ChargeViewSet, basename="charge")
 router.register("api/plugins", CatalogueViewSet, basename="plugin")
 router.register("api/installed-plugins", InstalledPluginViewSet, basename="installed-plugin")

@@ -62,6 +62,7 @@ SLOTS_EXAMPLE = OpenApiExample(
                 "resources": [{"id": RESOURCE_ID, "name": "Ana", "type": "STAFF"}],
             },
         ],
+        "closures": [],
     },
     response_only=True,
 )
@@ -80,6 +81,13 @@ COMPACT_EXAMPLE = OpenApiExample(
                 "runs": [{"first": "2026-05-04T09:00:00+02:00", "count": 12}],
             }
         ],
+        "closures": [
+            {
+                "title": "Public holiday",
+                "starts_at": "2026-05-05T00:00:00+02:00",
+                "ends_at": "2026-05-06T00:00:00+02:00",
+            }
+        ],
     },
     response_only=True,
 )
@@ -96,6 +104,17 @@ def _local(seconds: int, tz: ZoneInfo) -> str:
     return from_epoch(seconds).astimezone(tz).isoformat()
 
 
+def _closures(result: Availability, tz: ZoneInfo) -> list[dict[str, str]]:
+    return [
+        {
+            "title": c.title,
+            "starts_at": c.starts_at.astimezone(tz).isoformat(),
+            "ends_at": c.ends_at.astimezone(tz).isoformat(),
+        }
+        for c in result.closures
+    ]
+
+
 def slots_shape(result: Availability, tz: ZoneInfo) -> dict[str, Any]:
     described = _described(result)
     return {
@@ -109,6 +128,7 @@ def slots_shape(result: Availability, tz: ZoneInfo) -> dict[str, Any]:
             }
             for slot in result.slots
         ],
+        "closures": _closures(result, tz),
     }
 
 
@@ -131,6 +151,7 @@ def compact_shape(result: Availability, tz: ZoneInfo, step_minutes: int) -> dict
             }
             for group in groups
         ],
+        "closures": _closures(result, tz),
     }
 
 

@@ -149,10 +149,20 @@ class SlotSerializer(serializers.Serializer):
     resources = SlotResourceSerializer(many=True)
 
 
+class ClosureShownSerializer(serializers.Serializer):
+    title = serializers.CharField()
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+
+
+CLOSURES_HELP = "Tenant-wide closures overlapping the range (holidays): nothing is free then."
+
+
 class AvailabilitySerializer(serializers.Serializer):
     service = serializers.UUIDField()
     timezone = serializers.CharField()
     slots = SlotSerializer(many=True)
+    closures = ClosureShownSerializer(many=True, help_text=CLOSURES_HELP)
 
 
 class SlotRunSerializer(serializers.Serializer):
@@ -181,6 +191,7 @@ class CompactAvailabilitySerializer(serializers.Serializer):
     step_minutes = serializers.IntegerField()
     resources = SlotResourceSerializer(many=True, help_text="Each resource a group uses, once.")
     groups = SlotGroupSerializer(many=True)
+    closures = ClosureShownSerializer(many=True, help_text=CLOSURES_HELP)
 
 
 class TransitionSerializer(serializers.Serializer):

@@ -24,6 +24,7 @@ from appointments.selectors import (
 from appointments.services.holds import ResourceBusy, hold_resources, require_aware
 from appointments.services.lifecycle import OPEN_STATUSES
 from catalog.models import Service
+from closures.selectors import check_not_closed
 from core.audit import security_event
 from core.exceptions import Conflict, DomainError
 from core.models import Tenant
@@ -224,6 +225,8 @@ def appointment_book(
             user=actor, tenant=tenant, price=price, unchanged=service.price
         )
         _check_bookable(service=service, customer=customer, starts_at=starts_at, now=now)
+        # Tenant-wide closures: checked under their shared lock (closures.selectors says why).
+        check_not_closed(starts_at=starts_at, ends_at=_hold_span(service, starts_at)[0])
         appointment, held = _hold_first_free(
             tenant=tenant,
             actor=actor,
@@ -350,6 +353,7 @@ def appointment_reschedule(
         )
     service = appointment.service
     _check_window(service=service, starts_at=starts_at, now=now or timezone.now())
+    check_not_closed(starts_at=starts_at, ends_at=_hold_span(service, starts_at)[0])
     chosen = _pick_resources(
         service=service,
         starts_at=starts_at,

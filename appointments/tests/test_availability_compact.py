@@ -70,7 +70,7 @@ def test_compact_shape_holds_exactly_the_slots_of_the_default_shape(world_a, api
     compact = get(
         client, world_a, end=end, service=str(world_a.treatment.public_id), shape="compact"
     ).json()
-    assert set(plain) == {"service", "timezone", "slots"}  # the default shape is unchanged
+    assert set(plain) == {"service", "timezone", "slots", "closures"}
     assert compact["shape"] == "compact" and compact["step_minutes"] == 15
     slots = sorted(
         (

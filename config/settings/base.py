@@ -57,6 +57,7 @@ TENANT_APPS = [
     "catalog",
     "customers",
     "appointments",
+    "closures",
     "billing",
     "plugin_data",
 ]

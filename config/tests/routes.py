@@ -16,6 +16,7 @@ from django.db import connection
 from django.urls import URLPattern, URLResolver, reverse
 
 from appointments.tests.world import World
+from closures.tests.world import world_closure
 from config import urls_platform, urls_tenant
 from plugins.tests.world import plugin_objects, plugin_token
 
@@ -104,6 +105,7 @@ DETAIL_OBJECTS: dict[str, Callable[[World], Any]] = {
     "appointment": lambda w: w.appointment.public_id,
     "blocker": lambda w: w.blocker.public_id,
     "charge": lambda w: w.charge.public_id,
+    "closure": lambda w: world_closure(w).public_id,
     "webhook-endpoint": lambda w: plugin_objects(w).endpoint.public_id,
     "delivery": lambda w: plugin_objects(w).delivery.public_id,
     "review": lambda w: plugin_objects(w).review.public_id,
@@ -198,6 +200,12 @@ BODIES: dict[tuple[str, str], Callable[[World], dict[str, Any]]] = {
     },
     ("blocker-detail", "patch"): lambda w: {"title": "changed"},
     ("charge-detail", "patch"): lambda w: {"status": "PAID"},
+    ("closure-list", "post"): lambda w: {
+        "title": "Holiday",
+        "starts_at": w.at(0, days=5).isoformat(),
+        "ends_at": w.at(0, days=6).isoformat(),
+    },
+    ("closure-detail", "patch"): lambda w: {"title": "changed"},
     ("plugin-install", "post"): lambda w: {
         "accepted_permissions": ["appointments.read", "customers.read", "network.outbound"],
     },
@@ -239,7 +247,7 @@ def identifiers(world: World) -> set[str]:
             world.owner, world.manager, world.staff, world.customer_user, world.stylist,
             world.stylist2, world.room, world.cut, world.treatment, world.customer,
             world.other_customer, world.appointment, world.other_appointment, world.blocker,
-            world.charge, world.override,
+            world.charge, world.override, world_closure(world),
         )
     }  # fmt: skip
     found.add(world.stylist.ical_token)
@@ -250,7 +258,7 @@ TENANT_TABLES = [
     "resources_resource", "resources_workinghours", "resources_dateoverride", "catalog_service",
     "catalog_servicerequirement", "catalog_servicerequirement_eligible_resources",
     "customers_customer", "appointments_appointment", "appointments_blocker",
-    "appointments_allocation", "billing_charge",
+    "appointments_allocation", "billing_charge", "closures_closure",
 ]  # fmt: skip
 
 
