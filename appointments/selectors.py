@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.db.models import Prefetch, QuerySet, prefetch_related_objects
@@ -20,7 +21,7 @@ from appointments.availability import (
     to_epoch,
 )
 from appointments.models import Allocation, Appointment, Blocker
-from catalog.models import Service
+from catalog.models import Service, ServiceResourceOverride
 from closures.models import Closure
 from closures.selectors import closures_between
 from resources.models import DateOverride, Resource, WorkingHours
@@ -39,14 +40,63 @@ def service_requirements(service: Service) -> list[list[Resource]]:
     return [list(requirement.eligible_resources.all()) for requirement in requirements]
 
 
+@dataclass(frozen=True)
+class ServiceTerms:
+    """A service's price and duration (seconds), and the resources' own ones for it
+    (``catalog.ServiceResourceOverride``). A booking holding several resources that have their
+    own takes the highest of their prices and the longest of their durations; resources without
+    one take the service's."""
+
+    price: Decimal
+    duration: int
+    prices: Mapping[int, Decimal]
+    durations: Mapping[int, int]
+
+    def duration_for(self, resource_ids: Iterable[int]) -> int:
+        own = [self.durations[r] for r in resource_ids if r in self.durations]
+        return max(own, default=self.duration)
+
+    def price_for(self, resource_ids: Iterable[int]) -> Decimal:
+        own = [self.prices[r] for r in resource_ids if r in self.prices]
+        return max(own, default=self.price)
+
+    @property
+    def longest(self) -> int:
+        return max([self.duration, *self.durations.values()])
+
+    @property
+    def shortest(self) -> int:
+        return min([self.duration, *self.durations.values()])
+
+
+def service_terms(service: Service) -> ServiceTerms:
+    """The service's price and duration with each resource (one query)."""
+    prices, durations = {}, {}
+    for resource_id, price, minutes in ServiceResourceOverride.objects.filter(
+        service=service
+    ).values_list("resource_id", "price", "duration_minutes"):
+        if price is not None:
+            prices[resource_id] = price
+        if minutes is not None:
+            durations[resource_id] = minutes * 60
+    return ServiceTerms(
+        price=service.price,
+        duration=service.duration_minutes * 60,
+        prices=prices,
+        durations=durations,
+    )
+
+
 def resource_calendars(
     *,
     requirements: Sequence[Sequence[Resource]],
     lo: datetime,
     hi: datetime,
     ignore_appointment_id: int | None = None,
+    durations: Mapping[int, int] | None = None,
 ) -> list[list[ResourceCalendar]]:
-    """Opening hours and busy time between ``lo`` and ``hi`` of every candidate resource.
+    """Opening hours and busy time between ``lo`` and ``hi`` of every candidate resource, with
+    its own duration for the service (``durations``, seconds) when it has one.
 
     Three queries whatever the range or the number of resources: weekly hours, date overrides,
     live allocations.
@@ -94,6 +144,7 @@ def resource_calendars(
                 overrides=overrides[pk],
             ),
             busy=merge(busy[pk]),
+            duration=(durations or {}).get(pk),
         )
     return [[calendars[r.pk] for r in candidates] for candidates in requirements]
 
@@ -118,15 +169,17 @@ def availability_for(
 ) -> Availability:
     """Free starts of ``service`` on the local dates ``date_from``..``date_to`` (in ``tz``)."""
     requirements = service_requirements(service)
+    terms = service_terms(service)
     range_start = datetime.combine(date_from, time(0), tzinfo=tz)
     range_end = datetime.combine(date_to + timedelta(days=1), time(0), tzinfo=tz)
-    duration = service.duration_minutes * 60
+    duration = terms.duration
     before, after = service.buffer_before_minutes * 60, service.buffer_after_minutes * 60
     # Holds of slots near the edges reach outside the range by the buffers and the duration.
-    reach = timedelta(seconds=duration + before + after)
+    reach = timedelta(seconds=terms.longest + before + after)
     calendars = resource_calendars(
-        requirements=requirements, lo=range_start - reach, hi=range_end + reach
-    )
+        requirements=requirements, lo=range_start - reach, hi=range_end + reach,
+        durations=terms.durations,
+    )  # fmt: skip
     # A tenant-wide closure closes every resource: no appointment may overlap it (buffers may,
     # as they may reach outside opening hours), exactly what booking enforces.
     closures = closures_between(range_start - reach, range_end + reach)

@@ -2112,6 +2112,8 @@ export interface components {
             max_advance_days?: number;
             is_active?: boolean;
             requirements?: components["schemas"]["RequirementRequest"][];
+            /** @description Per-resource price and duration (e.g. a senior stylist costs more and takes longer). Booking with several resources that have one takes the highest price and the longest duration among them; resources without one take the service's. */
+            resource_overrides?: components["schemas"]["ResourceOverrideRequest"][];
         };
         PatchedTenantSettingsRequest: {
             /** @description Browser origins (scheme://host[:port]) whose pages may call this business's API, e.g. its own booking site; besides the platform's CORS_ALLOWED_ORIGINS. Stored as browsers send them (lower case, no default port); at most 20. */
@@ -2235,6 +2237,28 @@ export interface components {
             /** Format: date-time */
             readonly updated_at: string;
         };
+        ResourceOverride: {
+            /** Format: uuid */
+            resource: string;
+            /**
+             * Format: decimal
+             * @description The price with this resource; null or left out: the service's.
+             */
+            price?: string | null;
+            /** @description How long it takes with this resource; null or left out: the service's. */
+            duration_minutes?: number | null;
+        };
+        ResourceOverrideRequest: {
+            /** Format: uuid */
+            resource: string;
+            /**
+             * Format: decimal
+             * @description The price with this resource; null or left out: the service's.
+             */
+            price?: string | null;
+            /** @description How long it takes with this resource; null or left out: the service's. */
+            duration_minutes?: number | null;
+        };
         ResourceRequest: {
             name: string;
             type: components["schemas"]["ResourceTypeEnum"];
@@ -2328,6 +2352,8 @@ export interface components {
             max_advance_days?: number;
             is_active?: boolean;
             requirements?: components["schemas"]["Requirement"][];
+            /** @description Per-resource price and duration (e.g. a senior stylist costs more and takes longer). Booking with several resources that have one takes the highest price and the longest duration among them; resources without one take the service's. */
+            resource_overrides?: components["schemas"]["ResourceOverride"][];
             /**
              * Format: decimal
              * @description Average of customers' reviews (review-requests plugin); null: none yet.
@@ -2352,6 +2378,8 @@ export interface components {
             max_advance_days?: number;
             is_active?: boolean;
             requirements?: components["schemas"]["RequirementRequest"][];
+            /** @description Per-resource price and duration (e.g. a senior stylist costs more and takes longer). Booking with several resources that have one takes the highest price and the longest duration among them; resources without one take the service's. */
+            resource_overrides?: components["schemas"]["ResourceOverrideRequest"][];
         };
         /**
          * @description * `compact` - compact
