@@ -185,11 +185,20 @@ class Slot:
 
 @dataclass(frozen=True)
 class _Hold:
-    """What ``_assign`` needs besides the start: the service's duration and buffers."""
+    """What ``_assign`` needs besides the start: the service's duration and buffers, and
+    whether every candidate takes that duration (no resource has its own: nothing to re-check)."""
 
     duration: int
     before: int
     after: int
+    uniform: bool
+
+
+def _hold(
+    requirements: Sequence[Sequence[ResourceCalendar]], *, duration: int, before: int, after: int
+) -> _Hold:
+    uniform = all(c.prepared_for == duration for cs in requirements for c in cs)
+    return _Hold(duration, before, after, uniform)
 
 
 def _assign(
@@ -197,10 +206,13 @@ def _assign(
     requirements: Sequence[Sequence[ResourceCalendar]],
     hold: _Hold,
     taken: tuple[ResourceCalendar, ...] = (),
+    taken_ids: tuple[int, ...] = (),
 ) -> tuple[ResourceCalendar, ...] | None:
     """Pick one free resource per requirement, all distinct (depth-first; requirements are few),
     free for as long as the chosen combination takes."""
     if not requirements:
+        if hold.uniform:
+            return taken
         length = combined_duration(taken, hold.duration)
         if all(
             c.prepared_for == length
@@ -209,9 +221,12 @@ def _assign(
         ):
             return taken
         return None
+    rest = requirements[1:]
     for calendar in requirements[0]:
-        if all(calendar.resource_id != t.resource_id for t in taken) and calendar.admits(start):
-            found = _assign(start, requirements[1:], hold, (*taken, calendar))
+        if calendar.resource_id not in taken_ids and calendar.admits(start):
+            found = _assign(
+                start, rest, hold, (*taken, calendar), (*taken_ids, calendar.resource_id)
+            )
             if found is not None:
                 return found
     return None
@@ -249,7 +264,7 @@ def free_slots(
     if not requirements or any(not candidates for candidates in requirements):
         return []
     _prepare(requirements, duration=duration, before=before, after=after)
-    hold = _Hold(duration, before, after)
+    hold = _hold(requirements, duration=duration, before=before, after=after)
     per_requirement = [
         merge(w for c in candidates for w in c.windows) for candidates in requirements
     ]
@@ -262,7 +277,7 @@ def free_slots(
         for start in _aligned_starts(window, step=step, tz=tz, earliest=earliest, latest=latest):
             chosen = _assign(start, requirements, hold)
             if chosen is not None:
-                length = combined_duration(chosen, duration)
+                length = duration if hold.uniform else combined_duration(chosen, duration)
                 slots.append(Slot(start, start + length, tuple(c.resource_id for c in chosen)))
     return slots
 
@@ -279,7 +294,8 @@ def resources_for_start(
     if not requirements or any(not candidates for candidates in requirements):
         return None
     _prepare(requirements, duration=duration, before=before, after=after)
-    chosen = _assign(start, requirements, _Hold(duration, before, after))
+    hold = _hold(requirements, duration=duration, before=before, after=after)
+    chosen = _assign(start, requirements, hold)
     return None if chosen is None else tuple(c.resource_id for c in chosen)
 
 
