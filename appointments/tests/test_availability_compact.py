@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import gzip
 import json
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from appointments.api.availability import compact_shape, slots_shape
 from appointments.availability import Slot, slot_groups
+from appointments.selectors import availability_for
 from appointments.services import appointment_book
+from appointments.tests.test_availability import one_resource_service
 from conftest import HOST_A
 
 HOUR = 3600
@@ -132,3 +136,26 @@ def test_availability_is_gzipped_for_clients_that_accept_it_and_nothing_else_is(
     # Answers that may carry secrets (tokens, names of the signed-in user) stay uncompressed.
     me = client.get("/api/me/", HTTP_ACCEPT_ENCODING="gzip")
     assert me.status_code == 200 and "Content-Encoding" not in me
+
+
+@pytest.mark.parametrize(
+    ("zone", "day"),
+    [("Europe/Berlin", "2027-03-28"), ("Europe/Berlin", "2027-10-31")],
+)
+def test_compact_runs_stay_exact_across_a_dst_change(world_a, zone, day):
+    tz = ZoneInfo(zone)
+    _, service = one_resource_service(world_a, zone, hours=(time(0), time(6)))
+    result = availability_for(
+        service=service, date_from=date.fromisoformat(day), date_to=date.fromisoformat(day),
+        tz=tz, now=datetime(2027, 1, 1, tzinfo=tz), step_minutes=30,
+    )  # fmt: skip
+    plain = slots_shape(result, tz)
+    compact = compact_shape(result, tz, 30)
+    slots = sorted(
+        (datetime.fromisoformat(s["starts_at"]), datetime.fromisoformat(s["ends_at"]),
+         tuple(r["id"] for r in s["resources"]))
+        for s in plain["slots"]
+    )  # fmt: skip
+    assert len({start.utcoffset() for start, _, _ in slots}) == 2  # the night has both offsets
+    assert expand(compact) == slots
+    assert sum(len(g["runs"]) for g in compact["groups"]) == 1  # one run through the change
