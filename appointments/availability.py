@@ -117,19 +117,25 @@ def start_windows(
 
 @dataclass
 class ResourceCalendar:
-    """One candidate resource: when it is open and when it is already held (UTC seconds)."""
+    """One candidate resource: when it is open and when it is already held (UTC seconds), and
+    its own duration for the service when it has one (``catalog.ServiceResourceOverride``)."""
 
     resource_id: int
     open_: list[Interval]
     busy: list[Interval]
+    duration: int | None = None
     windows: list[Interval] = field(default_factory=list)
+    prepared_for: int = 0
     _window_starts: list[int] = field(default_factory=list, repr=False)
+    _busy_ends: list[int] = field(default_factory=list, repr=False)
 
     def prepare(self, *, duration: int, before: int, after: int) -> None:
         self.windows = start_windows(
             open_=self.open_, busy=self.busy, duration=duration, before=before, after=after
         )
+        self.prepared_for = duration
         self._window_starts = [start for start, _ in self.windows]
+        self._busy_ends = [end for _, end in self.busy]
 
     def admits(self, start: int) -> bool:
         index = bisect.bisect_right(self._window_starts, start) - 1
@@ -139,6 +145,36 @@ class ResourceCalendar:
         """Whether ``[start, start + duration)`` lies in the opening hours, busy or not."""
         return any(a <= start and start + duration <= b for a, b in self.open_)
 
+    def fits(self, start: int, *, duration: int, before: int, after: int) -> bool:
+        """``admits`` for another duration than the one it was prepared for."""
+        if not self.is_open(start, duration):
+            return False
+        # Busy intervals are merged, so their ends ascend too: the first ending after the hold
+        # starts is the only one that could overlap it.
+        index = bisect.bisect_right(self._busy_ends, start - before)
+        return index == len(self.busy) or self.busy[index][0] >= start + duration + after
+
+
+def combined_duration(chosen: Iterable[ResourceCalendar], default: int) -> int:
+    """How long a booking holding ``chosen`` takes: the longest of their own durations, or the
+    service's (``default``) when none has one."""
+    return max((c.duration for c in chosen if c.duration is not None), default=default)
+
+
+def _prepare(
+    requirements: Sequence[Sequence[ResourceCalendar]], *, duration: int, before: int, after: int
+) -> None:
+    """Each calendar's start windows for the shortest booking it can be part of: its own
+    duration, or (without one) the shortest any combination can take; ``_assign`` checks the
+    combination's real length where it differs."""
+    shortest = min(
+        [duration, *(c.duration for cs in requirements for c in cs if c.duration is not None)]
+    )
+    for candidates in requirements:
+        for calendar in candidates:
+            own = calendar.duration if calendar.duration is not None else shortest
+            calendar.prepare(duration=own, before=before, after=after)
+
 
 @dataclass(frozen=True)
 class Slot:
@@ -147,15 +183,50 @@ class Slot:
     resource_ids: tuple[int, ...]  # one per requirement, in requirement order
 
 
+@dataclass(frozen=True)
+class _Hold:
+    """What ``_assign`` needs besides the start: the service's duration and buffers, and
+    whether every candidate takes that duration (no resource has its own: nothing to re-check)."""
+
+    duration: int
+    before: int
+    after: int
+    uniform: bool
+
+
+def _hold(
+    requirements: Sequence[Sequence[ResourceCalendar]], *, duration: int, before: int, after: int
+) -> _Hold:
+    uniform = all(c.prepared_for == duration for cs in requirements for c in cs)
+    return _Hold(duration, before, after, uniform)
+
+
 def _assign(
-    start: int, requirements: Sequence[Sequence[ResourceCalendar]], taken: tuple[int, ...] = ()
-) -> tuple[int, ...] | None:
-    """Pick one free resource per requirement, all distinct (depth-first; requirements are few)."""
+    start: int,
+    requirements: Sequence[Sequence[ResourceCalendar]],
+    hold: _Hold,
+    taken: tuple[ResourceCalendar, ...] = (),
+    taken_ids: tuple[int, ...] = (),
+) -> tuple[ResourceCalendar, ...] | None:
+    """Pick one free resource per requirement, all distinct (depth-first; requirements are few),
+    free for as long as the chosen combination takes."""
     if not requirements:
-        return taken
+        if hold.uniform:
+            return taken
+        length = combined_duration(taken, hold.duration)
+        if all(
+            c.prepared_for == length
+            or c.fits(start, duration=length, before=hold.before, after=hold.after)
+            for c in taken
+        ):
+            return taken
+        return None
+    rest = requirements[1:]
     for calendar in requirements[0]:
-        if calendar.resource_id not in taken and calendar.admits(start):
-            found = _assign(start, requirements[1:], (*taken, calendar.resource_id))
+        if calendar.resource_id not in taken_ids and calendar.admits(start):
+            found = _assign(
+                start, rest, hold, (*taken, calendar), (*taken_ids, calendar.resource_id)
+            )
             if found is not None:
                 return found
     return None
@@ -192,11 +263,11 @@ def free_slots(
     a free resource, distinct resources for distinct requirements, with the resources chosen."""
     if not requirements or any(not candidates for candidates in requirements):
         return []
-    per_requirement: list[list[Interval]] = []
-    for candidates in requirements:
-        for calendar in candidates:
-            calendar.prepare(duration=duration, before=before, after=after)
-        per_requirement.append(merge(w for c in candidates for w in c.windows))
+    _prepare(requirements, duration=duration, before=before, after=after)
+    hold = _hold(requirements, duration=duration, before=before, after=after)
+    per_requirement = [
+        merge(w for c in candidates for w in c.windows) for candidates in requirements
+    ]
     common = per_requirement[0]
     for windows in per_requirement[1:]:
         common = intersect(common, windows)
@@ -204,9 +275,10 @@ def free_slots(
     slots: list[Slot] = []
     for window in common:
         for start in _aligned_starts(window, step=step, tz=tz, earliest=earliest, latest=latest):
-            chosen = _assign(start, requirements)
+            chosen = _assign(start, requirements, hold)
             if chosen is not None:
-                slots.append(Slot(start, start + duration, chosen))
+                length = duration if hold.uniform else combined_duration(chosen, duration)
+                slots.append(Slot(start, start + length, tuple(c.resource_id for c in chosen)))
     return slots
 
 
@@ -221,7 +293,36 @@ def resources_for_start(
     """The resources a booking at ``start`` would hold, or None when no combination is free."""
     if not requirements or any(not candidates for candidates in requirements):
         return None
-    for candidates in requirements:
-        for calendar in candidates:
-            calendar.prepare(duration=duration, before=before, after=after)
-    return _assign(start, requirements)
+    _prepare(requirements, duration=duration, before=before, after=after)
+    hold = _hold(requirements, duration=duration, before=before, after=after)
+    chosen = _assign(start, requirements, hold)
+    return None if chosen is None else tuple(c.resource_id for c in chosen)
+
+
+@dataclass(frozen=True)
+class SlotGroup:
+    """Free starts that would hold the same resources, as runs ``(first, count)``: start ``k``
+    of a run (``0 <= k < count``) is ``first + k * step`` seconds."""
+
+    resource_ids: tuple[int, ...]
+    duration: int
+    runs: list[tuple[int, int]]
+
+
+def slot_groups(slots: Sequence[Slot], *, step: int) -> list[SlotGroup]:
+    """``slots`` (sorted by start) grouped by the resources they would hold, each group's starts
+    run-length encoded on the ``step`` grid; groups in the order of their first slot. A month of
+    a quarter-hour grid is a few runs a day instead of a few dozen slots."""
+    runs: dict[tuple[int, ...], list[list[int]]] = {}
+    durations: dict[tuple[int, ...], int] = {}
+    for slot in slots:
+        group = runs.setdefault(slot.resource_ids, [])
+        durations.setdefault(slot.resource_ids, slot.end - slot.start)
+        if group and group[-1][0] + group[-1][1] * step == slot.start:
+            group[-1][1] += 1
+        else:
+            group.append([slot.start, 1])
+    return [
+        SlotGroup(resource_ids=key, duration=durations[key], runs=[(a, n) for a, n in group])
+        for key, group in runs.items()
+    ]

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db.models import Prefetch, QuerySet, prefetch_related_objects
+from django.db.models import BigIntegerField, F, Func, Prefetch, QuerySet, prefetch_related_objects
 
 from appointments.availability import (
     ResourceCalendar,
@@ -16,6 +17,7 @@ from appointments.availability import (
     free_slots,
     local_open_intervals,
     merge,
+    subtract,
     to_epoch,
 )
 from appointments.models import (
@@ -26,7 +28,9 @@ from appointments.models import (
     GroupSession,
     WaitlistEntry,
 )
-from catalog.models import Service
+from catalog.models import Service, ServiceResourceOverride
+from closures.models import Closure
+from closures.selectors import closures_between
 from resources.models import DateOverride, Resource, WorkingHours
 
 MAX_RANGE_DAYS = 62
@@ -43,14 +47,71 @@ def service_requirements(service: Service) -> list[list[Resource]]:
     return [list(requirement.eligible_resources.all()) for requirement in requirements]
 
 
+@dataclass(frozen=True)
+class ServiceTerms:
+    """A service's price and duration (seconds), and the resources' own ones for it
+    (``catalog.ServiceResourceOverride``). A booking holding several resources that have their
+    own takes the highest of their prices and the longest of their durations; resources without
+    one take the service's."""
+
+    price: Decimal
+    duration: int
+    prices: Mapping[int, Decimal]
+    durations: Mapping[int, int]
+
+    def duration_for(self, resource_ids: Iterable[int]) -> int:
+        own = [self.durations[r] for r in resource_ids if r in self.durations]
+        return max(own, default=self.duration)
+
+    def price_for(self, resource_ids: Iterable[int]) -> Decimal:
+        own = [self.prices[r] for r in resource_ids if r in self.prices]
+        return max(own, default=self.price)
+
+    @property
+    def longest(self) -> int:
+        return max([self.duration, *self.durations.values()])
+
+    @property
+    def shortest(self) -> int:
+        return min([self.duration, *self.durations.values()])
+
+
+def service_terms(service: Service) -> ServiceTerms:
+    """The service's price and duration with each resource (one query)."""
+    prices, durations = {}, {}
+    for resource_id, price, minutes in ServiceResourceOverride.objects.filter(
+        service=service
+    ).values_list("resource_id", "price", "duration_minutes"):
+        if price is not None:
+            prices[resource_id] = price
+        if minutes is not None:
+            durations[resource_id] = minutes * 60
+    return ServiceTerms(
+        price=service.price,
+        duration=service.duration_minutes * 60,
+        prices=prices,
+        durations=durations,
+    )
+
+
+def _epoch(field: str) -> Func:
+    """A timestamp column as whole seconds since the epoch (``to_epoch`` in SQL)."""
+    return Func(
+        F(field), template="floor(extract(epoch from %(expressions)s))::bigint",
+        output_field=BigIntegerField(),
+    )  # fmt: skip
+
+
 def resource_calendars(
     *,
     requirements: Sequence[Sequence[Resource]],
     lo: datetime,
     hi: datetime,
     ignore_appointment_id: int | None = None,
+    durations: Mapping[int, int] | None = None,
 ) -> list[list[ResourceCalendar]]:
-    """Opening hours and busy time between ``lo`` and ``hi`` of every candidate resource.
+    """Opening hours and busy time between ``lo`` and ``hi`` of every candidate resource, with
+    its own duration for the service (``durations``, seconds) when it has one.
 
     Three queries whatever the range or the number of resources: weekly hours, date overrides,
     live allocations.
@@ -81,10 +142,11 @@ def resource_calendars(
     )
     if ignore_appointment_id is not None:
         allocations = allocations.exclude(appointment_id=ignore_appointment_id)
+    # As epoch seconds from PostgreSQL: a busy month is a thousand timestamps not parsed.
     for resource_id, starts_at, ends_at in allocations.values_list(
-        "resource_id", "starts_at", "ends_at"
+        "resource_id", _epoch("starts_at"), _epoch("ends_at")
     ):
-        busy[resource_id].append((to_epoch(starts_at), to_epoch(ends_at)))
+        busy[resource_id].append((starts_at, ends_at))
 
     calendars: dict[int, ResourceCalendar] = {}
     for pk, resource in resources.items():
@@ -98,6 +160,7 @@ def resource_calendars(
                 overrides=overrides[pk],
             ),
             busy=merge(busy[pk]),
+            duration=(durations or {}).get(pk),
         )
     return [[calendars[r.pk] for r in candidates] for candidates in requirements]
 
@@ -108,6 +171,7 @@ class Availability:
     tz: ZoneInfo
     slots: list[Slot]
     resources: dict[int, Resource]
+    closures: list[Closure]
 
 
 def availability_for(
@@ -121,15 +185,23 @@ def availability_for(
 ) -> Availability:
     """Free starts of ``service`` on the local dates ``date_from``..``date_to`` (in ``tz``)."""
     requirements = service_requirements(service)
+    terms = service_terms(service)
     range_start = datetime.combine(date_from, time(0), tzinfo=tz)
     range_end = datetime.combine(date_to + timedelta(days=1), time(0), tzinfo=tz)
-    duration = service.duration_minutes * 60
+    duration = terms.duration
     before, after = service.buffer_before_minutes * 60, service.buffer_after_minutes * 60
     # Holds of slots near the edges reach outside the range by the buffers and the duration.
-    reach = timedelta(seconds=duration + before + after)
+    reach = timedelta(seconds=terms.longest + before + after)
     calendars = resource_calendars(
-        requirements=requirements, lo=range_start - reach, hi=range_end + reach
-    )
+        requirements=requirements, lo=range_start - reach, hi=range_end + reach,
+        durations=terms.durations,
+    )  # fmt: skip
+    # A tenant-wide closure closes every resource: no appointment may overlap it (buffers may,
+    # as they may reach outside opening hours), exactly what booking enforces.
+    closures = closures_between(range_start - reach, range_end + reach)
+    closed = merge((to_epoch(c.starts_at), to_epoch(c.ends_at)) for c in closures)
+    for calendar in {id(c): c for candidates in calendars for c in candidates}.values():
+        calendar.open_ = subtract(calendar.open_, closed)
     earliest = max(to_epoch(range_start), to_epoch(now) + service.min_notice_minutes * 60)
     latest = min(to_epoch(range_end) - 1, to_epoch(now + timedelta(days=service.max_advance_days)))
     slots = free_slots(
@@ -143,7 +215,8 @@ def availability_for(
         latest=latest,
     )
     resources = {r.pk: r for candidates in requirements for r in candidates}
-    return Availability(service=service, tz=tz, slots=slots, resources=resources)
+    shown = [c for c in closures if c.starts_at < range_end and c.ends_at > range_start]
+    return Availability(service=service, tz=tz, slots=slots, resources=resources, closures=shown)
 
 
 def _allocations_shown() -> Prefetch:

@@ -23,7 +23,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def _figure(result: dict) -> str:
-    for key, unit in (("median_ms", "ms"), ("median_attempts_per_second", "/s")):
+    for key, unit in (("median_ms", "ms"), ("median_attempts_per_second", "/s"), ("bytes", "B")):
         if key in result:
             return f"{result[key]} {unit}"
     return "?"
@@ -33,6 +33,7 @@ def _baseline(result: dict) -> str:
     for key, unit in (
         ("baseline_median_ms", "ms"),
         ("baseline_median_inserts_per_second", "/s"),
+        ("baseline_bytes", "B"),
     ):
         if key in result:
             return f"{result[key]} {unit}"
@@ -56,7 +57,8 @@ def main() -> None:
     repeats = int(os.environ.get("BENCH_REPEATS", "30"))
     package = Path(__file__).resolve().parent
     results = []
-    chosen = sys.argv[1:]
+    # ``python -m bench availability scheduling`` runs only those suites.
+    chosen = set(sys.argv[1:])
     for module in sorted(m.name for m in pkgutil.iter_modules([str(package)])):
         if chosen and module not in chosen:
             continue
@@ -93,7 +95,7 @@ def main() -> None:
             f"| {r['name']} | {r['what']} | {_figure(r)} | {_baseline(r)}: {r['baseline']} "
             f"| {r['ratio_to_baseline']} |"
         )
-    if not chosen:
+    if not chosen:  # a partial run leaves the full table alone (its rows are in the JSON files)
         (RESULTS / "README.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

@@ -81,3 +81,41 @@ class ServiceRequirement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.service} needs a {self.resource_type}"
+
+
+class ServiceResourceOverride(models.Model):
+    """What the service costs and how long it takes with one resource (a senior stylist costs
+    more and takes longer). Either may be left to the service's (null)."""
+
+    service = models.ForeignKey(
+        Service, on_delete=models.CASCADE, related_name="resource_overrides"
+    )
+    resource = models.ForeignKey(
+        Resource, on_delete=models.CASCADE, related_name="service_overrides"
+    )
+    price = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    duration_minutes = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["service_id", "resource_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service", "resource"], name="override_one_per_resource"
+            ),
+            models.CheckConstraint(
+                condition=Q(price__isnull=False) | Q(duration_minutes__isnull=False),
+                name="override_changes_something",
+            ),
+            models.CheckConstraint(
+                condition=Q(price__isnull=True) | Q(price__gte=0),
+                name="override_price_non_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(duration_minutes__isnull=True)
+                | Q(duration_minutes__gt=0, duration_minutes__lte=24 * 60),
+                name="override_duration_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service} with {self.resource}"

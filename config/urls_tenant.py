@@ -12,6 +12,7 @@ from appointments.api.series import AppointmentSeriesViewSet
 from appointments.api.waitlist import WaitlistClaimView, WaitlistViewSet
 from billing.api.views import BillingSettingsView, ChargeViewSet, RevenueSummaryView
 from catalog.api.views import ServiceViewSet
+from closures.api.views import ClosureViewSet
 from config.urls_common import fallback
 from config.urls_common import urlpatterns as common
 from core.api.domains import DomainDetailView, DomainListView, DomainVerifyView
@@ -44,6 +45,7 @@ router.register("api/appointments", AppointmentViewSet, basename="appointment")
 router.register("api/blockers", BlockerViewSet, basename="blocker")
 router.register("api/appointment-series", AppointmentSeriesViewSet, basename="appointment-series")
 router.register("api/waitlist", WaitlistViewSet, basename="waitlist-entry")
+router.register("api/closures", ClosureViewSet, basename="closure")
 router.register("api/charges", ChargeViewSet, basename="charge")
 router.register("api/plugins", CatalogueViewSet, basename="plugin")
 router.register("api/installed-plugins", InstalledPluginViewSet, basename="installed-plugin")

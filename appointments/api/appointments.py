@@ -76,7 +76,7 @@ CLOSED_EXAMPLE = OpenApiExample(
 TIME_REFUSED = error_response(
     "Field errors (`invalid`), or a time the service cannot be booked at: `in_past`, `too_soon` "
     "(minimum notice), `too_far_ahead` (booking horizon), `outside_hours` (no eligible resource "
-    "works then), `no_eligible_resource`.",
+    "works then), `tenant_closed` (a tenant-wide closure), `no_eligible_resource`.",
     CLOSED_EXAMPLE,
 )
 TIME_TAKEN = error_response(

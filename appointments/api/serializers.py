@@ -129,6 +129,12 @@ class AvailabilityQuerySerializer(serializers.Serializer):
         help_text="IANA name the dates and times are in; the business's timezone by default.",
     )  # fmt: skip
     step_minutes = serializers.IntegerField(min_value=5, max_value=240, default=15)
+    shape = serializers.ChoiceField(
+        choices=["slots", "compact"], default="slots",
+        help_text="`slots` (default): one object per free start. `compact`: the starts grouped by "
+        "the resources they would hold, as runs on the step grid, each resource described once "
+        "(a month is a few KB instead of hundreds).",
+    )  # fmt: skip
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["end"] < attrs["start"]:
@@ -159,10 +165,49 @@ class SlotSerializer(serializers.Serializer):
     )
 
 
+class ClosureShownSerializer(serializers.Serializer):
+    title = serializers.CharField()
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+
+
+CLOSURES_HELP = "Tenant-wide closures overlapping the range (holidays): nothing is free then."
+
+
 class AvailabilitySerializer(serializers.Serializer):
     service = serializers.UUIDField()
     timezone = serializers.CharField()
     slots = SlotSerializer(many=True)
+    closures = ClosureShownSerializer(many=True, help_text=CLOSURES_HELP)
+
+
+class SlotRunSerializer(serializers.Serializer):
+    first = serializers.DateTimeField(help_text="The run's first free start.")
+    count = serializers.IntegerField(
+        min_value=1,
+        help_text="How many starts: start k (0 <= k < count) is `first` + k x `step_minutes` "
+        "(real minutes, so a run stays right across a DST change).",
+    )
+
+
+class SlotGroupSerializer(serializers.Serializer):
+    resources = serializers.ListField(
+        child=serializers.IntegerField(min_value=0),
+        help_text="Indexes into `resources`: what a booking at these starts would hold, one per "
+        "requirement in requirement order.",
+    )
+    duration_minutes = serializers.IntegerField(min_value=1)
+    runs = SlotRunSerializer(many=True)
+
+
+class CompactAvailabilitySerializer(serializers.Serializer):
+    service = serializers.UUIDField()
+    timezone = serializers.CharField()
+    shape = serializers.ChoiceField(choices=["compact"])
+    step_minutes = serializers.IntegerField()
+    resources = SlotResourceSerializer(many=True, help_text="Each resource a group uses, once.")
+    groups = SlotGroupSerializer(many=True)
+    closures = ClosureShownSerializer(many=True, help_text=CLOSURES_HELP)
 
 
 class TransitionSerializer(serializers.Serializer):

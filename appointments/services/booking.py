@@ -15,17 +15,20 @@ from appointments import permissions
 from appointments.availability import ResourceCalendar, resources_for_start, to_epoch
 from appointments.models import Allocation, Appointment, GroupSession
 from appointments.selectors import (
+    ServiceTerms,
     appointment_list,
     appointment_locked,
     appointment_shown,
     resource_calendars,
     service_requirements,
+    service_terms,
 )
 from appointments.services.holds import ResourceBusy, hold_resources, require_aware
 from appointments.services.lifecycle import OPEN_STATUSES
 from appointments.services.quota import booking_quota_take
 from appointments.services.seats import seat_take
 from catalog.models import Service
+from closures.selectors import check_not_closed
 from core.audit import security_event
 from core.exceptions import Conflict, DomainError
 from core.models import Tenant
@@ -77,9 +80,13 @@ def _unavailable(
     is free at ``starts_at``: a requirement none of whose resources works then (400
     ``outside_hours``), or resources taken by other bookings and blockers (409)."""
     start, duration = to_epoch(starts_at), service.duration_minutes * 60
+
+    def works(c: ResourceCalendar) -> bool:  # with its own duration for the service, if any
+        return c.is_open(start, duration if c.duration is None else c.duration)
+
     for every, still, calendars_of in zip(requirements, candidates, calendars, strict=True):
         lost_a_race = len(still) < len(every)
-        if not lost_a_race and not any(c.is_open(start, duration) for c in calendars_of):
+        if not lost_a_race and not any(works(c) for c in calendars_of):
             kinds = sorted({r.get_type_display().lower() for r in every})
             return DomainError(
                 f"'{service.name}' cannot be booked at {starts_at.isoformat()}: no eligible "
@@ -95,7 +102,7 @@ def _unavailable(
     busy = [
         r for still, calendars_of in zip(candidates, calendars, strict=True)
         for r, c in zip(still, calendars_of, strict=True)
-        if c.is_open(start, duration) and not c.admits(start)
+        if works(c) and not c.admits(start)
     ]  # fmt: skip
     taken = ", ".join(f"'{r.name}'" for r in busy)
     why = f"{taken} already booked or blocked" if busy else "no combination of resources is free"
@@ -108,6 +115,7 @@ def _unavailable(
 def _pick_resources(
     *,
     service: Service,
+    terms: ServiceTerms,
     starts_at: datetime,
     named: Sequence[Resource] | None,
     actor: Any = None,
@@ -155,20 +163,20 @@ def _pick_resources(
         for cands in requirements
     ]
 
-    duration = service.duration_minutes * 60
     before, after = service.buffer_before_minutes * 60, service.buffer_after_minutes * 60
     hold_start = starts_at - timedelta(seconds=before)
-    hold_end = starts_at + timedelta(seconds=duration + after)
+    hold_end = starts_at + timedelta(seconds=terms.longest + after)
     calendars = resource_calendars(
         requirements=candidates,
         lo=hold_start,
         hi=hold_end,
         ignore_appointment_id=ignore_appointment_id,
+        durations=terms.durations,
     )
     chosen = resources_for_start(
         requirements=calendars,
         start=to_epoch(starts_at),
-        duration=duration,
+        duration=terms.duration,
         before=before,
         after=after,
     )
@@ -184,8 +192,11 @@ def _pick_resources(
     return [by_id[pk] for pk in chosen]
 
 
-def _hold_span(service: Service, starts_at: datetime) -> tuple[datetime, datetime, datetime]:
-    ends_at = starts_at + timedelta(minutes=service.duration_minutes)
+def _hold_span(
+    service: Service, starts_at: datetime, length: int
+) -> tuple[datetime, datetime, datetime]:
+    """The appointment's end and its hold's span (buffers included); ``length`` in seconds."""
+    ends_at = starts_at + timedelta(seconds=length)
     return (
         ends_at,
         starts_at - timedelta(minutes=service.buffer_before_minutes),
@@ -212,7 +223,8 @@ def appointment_book(
 
     Returns the appointment, loaded for display from the rows this transaction wrote (nothing
     needs reading after the commit), and whether it was created now (False: an Idempotency-Key
-    replay). A price other than the service's needs ``manage_schedule``.
+    replay). The price and duration are those of the resources held (the service's unless
+    they have their own, ``ServiceTerms``); another price needs ``manage_schedule``.
     """
     require_aware(starts_at=starts_at)
     with transaction.atomic():
@@ -222,9 +234,6 @@ def appointment_book(
             replay = _idempotent_replay(actor=actor, key=idempotency_key, digest=request_digest)
             if replay is not None:
                 return replay, False
-        permissions.check_may_set_price(
-            user=actor, tenant=tenant, price=price, unchanged=service.price
-        )
         appointment, held = book_one(
             tenant=tenant,
             actor=actor,
@@ -232,11 +241,11 @@ def appointment_book(
             customer=customer,
             starts_at=starts_at,
             resources=resources,
+            price=price,
             now=now,
             fields={
                 "customer": customer,
                 "service": service,
-                "price": service.price if price is None else price,
                 "notes": notes,
                 "created_by": actor,
                 "status": booking_status(tenant=tenant, customer=customer),
@@ -264,20 +273,31 @@ def book_one(
     starts_at: datetime,
     resources: Sequence[Resource] | None,
     fields: dict[str, Any],
+    price: Decimal | None = None,
     now: datetime | None = None,
 ) -> tuple[Appointment, list[Allocation]]:
     """One booking's checks and holds, inside the caller's transaction (a single booking, an
     occurrence of a series, a waitlist claim): a seat of the session at ``starts_at`` for a
-    group service (issue 13), else free resources of its own."""
+    group service, else free resources of its own, at the price and for the length of the
+    resources it holds (``price`` overrides, for those who may set prices)."""
     _check_bookable(service=service, customer=customer, starts_at=starts_at, now=now)
     # Every booking counts against the tier's monthly quota (one, a series' occurrence, a
     # claimed waitlist place), in the booking's transaction: a refused booking counts nothing.
     booking_quota_take(tenant=tenant, now=now or timezone.now())
+    terms = service_terms(service)
+    # Tenant-wide closures: checked under their shared lock (closures.selectors says why), for
+    # the shortest this booking can take, then for its real length once it is known.
+    shortest = starts_at + timedelta(seconds=terms.shortest)
+    check_not_closed(starts_at=starts_at, ends_at=shortest)
     if service.is_group:
+        permissions.check_may_set_price(
+            user=actor, tenant=tenant, price=price, unchanged=service.price
+        )
+        fields = {**fields, "price": service.price if price is None else price}
 
         def open_session() -> GroupSession:
             return _open_session(
-                tenant=tenant, actor=actor, service=service, starts_at=starts_at,
+                tenant=tenant, actor=actor, service=service, terms=terms, starts_at=starts_at,
                 resources=resources,
             )  # fmt: skip
 
@@ -287,15 +307,21 @@ def book_one(
         # Staff seat customers only in sessions of their own resource, as they book.
         held_by_session = list(permissions.session_resources(appointment.session_id))
         permissions.check_may_hold(user=actor, tenant=tenant, resources=held_by_session)
-        return appointment, []
-    return _hold_first_free(
-        tenant=tenant,
-        actor=actor,
-        service=service,
-        starts_at=starts_at,
-        resources=resources,
-        fields=fields,
-    )
+        held: list[Allocation] = []
+    else:
+        appointment, held = _hold_first_free(
+            tenant=tenant,
+            actor=actor,
+            service=service,
+            terms=terms,
+            starts_at=starts_at,
+            resources=resources,
+            price=price,
+            fields=fields,
+        )
+    if appointment.ends_at > shortest:
+        check_not_closed(starts_at=starts_at, ends_at=appointment.ends_at)
+    return appointment, held
 
 
 def _open_session(
@@ -303,16 +329,20 @@ def _open_session(
     tenant: Tenant,
     actor: Any,
     service: Service,
+    terms: ServiceTerms,
     starts_at: datetime,
     resources: Sequence[Resource] | None,
 ) -> GroupSession:
     """Open the session of a group service at ``starts_at``, holding its resources once. The
-    session row goes in first: concurrent openers queue on its unique index."""
-    ends_at, hold_start, hold_end = _hold_span(service, starts_at)
+    session row goes in first: concurrent openers queue on its unique index. A session lasts
+    the service's own duration (per-resource lengths are for one-to-one bookings)."""
+    ends_at, hold_start, hold_end = _hold_span(service, starts_at, service.duration_minutes * 60)
     session = GroupSession.objects.create(
         service=service, starts_at=starts_at, ends_at=ends_at, capacity=service.capacity
     )
-    chosen = _pick_resources(service=service, starts_at=starts_at, named=resources, actor=actor)
+    chosen = _pick_resources(
+        service=service, terms=terms, starts_at=starts_at, named=resources, actor=actor
+    )
     permissions.check_may_hold(user=actor, tenant=tenant, resources=chosen)
     hold_resources(resources=chosen, start=hold_start, end=hold_end, session=session)
     return session
@@ -338,25 +368,35 @@ def _hold_first_free(
     tenant: Tenant,
     actor: Any,
     service: Service,
+    terms: ServiceTerms,
     starts_at: datetime,
     resources: Sequence[Resource] | None,
+    price: Decimal | None,
     fields: dict[str, Any],
 ) -> tuple[Appointment, list[Allocation]]:
     """Create the appointment holding free resources (the named ones, or picked ones: a lost race
     for a picked resource tries the others, each attempt in a savepoint of the caller's
-    transaction)."""
-    ends_at, hold_start, hold_end = _hold_span(service, starts_at)
+    transaction), at the price and for the length of the resources it holds."""
     excluded: frozenset[int] = frozenset()
     attempts = 1 if resources is not None else AUTO_PICK_ATTEMPTS
     for attempt in range(attempts):
         chosen = _pick_resources(
-            service=service, starts_at=starts_at, named=resources, actor=actor, excluded=excluded
-        )
+            service=service, terms=terms, starts_at=starts_at, named=resources, actor=actor,
+            excluded=excluded,
+        )  # fmt: skip
         permissions.check_may_hold(user=actor, tenant=tenant, resources=chosen)
+        ids = [r.pk for r in chosen]
+        permissions.check_may_set_price(
+            user=actor, tenant=tenant, price=price, unchanged=terms.price_for(ids)
+        )
+        ends_at, hold_start, hold_end = _hold_span(service, starts_at, terms.duration_for(ids))
         try:
             with transaction.atomic():
                 appointment = Appointment.objects.create(
-                    starts_at=starts_at, ends_at=ends_at, **fields
+                    starts_at=starts_at,
+                    ends_at=ends_at,
+                    price=terms.price_for(ids) if price is None else price,
+                    **fields,
                 )
                 held = hold_resources(
                     resources=chosen, start=hold_start, end=hold_end, appointment=appointment
@@ -421,16 +461,25 @@ def appointment_reschedule(
             fields={"starts_at": ["Seats are not rescheduled."]},
         )
     service = appointment.service
+    terms = service_terms(service)
     _check_window(service=service, starts_at=starts_at, now=now or timezone.now())
+    shortest = starts_at + timedelta(seconds=terms.shortest)
+    check_not_closed(starts_at=starts_at, ends_at=shortest)
     chosen = _pick_resources(
         service=service,
+        terms=terms,
         starts_at=starts_at,
         named=resources,
         actor=actor,
         ignore_appointment_id=appointment.pk,
     )
     permissions.check_may_hold(user=actor, tenant=tenant, resources=chosen)
-    ends_at, hold_start, hold_end = _hold_span(service, starts_at)
+    # The length follows the resources now held; the price stays the one booked (owners and
+    # managers change it with appointment_update).
+    length = terms.duration_for(r.pk for r in chosen)
+    ends_at, hold_start, hold_end = _hold_span(service, starts_at, length)
+    if ends_at > shortest:
+        check_not_closed(starts_at=starts_at, ends_at=ends_at)
     Allocation.objects.filter(appointment=appointment).delete()
     held = hold_resources(resources=chosen, start=hold_start, end=hold_end, appointment=appointment)
     previous = appointment.starts_at

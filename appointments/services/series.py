@@ -97,7 +97,7 @@ def series_book(
         conflicts: list[dict[str, str]] = []
         for start in starts:
             fields = {
-                "customer": customer, "service": service, "price": service.price,
+                "customer": customer, "service": service,
                 "notes": notes, "created_by": actor, "status": status, "series": series,
                 "occurrence_start": start,
             }  # fmt: skip

@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from appointments.models import Appointment, GroupSession, WaitlistEntry, WaitlistStatus
-from appointments.selectors import appointment_shown
+from appointments.selectors import appointment_shown, service_terms
 from appointments.services.booking import _check_window, _pick_resources, book_one
 from appointments.services.holds import ResourceBusy, require_aware
 from appointments.services.offers import CLAIM_PURPOSE, offer_lapse, offer_window
@@ -44,7 +44,10 @@ def _require_full(*, service: Service, starts_at: datetime, actor: Any) -> None:
             return
     if not service.is_group or session is None:
         try:
-            _pick_resources(service=service, starts_at=starts_at, named=None, actor=actor)
+            _pick_resources(
+                service=service, terms=service_terms(service), starts_at=starts_at, named=None,
+                actor=actor,
+            )  # fmt: skip
         except ResourceBusy:
             return
     raise Conflict(
@@ -151,14 +154,15 @@ def _claim(*, tenant: Tenant, entry: WaitlistEntry, now: datetime, request: Any)
     actor = entry.created_by
     service, customer = entry.service, entry.customer
     fields = {
-        "customer": customer, "service": service, "price": service.price, "notes": "",
+        "customer": customer, "service": service, "notes": "",
         "created_by": actor, "status": booking_status(tenant=tenant, customer=customer),
     }  # fmt: skip
     if entry.reserves_seat:
         session = GroupSession.objects.select_for_update().get(
             service=service, starts_at=entry.starts_at, is_open=True
         )
-        appointment, held = seat_fill_reserved(session=session, fields=fields), []
+        seat = {**fields, "price": service.price}
+        appointment, held = seat_fill_reserved(session=session, fields=seat), []
     else:
         appointment, held = book_one(
             tenant=tenant, actor=actor, service=service, customer=customer,

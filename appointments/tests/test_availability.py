@@ -184,7 +184,9 @@ def test_a_long_range_costs_the_same_number_of_queries_as_one_day(world_a):
             select(world_a, date_to=world_a.day + timedelta(days=days))
         # django-tenants re-sends SET search_path per cursor; count the real statements.
         counts.append(sum(not q["sql"].startswith("SET search_path") for q in queries))
-    assert counts == [5, 5]  # requirements, eligible resources, hours, overrides, allocations
+    # requirements, eligible resources, per-resource terms, hours, date overrides, allocations,
+    # closures
+    assert counts == [7, 7]
 
 
 def get(client, world, **params):

@@ -18,6 +18,7 @@ from appointments.models import Appointment, Blocker
 from appointments.services import appointment_book, appointment_transition, blocker_create
 from billing.models import Charge
 from catalog.services import service_create
+from closures.tests.world import world_closure
 from core.models import Tenant
 from customers.models import Customer
 from resources.models import DateOverride, Resource, ResourceType
@@ -120,4 +121,5 @@ def build_world(tenant: Tenant) -> World:
     world.override = DateOverride.objects.create(
         resource=room, date=day + timedelta(days=3), is_closed=True
     )
+    world_closure(world)  # a tenant-wide closure, far from the day the tests book on
     return world

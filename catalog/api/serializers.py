@@ -4,7 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from catalog.models import Service, ServiceRequirement
+from catalog.models import Service, ServiceRequirement, ServiceResourceOverride
 from core.api.fields import PublicIdField
 from resources.models import Resource, ResourceType
 
@@ -28,6 +28,29 @@ MINUTES_IN_A_DAY = 24 * 60
 MAX_NOTICE_MINUTES = 730 * MINUTES_IN_A_DAY
 
 
+class ResourceOverrideSerializer(serializers.ModelSerializer):
+    resource = PublicIdField(queryset=Resource.objects.all())
+    price = serializers.DecimalField(
+        max_digits=10, decimal_places=2, min_value=0, required=False, allow_null=True,
+        help_text="The price with this resource; null or left out: the service's.",
+    )  # fmt: skip
+    duration_minutes = serializers.IntegerField(
+        min_value=1, max_value=MINUTES_IN_A_DAY, required=False, allow_null=True,
+        help_text="How long it takes with this resource; null or left out: the service's.",
+    )  # fmt: skip
+
+    class Meta:
+        model = ServiceResourceOverride
+        fields = ["resource", "price", "duration_minutes"]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs.get("price") is None and attrs.get("duration_minutes") is None:
+            raise serializers.ValidationError(
+                {"price": ["Give a price, a duration_minutes, or both."]}
+            )
+        return attrs
+
+
 class ServiceSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     duration_minutes = serializers.IntegerField(min_value=1, max_value=MINUTES_IN_A_DAY)
@@ -47,6 +70,12 @@ class ServiceSerializer(serializers.ModelSerializer):
         help_text="Seats per session: above 1 the service is a group session (a class).",
     )  # fmt: skip
     requirements = RequirementSerializer(many=True, required=False)
+    resource_overrides = ResourceOverrideSerializer(
+        many=True, required=False,
+        help_text="Per-resource price and duration (e.g. a senior stylist costs more and takes "
+        "longer). Booking with several resources that have one takes the highest price and "
+        "the longest duration among them; resources without one take the service's.",
+    )  # fmt: skip
     rating_average = serializers.DecimalField(
         max_digits=3, decimal_places=2, read_only=True, allow_null=True, default=None,
         help_text="Average of customers' reviews (review-requests plugin); null: none yet.",
@@ -58,9 +87,14 @@ class ServiceSerializer(serializers.ModelSerializer):
         fields = [
             "id", "name", "description", "duration_minutes", "price", "buffer_before_minutes",
             "buffer_after_minutes", "min_notice_minutes", "max_advance_days", "is_active",
-            "capacity", "allow_multiple_seats", "requirements", "rating_average", "rating_count",
-            "created_at", "updated_at",
+            "capacity", "allow_multiple_seats", "requirements", "resource_overrides",
+            "rating_average", "rating_count", "created_at", "updated_at",
         ]  # fmt: skip
+
+    def validate_resource_overrides(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if len(value) > 50:
+            raise serializers.ValidationError("At most 50 resource overrides.")
+        return value
 
     def validate_requirements(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if len(value) > 5:

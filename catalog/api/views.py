@@ -7,7 +7,7 @@ from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_v
 from rest_framework import viewsets
 
 from catalog.api.serializers import ServiceSerializer
-from catalog.models import Service, ServiceRequirement
+from catalog.models import Service, ServiceRequirement, ServiceResourceOverride
 from catalog.permissions import SERVICE_PERMISSIONS
 from catalog.services import service_create, service_delete, service_update
 from plugin_data.selectors import with_review_figures
@@ -25,6 +25,9 @@ SERVICE_EXAMPLE = OpenApiExample(
         "requirements": [
             {"resource_type": "STAFF", "eligible_resources": ["<therapist id>"]},
             {"resource_type": "ROOM", "eligible_resources": ["<room id>", "<room id>"]},
+        ],
+        "resource_overrides": [
+            {"resource": "<therapist id>", "price": "95.00", "duration_minutes": 60},
         ],
     },
     request_only=True,
@@ -55,7 +58,11 @@ class ServiceViewSet(viewsets.ModelViewSet):
                 Prefetch(
                     "requirements",
                     queryset=ServiceRequirement.objects.prefetch_related("eligible_resources"),
-                )
+                ),
+                Prefetch(
+                    "resource_overrides",
+                    queryset=ServiceResourceOverride.objects.select_related("resource"),
+                ),
             )
         ).order_by("name", "id")
 

@@ -58,6 +58,7 @@ TENANT_APPS = [
     "catalog",
     "customers",
     "appointments",
+    "closures",
     "billing",
     "plugin_data",
 ]

@@ -18,6 +18,7 @@ from django.urls import URLPattern, URLResolver, reverse
 from appointments.services.offers import claim_token
 from appointments.tests.group import issue13_objects
 from appointments.tests.world import World
+from closures.tests.world import world_closure
 from config import urls_platform, urls_tenant
 from plugins.tests.world import plugin_objects, plugin_token
 
@@ -122,6 +123,7 @@ DETAIL_OBJECTS: dict[str, Callable[[World], Any]] = {
     "appointment": lambda w: w.appointment.public_id,
     "blocker": lambda w: w.blocker.public_id,
     "charge": lambda w: w.charge.public_id,
+    "closure": lambda w: world_closure(w).public_id,
     "webhook-endpoint": lambda w: plugin_objects(w).endpoint.public_id,
     "delivery": lambda w: plugin_objects(w).delivery.public_id,
     "review": lambda w: plugin_objects(w).review.public_id,
@@ -239,6 +241,12 @@ BODIES: dict[tuple[str, str], Callable[[World], dict[str, Any]]] = {
     },
     ("blocker-detail", "patch"): lambda w: {"title": "changed"},
     ("charge-detail", "patch"): lambda w: {"status": "PAID"},
+    ("closure-list", "post"): lambda w: {
+        "title": "Holiday",
+        "starts_at": w.at(0, days=5).isoformat(),
+        "ends_at": w.at(0, days=6).isoformat(),
+    },
+    ("closure-detail", "patch"): lambda w: {"title": "changed"},
     ("plugin-install", "post"): lambda w: {
         "accepted_permissions": ["appointments.read", "customers.read", "network.outbound"],
     },
@@ -281,7 +289,7 @@ def identifiers(world: World) -> set[str]:
             world.owner, world.manager, world.staff, world.customer_user, world.stylist,
             world.stylist2, world.room, world.cut, world.treatment, world.customer,
             world.other_customer, world.appointment, world.other_appointment, world.blocker,
-            world.charge, world.override,
+            world.charge, world.override, world_closure(world),
         )
     }  # fmt: skip
     found.add(world.stylist.ical_token)
@@ -294,7 +302,7 @@ TENANT_TABLES = [
     "catalog_servicerequirement", "catalog_servicerequirement_eligible_resources",
     "customers_customer", "appointments_appointment", "appointments_blocker",
     "appointments_allocation", "billing_charge", "appointments_appointmentseries",
-    "appointments_groupsession", "appointments_waitlistentry",
+    "appointments_groupsession", "appointments_waitlistentry", "closures_closure",
 ]  # fmt: skip
 
 

@@ -94,6 +94,11 @@ ALLOWED: dict[str, set[str]] = {
     "GET blocker-detail": SCHEDULE_READERS,
     "PATCH blocker-detail": MANAGERS,
     "DELETE blocker-detail": MANAGERS,
+    "GET closure-list": SCHEDULE_READERS,
+    "POST closure-list": MANAGERS,
+    "GET closure-detail": SCHEDULE_READERS,
+    "PATCH closure-detail": MANAGERS,
+    "DELETE closure-detail": MANAGERS,
     "GET charge-list": BILLING | {CUSTOMER},  # a customer sees its own charges
     "GET charge-detail": BILLING | {CUSTOMER},  # the world's charge is the customer's
     "PATCH charge-detail": BILLING,

@@ -48,6 +48,7 @@ ERROR_CODES: dict[str, str] = {
     "too_soon": "The start is sooner than the service's minimum notice.",
     "too_far_ahead": "The start is beyond the service's booking horizon.",
     "outside_hours": "No eligible resource works at the requested time (hours, closed days).",
+    "tenant_closed": "The business is closed then (a tenant-wide closure, e.g. a holiday).",
     "no_eligible_resource": "The service has no active resource that could provide it.",
     "invalid_transition": "The appointment's status does not allow this change.",
     "invalid_file": "The upload is not an accepted image.",

@@ -63,6 +63,8 @@ from billing.models import Charge
 from billing.services import charge_create, charge_set_status
 from catalog.models import Service
 from catalog.services import service_create, service_delete, service_update
+from closures.models import Closure
+from closures.services import closure_create, closure_delete, closure_update
 from conftest import HOST_A, PASSWORD, PLATFORM_HOST
 from core import clock, domains, grants, route53, tenant_archive
 from core import services as core_services
@@ -736,6 +738,39 @@ def _(c: Ctx) -> Recipe:
         ),
         _values(Blocker, resource=w.stylist2),
         "blocker_created",
+    )
+
+
+@recipe("closures.services.closure_create")
+def _(c: Ctx) -> Recipe:
+    w = c.world
+    title = c.uniq("Holiday ")
+    return Recipe(
+        lambda: closure_create(actor=w.owner, title=title, starts_at=w.at(9), ends_at=w.at(18)),
+        _values(Closure, title=title),
+        "closure_created",
+    )
+
+
+@recipe("closures.services.closure_update")
+def _(c: Ctx) -> Recipe:
+    w = c.world
+    closure = Closure.objects.create(title="Holiday", starts_at=w.at(9), ends_at=w.at(12))
+    return Recipe(
+        lambda: closure_update(closure=closure, actor=w.owner, ends_at=w.at(18)),
+        _values(Closure, pk=closure.pk),
+        "closure_updated",
+    )
+
+
+@recipe("closures.services.closure_delete")
+def _(c: Ctx) -> Recipe:
+    w = c.world
+    closure = Closure.objects.create(title="Holiday", starts_at=w.at(9), ends_at=w.at(12))
+    return Recipe(
+        lambda: closure_delete(closure=closure, actor=w.owner),
+        _values(Closure, pk=closure.pk),
+        "closure_deleted",
     )
 
 

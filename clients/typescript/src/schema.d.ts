@@ -397,6 +397,58 @@ export interface paths {
         patch: operations["api_charges_partial_update"];
         trace?: never;
     };
+    "/api/closures/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description The whole business closed (public holidays, a closed week): every resource at once. Open
+         *     appointments inside are reported in `affected_appointments`, never cancelled.
+         */
+        get: operations["api_closures_list"];
+        put?: never;
+        /**
+         * @description The whole business closed (public holidays, a closed week): every resource at once. Open
+         *     appointments inside are reported in `affected_appointments`, never cancelled.
+         */
+        post: operations["api_closures_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/closures/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description The whole business closed (public holidays, a closed week): every resource at once. Open
+         *     appointments inside are reported in `affected_appointments`, never cancelled.
+         */
+        get: operations["api_closures_retrieve"];
+        put?: never;
+        post?: never;
+        /**
+         * @description The whole business closed (public holidays, a closed week): every resource at once. Open
+         *     appointments inside are reported in `affected_appointments`, never cancelled.
+         */
+        delete: operations["api_closures_destroy"];
+        options?: never;
+        head?: never;
+        /**
+         * @description The whole business closed (public holidays, a closed week): every resource at once. Open
+         *     appointments inside are reported in `affected_appointments`, never cancelled.
+         */
+        patch: operations["api_closures_partial_update"];
+        trace?: never;
+    };
     "/api/customers/": {
         parameters: {
             query?: never;
@@ -662,58 +714,6 @@ export interface paths {
          *     (owners).
          */
         patch: operations["api_installed_plugins_partial_update"];
-        trace?: never;
-    };
-    "/api/keys/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** @description Every key, live or not; never a secret. */
-        get: operations["api_keys_list"];
-        put?: never;
-        /** @description A new key acting for you within its scopes, on this business's hosts only. The whole key is in this answer only: it is stored as a hash. */
-        post: operations["api_keys_create"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/keys/{id}/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** @description The business's API keys (owners). */
-        get: operations["api_keys_retrieve"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/keys/{id}/revoke/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** @description Revoke the key: its next request is refused (401). Revoking twice is harmless. */
-        post: operations["api_keys_revoke_create"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
         trace?: never;
     };
     "/api/masquerade/": {
@@ -1191,60 +1191,16 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        APIKey: {
+        AffectedAppointment: {
             /** Format: uuid */
             readonly id: string;
-            name: string;
-            /** @description The key's visible start, 'sk_...'. */
-            readonly prefix: string;
-            scopes: components["schemas"]["ScopesEnum"][];
-            /** Format: email */
-            readonly created_by: string;
             /** Format: date-time */
-            readonly created_at: string;
-            /**
-             * Format: date-time
-             * @description Default: API_KEY_DEFAULT_DAYS (90) days from now.
-             */
-            expires_at?: string;
+            readonly starts_at: string;
             /** Format: date-time */
-            readonly last_used_at: string | null;
-            /** Format: date-time */
-            readonly revoked_at: string | null;
-            readonly is_active: boolean;
-        };
-        APIKeyRequest: {
-            name: string;
-            scopes: components["schemas"]["ScopesEnum"][];
-            /**
-             * Format: date-time
-             * @description Default: API_KEY_DEFAULT_DAYS (90) days from now.
-             */
-            expires_at?: string;
-        };
-        APIKeyWithSecret: {
-            /** Format: uuid */
-            readonly id: string;
-            name: string;
-            /** @description The key's visible start, 'sk_...'. */
-            readonly prefix: string;
-            scopes: components["schemas"]["ScopesEnum"][];
-            /** Format: email */
-            readonly created_by: string;
-            /** Format: date-time */
-            readonly created_at: string;
-            /**
-             * Format: date-time
-             * @description Default: API_KEY_DEFAULT_DAYS (90) days from now.
-             */
-            expires_at?: string;
-            /** Format: date-time */
-            readonly last_used_at: string | null;
-            /** Format: date-time */
-            readonly revoked_at: string | null;
-            readonly is_active: boolean;
-            /** @description The whole key, shown only now: send it as 'Authorization: Api-Key <key>'. */
-            readonly key: string;
+            readonly ends_at: string;
+            readonly status: components["schemas"]["AppointmentStatusEnum"];
+            readonly customer_name: string;
+            readonly service_name: string;
         };
         Appointment: {
             /** Format: uuid */
@@ -1311,7 +1267,10 @@ export interface components {
             service: string;
             timezone: string;
             slots: components["schemas"]["Slot"][];
+            /** @description Tenant-wide closures overlapping the range (holidays): nothing is free then. */
+            closures: components["schemas"]["ClosureShown"][];
         };
+        AvailabilityAnswer: components["schemas"]["Availability"] | components["schemas"]["CompactAvailability"];
         BillingSettings: {
             cancellation_window_hours: number;
             /** Format: decimal */
@@ -1362,6 +1321,47 @@ export interface components {
             readonly created_at: string;
             /** Format: date-time */
             readonly updated_at: string;
+        };
+        Closure: {
+            /** Format: uuid */
+            readonly id: string;
+            title: string;
+            /** Format: date-time */
+            starts_at: string;
+            /** Format: date-time */
+            ends_at: string;
+            /** @description Open appointments inside the closure. They are kept: move or cancel them yourself (booking new ones inside is refused with `tenant_closed`). */
+            readonly affected_appointments: components["schemas"]["AffectedAppointment"][];
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            readonly updated_at: string;
+        };
+        ClosureRequest: {
+            title: string;
+            /** Format: date-time */
+            starts_at: string;
+            /** Format: date-time */
+            ends_at: string;
+        };
+        ClosureShown: {
+            title: string;
+            /** Format: date-time */
+            starts_at: string;
+            /** Format: date-time */
+            ends_at: string;
+        };
+        CompactAvailability: {
+            /** Format: uuid */
+            service: string;
+            timezone: string;
+            shape: components["schemas"]["ShapeEnum"];
+            step_minutes: number;
+            /** @description Each resource a group uses, once. */
+            resources: components["schemas"]["SlotResource"][];
+            groups: components["schemas"]["SlotGroup"][];
+            /** @description Tenant-wide closures overlapping the range (holidays): nothing is free then. */
+            closures: components["schemas"]["ClosureShown"][];
         };
         CustomDomainAddRequest: {
             domain: string;
@@ -1557,6 +1557,7 @@ export interface components {
                  *     - `too_soon`: The start is sooner than the service's minimum notice.
                  *     - `too_far_ahead`: The start is beyond the service's booking horizon.
                  *     - `outside_hours`: No eligible resource works at the requested time (hours, closed days).
+                 *     - `tenant_closed`: The business is closed then (a tenant-wide closure, e.g. a holiday).
                  *     - `no_eligible_resource`: The service has no active resource that could provide it.
                  *     - `invalid_transition`: The appointment's status does not allow this change.
                  *     - `invalid_file`: The upload is not an accepted image.
@@ -1622,7 +1623,6 @@ export interface components {
                  *     - `unsupported_media_type`: The body's Content-Type is not accepted here.
                  *     - `throttled`: Too many requests; retry after the Retry-After header's seconds.
                  *     - `sign_in_locked`: Too many failed sign-ins for this account; retry after Retry-After.
-                 *     - `quota_exceeded`: A subscription quota (bookings per month, API calls per day) is used up; it renews after Retry-After.
                  *     - `server_error`: An unexpected error; it is logged.
                  *     - `aws_error`: AWS refused the operation.
                  *     - `aws_unavailable`: AWS could not be reached; try again later.
@@ -1633,7 +1633,7 @@ export interface components {
                  *     - `service_unavailable`: A service the request needs is unavailable; try again later.
                  * @enum {string}
                  */
-                code: "invalid" | "parse_error" | "unstorable_text" | "bad_request" | "bad_host" | "in_past" | "too_soon" | "too_far_ahead" | "outside_hours" | "no_eligible_resource" | "invalid_transition" | "invalid_file" | "invalid_timezone" | "invalid_schema_name" | "reserved_schema_name" | "invalid_role_tenant" | "wrong_password" | "invalid_domain" | "invalid_hostname" | "wildcard_domain" | "platform_domain" | "domain_taken" | "domain_of_another_tenant" | "hosted_zone_of_another_tenant" | "not_custom_domain" | "invalid_zone_id" | "hosted_zone_not_found" | "dns_record_rejected" | "custom_domains_unavailable" | "self_grant" | "grantor_lacks_action" | "grantee_role_not_eligible" | "permissions_not_accepted" | "invalid_settings" | "invalid_template" | "unsafe_webhook_target" | "not_authenticated" | "authentication_failed" | "token_not_valid" | "wrong_host" | "masquerade_ended" | "user_not_found" | "user_inactive" | "bad_authorization_header" | "password_changed" | "permission_denied" | "tier_limit_exceeded" | "tenant_suspended" | "masquerade_denied" | "masquerade_forbidden" | "masquerade_action_refused" | "own_account" | "price_not_allowed" | "invalid_signature" | "not_found" | "unknown_host" | "invalid_link" | "method_not_allowed" | "not_acceptable" | "conflict" | "resource_busy" | "idempotency_key_reused" | "dns_record_exists" | "customer_in_use" | "resource_in_use" | "service_in_use" | "plugin_already_installed" | "plugin_not_installed" | "review_already_submitted" | "not_masquerading" | "request_too_large" | "unsupported_media_type" | "throttled" | "sign_in_locked" | "quota_exceeded" | "server_error" | "aws_error" | "aws_unavailable" | "audit_unavailable" | "database_unavailable" | "dns_unavailable" | "not_ready" | "service_unavailable";
+                code: "invalid" | "parse_error" | "unstorable_text" | "bad_request" | "bad_host" | "in_past" | "too_soon" | "too_far_ahead" | "outside_hours" | "tenant_closed" | "no_eligible_resource" | "invalid_transition" | "invalid_file" | "invalid_timezone" | "invalid_schema_name" | "reserved_schema_name" | "invalid_role_tenant" | "wrong_password" | "invalid_domain" | "invalid_hostname" | "wildcard_domain" | "platform_domain" | "domain_taken" | "domain_of_another_tenant" | "hosted_zone_of_another_tenant" | "not_custom_domain" | "invalid_zone_id" | "hosted_zone_not_found" | "dns_record_rejected" | "custom_domains_unavailable" | "self_grant" | "grantor_lacks_action" | "grantee_role_not_eligible" | "permissions_not_accepted" | "invalid_settings" | "invalid_template" | "unsafe_webhook_target" | "not_authenticated" | "authentication_failed" | "token_not_valid" | "wrong_host" | "masquerade_ended" | "user_not_found" | "user_inactive" | "bad_authorization_header" | "password_changed" | "permission_denied" | "tier_limit_exceeded" | "tenant_suspended" | "masquerade_denied" | "masquerade_forbidden" | "masquerade_action_refused" | "own_account" | "price_not_allowed" | "invalid_signature" | "not_found" | "unknown_host" | "invalid_link" | "method_not_allowed" | "not_acceptable" | "conflict" | "resource_busy" | "idempotency_key_reused" | "dns_record_exists" | "customer_in_use" | "resource_in_use" | "service_in_use" | "plugin_already_installed" | "plugin_not_installed" | "review_already_submitted" | "not_masquerading" | "request_too_large" | "unsupported_media_type" | "throttled" | "sign_in_locked" | "server_error" | "aws_error" | "aws_unavailable" | "audit_unavailable" | "database_unavailable" | "dns_unavailable" | "not_ready" | "service_unavailable";
                 /** @description What happened, for people (English). */
                 message: string;
                 /** @description For input errors: each field (dotted for nested ones, e.g. `working_hours.0.start_time`) and what is wrong with it. */
@@ -1783,21 +1783,6 @@ export interface components {
         };
         /** @enum {unknown} */
         NullEnum: null;
-        PaginatedAPIKeyList: {
-            /** @example 123 */
-            count: number;
-            /**
-             * Format: uri
-             * @example http://api.example.org/accounts/?page=4
-             */
-            next?: string | null;
-            /**
-             * Format: uri
-             * @example http://api.example.org/accounts/?page=2
-             */
-            previous?: string | null;
-            results: components["schemas"]["APIKey"][];
-        };
         PaginatedAppointmentList: {
             /** @example 123 */
             count: number;
@@ -1842,6 +1827,21 @@ export interface components {
              */
             previous?: string | null;
             results: components["schemas"]["Charge"][];
+        };
+        PaginatedClosureList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["Closure"][];
         };
         PaginatedCustomerList: {
             /** @example 123 */
@@ -2046,6 +2046,13 @@ export interface components {
              */
             status?: components["schemas"]["PaymentStatusEnum"];
         };
+        PatchedClosureRequest: {
+            title?: string;
+            /** Format: date-time */
+            starts_at?: string;
+            /** Format: date-time */
+            ends_at?: string;
+        };
         PatchedConfigureRequest: {
             /** @description Settings to change; validated against the plugin's schema. */
             settings?: unknown;
@@ -2105,6 +2112,8 @@ export interface components {
             max_advance_days?: number;
             is_active?: boolean;
             requirements?: components["schemas"]["RequirementRequest"][];
+            /** @description Per-resource price and duration (e.g. a senior stylist costs more and takes longer). Booking with several resources that have one takes the highest price and the longest duration among them; resources without one take the service's. */
+            resource_overrides?: components["schemas"]["ResourceOverrideRequest"][];
         };
         PatchedTenantSettingsRequest: {
             /** @description Browser origins (scheme://host[:port]) whose pages may call this business's API, e.g. its own booking site; besides the platform's CORS_ALLOWED_ORIGINS. Stored as browsers send them (lower case, no default port); at most 20. */
@@ -2228,6 +2237,28 @@ export interface components {
             /** Format: date-time */
             readonly updated_at: string;
         };
+        ResourceOverride: {
+            /** Format: uuid */
+            resource: string;
+            /**
+             * Format: decimal
+             * @description The price with this resource; null or left out: the service's.
+             */
+            price?: string | null;
+            /** @description How long it takes with this resource; null or left out: the service's. */
+            duration_minutes?: number | null;
+        };
+        ResourceOverrideRequest: {
+            /** Format: uuid */
+            resource: string;
+            /**
+             * Format: decimal
+             * @description The price with this resource; null or left out: the service's.
+             */
+            price?: string | null;
+            /** @description How long it takes with this resource; null or left out: the service's. */
+            duration_minutes?: number | null;
+        };
         ResourceRequest: {
             name: string;
             type: components["schemas"]["ResourceTypeEnum"];
@@ -2307,18 +2338,6 @@ export interface components {
          * @enum {string}
          */
         RoleEnum: "SUPERUSER" | "PLATFORM_MANAGER" | "PLATFORM_SALES" | "PLATFORM_SUPPORT" | "TENANT_OWNER" | "TENANT_MANAGER" | "TENANT_STAFF" | "CUSTOMER";
-        /**
-         * @description * `appointments:read` - Read appointments, blockers, availability
-         *     * `appointments:write` - Book and change appointments and blockers
-         *     * `customers:read` - Read customers
-         *     * `customers:write` - Add and change customers
-         *     * `resources:write` - Add and change resources
-         *     * `services:write` - Add and change services
-         *     * `billing:read` - Read charges and the revenue summary
-         *     * `billing:write` - Change charges' payment status and billing settings
-         * @enum {string}
-         */
-        ScopesEnum: "appointments:read" | "appointments:write" | "customers:read" | "customers:write" | "resources:write" | "services:write" | "billing:read" | "billing:write";
         Service: {
             /** Format: uuid */
             readonly id: string;
@@ -2333,6 +2352,8 @@ export interface components {
             max_advance_days?: number;
             is_active?: boolean;
             requirements?: components["schemas"]["Requirement"][];
+            /** @description Per-resource price and duration (e.g. a senior stylist costs more and takes longer). Booking with several resources that have one takes the highest price and the longest duration among them; resources without one take the service's. */
+            resource_overrides?: components["schemas"]["ResourceOverride"][];
             /**
              * Format: decimal
              * @description Average of customers' reviews (review-requests plugin); null: none yet.
@@ -2357,7 +2378,14 @@ export interface components {
             max_advance_days?: number;
             is_active?: boolean;
             requirements?: components["schemas"]["RequirementRequest"][];
+            /** @description Per-resource price and duration (e.g. a senior stylist costs more and takes longer). Booking with several resources that have one takes the highest price and the longest duration among them; resources without one take the service's. */
+            resource_overrides?: components["schemas"]["ResourceOverrideRequest"][];
         };
+        /**
+         * @description * `compact` - compact
+         * @enum {string}
+         */
+        ShapeEnum: "compact";
         Slot: {
             /** Format: date-time */
             starts_at: string;
@@ -2365,11 +2393,26 @@ export interface components {
             ends_at: string;
             resources: components["schemas"]["SlotResource"][];
         };
+        SlotGroup: {
+            /** @description Indexes into `resources`: what a booking at these starts would hold, one per requirement in requirement order. */
+            resources: number[];
+            duration_minutes: number;
+            runs: components["schemas"]["SlotRun"][];
+        };
         SlotResource: {
             /** Format: uuid */
             id: string;
             name: string;
             type: string;
+        };
+        SlotRun: {
+            /**
+             * Format: date-time
+             * @description The run's first free start.
+             */
+            first: string;
+            /** @description How many starts: start k (0 <= k < count) is `first` + k x `step_minutes` (real minutes, so a run stays right across a DST change). */
+            count: number;
         };
         StaffUsage: {
             used: number;
@@ -2548,25 +2591,6 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -2600,25 +2624,6 @@ export interface operations {
             /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
             400: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2711,25 +2716,6 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -2778,7 +2764,7 @@ export interface operations {
                     "application/json": components["schemas"]["Appointment"];
                 };
             };
-            /** @description Field errors (`invalid`), or a time the service cannot be booked at: `in_past`, `too_soon` (minimum notice), `too_far_ahead` (booking horizon), `outside_hours` (no eligible resource works then), `no_eligible_resource`. */
+            /** @description Field errors (`invalid`), or a time the service cannot be booked at: `in_past`, `too_soon` (minimum notice), `too_far_ahead` (booking horizon), `outside_hours` (no eligible resource works then), `tenant_closed` (a tenant-wide closure), `no_eligible_resource`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2826,25 +2812,6 @@ export interface operations {
             /** @description The body's Content-Type is not accepted here. */
             415: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2913,25 +2880,6 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3037,25 +2985,6 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -3127,25 +3056,6 @@ export interface operations {
             /** @description Conflicts with the current data. */
             409: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3229,25 +3139,6 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -3319,25 +3210,6 @@ export interface operations {
             /** @description Conflicts with the current data. */
             409: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3421,25 +3293,6 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -3476,7 +3329,7 @@ export interface operations {
                     "application/json": components["schemas"]["Appointment"];
                 };
             };
-            /** @description Field errors (`invalid`), or a time the service cannot be booked at: `in_past`, `too_soon` (minimum notice), `too_far_ahead` (booking horizon), `outside_hours` (no eligible resource works then), `no_eligible_resource`. */
+            /** @description Field errors (`invalid`), or a time the service cannot be booked at: `in_past`, `too_soon` (minimum notice), `too_far_ahead` (booking horizon), `outside_hours` (no eligible resource works then), `tenant_closed` (a tenant-wide closure), `no_eligible_resource`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3533,25 +3386,6 @@ export interface operations {
             /** @description The body's Content-Type is not accepted here. */
             415: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3632,14 +3466,6 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3739,14 +3565,6 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3828,14 +3646,6 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3874,25 +3684,6 @@ export interface operations {
             /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
             400: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3974,14 +3765,6 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4063,14 +3846,6 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4096,6 +3871,13 @@ export interface operations {
                 /** @description Last local date (inclusive); at most 62 days. */
                 end: string;
                 service: string;
+                /**
+                 * @description `slots` (default): one object per free start. `compact`: the starts grouped by the resources they would hold, as runs on the step grid, each resource described once (a month is a few KB instead of hundreds).
+                 *
+                 *     * `slots` - slots
+                 *     * `compact` - compact
+                 */
+                shape?: "slots" | "compact";
                 /** @description First local date (inclusive). */
                 start: string;
                 step_minutes?: number;
@@ -4108,15 +3890,23 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The free starts, in the shape asked for (`shape`). Carries an `ETag`; gzip-compressed for clients sending `Accept-Encoding: gzip`. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Availability"];
+                    "application/json": components["schemas"]["AvailabilityAnswer"];
                 };
             };
-            /** @description Field errors (`invalid`): an inactive or unknown service, a range that is reversed or longer than 62 days, an unknown timezone or step. */
+            /** @description Not modified: `If-None-Match` names the `ETag` of the same answer. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Field errors (`invalid`): an inactive or unknown service, a range that is reversed or longer than 62 days, an unknown timezone, step or shape. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4137,25 +3927,6 @@ export interface operations {
             /** @description Signed in, but your role (or the subscription tier) does not allow this. */
             403: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4213,25 +3984,6 @@ export interface operations {
             /** @description Signed in, but your role (or the subscription tier) does not allow this. */
             403: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4326,25 +4078,6 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -4399,25 +4132,6 @@ export interface operations {
             /** @description Signed in, but your role (or the subscription tier) does not allow this. */
             403: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4492,25 +4206,6 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4605,25 +4300,6 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -4686,25 +4362,6 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4781,25 +4438,6 @@ export interface operations {
             /** @description Conflicts with the current data. */
             409: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4905,25 +4543,6 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -4968,25 +4587,6 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5080,25 +4680,6 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -5161,25 +4742,6 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5285,19 +4847,404 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
+            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
+            503: {
                 headers: {
-                    /** @description Seconds to wait before trying again. */
+                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
                     "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_closures_list: {
+        parameters: {
+            query?: {
+                end?: string;
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+                start?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedClosureList"];
+                };
+            };
+            /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or credentials not valid on this host. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object (or not visible to you), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_closures_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ClosureRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Closure"];
+                };
+            };
+            /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or credentials not valid on this host. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's Content-Type is not accepted here. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_closures_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Closure"];
+                };
+            };
+            /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or credentials not valid on this host. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object (or not visible to you), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_closures_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or credentials not valid on this host. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object (or not visible to you), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_closures_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedClosureRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Closure"];
+                };
+            };
+            /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or credentials not valid on this host. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object (or not visible to you), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's Content-Type is not accepted here. */
+            415: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -5378,25 +5325,6 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5491,25 +5419,6 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -5572,25 +5481,6 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5667,25 +5557,6 @@ export interface operations {
             /** @description Conflicts with the current data. */
             409: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5791,25 +5662,6 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -5872,25 +5724,6 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5996,25 +5829,6 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -6084,25 +5898,6 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6197,25 +5992,6 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -6278,25 +6054,6 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6373,25 +6130,6 @@ export interface operations {
             /** @description Conflicts with the current data. */
             409: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6497,25 +6235,6 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -6602,25 +6321,6 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -6683,25 +6383,6 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6785,25 +6466,6 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -6869,25 +6531,6 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6982,25 +6625,6 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description AWS refused the operation (`aws_error`). */
             502: {
                 headers: {
@@ -7078,25 +6702,6 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -7167,25 +6772,6 @@ export interface operations {
             /** @description Conflicts with the current data. */
             409: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7290,25 +6876,6 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description DNS did not answer and the check could not be queued (`dns_unavailable`), or the database could not be reached (`database_unavailable`); try again after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -7360,25 +6927,6 @@ export interface operations {
             /** @description Signed in, but your role (or the subscription tier) does not allow this. */
             403: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7447,25 +6995,6 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7571,25 +7100,6 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -7660,25 +7170,6 @@ export interface operations {
             /** @description Conflicts with the current data. */
             409: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7756,25 +7247,6 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -7837,25 +7309,6 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7932,25 +7385,6 @@ export interface operations {
             /** @description Conflicts with the current data. */
             409: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8056,405 +7490,6 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    api_keys_list: {
-        parameters: {
-            query?: {
-                /** @description A page number within the paginated result set. */
-                page?: number;
-                /** @description Number of results to return per page. */
-                page_size?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PaginatedAPIKeyList"];
-                };
-            };
-            /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credentials, or credentials not valid on this host. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No such object (or not visible to you), or a page past the last. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    api_keys_create: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["APIKeyRequest"];
-            };
-        };
-        responses: {
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["APIKeyWithSecret"];
-                };
-            };
-            /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credentials, or credentials not valid on this host. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Conflicts with the current data. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is too large. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body's Content-Type is not accepted here. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    api_keys_retrieve: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["APIKey"];
-                };
-            };
-            /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credentials, or credentials not valid on this host. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No such object (or not visible to you), or a page past the last. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    api_keys_revoke_create: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["APIKey"];
-                };
-            };
-            /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credentials, or credentials not valid on this host. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No such object (or not visible to you), or a page past the last. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Conflicts with the current data. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -8543,25 +7578,6 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description The masquerade audit log cannot be written, so nothing started (`audit_unavailable`), or the database cannot be reached (`database_unavailable`, with Retry-After). */
             503: {
                 headers: {
@@ -8612,25 +7628,6 @@ export interface operations {
             /** @description Conflicts with the current data. */
             409: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8693,25 +7690,6 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -8763,25 +7741,6 @@ export interface operations {
             /** @description Signed in, but your role (or the subscription tier) does not allow this. */
             403: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8869,25 +7828,6 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -8950,25 +7890,6 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9074,25 +7995,6 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -9192,25 +8094,6 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -9283,25 +8166,6 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9396,25 +8260,6 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -9477,25 +8322,6 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9572,25 +8398,6 @@ export interface operations {
             /** @description Conflicts with the current data. */
             409: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9696,25 +8503,6 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -9792,25 +8580,6 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -9881,25 +8650,6 @@ export interface operations {
             /** @description Conflicts with the current data. */
             409: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10005,25 +8755,6 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -10094,25 +8825,6 @@ export interface operations {
             /** @description Conflicts with the current data. */
             409: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10192,25 +8904,6 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -10273,25 +8966,6 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10397,25 +9071,6 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -10460,25 +9115,6 @@ export interface operations {
             /** @description A forged, foreign or expired link, or reviews switched off here (`invalid_link`). */
             404: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10566,25 +9202,6 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -10651,25 +9268,6 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10764,25 +9362,6 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -10845,25 +9424,6 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10940,25 +9500,6 @@ export interface operations {
             /** @description Conflicts with the current data. */
             409: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11064,25 +9605,6 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -11134,25 +9656,6 @@ export interface operations {
             /** @description Signed in, but your role (or the subscription tier) does not allow this. */
             403: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11219,25 +9722,6 @@ export interface operations {
             /** @description This business has no logo. */
             404: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11333,25 +9817,6 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -11417,25 +9882,6 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -11487,25 +9933,6 @@ export interface operations {
             /** @description Signed in, but your role (or the subscription tier) does not allow this. */
             403: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11600,25 +10027,6 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -11669,25 +10077,6 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -11732,25 +10121,6 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11834,25 +10204,6 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11947,25 +10298,6 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -12031,25 +10363,6 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12144,25 +10457,6 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -12225,25 +10519,6 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12320,25 +10595,6 @@ export interface operations {
             /** @description Conflicts with the current data. */
             409: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12444,25 +10700,6 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -12534,25 +10771,6 @@ export interface operations {
             /** @description Conflicts with the current data. */
             409: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    /** @description Requests per window. */
-                    "RateLimit-Limit"?: number;
-                    /** @description Left in the window. */
-                    "RateLimit-Remaining"?: number;
-                    /** @description Seconds to its end. */
-                    "RateLimit-Reset"?: number;
-                    /** @description `<limit>;w=<seconds>`. */
-                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {

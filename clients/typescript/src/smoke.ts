@@ -36,10 +36,30 @@ if (customer === undefined) {
 }
 
 const day = setting("SMOOTH_DAY");
-const availability = ok(
+const answer = ok(
   await api.GET("/api/availability/", { params: { query: { service: service.id, start: day, end: day } } }),
 );
+if (!("slots" in answer)) {
+  throw new Error("The default shape of availability must list slots.");
+}
+const availability = answer;
 const [first, later] = [availability.slots[0], availability.slots.at(-1)];
+// The compact shape: the same starts as runs per resource set, each resource described once.
+const compact = ok(
+  await api.GET("/api/availability/", {
+    params: { query: { service: service.id, start: day, end: day, shape: "compact" } },
+  }),
+);
+if (!("groups" in compact)) {
+  throw new Error("shape=compact must answer groups.");
+}
+const compactStarts = compact.groups.reduce(
+  (sum, group) => sum + group.runs.reduce((n, run) => n + run.count, 0),
+  0,
+);
+if (compactStarts !== availability.slots.length) {
+  throw new Error(`The compact shape holds ${compactStarts} starts, the slots shape ${availability.slots.length}.`);
+}
 if (first === undefined || later === undefined || first.starts_at === later.starts_at) {
   throw new Error(`Too few free slots on ${day}.`);
 }

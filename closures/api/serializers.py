@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from appointments.models import Appointment
+from closures.models import Closure
+from closures.selectors import appointments_inside
+from core.api.fields import AwareDateTimeField
+
+
+class AffectedAppointmentSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    service_name = serializers.CharField(source="service.name", read_only=True)
+
+    class Meta:
+        model = Appointment
+        fields = ["id", "starts_at", "ends_at", "status", "customer_name", "service_name"]
+        read_only_fields = fields
+
+
+class ClosureSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    starts_at = AwareDateTimeField()
+    ends_at = AwareDateTimeField()
+    affected_appointments = serializers.SerializerMethodField(
+        help_text="Open appointments inside the closure. They are kept: move or cancel them "
+        "yourself (booking new ones inside is refused with `tenant_closed`)."
+    )
+
+    class Meta:
+        model = Closure
+        fields = [
+            "id", "title", "starts_at", "ends_at", "affected_appointments", "created_at",
+            "updated_at",
+        ]  # fmt: skip
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        start = attrs.get("starts_at", getattr(self.instance, "starts_at", None))
+        end = attrs.get("ends_at", getattr(self.instance, "ends_at", None))
+        if start and end and end <= start:
+            raise serializers.ValidationError({"ends_at": ["Must be after starts_at."]})
+        return attrs
+
+    @extend_schema_field(AffectedAppointmentSerializer(many=True))
+    def get_affected_appointments(self, closure: Closure) -> list[dict[str, Any]]:
+        # A write hands over what it found in its own transaction; a read looks now.
+        affected = getattr(closure, "affected", None)
+        if affected is None:
+            affected = appointments_inside(closure)
+        return AffectedAppointmentSerializer(affected, many=True).data

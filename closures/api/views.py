@@ -1,0 +1,75 @@
+"""Tenant-wide closures over the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from rest_framework import viewsets
+
+from closures.api.serializers import ClosureSerializer
+from closures.models import Closure
+from closures.permissions import CLOSURE_PERMISSIONS
+from closures.selectors import closure_list
+from closures.services import closure_create, closure_delete, closure_update
+from core.api.filters import UTCIsoDateTimeFilter
+from resources.api.views import UUID_PATTERN
+
+
+class ClosureFilter(filters.FilterSet):
+    start = UTCIsoDateTimeFilter(field_name="ends_at", lookup_expr="gt")
+    end = UTCIsoDateTimeFilter(field_name="starts_at", lookup_expr="lt")
+
+    class Meta:
+        model = Closure
+        fields = ["start", "end"]
+
+
+CLOSURE_EXAMPLE = OpenApiExample(
+    "A public holiday",
+    value={
+        "title": "Christmas Day",
+        "starts_at": "2026-12-25T00:00:00+01:00",
+        "ends_at": "2026-12-26T00:00:00+01:00",
+    },
+    request_only=True,
+)
+
+
+@extend_schema_view(
+    list=extend_schema(tags=["closures"]),
+    retrieve=extend_schema(tags=["closures"]),
+    create=extend_schema(tags=["closures"], examples=[CLOSURE_EXAMPLE]),
+    partial_update=extend_schema(tags=["closures"]),
+    destroy=extend_schema(tags=["closures"]),
+)
+class ClosureViewSet(viewsets.ModelViewSet):
+    """The whole business closed (public holidays, a closed week): every resource at once. Open
+    appointments inside are reported in `affected_appointments`, never cancelled."""
+
+    serializer_class = ClosureSerializer
+    permission_classes = CLOSURE_PERMISSIONS
+    filterset_class = ClosureFilter
+    lookup_field = "public_id"
+    lookup_url_kwarg = "id"
+    lookup_value_regex = UUID_PATTERN
+    http_method_names = ["get", "post", "patch", "delete"]
+
+    def get_queryset(self) -> Any:
+        return closure_list().order_by("starts_at", "id")
+
+    def perform_create(self, serializer: ClosureSerializer) -> None:
+        closure, affected = closure_create(actor=self.request.user, **serializer.validated_data)
+        closure.affected = affected
+        serializer.instance = closure
+
+    def perform_update(self, serializer: ClosureSerializer) -> None:
+        closure, affected = closure_update(
+            closure=serializer.instance, actor=self.request.user, **serializer.validated_data
+        )
+        closure.affected = affected
+        serializer.instance = closure
+
+    def perform_destroy(self, instance: Closure) -> None:
+        closure_delete(closure=instance, actor=self.request.user)

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ClosuresConfig(AppConfig):
+    name = "closures"
+    verbose_name = "Closures"
