@@ -148,8 +148,9 @@ def _closures(result: Availability, tz: ZoneInfo) -> list[dict[str, str]]:
 
 
 def slots_shape(
-    result: Availability, tz: ZoneInfo, sessions: dict[int, dict[str, Any]]
+    result: Availability, tz: ZoneInfo, sessions: dict[int, dict[str, Any]] | None = None
 ) -> dict[str, Any]:
+    sessions = sessions or {}
     described = _described(result)
     service = result.service
     slots = [
@@ -175,11 +176,14 @@ def slots_shape(
 
 
 def compact_shape(
-    result: Availability, tz: ZoneInfo, step_minutes: int, sessions: dict[int, dict[str, Any]]
+    result: Availability,
+    tz: ZoneInfo,
+    step_minutes: int,
+    sessions: dict[int, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Starts where a group session is already open are left to that session: the compact shape
     lists the starts where a new booking (a new session) may begin."""
-    free = [slot for slot in result.slots if slot.start not in sessions]
+    free = [slot for slot in result.slots if slot.start not in (sessions or {})]
     groups = slot_groups(free, step=step_minutes * 60)
     used = sorted({pk for group in groups for pk in group.resource_ids})
     index = {pk: i for i, pk in enumerate(used)}

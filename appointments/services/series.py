@@ -28,7 +28,7 @@ from appointments.recurrence import (
     shifted,
     wall_clock_difference,
 )
-from appointments.selectors import appointment_shown, appointment_with_allocations
+from appointments.selectors import appointment_shown, appointment_with_allocations, service_terms
 from appointments.services.booking import (
     _check_window,
     _hold_span,
@@ -38,6 +38,7 @@ from appointments.services.booking import (
 from appointments.services.holds import hold_resources, require_aware
 from appointments.services.lifecycle import OPEN_STATUSES, cancellation_effects
 from catalog.models import Service
+from closures.selectors import check_not_closed
 from core.audit import security_event
 from core.exceptions import Conflict, DomainError, PermissionDenied
 from core.models import Tenant
@@ -216,12 +217,17 @@ def series_reschedule(
     shift = wall_clock_difference(anchor.starts_at, starts_at, tz=tz)
     Allocation.objects.filter(appointment__in=locked).delete()
     service = series.service
+    terms = service_terms(service)
     for appointment in locked:
         start = shifted(appointment.starts_at, by=shift, tz=tz)
         _check_window(service=service, starts_at=start, now=now)
-        chosen = _pick_resources(service=service, starts_at=start, named=None, actor=actor)
+        chosen = _pick_resources(
+            service=service, terms=terms, starts_at=start, named=None, actor=actor
+        )
         permissions.check_may_hold(user=actor, tenant=tenant, resources=chosen)
-        ends_at, hold_start, hold_end = _hold_span(service, start)
+        length = terms.duration_for([r.pk for r in chosen])
+        ends_at, hold_start, hold_end = _hold_span(service, start, length)
+        check_not_closed(starts_at=start, ends_at=ends_at)
         hold_resources(resources=chosen, start=hold_start, end=hold_end, appointment=appointment)
         appointment.starts_at, appointment.ends_at = start, ends_at
         appointment.save(update_fields=["starts_at", "ends_at", "updated_at"])
