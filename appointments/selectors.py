@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Prefetch, QuerySet, prefetch_related_objects
+from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models.functions import Now
 
 from appointments.availability import (
     ResourceCalendar,
@@ -34,6 +35,12 @@ def service_requirements(service: Service) -> list[list[Resource]]:
         )
     )
     return [list(requirement.eligible_resources.all()) for requirement in requirements]
+
+
+def live_allocation() -> Q:
+    """Allocations that block now: a slot hold's only until it expires (by the database's clock,
+    the one the exclusion constraint's liveness range is written in)."""
+    return Q(expires_at__isnull=True) | Q(expires_at__gt=Now())
 
 
 def resource_calendars(
@@ -71,7 +78,7 @@ def resource_calendars(
     busy: dict[int, list[tuple[int, int]]] = defaultdict(list)
     allocations = Allocation.objects.filter(
         resource_id__in=resources, is_live=True, starts_at__lt=hi, ends_at__gt=lo
-    )
+    ).filter(live_allocation())
     if ignore_appointment_id is not None:
         allocations = allocations.exclude(appointment_id=ignore_appointment_id)
     for resource_id, starts_at, ends_at in allocations.values_list(

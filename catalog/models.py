@@ -21,6 +21,9 @@ class Service(models.Model):
         default=90, help_text="Booking horizon: how many days ahead a start may be."
     )
     is_active = models.BooleanField(default=True)
+    # Intake questions as a JSON Schema (an object schema: typed properties, required ones,
+    # enums for choices); a booking's answers are validated against it (appointments.intake).
+    intake_schema = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -7,6 +7,15 @@ from appointments.api.appointments import AppointmentViewSet
 from appointments.api.availability import AvailabilityView
 from appointments.api.blockers import BlockerViewSet
 from appointments.api.calendar import CalendarFeedView
+from appointments.api.public import (
+    GuestBookingView,
+    ManageCancelView,
+    ManageRescheduleView,
+    ManageView,
+    PublicAvailabilityView,
+    PublicHoldView,
+    PublicServiceListView,
+)
 from billing.api.views import BillingSettingsView, ChargeViewSet, RevenueSummaryView
 from catalog.api.views import ServiceViewSet
 from config.urls_common import fallback
@@ -73,6 +82,18 @@ urlpatterns = [
         "api/customers/<uuid:id>/preference/",
         CustomerPreferenceView.as_view(),
         name="customer-preference",
+    ),
+    # The public booking page (no account; appointments.api.public).
+    path("api/public/services/", PublicServiceListView.as_view(), name="public-services"),
+    path("api/public/availability/", PublicAvailabilityView.as_view(), name="public-availability"),
+    path("api/public/holds/", PublicHoldView.as_view(), name="public-holds"),
+    path("api/public/bookings/", GuestBookingView.as_view(), name="public-bookings"),
+    path("api/public/manage/", ManageView.as_view(), name="public-manage"),
+    path("api/public/manage/cancel/", ManageCancelView.as_view(), name="public-manage-cancel"),
+    path(
+        "api/public/manage/reschedule/",
+        ManageRescheduleView.as_view(),
+        name="public-manage-reschedule",
     ),
     *router.urls,
     *fallback,

@@ -41,13 +41,16 @@ class AppointmentSerializer(serializers.ModelSerializer):
     notes = serializers.CharField(
         required=False, help_text="The business's internal notes; absent for customers."
     )
+    intake_answers = serializers.JSONField(
+        read_only=True, help_text="Answers to the service's intake questions."
+    )
 
     class Meta:
         model = Appointment
         fields = [
             "id", "customer", "customer_name", "service", "service_name", "starts_at", "ends_at",
-            "status", "price", "notes", "resources", "created_by", "cancelled_at", "created_at",
-            "updated_at",
+            "status", "price", "notes", "intake_answers", "resources", "created_by",
+            "cancelled_at", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -79,6 +82,11 @@ class AppointmentCreateSerializer(serializers.Serializer):
         help_text="Defaults to the service's price; only owners and managers may set another.",
     )  # fmt: skip
     notes = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+    intake = serializers.JSONField(
+        required=False,
+        help_text="Answers to the service's intake questions (its `intake_schema`), an object; "
+        "checked against that schema (400 `invalid_intake` naming the field).",
+    )
 
 
 class AppointmentUpdateSerializer(serializers.Serializer):

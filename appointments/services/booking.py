@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from appointments import permissions
 from appointments.availability import ResourceCalendar, resources_for_start, to_epoch
+from appointments.intake import intake_validate
 from appointments.models import Allocation, Appointment
 from appointments.selectors import (
     appointment_list,
@@ -203,6 +204,7 @@ def appointment_book(
     notes: str = "",
     idempotency_key: str = "",
     request_digest: str = "",
+    intake_answers: dict[str, Any] | None = None,
     request: Any = None,
     now: datetime | None = None,
 ) -> tuple[Appointment, bool]:
@@ -210,7 +212,9 @@ def appointment_book(
 
     Returns the appointment, loaded for display from the rows this transaction wrote (nothing
     needs reading after the commit), and whether it was created now (False: an Idempotency-Key
-    replay). A price other than the service's needs ``manage_schedule``.
+    replay). A price other than the service's needs ``manage_schedule``. ``intake_answers`` must
+    fit the service's intake questions (400 ``invalid_intake`` naming the field). ``actor`` None:
+    a guest on the public booking page (``appointments.services.guest``).
     """
     require_aware(starts_at=starts_at)
     with transaction.atomic():
@@ -224,6 +228,7 @@ def appointment_book(
             user=actor, tenant=tenant, price=price, unchanged=service.price
         )
         _check_bookable(service=service, customer=customer, starts_at=starts_at, now=now)
+        answers = intake_validate(schema=service.intake_schema, answers=intake_answers or {})
         appointment, held = _hold_first_free(
             tenant=tenant,
             actor=actor,
@@ -239,6 +244,7 @@ def appointment_book(
                 "status": booking_status(tenant=tenant, customer=customer),
                 "idempotency_key": idempotency_key,
                 "request_digest": request_digest,
+                "intake_answers": answers,
             },
         )
         security_event(

@@ -4,6 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from appointments.intake import intake_schema_problems
 from catalog.models import Service, ServiceRequirement
 from core.api.fields import PublicIdField
 from resources.models import Resource, ResourceType
@@ -44,14 +45,27 @@ class ServiceSerializer(serializers.ModelSerializer):
         help_text="Average of customers' reviews (review-requests plugin); null: none yet.",
     )  # fmt: skip
     rating_count = serializers.IntegerField(read_only=True, default=0)
+    intake_schema = serializers.JSONField(
+        required=False,
+        help_text="Intake questions as a JSON Schema object (typed `properties`, `required`, "
+        '`enum` for choices), e.g. {"type": "object", "properties": {"allergies": '
+        '{"type": "string"}}, "required": ["allergies"]}; {} asks nothing.',
+    )
 
     class Meta:
         model = Service
         fields = [
             "id", "name", "description", "duration_minutes", "price", "buffer_before_minutes",
             "buffer_after_minutes", "min_notice_minutes", "max_advance_days", "is_active",
-            "requirements", "rating_average", "rating_count", "created_at", "updated_at",
+            "requirements", "intake_schema", "rating_average", "rating_count", "created_at",
+            "updated_at",
         ]  # fmt: skip
+
+    def validate_intake_schema(self, value: Any) -> Any:
+        problems = intake_schema_problems(value)
+        if problems:
+            raise serializers.ValidationError(problems)
+        return value
 
     def validate_requirements(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if len(value) > 5:

@@ -72,6 +72,9 @@ class Tenant(TenantMixin):
         blank=True,
         size=CORS_ORIGINS_MAX,
     )
+    # Public booking pages (appointments.api.public): the catalogue, availability, slot holds and
+    # guest booking without an account on this tenant's hosts. Off: those endpoints answer 404.
+    public_booking_enabled = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
