@@ -7,7 +7,14 @@ import pytest
 from django.db import connection, transaction
 from rest_framework.test import APIClient
 
-from config.tests.routes import PUBLIC_ROUTES, SESSION_ROUTES, call, tenant_routes
+from config.tests.routes import (
+    PUBLIC_BOOKING_ROUTES,
+    PUBLIC_ROUTES,
+    SESSION_ROUTES,
+    call,
+    open_public_booking,
+    tenant_routes,
+)
 from conftest import HOST_A, bearer
 from users.roles import Role
 
@@ -125,6 +132,22 @@ ALLOWED: dict[str, set[str]] = {
     "DELETE email-template": MANAGERS,
     "GET customer-preference": IN_SCOPE,  # a customer reads its own
     "PUT customer-preference": MANAGERS | {CUSTOMER},  # and sets its own timezone
+    # The public booking page (issue 13): anyone, no account needed, while the business has it on
+    # (switched on for these rows; switched off it is a 404 for everyone). Credentials sent along
+    # must still be valid on the host: PLATFORM_SALES' are not on a business without demo
+    # accounts (401, as everywhere).
+    **{
+        f"{method} {name}": IN_SCOPE
+        for name, method in [
+            ("public-services", "GET"),
+            ("public-availability", "GET"),
+            ("public-holds", "POST"),
+            ("public-bookings", "POST"),
+            ("public-manage", "POST"),
+            ("public-manage-cancel", "POST"),
+            ("public-manage-reschedule", "POST"),
+        ]
+    },
 }
 
 # Public routes take no credentials; session-only pages ignore API credentials (core's own tests
@@ -145,6 +168,8 @@ def test_role_matrix(route, world_a, make_user):
         **{role: make_user(role) for role in (SUPER, PMANAGER, SUPPORT, SALES)},
     }  # fmt: skip
     assert set(users) == set(Role)
+    if route.name in PUBLIC_BOOKING_ROUTES:
+        open_public_booking(world_a.tenant)
     allowed = ALLOWED[route.id]
     outcomes = {}
     for role, user in users.items():
@@ -157,4 +182,6 @@ def test_role_matrix(route, world_a, make_user):
         outcomes[role] = response.status_code
     refused = {role for role, status in outcomes.items() if status in (401, 403)}
     assert all(status < 500 for status in outcomes.values()), (route.id, outcomes)
+    if route.name in PUBLIC_BOOKING_ROUTES:  # really served, not a 404 for everyone
+        assert all(outcomes[role] < 300 for role in allowed), (route.id, outcomes)
     assert refused == set(users) - allowed, (route.id, outcomes)
