@@ -27,6 +27,7 @@ from appointments.api.serializers import (
     AvailabilityQuerySerializer,
     AvailabilitySerializer,
     HeldResourceSerializer,
+    SlotResourceSerializer,
 )
 from appointments.manage_links import manage_link_appointment, manage_tokens, manage_urls
 from appointments.models import Appointment
@@ -131,12 +132,6 @@ class PublicAvailabilityView(PublicView, AvailabilityView):
 class HoldCreateSerializer(serializers.Serializer):
     service = PublicIdField(queryset=Service.objects.filter(is_active=True))
     starts_at = AwareDateTimeField()
-
-
-class SlotResourceSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    name = serializers.CharField()
-    type = serializers.CharField()
 
 
 class HoldSerializer(serializers.Serializer):
