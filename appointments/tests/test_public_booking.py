@@ -5,10 +5,12 @@ business are refused; the switch and the rate limits hold."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.core import mail
 from django.core.cache import cache
 from django.db import connection
 from django.db.models.functions import Now
@@ -21,6 +23,9 @@ from conftest import HOST_A, HOST_B
 from core.models import Tenant
 from core.selectors import routes_changed
 from customers.models import Customer
+from notifications.delivery import deliveries_send
+from notifications.models import Delivery, OutboxEvent
+from notifications.outbox import event_dispatch
 
 PUBLIC_GETS = ["/api/public/services/", "/api/public/availability/"]
 PUBLIC_POSTS = [
@@ -327,3 +332,27 @@ def test_public_endpoints_have_their_own_rate_limit(public_a, api, settings):
     assert statuses == [200, 200, 429]
     refused = client.get("/api/public/services/")
     assert refused.json()["error"]["code"] == "throttled" and int(refused["Retry-After"]) > 0
+
+
+def test_the_confirmation_email_goes_through_the_outbox_with_working_manage_links(public_a, api):
+    w = public_a
+    booked = api(HOST_A).post("/api/public/bookings/", guest(w), format="json")
+    assert booked.status_code == 201
+    connection.set_schema_to_public()
+    event = OutboxEvent.objects.get(kind="appointment.created", payload__id=booked.json()["id"])
+    assert "token" not in str(event.payload)  # webhooks never see the links
+    event_dispatch(event.pk)
+    deliveries_send()
+    (message,) = [m for m in mail.outbox if m.to == ["gina@example.com"]]
+    assert "Haircut" in message.subject
+    links = dict(re.findall(r"- (view|reschedule|cancel) it: (\S+)", message.body))
+    assert set(links) == {"view", "reschedule", "cancel"}
+    token = links["cancel"].split("#token=", 1)[1]
+    cancelled = api(HOST_A).post("/api/public/manage/cancel/", {"token": token}, format="json")
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "CANCELLED"
+    # A booking by a signed-in user is not a guest's: no confirmation of this kind.
+    connection.set_schema_to_public()
+    owners = OutboxEvent.objects.filter(kind="appointment.created").exclude(pk=event.pk)
+    for other in owners:
+        event_dispatch(other.pk)
+    assert not Delivery.objects.filter(plugin="booking-confirmation").exclude(event=event).exists()
