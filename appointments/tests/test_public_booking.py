@@ -20,7 +20,7 @@ from appointments.models import Allocation, Appointment, SlotHold
 from billing.models import Charge
 from catalog.models import Service
 from conftest import HOST_A, HOST_B
-from core.models import Tenant
+from core.models import AuditEvent, Tenant
 from core.selectors import routes_changed
 from customers.models import Customer
 from notifications.delivery import deliveries_send
@@ -137,6 +137,12 @@ def test_a_guest_books_a_held_slot_then_reschedules_and_cancels_through_its_link
     view = client.post("/api/public/manage/", {"token": fresh["view"]["token"]}, format="json")
     assert view.status_code == 404
     assert not Allocation.objects.filter(appointment__public_id=body["id"], is_live=True).exists()
+    # The tokens travelled in bodies: no audit row (path, details) holds one.
+    connection.set_schema_to_public()
+    trail = " ".join(str((e.request_path, e.details)) for e in AuditEvent.objects.all())
+    assert "/api/public/manage/" in trail
+    for token in [*(links[p]["token"] for p in ("view", "cancel", "reschedule")), cancel["token"]]:
+        assert token not in trail
 
 
 def test_tampered_expired_foreign_and_other_purpose_links_are_refused(public_a, world_b, api):
