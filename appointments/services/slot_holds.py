@@ -148,4 +148,4 @@ def slot_hold_take(*, hold_id: Any, service: Service, starts_at: datetime) -> li
     live = SlotHold.objects.filter(pk=hold.pk, expires_at__gt=Now()).exists()
     held = [a.resource for a in hold.allocations.select_related("resource").order_by("id")]
     hold.delete()
-    return held if live else None
+    return held if live and held else None

@@ -362,3 +362,28 @@ def test_the_confirmation_email_goes_through_the_outbox_with_working_manage_link
     for other in owners:
         event_dispatch(other.pk)
     assert not Delivery.objects.filter(plugin="booking-confirmation").exclude(event=event).exists()
+
+
+def test_the_owner_switches_public_booking_in_the_tenant_settings(world_a, api):
+    owner, nobody = api(HOST_A, world_a.owner), api(HOST_A)
+    assert owner.get("/api/tenant/settings/").json()["public_booking_enabled"] is False
+    assert nobody.get("/api/public/services/").status_code == 404
+    switched = owner.patch("/api/tenant/settings/", {"public_booking_enabled": True}, format="json")
+    assert switched.status_code == 200 and switched.json()["public_booking_enabled"] is True
+    assert nobody.get("/api/public/services/").status_code == 200
+    owner.patch("/api/tenant/settings/", {"public_booking_enabled": False}, format="json")
+    assert nobody.get("/api/public/services/").status_code == 404
+
+
+def test_a_resource_held_only_by_visitors_can_still_be_deleted(public_a, api):
+    w = public_a
+    held = api(HOST_A).post(
+        "/api/public/holds/",
+        {"service": str(w.treatment.public_id), "starts_at": w.at(15).isoformat()},
+        format="json",
+    )
+    assert held.status_code == 201
+    room = w.room
+    Appointment.objects.filter(allocations__resource=room).delete()
+    Allocation.objects.filter(resource=room, hold__isnull=True).delete()
+    assert api(HOST_A, w.owner).delete(f"/api/resources/{room.public_id}/").status_code == 204

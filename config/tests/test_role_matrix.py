@@ -75,7 +75,7 @@ ALLOWED: dict[str, set[str]] = {
     "POST appointment-list": SCHEDULE_WRITERS | {CUSTOMER},
     "GET appointment-detail": IN_SCOPE,
     "PATCH appointment-detail": SCHEDULE_WRITERS,
-    "POST appointment-reschedule": SCHEDULE_WRITERS,
+    "POST appointment-reschedule": SCHEDULE_WRITERS | {CUSTOMER},  # its own, per the policy
     "POST appointment-confirm": SCHEDULE_WRITERS,
     "POST appointment-complete": SCHEDULE_WRITERS,
     "POST appointment-no-show": SCHEDULE_WRITERS,
