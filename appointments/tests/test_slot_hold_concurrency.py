@@ -80,7 +80,10 @@ def _twenty_visitors_hold_one_slot() -> None:
         )
         assert refused.status == 409
 
-        # The holder books it: the hold becomes the appointment.
+        # The holder books it: the hold becomes the appointment. The guest is the schedule's
+        # customer (matched by e-mail), so no customer is created and audited for good: audit
+        # rows outlive this committed scenario, and other tests count customers' rows.
+        Customer.objects.filter(pk=world.customer.pk).update(email="racer@example.com")
         guest = {
             "service": str(world.service.public_id),
             "starts_at": won.body["starts_at"],
@@ -94,5 +97,4 @@ def _twenty_visitors_hold_one_slot() -> None:
         assert not SlotHold.objects.filter(service=world.service).exists()
         assert Allocation.objects.filter(resource__in=world.resources, is_live=True).count() == 1
         assert overlapping_allocations() == 0
-        Appointment.objects.filter(service=world.service).delete()
-        Customer.objects.filter(email="racer@example.com").delete()
+        assert Appointment.objects.get(service=world.service).customer_id == world.customer.pk
