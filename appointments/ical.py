@@ -34,6 +34,7 @@ def resource_calendar_feed(*, resource: Resource, host: str, now: datetime | Non
         Allocation.objects.filter(
             resource=resource,
             is_live=True,
+            hold__isnull=True,  # a visitor's slot hold is no one's appointment yet
             ends_at__gt=now - FEED_PAST,
             starts_at__lt=now + FEED_FUTURE,
         )

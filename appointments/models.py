@@ -11,6 +11,7 @@ from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import RangeOperators
 from django.db import models
 from django.db.models import F, Func, Q, Value
+from django.db.models.functions import Now
 
 from catalog.models import Service
 from customers.models import Customer
@@ -176,6 +177,11 @@ class Appointment(models.Model):
         related_name="occurrences",
     )  # fmt: skip
     occurrence_start = models.DateTimeField(null=True, blank=True)  # the start the rule gave
+    # Answers to the service's intake questions (validated against its ``intake_schema``).
+    intake_answers = models.JSONField(default=dict, blank=True)
+    # Signed manage links carry this; a reschedule or a cancellation through a link bumps it, so
+    # every link issued before is dead (appointments.manage_links).
+    manage_version = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -239,9 +245,28 @@ class Blocker(models.Model):
         return f"{self.resource} blocked {self.starts_at.isoformat()} to {self.ends_at.isoformat()}"
 
 
+class SlotHold(models.Model):
+    """A slot held for a few minutes while a visitor fills in the booking form. Its allocations
+    block the slot for everyone else until ``expires_at``; after that they are dead rows the
+    exclusion constraint ignores, without any job having to remove them."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="+")
+    starts_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["expires_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.service} held at {self.starts_at.isoformat()}"
+
+
 class Allocation(models.Model):
-    """A resource held from ``starts_at`` to ``ends_at`` by an appointment, a blocker or a
-    group session."""
+    """A resource held from ``starts_at`` to ``ends_at`` by an appointment, a blocker, a group
+    session or a slot hold. A row blocks others while it is live: from ``live_from`` (when it
+    was written) until ``expires_at`` (a hold's expiry; never for the others)."""
 
     resource = models.ForeignKey(Resource, on_delete=models.PROTECT, related_name="allocations")
     appointment = models.ForeignKey(
@@ -253,9 +278,14 @@ class Allocation(models.Model):
     session = models.ForeignKey(
         GroupSession, null=True, on_delete=models.CASCADE, related_name="allocations"
     )
+    hold = models.ForeignKey(
+        SlotHold, null=True, on_delete=models.CASCADE, related_name="allocations"
+    )
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     is_live = models.BooleanField(default=True)
+    live_from = models.DateTimeField(db_default=Now())
+    expires_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["resource", "starts_at"])]
@@ -264,10 +294,35 @@ class Allocation(models.Model):
                 condition=Q(ends_at__gt=F("starts_at")), name="allocation_ends_after_start"
             ),
             models.CheckConstraint(
-                condition=Q(appointment__isnull=False, blocker__isnull=True, session__isnull=True)
-                | Q(appointment__isnull=True, blocker__isnull=False, session__isnull=True)
-                | Q(appointment__isnull=True, blocker__isnull=True, session__isnull=False),
+                condition=Q(
+                    appointment__isnull=False,
+                    blocker__isnull=True,
+                    session__isnull=True,
+                    hold__isnull=True,
+                )
+                | Q(
+                    appointment__isnull=True,
+                    blocker__isnull=False,
+                    session__isnull=True,
+                    hold__isnull=True,
+                )
+                | Q(
+                    appointment__isnull=True,
+                    blocker__isnull=True,
+                    session__isnull=False,
+                    hold__isnull=True,
+                )
+                | Q(
+                    appointment__isnull=True,
+                    blocker__isnull=True,
+                    session__isnull=True,
+                    hold__isnull=False,
+                ),
                 name="allocation_one_holder",
+            ),
+            models.CheckConstraint(
+                condition=Q(expires_at__isnull=True) | Q(expires_at__gt=F("live_from")),
+                name="allocation_expires_after_live_from",
             ),
             # "Same resource" as a range so the GiST index needs no btree_gist extension.
             ExclusionConstraint(
@@ -279,6 +334,12 @@ class Allocation(models.Model):
                     ),
                     (
                         Func(F("starts_at"), F("ends_at"), Value("[)"), function="tstzrange"),
+                        RangeOperators.OVERLAPS,
+                    ),
+                    # When the row blocks: a hold lapses at its expiry, by itself (an open upper
+                    # bound for appointments and blockers).
+                    (
+                        Func(F("live_from"), F("expires_at"), Value("[)"), function="tstzrange"),
                         RangeOperators.OVERLAPS,
                     ),
                 ],

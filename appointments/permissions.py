@@ -23,7 +23,7 @@ from users.permissions import IsInScopeOfThisHost, any_capability_permission, ca
 from users.scoping import get_visible, sees_all_rows, visible_to
 
 STAFF_ACTIONS = frozenset({"update", "reschedule", "confirm", "complete", "no_show", "cancel"})
-CUSTOMER_ACTIONS = frozenset({"cancel"})
+CUSTOMER_ACTIONS = frozenset({"cancel", "reschedule"})
 
 # DRF permission stacks of the schedule's endpoints (object scope is decided below).
 APPOINTMENT_PERMISSIONS = [
@@ -95,7 +95,10 @@ def check_appointment_action(
 
 
 def check_may_hold(*, user: Any, tenant: Tenant, resources: Iterable[Resource]) -> None:
-    """Staff may book or block only time that holds a resource linked to them."""
+    """Staff may book or block only time that holds a resource linked to them. ``user`` None is a
+    guest of the public booking page, which let it in (``appointments.services.guest``)."""
+    if user is None:
+        return
     caps = _caps(user, tenant)
     if "manage_schedule" in caps or "book_own" in caps:
         return

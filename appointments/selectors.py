@@ -9,7 +9,16 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db.models import BigIntegerField, F, Func, Prefetch, QuerySet, prefetch_related_objects
+from django.db.models import (
+    BigIntegerField,
+    F,
+    Func,
+    Prefetch,
+    Q,
+    QuerySet,
+    prefetch_related_objects,
+)
+from django.db.models.functions import Now
 
 from appointments.availability import (
     ResourceCalendar,
@@ -102,6 +111,12 @@ def _epoch(field: str) -> Func:
     )  # fmt: skip
 
 
+def live_allocation() -> Q:
+    """Allocations that block now: a slot hold's only until it expires (by the database's clock,
+    the one the exclusion constraint's liveness range is written in)."""
+    return Q(expires_at__isnull=True) | Q(expires_at__gt=Now())
+
+
 def resource_calendars(
     *,
     requirements: Sequence[Sequence[Resource]],
@@ -139,7 +154,7 @@ def resource_calendars(
     busy: dict[int, list[tuple[int, int]]] = defaultdict(list)
     allocations = Allocation.objects.filter(
         resource_id__in=resources, is_live=True, starts_at__lt=hi, ends_at__gt=lo
-    )
+    ).filter(live_allocation())
     if ignore_appointment_id is not None:
         allocations = allocations.exclude(appointment_id=ignore_appointment_id)
     # As epoch seconds from PostgreSQL: a busy month is a thousand timestamps not parsed.

@@ -27,6 +27,9 @@ class Service(models.Model):
         default=1, help_text="Seats per session; 1 is an ordinary one-to-one service."
     )
     allow_multiple_seats = models.BooleanField(default=False)
+    # Intake questions as a JSON Schema (an object schema: typed properties, required ones,
+    # enums for choices); a booking's answers are validated against it (appointments.intake).
+    intake_schema = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -8,6 +8,15 @@ from appointments.api.appointments import AppointmentViewSet
 from appointments.api.availability import AvailabilityView
 from appointments.api.blockers import BlockerViewSet
 from appointments.api.calendar import CalendarFeedView
+from appointments.api.public import (
+    GuestBookingView,
+    ManageCancelView,
+    ManageRescheduleView,
+    ManageView,
+    PublicAvailabilityView,
+    PublicHoldView,
+    PublicServiceListView,
+)
 from appointments.api.series import AppointmentSeriesViewSet
 from appointments.api.waitlist import WaitlistClaimView, WaitlistViewSet
 from billing.api.views import BillingSettingsView, ChargeViewSet, RevenueSummaryView
@@ -82,6 +91,18 @@ urlpatterns = [
         "api/customers/<uuid:id>/preference/",
         CustomerPreferenceView.as_view(),
         name="customer-preference",
+    ),
+    # The public booking page (no account; appointments.api.public).
+    path("api/public/services/", PublicServiceListView.as_view(), name="public-services"),
+    path("api/public/availability/", PublicAvailabilityView.as_view(), name="public-availability"),
+    path("api/public/holds/", PublicHoldView.as_view(), name="public-holds"),
+    path("api/public/bookings/", GuestBookingView.as_view(), name="public-bookings"),
+    path("api/public/manage/", ManageView.as_view(), name="public-manage"),
+    path("api/public/manage/cancel/", ManageCancelView.as_view(), name="public-manage-cancel"),
+    path(
+        "api/public/manage/reschedule/",
+        ManageRescheduleView.as_view(),
+        name="public-manage-reschedule",
     ),
     *router.urls,
     *fallback,

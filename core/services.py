@@ -190,6 +190,27 @@ def tenant_cors_origins_set(
     return tenant
 
 
+@transaction.atomic
+def tenant_public_booking_set(
+    *, tenant: Tenant, enabled: bool, actor: Any, request: Any = None
+) -> Tenant:
+    """Switch the public booking pages (guest booking without an account) on or off. Every
+    worker's next request sees it."""
+    tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
+    previous = tenant.public_booking_enabled
+    tenant.public_booking_enabled = enabled
+    tenant.save(update_fields=["public_booking_enabled", "updated_at"])
+    security_event(
+        "tenant_public_booking_changed",
+        request=request,
+        actor=actor,
+        tenant_schema=tenant.schema_name,
+        previous=previous,
+        enabled=enabled,
+    )
+    return tenant
+
+
 def tenant_logo_set(
     *, tenant: Tenant, image: ValidatedImage | None, actor: Any, request: Any = None
 ) -> Tenant:

@@ -84,11 +84,15 @@ def due_jobs_fire(*, now: datetime | None = None, limit: int = 1000) -> list[int
 
 
 def _handlers(event: OutboxEvent) -> Iterable[tuple[str, Any, dict[str, Any]]]:
-    from plugins.registry import plugin_for
+    from plugins.registry import platform_handlers, plugin_for
     from plugins.selectors import enabled_installations
 
     if event.tenant.is_suspended:  # a suspended business sends nothing
         return
+    if not event.plugin:  # the platform's own e-mails (a guest's booking confirmation)
+        for slug, handler in platform_handlers().items():
+            if event.kind in handler.events:
+                yield slug, handler, {}
     for installation in enabled_installations(tenant=event.tenant):
         slug = installation.plugin.slug
         if installation.installed_at > event.occurred_at:

@@ -49,6 +49,22 @@ VARIABLES: dict[str, dict[str, Any]] = {
         "date": "The day, e.g. 'Monday 4 May 2026'",
         "appointments": "List of {starts_at, ends_at, service, customer, status} (local times)",
     },
+    "booking_confirmation": {
+        "business": _BUSINESS,
+        "customer": {"name": "The name the guest booked under"},
+        "appointment": {
+            "service": "Service name",
+            "starts_at": "Start, in the customer's timezone (e.g. 'Mon 4 May 2026, 10:00')",
+            "ends_at": "End, same format",
+            "timezone": "The timezone those times are in",
+            "status": "PENDING (to be confirmed) or CONFIRMED",
+        },
+        "manage": {
+            "view_url": "Signed link to see the booking, no account needed",
+            "reschedule_url": "Signed link to move it (up to the cancellation window)",
+            "cancel_url": "Signed link to cancel it (late fee inside the window)",
+        },
+    },
     "webhook_disabled": {
         "business": _BUSINESS,
         "endpoint": {"url": "The endpoint's URL"},
@@ -93,6 +109,22 @@ SAMPLES: dict[str, dict[str, Any]] = {
                 "status": "CONFIRMED",
             },
         ],
+    },
+    "booking_confirmation": {
+        "business": _SAMPLE_BUSINESS,
+        "customer": {"name": "Mia Jones"},
+        "appointment": {
+            "service": "Haircut",
+            "starts_at": "Mon 4 May 2026, 10:00",
+            "ends_at": "Mon 4 May 2026, 11:00",
+            "timezone": "Europe/London",
+            "status": "CONFIRMED",
+        },
+        "manage": {
+            "view_url": "https://demo.example.com/booking/manage/view#token=token",
+            "reschedule_url": "https://demo.example.com/booking/manage/reschedule#token=token",
+            "cancel_url": "https://demo.example.com/booking/manage/cancel#token=token",
+        },
     },
     "webhook_disabled": {
         "business": _SAMPLE_BUSINESS,

@@ -25,3 +25,12 @@ def _registry() -> dict[str, Plugin]:
 
 def plugin_for(slug: str) -> Plugin | None:
     return _registry().get(slug)
+
+
+@cache
+def platform_handlers() -> dict[str, Plugin]:
+    """Handlers of outbox events that run for every business, installed plugins or not (the
+    platform's own e-mails), by the slug their deliveries carry."""
+    from appointments.confirmations import GuestBookingConfirmation
+
+    return {handler.slug: handler for handler in [GuestBookingConfirmation()]}

@@ -100,6 +100,8 @@ def resource_update(
 
 @transaction.atomic
 def resource_delete(*, resource: Resource, actor: Any) -> None:
+    # Visitors' slot holds (appointments.services.slot_holds) are no one's booking: they go.
+    resource.allocations.filter(hold__isnull=False).delete()
     if resource.allocations.exists():
         raise Conflict(
             f"'{resource.name}' holds appointments or blockers; deactivate it instead.",

@@ -6,6 +6,7 @@ import hashlib
 import json
 from typing import Any
 
+from django.utils import timezone
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -29,6 +30,7 @@ from appointments.api.serializers import (
     RescheduleSerializer,
 )
 from appointments.models import Appointment, AppointmentStatus
+from appointments.policy import check_customer_may_reschedule
 from appointments.selectors import appointment_list
 from appointments.services import (
     appointment_book,
@@ -245,6 +247,7 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             resources=values.get("resources"),
             price=values.get("price"),
             notes=values["notes"],
+            intake_answers=values.get("intake"),
             idempotency_key=key,
             request_digest=_request_digest(request.data) if key else "",
             request=request,
@@ -274,13 +277,27 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     @extend_schema(
         tags=["appointments"],
         request=RescheduleSerializer,
-        responses={200: AppointmentSerializer, 400: TIME_REFUSED, 409: TIME_TAKEN},
+        responses={
+            200: AppointmentSerializer,
+            400: TIME_REFUSED,
+            403: error_response(
+                "Your role may not move this appointment (`permission_denied`), or a customer "
+                "is inside the business's cancellation window (`reschedule_window_closed`)."
+            ),
+            409: TIME_TAKEN,
+        },
+        description="Customers move their own appointments up to the business's cancellation "
+        "window (`cancellation_window_hours`) before the start.",
     )
     @action(detail=True, methods=["post"])
     def reschedule(self, request: Request, id: str) -> Response:
         appointment = self._fetch_for("reschedule")
         data = RescheduleSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
+        if permissions.books_for_self(user=request.user, tenant=request.tenant):
+            check_customer_may_reschedule(
+                tenant=request.tenant, appointment=appointment, now=timezone.now()
+            )
         representation = self.get_serializer_class()
         moved = appointment_reschedule(
             tenant=request.tenant, actor=request.user, appointment=appointment,

@@ -50,13 +50,16 @@ class AppointmentSerializer(serializers.ModelSerializer):
         source="series.public_id", read_only=True, allow_null=True,
         help_text="The recurring series this appointment is an occurrence of, if any.",
     )  # fmt: skip
+    intake_answers = serializers.JSONField(
+        read_only=True, help_text="Answers to the service's intake questions."
+    )
 
     class Meta:
         model = Appointment
         fields = [
             "id", "customer", "customer_name", "service", "service_name", "starts_at", "ends_at",
-            "status", "price", "notes", "resources", "session", "series", "occurrence_start",
-            "created_by", "cancelled_at", "created_at", "updated_at",
+            "status", "price", "notes", "intake_answers", "resources", "session", "series",
+            "occurrence_start", "created_by", "cancelled_at", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -88,6 +91,11 @@ class AppointmentCreateSerializer(serializers.Serializer):
         help_text="Defaults to the service's price; only owners and managers may set another.",
     )  # fmt: skip
     notes = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+    intake = serializers.JSONField(
+        required=False,
+        help_text="Answers to the service's intake questions (its `intake_schema`), an object; "
+        "checked against that schema (400 `invalid_intake` naming the field).",
+    )
 
 
 class AppointmentUpdateSerializer(serializers.Serializer):

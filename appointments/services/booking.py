@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from appointments import permissions
 from appointments.availability import ResourceCalendar, resources_for_start, to_epoch
+from appointments.intake import intake_validate
 from appointments.models import Allocation, Appointment, GroupSession
 from appointments.selectors import (
     ServiceTerms,
@@ -216,6 +217,7 @@ def appointment_book(
     notes: str = "",
     idempotency_key: str = "",
     request_digest: str = "",
+    intake_answers: dict[str, Any] | None = None,
     request: Any = None,
     now: datetime | None = None,
 ) -> tuple[Appointment, bool]:
@@ -225,6 +227,9 @@ def appointment_book(
     needs reading after the commit), and whether it was created now (False: an Idempotency-Key
     replay). The price and duration are those of the resources held (the service's unless
     they have their own, ``ServiceTerms``); another price needs ``manage_schedule``.
+    ``intake_answers`` must fit the service's intake questions (400 ``invalid_intake`` naming
+    the field). ``actor`` None: a guest on the public booking page
+    (``appointments.services.guest``).
     """
     require_aware(starts_at=starts_at)
     with transaction.atomic():
@@ -234,6 +239,7 @@ def appointment_book(
             replay = _idempotent_replay(actor=actor, key=idempotency_key, digest=request_digest)
             if replay is not None:
                 return replay, False
+        answers = intake_validate(schema=service.intake_schema, answers=intake_answers or {})
         appointment, held = book_one(
             tenant=tenant,
             actor=actor,
@@ -251,6 +257,7 @@ def appointment_book(
                 "status": booking_status(tenant=tenant, customer=customer),
                 "idempotency_key": idempotency_key,
                 "request_digest": request_digest,
+                "intake_answers": answers,
             },
         )
         security_event(

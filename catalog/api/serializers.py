@@ -4,6 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from appointments.intake import intake_schema_problems
 from catalog.models import Service, ServiceRequirement, ServiceResourceOverride
 from core.api.fields import PublicIdField
 from resources.models import Resource, ResourceType
@@ -81,6 +82,12 @@ class ServiceSerializer(serializers.ModelSerializer):
         help_text="Average of customers' reviews (review-requests plugin); null: none yet.",
     )  # fmt: skip
     rating_count = serializers.IntegerField(read_only=True, default=0)
+    intake_schema = serializers.JSONField(
+        required=False,
+        help_text="Intake questions as a JSON Schema object (typed `properties`, `required`, "
+        '`enum` for choices), e.g. {"type": "object", "properties": {"allergies": '
+        '{"type": "string"}}, "required": ["allergies"]}; {} asks nothing.',
+    )
 
     class Meta:
         model = Service
@@ -88,12 +95,18 @@ class ServiceSerializer(serializers.ModelSerializer):
             "id", "name", "description", "duration_minutes", "price", "buffer_before_minutes",
             "buffer_after_minutes", "min_notice_minutes", "max_advance_days", "is_active",
             "capacity", "allow_multiple_seats", "requirements", "resource_overrides",
-            "rating_average", "rating_count", "created_at", "updated_at",
+            "intake_schema", "rating_average", "rating_count", "created_at", "updated_at",
         ]  # fmt: skip
 
     def validate_resource_overrides(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if len(value) > 50:
             raise serializers.ValidationError("At most 50 resource overrides.")
+        return value
+
+    def validate_intake_schema(self, value: Any) -> Any:
+        problems = intake_schema_problems(value)
+        if problems:
+            raise serializers.ValidationError(problems)
         return value
 
     def validate_requirements(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:

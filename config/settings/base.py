@@ -357,8 +357,10 @@ from config.settings.notifications import NOTIFICATIONS_CELERY_BEAT_SCHEDULE  # 
 
 CELERY_BEAT_SCHEDULE.update(NOTIFICATIONS_CELERY_BEAT_SCHEDULE)
 
+# Public booking pages: guests, slot holds, manage links, in their own module.
 # AWS: S3 media and Route53 custom domains, in their own module.
 from config.settings.aws import *  # noqa: E402, F403
 from config.settings.aws import AWS_CELERY_BEAT_SCHEDULE  # noqa: E402
+from config.settings.booking import *  # noqa: E402, F403
 
 CELERY_BEAT_SCHEDULE.update(AWS_CELERY_BEAT_SCHEDULE)

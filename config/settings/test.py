@@ -14,6 +14,7 @@ MASQUERADE_LOG_FILE = LOG_DIR / "masquerade.log"
 LOGGING["handlers"]["security_stdout"] = {"class": "logging.NullHandler"}
 # Every test signs in from 127.0.0.1; the limit itself is tested with its own rate.
 LOGIN_THROTTLE_RATE = "1000/min"
+PUBLIC_READ_THROTTLE_RATE = PUBLIC_WRITE_THROTTLE_RATE = "10000/min"
 # Tests never run collectstatic (the production-static test builds its own STATIC_ROOT): WhiteNoise
 # looks files up per request instead of indexing a STATIC_ROOT that does not exist.
 WHITENOISE_AUTOREFRESH = True

@@ -15,6 +15,7 @@ from typing import Any
 from django.db import connection
 from django.urls import URLPattern, URLResolver, reverse
 
+from appointments.manage_links import manage_token
 from appointments.services.offers import claim_token
 from appointments.tests.group import issue13_objects
 from appointments.tests.world import World
@@ -160,6 +161,30 @@ def _iso(world: World, hour: int) -> str:
     return world.at(hour).isoformat()
 
 
+# The public booking page's routes (appointments.api.public): open to anyone, signed in or not,
+# while the business has public booking on.
+PUBLIC_BOOKING_ROUTES = frozenset(
+    {
+        "public-services", "public-availability", "public-holds", "public-bookings",
+        "public-manage", "public-manage-cancel", "public-manage-reschedule",
+    }
+)  # fmt: skip
+
+
+def open_public_booking(*tenants: Any) -> None:
+    """Switch public booking on for ``tenants`` (every worker's next request sees it)."""
+    from core.models import Tenant
+    from core.selectors import routes_changed
+
+    for tenant in tenants:
+        Tenant.objects.filter(pk=tenant.pk).update(public_booking_enabled=True)
+        routes_changed(tenant.domains.values_list("domain", flat=True))
+
+
+def _manage(world: World, purpose: str) -> str:
+    return manage_token(tenant=world.tenant, appointment=world.appointment, purpose=purpose)
+
+
 # A valid body for each (route, method) that takes one, from the world it is sent to.
 BODIES: dict[tuple[str, str], Callable[[World], dict[str, Any]]] = {
     ("token-obtain", "post"): lambda w: {
@@ -263,9 +288,25 @@ BODIES: dict[tuple[str, str], Callable[[World], dict[str, Any]]] = {
     },
     ("customer-preference", "put"): lambda w: {"timezone": "Europe/Berlin"},
     ("api-key-list", "post"): lambda w: {"name": "Booking site", "scopes": ["appointments:read"]},
+    ("public-holds", "post"): lambda w: {"service": str(w.cut.public_id), "starts_at": _iso(w, 15)},
+    ("public-bookings", "post"): lambda w: {
+        "service": str(w.cut.public_id),
+        "starts_at": _iso(w, 15),
+        "name": "Gina Guest",
+        "email": "gina@example.com",
+    },
+    ("public-manage", "post"): lambda w: {"token": _manage(w, "view")},
+    ("public-manage-cancel", "post"): lambda w: {"token": _manage(w, "cancel")},
+    ("public-manage-reschedule", "post"): lambda w: {
+        "token": _manage(w, "reschedule"),
+        "starts_at": _iso(w, 16),
+    },
 }
 QUERIES: dict[tuple[str, str], Callable[[World], dict[str, Any]]] = {
     ("availability", "get"): lambda w: {
+        "service": str(w.cut.public_id), "start": str(w.day), "end": str(w.day),
+    },
+    ("public-availability", "get"): lambda w: {
         "service": str(w.cut.public_id), "start": str(w.day), "end": str(w.day),
     },
 }  # fmt: skip

@@ -42,9 +42,10 @@ from appointments.models import Appointment
 from appointments.services.offers import claim_token
 from appointments.tests.group import issue13_objects
 from closures.tests.world import world_closure
-from config.tests.routes import BODIES
+from config.tests.routes import BODIES, open_public_booking
 from conftest import HOST_A, PLATFORM_HOST, bearer
-from core.models import Domain
+from core.models import Domain, Tenant
+from core.selectors import routes_changed
 from notifications.links import link_token
 from plugins.tests.helpers import install
 from plugins.tests.world import plugin_objects
@@ -106,6 +107,7 @@ def _business_ids(world: Any) -> dict[str, Callable[[], str]]:
     only their 404s (keyed by the start of the path)."""
     for slug in CONTRACT_PLUGINS:
         install(world.tenant, slug, actor=world.owner)
+    open_public_booking(world.tenant)  # the public booking page answers, not only its 404
     plugins = plugin_objects(world)
     with tenant_context(world.tenant):  # a visit the customer may still review
         visit = Appointment.objects.create(
@@ -419,3 +421,41 @@ def test_the_marketplace_walk_answers_as_documented(world_a, in_process_requests
     assert redelivered.status_code == 202
     removed = call("/api/installed-plugins/{slug}/", "DELETE", **slug("webhooks"))
     assert removed.status_code == 204
+
+
+def test_the_guest_walk_answers_as_documented(world_a, in_process_requests):
+    """The public booking page, as nobody: hold a slot, book it with the hold (intake answers
+    checked), view, reschedule, an old link refused, cancel, the used cancel link refused, and
+    everything a 404 once the business switches public booking off."""
+    open_public_booking(world_a.tenant)
+    call = functools.partial(_answer, HOST_A)
+    # The treatment needs the one room: a second hold of the slot is refused.
+    slot = {"service": str(world_a.treatment.public_id), "starts_at": world_a.at(15).isoformat()}
+    held = call("/api/public/holds/", "POST", body=slot)
+    assert held.status_code == 201
+    taken = call("/api/public/holds/", "POST", body=slot)
+    assert (taken.status_code, _code(taken)) == (409, "resource_busy")
+    guest = {**slot, "name": "Gina Guest", "email": "gina@example.com"}
+    bad = call("/api/public/bookings/", "POST", body={**guest, "intake": ["not", "an", "object"]})
+    assert (bad.status_code, _code(bad)) == (400, "invalid_intake")
+    booked = call("/api/public/bookings/", "POST", body={**guest, "hold": held.json()["id"]})
+    assert booked.status_code == 201
+    links = booked.json()["manage"]
+    viewed = call("/api/public/manage/", "POST", body={"token": links["view"]["token"]})
+    assert viewed.status_code == 200
+    moved = call(
+        "/api/public/manage/reschedule/", "POST",
+        body={"token": links["reschedule"]["token"], "starts_at": world_a.at(16).isoformat()},
+    )  # fmt: skip
+    assert moved.status_code == 200
+    stale = call("/api/public/manage/", "POST", body={"token": links["view"]["token"]})
+    assert (stale.status_code, _code(stale)) == (404, "invalid_link")
+    cancel = {"token": moved.json()["manage"]["cancel"]["token"]}
+    assert call("/api/public/manage/cancel/", "POST", body=cancel).status_code == 200
+    used = call("/api/public/manage/cancel/", "POST", body=cancel)
+    assert (used.status_code, _code(used)) == (404, "invalid_link")
+
+    Tenant.objects.filter(pk=world_a.tenant.pk).update(public_booking_enabled=False)
+    routes_changed([HOST_A])
+    off = call("/api/public/services/", "GET")
+    assert (off.status_code, _code(off)) == (404, "not_found")

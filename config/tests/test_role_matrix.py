@@ -8,7 +8,14 @@ from django.db import connection, transaction
 from rest_framework.test import APIClient
 
 from appointments.tests.group import issue13_objects
-from config.tests.routes import PUBLIC_ROUTES, SESSION_ROUTES, call, tenant_routes
+from config.tests.routes import (
+    PUBLIC_BOOKING_ROUTES,
+    PUBLIC_ROUTES,
+    SESSION_ROUTES,
+    call,
+    open_public_booking,
+    tenant_routes,
+)
 from conftest import HOST_A, bearer
 from users.roles import Role
 
@@ -72,7 +79,7 @@ ALLOWED: dict[str, set[str]] = {
     "POST appointment-list": SCHEDULE_WRITERS | {CUSTOMER},
     "GET appointment-detail": IN_SCOPE,
     "PATCH appointment-detail": SCHEDULE_WRITERS,
-    "POST appointment-reschedule": SCHEDULE_WRITERS,
+    "POST appointment-reschedule": SCHEDULE_WRITERS | {CUSTOMER},  # its own, per the policy
     "POST appointment-confirm": SCHEDULE_WRITERS,
     "POST appointment-complete": SCHEDULE_WRITERS,
     "POST appointment-no-show": SCHEDULE_WRITERS,
@@ -151,6 +158,22 @@ ALLOWED: dict[str, set[str]] = {
     "POST api-key-list": SETTINGS,
     "GET api-key-detail": SETTINGS,
     "POST api-key-revoke": SETTINGS,
+    # The public booking page (issue 13): anyone, no account needed, while the business has it on
+    # (switched on for these rows; switched off it is a 404 for everyone). Credentials sent along
+    # must still be valid on the host: PLATFORM_SALES' are not on a business without demo
+    # accounts (401, as everywhere).
+    **{
+        f"{method} {name}": IN_SCOPE
+        for name, method in [
+            ("public-services", "GET"),
+            ("public-availability", "GET"),
+            ("public-holds", "POST"),
+            ("public-bookings", "POST"),
+            ("public-manage", "POST"),
+            ("public-manage-cancel", "POST"),
+            ("public-manage-reschedule", "POST"),
+        ]
+    },
 }
 
 # Public routes take no credentials; session-only pages ignore API credentials (core's own tests
@@ -172,6 +195,8 @@ def test_role_matrix(route, world_a, make_user):
     }  # fmt: skip
     assert set(users) == set(Role)
     issue13_objects(world_a)  # made before the savepoints, so every role meets them
+    if route.name in PUBLIC_BOOKING_ROUTES:
+        open_public_booking(world_a.tenant)
     allowed = ALLOWED[route.id]
     outcomes = {}
     for role, user in users.items():
@@ -184,4 +209,6 @@ def test_role_matrix(route, world_a, make_user):
         outcomes[role] = response.status_code
     refused = {role for role, status in outcomes.items() if status in (401, 403)}
     assert all(status < 500 for status in outcomes.values()), (route.id, outcomes)
+    if route.name in PUBLIC_BOOKING_ROUTES:  # really served, not a 404 for everyone
+        assert all(outcomes[role] < 300 for role in allowed), (route.id, outcomes)
     assert refused == set(users) - allowed, (route.id, outcomes)

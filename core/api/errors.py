@@ -79,6 +79,7 @@ ERROR_CODES: dict[str, str] = {
     "bad_archive": "The tenant archive is not readable, or a member does not match its checksum.",
     "archive_migrations_differ": "The tenant archive was made at other migrations than this "
     "platform's.",
+    "invalid_intake": "The intake answers do not fit the service's questions (see `fields`).",
     # 401: no credentials, or credentials that are not valid on this host.
     "not_authenticated": "Sign in: no credentials were given.",
     "authentication_failed": "Wrong email or password, or unusable credentials.",
@@ -102,10 +103,13 @@ ERROR_CODES: dict[str, str] = {
     "own_account": "You cannot do this to your own account.",
     "price_not_allowed": "Your role may not set a price; leave it out to use the service's.",
     "invalid_signature": "The media link is invalid or has expired.",
+    "reschedule_window_closed": "Inside the cancellation window customers cannot move an "
+    "appointment (cancelling may cost the late fee).",
     # 404
     "not_found": "No such object or page, or it is not visible to you.",
     "unknown_host": "No business answers on this host.",
-    "invalid_link": "The signed link (unsubscribe, review) is forged, foreign or expired.",
+    "invalid_link": "The signed link (unsubscribe, review, manage) is forged, foreign, expired "
+    "or no longer current.",
     # 405, 406
     "method_not_allowed": "This path does not accept the method.",
     "not_acceptable": "No response in the media types the Accept header asks for.",

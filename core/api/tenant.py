@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db import transaction
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -12,7 +13,7 @@ from rest_framework.views import APIView
 from core.api.openapi import error_response
 from core.exceptions import NotFound
 from core.selectors import tenant_logo_url
-from core.services import tenant_cors_origins_set, tenant_logo_set
+from core.services import tenant_cors_origins_set, tenant_logo_set, tenant_public_booking_set
 from core.uploads import validated_image
 from users.permissions import IsInScopeOfThisHost, capability_permission
 
@@ -70,6 +71,11 @@ class TenantSettingsSerializer(serializers.Serializer):
             "browsers send them (lower case, no default port); at most 20."
         ),
     )
+    public_booking_enabled = serializers.BooleanField(
+        required=False,
+        help_text="Public booking pages: the catalogue, availability, slot holds and booking as "
+        "a guest without an account under /api/public/ on this business's hosts (404 when off).",
+    )
 
 
 class TenantSettingsView(APIView):
@@ -91,18 +97,31 @@ class TenantSettingsView(APIView):
                 "The business's booking site",
                 value={"cors_allowed_origins": ["https://book.example.com"]},
                 request_only=True,
-            )
+            ),
+            OpenApiExample(
+                "Take bookings from guests",
+                value={"public_booking_enabled": True},
+                request_only=True,
+            ),
         ],
     )
     def patch(self, request: Request) -> Response:
         data = TenantSettingsSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        tenant = request.tenant
-        if "cors_allowed_origins" in data.validated_data:
-            tenant = tenant_cors_origins_set(
-                tenant=tenant,
-                origins=data.validated_data["cors_allowed_origins"],
-                actor=request.user,
-                request=request,
-            )
+        with transaction.atomic():  # both changes or neither
+            tenant = request.tenant
+            if "cors_allowed_origins" in data.validated_data:
+                tenant = tenant_cors_origins_set(
+                    tenant=tenant,
+                    origins=data.validated_data["cors_allowed_origins"],
+                    actor=request.user,
+                    request=request,
+                )
+            if "public_booking_enabled" in data.validated_data:
+                tenant = tenant_public_booking_set(
+                    tenant=tenant,
+                    enabled=data.validated_data["public_booking_enabled"],
+                    actor=request.user,
+                    request=request,
+                )
         return Response(TenantSettingsSerializer(tenant).data)

@@ -76,6 +76,9 @@ class Tenant(TenantMixin):
     # (core.middleware), and once this time has passed core.tasks.purge_deleted_tenants drops its
     # schema and deletes it. Cleared by cancelling within the grace period (core.services).
     deletion_due_at = models.DateTimeField(null=True, blank=True)
+    # Public booking pages (appointments.api.public): the catalogue, availability, slot holds and
+    # guest booking without an account on this tenant's hosts. Off: those endpoints answer 404.
+    public_booking_enabled = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -39,7 +39,8 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 
 from apikeys.models import APIKey
 from apikeys.services import api_key_create, api_key_revoke
-from appointments.models import Appointment, AppointmentSeries, Blocker, WaitlistEntry
+from appointments.manage_links import manage_token
+from appointments.models import Allocation, Appointment, AppointmentSeries, Blocker, WaitlistEntry
 from appointments.services import (
     appointment_book,
     appointment_reschedule,
@@ -48,6 +49,8 @@ from appointments.services import (
     blocker_create,
     blocker_delete,
     blocker_update,
+    guest,
+    slot_holds,
 )
 from appointments.services.offers import claim_token
 from appointments.services.series import series_book, series_cancel, series_reschedule
@@ -145,6 +148,8 @@ NOT_WRITES = {
     "appointments.services.offers.place_release": "writes inside the audited cancellation",
     "appointments.services.offers.offer_lapse": "writes inside the audited leave, claim or expiry",
     "appointments.services.series.series_starts": "a check",
+    "appointments.services.slot_holds.slot_hold_take": "removes a slot hold inside the audited "
+    "guest booking that takes its place",
     "core.domains.may_choose_hosted_zone": "a check",
     "core.domains.cname_target": "reads a setting",
     "core.domains.zone_for": "reads a setting",
@@ -512,6 +517,17 @@ def _(c: Ctx) -> Recipe:
         ),
         _values(Tenant, pk=c.world.tenant.pk),
         "tenant_cors_origins_changed",
+    )
+
+
+@recipe("core.services.tenant_public_booking_set")
+def _(c: Ctx) -> Recipe:
+    return Recipe(
+        lambda: core_services.tenant_public_booking_set(
+            tenant=c.world.tenant, enabled=True, actor=c.world.owner
+        ),
+        _values(Tenant, pk=c.world.tenant.pk),
+        "tenant_public_booking_changed",
     )
 
 
@@ -977,6 +993,69 @@ def _(c: Ctx) -> Recipe:
         ),
         _values(Appointment, pk=w.appointment.pk),
         "appointment_updated",
+    )
+
+
+@recipe("appointments.services.slot_holds.slot_hold_create")
+def _(c: Ctx) -> Recipe:
+    w = c.world
+    return Recipe(
+        lambda: slot_holds.slot_hold_create(
+            tenant=w.tenant, service=w.treatment, starts_at=w.at(15, days=1)
+        ),
+        _values(Allocation, hold__isnull=False),
+        "slot_hold_created",
+    )
+
+
+@recipe("appointments.services.guest.guest_book")
+def _(c: Ctx) -> Recipe:
+    w = c.world  # the e-mail of an existing customer: matched, not created
+    return Recipe(
+        lambda: guest.guest_book(
+            tenant=w.tenant,
+            service=w.cut,
+            starts_at=w.at(9, days=1),
+            name="Guest",
+            email=w.customer.email,
+        ),
+        _values(Appointment, customer=w.customer),
+        "appointment_booked",
+    )
+
+
+def _guest_visit(c: Ctx) -> Appointment:
+    """An open appointment of its own for each recipe run (no resources held yet)."""
+    w = c.world
+    day = 3 + Appointment.objects.filter(customer=w.other_customer).count()
+    return Appointment.objects.create(
+        customer=w.other_customer, service=w.cut, starts_at=w.at(8, days=day),
+        ends_at=w.at(9, days=day), price=Decimal(40), status="CONFIRMED",
+    )  # fmt: skip
+
+
+@recipe("appointments.services.guest.guest_cancel")
+def _(c: Ctx) -> Recipe:
+    visit = _guest_visit(c)
+    token = manage_token(tenant=c.world.tenant, appointment=visit, purpose="cancel")
+    return Recipe(
+        lambda: guest.guest_cancel(tenant=c.world.tenant, token=token),
+        _values(Appointment, pk=visit.pk),
+        "appointment_status_changed",
+    )
+
+
+@recipe("appointments.services.guest.guest_reschedule")
+def _(c: Ctx) -> Recipe:
+    w = c.world
+    visit = _guest_visit(c)
+    token = manage_token(tenant=w.tenant, appointment=visit, purpose="reschedule")
+    return Recipe(
+        lambda: guest.guest_reschedule(
+            tenant=w.tenant, token=token, starts_at=visit.starts_at + timedelta(hours=5)
+        ),
+        _values(Appointment, pk=visit.pk),
+        "appointment_rescheduled",
     )
 
 

@@ -61,7 +61,13 @@ def test_the_tenants_own_template_is_used_and_can_be_reset(world_a, api):
     assert client.get("/api/email-templates/reminder/").json()["customized"] is False
     assert client.get("/api/email-templates/nope/").status_code == 404
     kinds = [t["kind"] for t in client.get("/api/email-templates/").json()]
-    assert kinds == ["reminder", "review_request", "agenda", "webhook_disabled"]
+    assert kinds == [
+        "reminder",
+        "review_request",
+        "agenda",
+        "booking_confirmation",
+        "webhook_disabled",
+    ]
 
 
 def test_html_bodies_escape_what_customers_typed(world_a):

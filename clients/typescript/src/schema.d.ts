@@ -151,7 +151,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Bookings. Create picks free resources when none are named; all or nothing. */
+        /** @description Customers move their own appointments up to the business's cancellation window (`cancellation_window_hours`) before the start. */
         post: operations["api_appointments_reschedule_create"];
         delete?: never;
         options?: never;
@@ -395,58 +395,6 @@ export interface paths {
         head?: never;
         /** @description Charges for completed appointments and late cancellations, and their payment status. */
         patch: operations["api_charges_partial_update"];
-        trace?: never;
-    };
-    "/api/closures/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * @description The whole business closed (public holidays, a closed week): every resource at once. Open
-         *     appointments inside are reported in `affected_appointments`, never cancelled.
-         */
-        get: operations["api_closures_list"];
-        put?: never;
-        /**
-         * @description The whole business closed (public holidays, a closed week): every resource at once. Open
-         *     appointments inside are reported in `affected_appointments`, never cancelled.
-         */
-        post: operations["api_closures_create"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/closures/{id}/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * @description The whole business closed (public holidays, a closed week): every resource at once. Open
-         *     appointments inside are reported in `affected_appointments`, never cancelled.
-         */
-        get: operations["api_closures_retrieve"];
-        put?: never;
-        post?: never;
-        /**
-         * @description The whole business closed (public holidays, a closed week): every resource at once. Open
-         *     appointments inside are reported in `affected_appointments`, never cancelled.
-         */
-        delete: operations["api_closures_destroy"];
-        options?: never;
-        head?: never;
-        /**
-         * @description The whole business closed (public holidays, a closed week): every resource at once. Open
-         *     appointments inside are reported in `affected_appointments`, never cancelled.
-         */
-        patch: operations["api_closures_partial_update"];
         trace?: never;
     };
     "/api/customers/": {
@@ -844,6 +792,138 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/public/availability/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Free start times of a service, as the signed-in availability answers them. */
+        get: operations["api_public_availability_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/public/bookings/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Book as a guest. The answer (and the confirmation e-mail) carry the signed manage links.
+         *     It is the same whether the e-mail belonged to a customer already or not.
+         */
+        post: operations["api_public_bookings_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/public/holds/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Hold a slot for a few minutes (``SLOT_HOLD_MINUTES``, default 5) while the visitor fills
+         *     in the form: nobody else can book, block or hold it meanwhile. The booking that names the
+         *     hold takes it over; otherwise it lapses by itself.
+         */
+        post: operations["api_public_holds_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/public/manage/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description The appointment a view link is for. */
+        post: operations["api_public_manage_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/public/manage/cancel/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Cancel through a cancel link. Inside the business's cancellation window the late fee is
+         *     charged, as for a signed-in customer. Every link of the appointment dies with it.
+         */
+        post: operations["api_public_manage_cancel_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/public/manage/reschedule/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Move the appointment through a reschedule link, up to the business's cancellation window
+         *     before its start. The answer carries new manage links; the old ones stop working.
+         */
+        post: operations["api_public_manage_reschedule_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/public/services/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The services the business offers (active ones), with their intake questions. */
+        get: operations["api_public_services_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/resources/": {
         parameters: {
             query?: never;
@@ -1191,17 +1271,6 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        AffectedAppointment: {
-            /** Format: uuid */
-            readonly id: string;
-            /** Format: date-time */
-            readonly starts_at: string;
-            /** Format: date-time */
-            readonly ends_at: string;
-            readonly status: components["schemas"]["AppointmentStatusEnum"];
-            readonly customer_name: string;
-            readonly service_name: string;
-        };
         Appointment: {
             /** Format: uuid */
             readonly id: string;
@@ -1220,6 +1289,8 @@ export interface components {
             readonly price: string;
             /** @description The business's internal notes; absent for customers. */
             notes?: string;
+            /** @description Answers to the service's intake questions. */
+            readonly intake_answers: unknown;
             readonly resources: components["schemas"]["HeldResource"][];
             /**
              * Format: uuid
@@ -1252,6 +1323,8 @@ export interface components {
             price?: string;
             /** @default  */
             notes?: string;
+            /** @description Answers to the service's intake questions (its `intake_schema`), an object; checked against that schema (400 `invalid_intake` naming the field). */
+            intake?: unknown;
         };
         /**
          * @description * `PENDING` - Pending
@@ -1267,10 +1340,7 @@ export interface components {
             service: string;
             timezone: string;
             slots: components["schemas"]["Slot"][];
-            /** @description Tenant-wide closures overlapping the range (holidays): nothing is free then. */
-            closures: components["schemas"]["ClosureShown"][];
         };
-        AvailabilityAnswer: components["schemas"]["Availability"] | components["schemas"]["CompactAvailability"];
         BillingSettings: {
             cancellation_window_hours: number;
             /** Format: decimal */
@@ -1300,8 +1370,53 @@ export interface components {
             ends_at: string;
             title?: string;
         };
+        /** @description What a guest sees of its appointment: nothing of the customer record it was matched to. */
+        Booked: {
+            /** Format: uuid */
+            readonly id: string;
+            /** Format: uuid */
+            readonly service: string;
+            readonly service_name: string;
+            /** Format: date-time */
+            readonly starts_at: string;
+            /** Format: date-time */
+            readonly ends_at: string;
+            readonly status: components["schemas"]["AppointmentStatusEnum"];
+            /** Format: decimal */
+            readonly price: string;
+            readonly intake_answers: unknown;
+            readonly resources: components["schemas"]["HeldResource"][];
+            /** Format: date-time */
+            readonly cancelled_at: string | null;
+            /** @description The signed manage links. */
+            readonly manage: components["schemas"]["ManageLinks"];
+        };
         CalendarFeed: {
             readonly url: string;
+        };
+        /** @description What a guest sees of its appointment: nothing of the customer record it was matched to. */
+        Cancelled: {
+            /** Format: uuid */
+            readonly id: string;
+            /** Format: uuid */
+            readonly service: string;
+            readonly service_name: string;
+            /** Format: date-time */
+            readonly starts_at: string;
+            /** Format: date-time */
+            readonly ends_at: string;
+            readonly status: components["schemas"]["AppointmentStatusEnum"];
+            /** Format: decimal */
+            readonly price: string;
+            readonly intake_answers: unknown;
+            readonly resources: components["schemas"]["HeldResource"][];
+            /** Format: date-time */
+            readonly cancelled_at: string | null;
+            /**
+             * Format: decimal
+             * @description Charged for cancelling inside the business's cancellation window.
+             */
+            readonly late_fee: string;
         };
         Charge: {
             /** Format: uuid */
@@ -1321,47 +1436,6 @@ export interface components {
             readonly created_at: string;
             /** Format: date-time */
             readonly updated_at: string;
-        };
-        Closure: {
-            /** Format: uuid */
-            readonly id: string;
-            title: string;
-            /** Format: date-time */
-            starts_at: string;
-            /** Format: date-time */
-            ends_at: string;
-            /** @description Open appointments inside the closure. They are kept: move or cancel them yourself (booking new ones inside is refused with `tenant_closed`). */
-            readonly affected_appointments: components["schemas"]["AffectedAppointment"][];
-            /** Format: date-time */
-            readonly created_at: string;
-            /** Format: date-time */
-            readonly updated_at: string;
-        };
-        ClosureRequest: {
-            title: string;
-            /** Format: date-time */
-            starts_at: string;
-            /** Format: date-time */
-            ends_at: string;
-        };
-        ClosureShown: {
-            title: string;
-            /** Format: date-time */
-            starts_at: string;
-            /** Format: date-time */
-            ends_at: string;
-        };
-        CompactAvailability: {
-            /** Format: uuid */
-            service: string;
-            timezone: string;
-            shape: components["schemas"]["ShapeEnum"];
-            step_minutes: number;
-            /** @description Each resource a group uses, once. */
-            resources: components["schemas"]["SlotResource"][];
-            groups: components["schemas"]["SlotGroup"][];
-            /** @description Tenant-wide closures overlapping the range (holidays): nothing is free then. */
-            closures: components["schemas"]["ClosureShown"][];
         };
         CustomDomainAddRequest: {
             domain: string;
@@ -1557,7 +1631,6 @@ export interface components {
                  *     - `too_soon`: The start is sooner than the service's minimum notice.
                  *     - `too_far_ahead`: The start is beyond the service's booking horizon.
                  *     - `outside_hours`: No eligible resource works at the requested time (hours, closed days).
-                 *     - `tenant_closed`: The business is closed then (a tenant-wide closure, e.g. a holiday).
                  *     - `no_eligible_resource`: The service has no active resource that could provide it.
                  *     - `invalid_transition`: The appointment's status does not allow this change.
                  *     - `invalid_file`: The upload is not an accepted image.
@@ -1585,6 +1658,7 @@ export interface components {
                  *     - `invalid_settings`: The plugin's settings do not fit its JSON Schema (see `fields`).
                  *     - `invalid_template`: The e-mail template does not render with its documented variables.
                  *     - `unsafe_webhook_target`: Webhooks go to public http(s) addresses only (SSRF guard).
+                 *     - `invalid_intake`: The intake answers do not fit the service's questions (see `fields`).
                  *     - `not_authenticated`: Sign in: no credentials were given.
                  *     - `authentication_failed`: Wrong email or password, or unusable credentials.
                  *     - `token_not_valid`: The token is expired, malformed or revoked.
@@ -1603,9 +1677,10 @@ export interface components {
                  *     - `own_account`: You cannot do this to your own account.
                  *     - `price_not_allowed`: Your role may not set a price; leave it out to use the service's.
                  *     - `invalid_signature`: The media link is invalid or has expired.
+                 *     - `reschedule_window_closed`: Inside the cancellation window customers cannot move an appointment (cancelling may cost the late fee).
                  *     - `not_found`: No such object or page, or it is not visible to you.
                  *     - `unknown_host`: No business answers on this host.
-                 *     - `invalid_link`: The signed link (unsubscribe, review) is forged, foreign or expired.
+                 *     - `invalid_link`: The signed link (unsubscribe, review, manage) is forged, foreign, expired or no longer current.
                  *     - `method_not_allowed`: This path does not accept the method.
                  *     - `not_acceptable`: No response in the media types the Accept header asks for.
                  *     - `conflict`: The request conflicts with existing data.
@@ -1633,7 +1708,7 @@ export interface components {
                  *     - `service_unavailable`: A service the request needs is unavailable; try again later.
                  * @enum {string}
                  */
-                code: "invalid" | "parse_error" | "unstorable_text" | "bad_request" | "bad_host" | "in_past" | "too_soon" | "too_far_ahead" | "outside_hours" | "tenant_closed" | "no_eligible_resource" | "invalid_transition" | "invalid_file" | "invalid_timezone" | "invalid_schema_name" | "reserved_schema_name" | "invalid_role_tenant" | "wrong_password" | "invalid_domain" | "invalid_hostname" | "wildcard_domain" | "platform_domain" | "domain_taken" | "domain_of_another_tenant" | "hosted_zone_of_another_tenant" | "not_custom_domain" | "invalid_zone_id" | "hosted_zone_not_found" | "dns_record_rejected" | "custom_domains_unavailable" | "self_grant" | "grantor_lacks_action" | "grantee_role_not_eligible" | "permissions_not_accepted" | "invalid_settings" | "invalid_template" | "unsafe_webhook_target" | "not_authenticated" | "authentication_failed" | "token_not_valid" | "wrong_host" | "masquerade_ended" | "user_not_found" | "user_inactive" | "bad_authorization_header" | "password_changed" | "permission_denied" | "tier_limit_exceeded" | "tenant_suspended" | "masquerade_denied" | "masquerade_forbidden" | "masquerade_action_refused" | "own_account" | "price_not_allowed" | "invalid_signature" | "not_found" | "unknown_host" | "invalid_link" | "method_not_allowed" | "not_acceptable" | "conflict" | "resource_busy" | "idempotency_key_reused" | "dns_record_exists" | "customer_in_use" | "resource_in_use" | "service_in_use" | "plugin_already_installed" | "plugin_not_installed" | "review_already_submitted" | "not_masquerading" | "request_too_large" | "unsupported_media_type" | "throttled" | "sign_in_locked" | "server_error" | "aws_error" | "aws_unavailable" | "audit_unavailable" | "database_unavailable" | "dns_unavailable" | "not_ready" | "service_unavailable";
+                code: "invalid" | "parse_error" | "unstorable_text" | "bad_request" | "bad_host" | "in_past" | "too_soon" | "too_far_ahead" | "outside_hours" | "no_eligible_resource" | "invalid_transition" | "invalid_file" | "invalid_timezone" | "invalid_schema_name" | "reserved_schema_name" | "invalid_role_tenant" | "wrong_password" | "invalid_domain" | "invalid_hostname" | "wildcard_domain" | "platform_domain" | "domain_taken" | "domain_of_another_tenant" | "hosted_zone_of_another_tenant" | "not_custom_domain" | "invalid_zone_id" | "hosted_zone_not_found" | "dns_record_rejected" | "custom_domains_unavailable" | "self_grant" | "grantor_lacks_action" | "grantee_role_not_eligible" | "permissions_not_accepted" | "invalid_settings" | "invalid_template" | "unsafe_webhook_target" | "invalid_intake" | "not_authenticated" | "authentication_failed" | "token_not_valid" | "wrong_host" | "masquerade_ended" | "user_not_found" | "user_inactive" | "bad_authorization_header" | "password_changed" | "permission_denied" | "tier_limit_exceeded" | "tenant_suspended" | "masquerade_denied" | "masquerade_forbidden" | "masquerade_action_refused" | "own_account" | "price_not_allowed" | "invalid_signature" | "reschedule_window_closed" | "not_found" | "unknown_host" | "invalid_link" | "method_not_allowed" | "not_acceptable" | "conflict" | "resource_busy" | "idempotency_key_reused" | "dns_record_exists" | "customer_in_use" | "resource_in_use" | "service_in_use" | "plugin_already_installed" | "plugin_not_installed" | "review_already_submitted" | "not_masquerading" | "request_too_large" | "unsupported_media_type" | "throttled" | "sign_in_locked" | "server_error" | "aws_error" | "aws_unavailable" | "audit_unavailable" | "database_unavailable" | "dns_unavailable" | "not_ready" | "service_unavailable";
                 /** @description What happened, for people (English). */
                 message: string;
                 /** @description For input errors: each field (dotted for nested ones, e.g. `working_hours.0.start_time`) and what is wrong with it. */
@@ -1641,6 +1716,24 @@ export interface components {
                     [key: string]: string[];
                 };
             };
+        };
+        GuestBookingRequest: {
+            /** Format: uuid */
+            service: string;
+            /** Format: date-time */
+            starts_at: string;
+            name: string;
+            /** Format: email */
+            email: string;
+            /** @default  */
+            phone?: string;
+            /** @description Answers to the service's intake questions (its `intake_schema`), an object. */
+            intake?: unknown;
+            /**
+             * Format: uuid
+             * @description A slot hold of this service and start to take over.
+             */
+            hold?: string;
         };
         HeldResource: {
             /** Format: uuid */
@@ -1651,6 +1744,29 @@ export interface components {
             readonly starts_at: string;
             /** Format: date-time */
             readonly ends_at: string;
+        };
+        Hold: {
+            /**
+             * Format: uuid
+             * @description Send it as `hold` with the booking.
+             */
+            id: string;
+            /** Format: uuid */
+            service: string;
+            /** Format: date-time */
+            starts_at: string;
+            /**
+             * Format: date-time
+             * @description The slot is yours until then.
+             */
+            expires_at: string;
+            resources: components["schemas"]["SlotResource"][];
+        };
+        HoldCreateRequest: {
+            /** Format: uuid */
+            service: string;
+            /** Format: date-time */
+            starts_at: string;
         };
         /**
          * @description * `platform` - platform
@@ -1713,6 +1829,32 @@ export interface components {
              * @description PNG, JPEG, WebP or GIF.
              */
             file: string;
+        };
+        ManageLink: {
+            /** @description Post it to the endpoint of its purpose. */
+            token: string;
+            /** @description The booking page's link (`PUBLIC_MANAGE_LINK`). */
+            url: string;
+        };
+        ManageLinks: {
+            view: components["schemas"]["ManageLink"];
+            cancel: components["schemas"]["ManageLink"];
+            reschedule: components["schemas"]["ManageLink"];
+            /**
+             * Format: date-time
+             * @description The appointment's end: links die then.
+             */
+            expires_at: string;
+        };
+        ManageRescheduleRequest: {
+            /** @description The manage link's token. */
+            token: string;
+            /** Format: date-time */
+            starts_at: string;
+        };
+        ManageTokenRequest: {
+            /** @description The manage link's token. */
+            token: string;
         };
         Masquerade: {
             /** Format: uuid */
@@ -1828,21 +1970,6 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["Charge"][];
         };
-        PaginatedClosureList: {
-            /** @example 123 */
-            count: number;
-            /**
-             * Format: uri
-             * @example http://api.example.org/accounts/?page=4
-             */
-            next?: string | null;
-            /**
-             * Format: uri
-             * @example http://api.example.org/accounts/?page=2
-             */
-            previous?: string | null;
-            results: components["schemas"]["Closure"][];
-        };
         PaginatedCustomerList: {
             /** @example 123 */
             count: number;
@@ -1917,6 +2044,21 @@ export interface components {
              */
             previous?: string | null;
             results: components["schemas"]["Plugin"][];
+        };
+        PaginatedPublicServiceList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["PublicService"][];
         };
         PaginatedResourceList: {
             /** @example 123 */
@@ -2046,13 +2188,6 @@ export interface components {
              */
             status?: components["schemas"]["PaymentStatusEnum"];
         };
-        PatchedClosureRequest: {
-            title?: string;
-            /** Format: date-time */
-            starts_at?: string;
-            /** Format: date-time */
-            ends_at?: string;
-        };
         PatchedConfigureRequest: {
             /** @description Settings to change; validated against the plugin's schema. */
             settings?: unknown;
@@ -2112,12 +2247,14 @@ export interface components {
             max_advance_days?: number;
             is_active?: boolean;
             requirements?: components["schemas"]["RequirementRequest"][];
-            /** @description Per-resource price and duration (e.g. a senior stylist costs more and takes longer). Booking with several resources that have one takes the highest price and the longest duration among them; resources without one take the service's. */
-            resource_overrides?: components["schemas"]["ResourceOverrideRequest"][];
+            /** @description Intake questions as a JSON Schema object (typed `properties`, `required`, `enum` for choices), e.g. {"type": "object", "properties": {"allergies": {"type": "string"}}, "required": ["allergies"]}; {} asks nothing. */
+            intake_schema?: unknown;
         };
         PatchedTenantSettingsRequest: {
             /** @description Browser origins (scheme://host[:port]) whose pages may call this business's API, e.g. its own booking site; besides the platform's CORS_ALLOWED_ORIGINS. Stored as browsers send them (lower case, no default port); at most 20. */
             cors_allowed_origins?: string[];
+            /** @description Public booking pages: the catalogue, availability, slot holds and booking as a guest without an account under /api/public/ on this business's hosts (404 when off). */
+            public_booking_enabled?: boolean;
         };
         PatchedWebhookEndpointRequest: {
             /** Format: uri */
@@ -2185,6 +2322,39 @@ export interface components {
          * @enum {string}
          */
         PluginCategoryEnum: "NOTIFICATIONS" | "INTEGRATIONS" | "CALENDAR" | "REPORTS" | "CUSTOMERS";
+        /** @description What a guest sees of its appointment: nothing of the customer record it was matched to. */
+        PublicAppointment: {
+            /** Format: uuid */
+            readonly id: string;
+            /** Format: uuid */
+            readonly service: string;
+            readonly service_name: string;
+            /** Format: date-time */
+            readonly starts_at: string;
+            /** Format: date-time */
+            readonly ends_at: string;
+            readonly status: components["schemas"]["AppointmentStatusEnum"];
+            /** Format: decimal */
+            readonly price: string;
+            readonly intake_answers: unknown;
+            readonly resources: components["schemas"]["HeldResource"][];
+            /** Format: date-time */
+            readonly cancelled_at: string | null;
+        };
+        PublicService: {
+            /** Format: uuid */
+            readonly id: string;
+            readonly name: string;
+            readonly description: string;
+            readonly duration_minutes: number;
+            /** Format: decimal */
+            readonly price: string;
+            readonly min_notice_minutes: number;
+            /** @description Booking horizon: how many days ahead a start may be. */
+            readonly max_advance_days: number;
+            /** @description The intake questions, a JSON Schema object ({}: none). */
+            readonly intake_schema: unknown;
+        };
         Rating: {
             score: number;
             /** @default  */
@@ -2236,28 +2406,6 @@ export interface components {
             readonly created_at: string;
             /** Format: date-time */
             readonly updated_at: string;
-        };
-        ResourceOverride: {
-            /** Format: uuid */
-            resource: string;
-            /**
-             * Format: decimal
-             * @description The price with this resource; null or left out: the service's.
-             */
-            price?: string | null;
-            /** @description How long it takes with this resource; null or left out: the service's. */
-            duration_minutes?: number | null;
-        };
-        ResourceOverrideRequest: {
-            /** Format: uuid */
-            resource: string;
-            /**
-             * Format: decimal
-             * @description The price with this resource; null or left out: the service's.
-             */
-            price?: string | null;
-            /** @description How long it takes with this resource; null or left out: the service's. */
-            duration_minutes?: number | null;
         };
         ResourceRequest: {
             name: string;
@@ -2352,8 +2500,8 @@ export interface components {
             max_advance_days?: number;
             is_active?: boolean;
             requirements?: components["schemas"]["Requirement"][];
-            /** @description Per-resource price and duration (e.g. a senior stylist costs more and takes longer). Booking with several resources that have one takes the highest price and the longest duration among them; resources without one take the service's. */
-            resource_overrides?: components["schemas"]["ResourceOverride"][];
+            /** @description Intake questions as a JSON Schema object (typed `properties`, `required`, `enum` for choices), e.g. {"type": "object", "properties": {"allergies": {"type": "string"}}, "required": ["allergies"]}; {} asks nothing. */
+            intake_schema?: unknown;
             /**
              * Format: decimal
              * @description Average of customers' reviews (review-requests plugin); null: none yet.
@@ -2378,14 +2526,9 @@ export interface components {
             max_advance_days?: number;
             is_active?: boolean;
             requirements?: components["schemas"]["RequirementRequest"][];
-            /** @description Per-resource price and duration (e.g. a senior stylist costs more and takes longer). Booking with several resources that have one takes the highest price and the longest duration among them; resources without one take the service's. */
-            resource_overrides?: components["schemas"]["ResourceOverrideRequest"][];
+            /** @description Intake questions as a JSON Schema object (typed `properties`, `required`, `enum` for choices), e.g. {"type": "object", "properties": {"allergies": {"type": "string"}}, "required": ["allergies"]}; {} asks nothing. */
+            intake_schema?: unknown;
         };
-        /**
-         * @description * `compact` - compact
-         * @enum {string}
-         */
-        ShapeEnum: "compact";
         Slot: {
             /** Format: date-time */
             starts_at: string;
@@ -2393,26 +2536,11 @@ export interface components {
             ends_at: string;
             resources: components["schemas"]["SlotResource"][];
         };
-        SlotGroup: {
-            /** @description Indexes into `resources`: what a booking at these starts would hold, one per requirement in requirement order. */
-            resources: number[];
-            duration_minutes: number;
-            runs: components["schemas"]["SlotRun"][];
-        };
         SlotResource: {
             /** Format: uuid */
             id: string;
             name: string;
             type: string;
-        };
-        SlotRun: {
-            /**
-             * Format: date-time
-             * @description The run's first free start.
-             */
-            first: string;
-            /** @description How many starts: start k (0 <= k < count) is `first` + k x `step_minutes` (real minutes, so a run stays right across a DST change). */
-            count: number;
         };
         StaffUsage: {
             used: number;
@@ -2452,6 +2580,8 @@ export interface components {
             readonly timezone: string;
             /** @description Browser origins (scheme://host[:port]) whose pages may call this business's API, e.g. its own booking site; besides the platform's CORS_ALLOWED_ORIGINS. Stored as browsers send them (lower case, no default port); at most 20. */
             cors_allowed_origins: string[];
+            /** @description Public booking pages: the catalogue, availability, slot holds and booking as a guest without an account under /api/public/ on this business's hosts (404 when off). */
+            public_booking_enabled?: boolean;
         };
         TokenPair: {
             access: string;
@@ -2764,7 +2894,7 @@ export interface operations {
                     "application/json": components["schemas"]["Appointment"];
                 };
             };
-            /** @description Field errors (`invalid`), or a time the service cannot be booked at: `in_past`, `too_soon` (minimum notice), `too_far_ahead` (booking horizon), `outside_hours` (no eligible resource works then), `tenant_closed` (a tenant-wide closure), `no_eligible_resource`. */
+            /** @description Field errors (`invalid`), or a time the service cannot be booked at: `in_past`, `too_soon` (minimum notice), `too_far_ahead` (booking horizon), `outside_hours` (no eligible resource works then), `no_eligible_resource`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3329,7 +3459,7 @@ export interface operations {
                     "application/json": components["schemas"]["Appointment"];
                 };
             };
-            /** @description Field errors (`invalid`), or a time the service cannot be booked at: `in_past`, `too_soon` (minimum notice), `too_far_ahead` (booking horizon), `outside_hours` (no eligible resource works then), `tenant_closed` (a tenant-wide closure), `no_eligible_resource`. */
+            /** @description Field errors (`invalid`), or a time the service cannot be booked at: `in_past`, `too_soon` (minimum notice), `too_far_ahead` (booking horizon), `outside_hours` (no eligible resource works then), `no_eligible_resource`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3347,7 +3477,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
+            /** @description Your role may not move this appointment (`permission_denied`), or a customer is inside the business's cancellation window (`reschedule_window_closed`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3871,13 +4001,6 @@ export interface operations {
                 /** @description Last local date (inclusive); at most 62 days. */
                 end: string;
                 service: string;
-                /**
-                 * @description `slots` (default): one object per free start. `compact`: the starts grouped by the resources they would hold, as runs on the step grid, each resource described once (a month is a few KB instead of hundreds).
-                 *
-                 *     * `slots` - slots
-                 *     * `compact` - compact
-                 */
-                shape?: "slots" | "compact";
                 /** @description First local date (inclusive). */
                 start: string;
                 step_minutes?: number;
@@ -3890,23 +4013,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The free starts, in the shape asked for (`shape`). Carries an `ETag`; gzip-compressed for clients sending `Accept-Encoding: gzip`. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AvailabilityAnswer"];
+                    "application/json": components["schemas"]["Availability"];
                 };
             };
-            /** @description Not modified: `If-None-Match` names the `ETag` of the same answer. */
-            304: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Field errors (`invalid`): an inactive or unknown service, a range that is reversed or longer than 62 days, an unknown timezone, step or shape. */
+            /** @description Field errors (`invalid`): an inactive or unknown service, a range that is reversed or longer than 62 days, an unknown timezone or step. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4782,410 +4897,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Charge"];
-                };
-            };
-            /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credentials, or credentials not valid on this host. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No such object (or not visible to you), or a page past the last. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Conflicts with the current data. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is too large. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body's Content-Type is not accepted here. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    api_closures_list: {
-        parameters: {
-            query?: {
-                end?: string;
-                /** @description A page number within the paginated result set. */
-                page?: number;
-                /** @description Number of results to return per page. */
-                page_size?: number;
-                start?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PaginatedClosureList"];
-                };
-            };
-            /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credentials, or credentials not valid on this host. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No such object (or not visible to you), or a page past the last. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    api_closures_create: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["ClosureRequest"];
-            };
-        };
-        responses: {
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Closure"];
-                };
-            };
-            /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credentials, or credentials not valid on this host. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Conflicts with the current data. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is too large. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body's Content-Type is not accepted here. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    api_closures_retrieve: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Closure"];
-                };
-            };
-            /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credentials, or credentials not valid on this host. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No such object (or not visible to you), or a page past the last. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    api_closures_destroy: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description No response body */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credentials, or credentials not valid on this host. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No such object (or not visible to you), or a page past the last. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Conflicts with the current data. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    api_closures_partial_update: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: {
-            content: {
-                "application/json": components["schemas"]["PatchedClosureRequest"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Closure"];
                 };
             };
             /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
@@ -8088,6 +7799,669 @@ export interface operations {
             /** @description The body's Content-Type is not accepted here. */
             415: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_public_availability_retrieve: {
+        parameters: {
+            query: {
+                /** @description Last local date (inclusive); at most 62 days. */
+                end: string;
+                service: string;
+                /** @description First local date (inclusive). */
+                start: string;
+                step_minutes?: number;
+                /** @description IANA name the dates and times are in; the business's timezone by default. */
+                timezone?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Availability"];
+                };
+            };
+            /** @description Field errors (`invalid`): an inactive or unknown service, a bad range, timezone or step. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or credentials not valid on this host. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description This business does not take bookings online (`not_found`): public booking is switched off. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_public_bookings_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GuestBookingRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Booked"];
+                };
+            };
+            /** @description Field errors (`invalid`, also an unknown, used or mismatched `hold`), intake answers that do not fit the service's questions (`invalid_intake`, naming `intake.<field>`), or a time the service cannot be booked at (`in_past`, `too_soon`, `too_far_ahead`, `outside_hours`, `no_eligible_resource`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or credentials not valid on this host. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Online booking is not available with these details (`permission_denied`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description This business does not take bookings online (`not_found`): public booking is switched off. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `resource_busy`: another booking or a blocker holds a resource then (ask /api/availability/); `idempotency_key_reused`: the key came with another body. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's Content-Type is not accepted here. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_public_holds_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HoldCreateRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Hold"];
+                };
+            };
+            /** @description Field errors (`invalid`), or a time the service cannot be booked at: `in_past`, `too_soon` (minimum notice), `too_far_ahead` (booking horizon), `outside_hours` (no eligible resource works then), `no_eligible_resource`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or credentials not valid on this host. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description This business does not take bookings online (`not_found`): public booking is switched off. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `resource_busy`: another booking or a blocker holds a resource then (ask /api/availability/); `idempotency_key_reused`: the key came with another body. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's Content-Type is not accepted here. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_public_manage_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ManageTokenRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicAppointment"];
+                };
+            };
+            /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or credentials not valid on this host. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `invalid_link`: the token is forged, from another business, for another purpose, past the appointment's end, or no longer current (the appointment was cancelled or moved through a link since); or public booking is switched off (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's Content-Type is not accepted here. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_public_manage_cancel_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ManageTokenRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Cancelled"];
+                };
+            };
+            /** @description `invalid_transition`: the appointment is no longer open. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or credentials not valid on this host. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `invalid_link`: the token is forged, from another business, for another purpose, past the appointment's end, or no longer current (the appointment was cancelled or moved through a link since); or public booking is switched off (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's Content-Type is not accepted here. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_public_manage_reschedule_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ManageRescheduleRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Booked"];
+                };
+            };
+            /** @description Field errors (`invalid`), or a time the service cannot be booked at: `in_past`, `too_soon` (minimum notice), `too_far_ahead` (booking horizon), `outside_hours` (no eligible resource works then), `no_eligible_resource`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or credentials not valid on this host. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `reschedule_window_closed`: the business's cancellation window has opened. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `invalid_link`: the token is forged, from another business, for another purpose, past the appointment's end, or no longer current (the appointment was cancelled or moved through a link since); or public booking is switched off (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `resource_busy`: another booking or a blocker holds a resource then (ask /api/availability/); `idempotency_key_reused`: the key came with another body. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's Content-Type is not accepted here. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_public_services_list: {
+        parameters: {
+            query?: {
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedPublicServiceList"];
+                };
+            };
+            /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or credentials not valid on this host. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description This business does not take bookings online (`not_found`): public booking is switched off. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
