@@ -22,7 +22,10 @@ from users.access import capabilities_on_host
 from users.permissions import IsInScopeOfThisHost, any_capability_permission, capability_permission
 from users.scoping import get_visible, sees_all_rows, visible_to
 
-STAFF_ACTIONS = frozenset({"update", "reschedule", "confirm", "complete", "no_show", "cancel"})
+STAFF_ACTIONS = frozenset(
+    {"update", "reschedule", "move_series", "confirm", "complete", "no_show", "cancel"}
+)
+# Customers move one appointment of theirs (under the cancellation policy), never a whole series.
 CUSTOMER_ACTIONS = frozenset({"cancel", "reschedule"})
 
 # DRF permission stacks of the schedule's endpoints (object scope is decided below).

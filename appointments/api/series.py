@@ -301,7 +301,7 @@ class AppointmentSeriesViewSet(
     def reschedule(self, request: Request, id: str) -> Response:
         data = SeriesMoveSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
-        series, targets, occurrence = self._in_scope(request, data, "reschedule")
+        series, targets, occurrence = self._in_scope(request, data, "move_series")
         anchor = occurrence or next(iter(targets), None)
         if anchor is None:
             raise serializers.ValidationError({"scope": ["The series has no occurrence."]})

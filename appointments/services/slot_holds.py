@@ -21,6 +21,7 @@ from django.db.models.functions import Now
 from django.utils import timezone
 
 from appointments.models import Allocation, SlotHold
+from appointments.selectors import service_terms
 from appointments.services.booking import (
     AUTO_PICK_ATTEMPTS,
     _check_window,
@@ -34,6 +35,7 @@ from appointments.services.holds import (
     require_aware,
 )
 from catalog.models import Service
+from closures.selectors import check_not_closed
 from core.audit import security_event
 from core.exceptions import DomainError
 from core.models import Tenant
@@ -96,13 +98,18 @@ def slot_hold_create(
         _check_window(service=service, starts_at=starts_at, now=now or timezone.now())
         live_from = _database_now()
         expires_at = live_from + timedelta(minutes=settings.SLOT_HOLD_MINUTES)
-        _, hold_start, hold_end = _hold_span(service, starts_at)
+        terms = service_terms(service)
+        check_not_closed(starts_at=starts_at, ends_at=starts_at + timedelta(seconds=terms.shortest))
         excluded: frozenset[int] = frozenset()
         attempts = 1 if resources is not None else AUTO_PICK_ATTEMPTS
         for attempt in range(attempts):
             chosen = _pick_resources(
-                service=service, starts_at=starts_at, named=resources, excluded=excluded
-            )
+                service=service, terms=terms, starts_at=starts_at, named=resources,
+                excluded=excluded,
+            )  # fmt: skip
+            length = terms.duration_for([r.pk for r in chosen])
+            ends_at, hold_start, hold_end = _hold_span(service, starts_at, length)
+            check_not_closed(starts_at=starts_at, ends_at=ends_at)
             try:
                 with transaction.atomic():
                     hold = SlotHold.objects.create(

@@ -15,6 +15,6 @@ def world_closure(world: Any) -> Closure:
     with tenant_context(world.tenant):
         closure, _ = Closure.objects.get_or_create(
             title="World holiday",
-            defaults={"starts_at": world.at(0, days=20), "ends_at": world.at(0, days=21)},
+            defaults={"starts_at": world.at(0, days=45), "ends_at": world.at(0, days=46)},
         )
     return closure
