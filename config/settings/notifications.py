@@ -50,8 +50,19 @@ WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", defau
 # Networks (CIDR) a webhook may target although private, loopback or link-local (SSRF guard).
 WEBHOOK_ALLOWED_PRIVATE_NETWORKS = env.list("WEBHOOK_ALLOWED_PRIVATE_NETWORKS", default=[])
 
+# E-mail templates (notifications.templates): each render of one part (subject, text, HTML) may
+# take this many loop iterations / calls / operations, this long, and produce this many chars.
+EMAIL_TEMPLATE_MAX_STEPS = env.int("EMAIL_TEMPLATE_MAX_STEPS", default=100_000)
+EMAIL_TEMPLATE_RENDER_SECONDS = env.float("EMAIL_TEMPLATE_RENDER_SECONDS", default=2.0)
+EMAIL_TEMPLATE_MAX_CHARS = env.int("EMAIL_TEMPLATE_MAX_CHARS", default=200_000)
+
 # Signed links in customers' e-mails: how long a review link stays valid.
 REVIEW_LINK_MAX_AGE_DAYS = env.int("REVIEW_LINK_MAX_AGE_DAYS", default=30)
+
+# No task may hold a worker for ever, whatever a template or a receiver does: the soft limit
+# raises inside the task (its transaction rolls back, the sweep retries), the hard one kills it.
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
 
 NOTIFICATIONS_CELERY_BEAT_SCHEDULE = {
     "notifications-sweep": {
