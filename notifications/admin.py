@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from core.admin import ReadOnlyAdmin
+from core.exceptions import DomainError
 from notifications.models import Delivery, DueJob, OutboxEvent
 from notifications.selectors import deliveries_for, due_jobs_for, outbox_events_for
 from notifications.services import delivery_redeliver
@@ -43,9 +44,15 @@ class DeliveryAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Redeliver selected deliveries", permissions=["change"])
     def redeliver(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
+        queued = 0
         for delivery in queryset:
-            delivery_redeliver(delivery=delivery, actor=request.user, request=request)
-        self.message_user(request, f"{queryset.count()} queued again.", messages.SUCCESS)
+            try:
+                delivery_redeliver(delivery=delivery, actor=request.user, request=request)
+            except DomainError as error:
+                self.message_user(request, f"{delivery}: {error}", messages.WARNING)
+                continue
+            queued += 1
+        self.message_user(request, f"{queued} queued again.", messages.SUCCESS)
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         # Only the redeliver action uses it (the change form stays read-only: no field edits).

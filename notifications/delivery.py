@@ -6,6 +6,15 @@ right after the send. A sender killed mid-batch therefore leaves the sent ones S
 claimed until the lease runs out, when another sender takes them: nothing is lost, and only a
 message whose send had completed but whose outcome was not yet written can go twice — it carries
 the same Message-ID / webhook-id both times so receivers can drop the copy.
+
+Fencing: right before each send the sender renews its claim with a conditional update (``WHERE
+claimed_until = <its own lease>``); a sender whose lease ran out and was taken over by another
+finds no row and skips the message, and its outcome is not written either. A send is bounded
+(webhooks: ``WEBHOOK_TIMEOUT_SECONDS`` overall; e-mail: ``EMAIL_TIMEOUT``), well inside a lease.
+
+Each send also checks that it may still go out (``send_refusal``): the plugin is still installed,
+enabled and on the tenant's plan, and a customer's e-mail is not sent once they unsubscribed
+(SKIPPED). Deliveries of a suspended tenant are not claimed: they wait until it is reinstated.
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core.models import Tenant
 from notifications.models import Channel, Delivery, DeliveryStatus
 from notifications.outbox import retry_delay
 
@@ -46,9 +56,10 @@ def deliveries_claim(*, now: datetime | None = None, limit: int | None = None) -
     lease = now + timedelta(seconds=settings.NOTIFICATIONS_LEASE_SECONDS)
     with transaction.atomic():
         ids = list(
-            Delivery.objects.select_for_update(skip_locked=True)
+            Delivery.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
             .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+            .exclude(tenant__status=Tenant.Status.SUSPENDED)
             .order_by("next_attempt_at", "id")
             .values_list("pk", flat=True)[:limit]
         )
@@ -58,8 +69,48 @@ def deliveries_claim(*, now: datetime | None = None, limit: int | None = None) -
     return list(Delivery.objects.filter(pk__in=ids).select_related("tenant").order_by("id"))
 
 
+def delivery_fence(delivery: Delivery, *, now: datetime | None = None) -> bool:
+    """Renew this sender's claim on ``delivery`` right before sending it: True when it is still
+    ours (and now held for a full lease again), False when another sender took it over or it
+    is no longer PENDING (then it must not be sent)."""
+    now = now or timezone.now()
+    lease = now + timedelta(seconds=settings.NOTIFICATIONS_LEASE_SECONDS)
+    renewed = Delivery.objects.filter(
+        pk=delivery.pk, status=DeliveryStatus.PENDING, claimed_until=delivery.claimed_until
+    ).update(claimed_until=lease)
+    if renewed:
+        delivery.claimed_until = lease
+    return bool(renewed)
+
+
+def send_refusal(delivery: Delivery) -> Outcome | None:
+    """Why ``delivery`` may no longer go out (a skip), else None. Connection on any schema."""
+    from django_tenants.utils import tenant_context
+
+    from plugins.selectors import plugin_active
+
+    tenant = delivery.tenant
+    if not plugin_active(tenant=tenant, slug=delivery.plugin):
+        return Outcome(
+            ok=False, skip=True, error="The plugin is no longer installed, enabled or on the plan."
+        )
+    if delivery.channel == Channel.EMAIL and delivery.message.get("headers", {}).get(
+        "List-Unsubscribe"
+    ):
+        from plugin_data.models import CustomerPreference
+
+        with tenant_context(tenant):
+            unsubscribed = CustomerPreference.objects.filter(
+                customer__email__iexact=delivery.recipient, unsubscribed_at__isnull=False
+            ).exists()
+        if unsubscribed:
+            return Outcome(ok=False, skip=True, error="The customer unsubscribed.")
+    return None
+
+
 def delivery_record(delivery: Delivery, outcome: Outcome, *, now: datetime | None = None) -> None:
-    """Write what one attempt did, as one conditional statement (only while still PENDING)."""
+    """Write what one attempt did, as one conditional statement (only while still PENDING and
+    still claimed by this sender)."""
     now = now or timezone.now()
     attempts = delivery.attempts + 1
     fields: dict = {
@@ -78,7 +129,9 @@ def delivery_record(delivery: Delivery, outcome: Outcome, *, now: datetime | Non
         fields |= {"status": DeliveryStatus.FAILED}
     else:
         fields |= {"next_attempt_at": now + retry_delay(attempts)}
-    Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.PENDING).update(**fields)
+    Delivery.objects.filter(
+        pk=delivery.pk, status=DeliveryStatus.PENDING, claimed_until=delivery.claimed_until
+    ).update(**fields)
     for key, value in fields.items():
         setattr(delivery, key, value)
 

@@ -14,7 +14,13 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django_tenants.utils import tenant_context
 
 from core.models import Tenant
-from notifications.delivery import Outcome, delivery_record, monotonic_ms
+from notifications.delivery import (
+    Outcome,
+    delivery_fence,
+    delivery_record,
+    monotonic_ms,
+    send_refusal,
+)
 from notifications.models import Channel, Delivery
 from notifications.templates import render
 from plugins.base import Outgoing
@@ -114,6 +120,12 @@ def emails_send(deliveries: list[Delivery]) -> None:
     logos: dict[int, MIMEImage | None] = {}
     try:
         for position, delivery in enumerate(deliveries):
+            if not delivery_fence(delivery):
+                continue  # another sender holds it now (our lease ran out), or it was cancelled
+            refusal = send_refusal(delivery)
+            if refusal is not None:
+                delivery_record(delivery, refusal)
+                continue
             start = time.monotonic()
             try:
                 connection.send_messages([email_build(delivery, logos)])

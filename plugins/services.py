@@ -169,7 +169,13 @@ def plugin_uninstall(
     and cancel what it had not sent yet."""
     with transaction.atomic():
         plugin = _lock(plugin)
-        installation = PluginInstallation.objects.filter(tenant=tenant, plugin=plugin).first()
+        # Locked: a webhook endpoint being created (which locks this row) finishes first, and
+        # its endpoint is removed with the rest of the plugin's data.
+        installation = (
+            PluginInstallation.objects.select_for_update()
+            .filter(tenant=tenant, plugin=plugin)
+            .first()
+        )
         if installation is None:
             raise Conflict(f"'{plugin.name}' is not installed.", code="plugin_not_installed")
         implementation = plugin_for(plugin.slug)

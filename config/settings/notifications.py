@@ -44,9 +44,12 @@ NOTIFICATIONS_BATCH_SIZE = env.int("NOTIFICATIONS_BATCH_SIZE", default=200)
 # The sweep: fire due jobs, dispatch events and send deliveries that no task picked up.
 NOTIFICATIONS_SWEEP_SECONDS = env.int("NOTIFICATIONS_SWEEP_SECONDS", default=30)
 
-# Webhooks: per-request timeout, and how many failed attempts in a row disable an endpoint.
+# Webhooks: the overall deadline of one call (connect to the last byte read; it must stay well
+# under NOTIFICATIONS_LEASE_SECONDS), and how many failed attempts in a row disable an endpoint.
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
 WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=20)
+# How many webhook endpoints one business may register (409 webhook_endpoint_limit beyond).
+WEBHOOK_ENDPOINTS_PER_TENANT = env.int("WEBHOOK_ENDPOINTS_PER_TENANT", default=20)
 # Networks (CIDR) a webhook may target although private, loopback or link-local (SSRF guard).
 WEBHOOK_ALLOWED_PRIVATE_NETWORKS = env.list("WEBHOOK_ALLOWED_PRIVATE_NETWORKS", default=[])
 
