@@ -15,7 +15,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Avg, Count
 from django_tenants.utils import tenant_context
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, validators
 
 from core.audit import security_event
 from core.exceptions import Conflict, DomainError, TierLimitExceeded
@@ -23,6 +23,17 @@ from core.models import Tenant
 from notifications.models import Delivery, DeliveryStatus, DueJob
 from plugins.models import PluginInstallation, PluginRating, PluginTemplate
 from plugins.registry import plugin_for
+
+
+def _is_integer(checker: Any, instance: Any) -> bool:
+    # JSON Schema counts 7.0 as an integer; the plugins' code (time(hour), range(n)) does not.
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+SettingsValidator = validators.extend(
+    Draft202012Validator,
+    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer),
+)
 
 
 def settings_with_defaults(schema: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
@@ -43,7 +54,7 @@ def settings_validate(schema: dict[str, Any], values: Any) -> dict[str, Any]:
         )
     complete = settings_with_defaults(schema, values)
     fields: dict[str, list[str]] = {}
-    for error in sorted(Draft202012Validator(schema).iter_errors(complete), key=str):
+    for error in sorted(SettingsValidator(schema).iter_errors(complete), key=str):
         if error.validator == "additionalProperties":
             known = set(error.schema.get("properties", {}))
             for name in sorted(set(error.instance) - known):
@@ -140,6 +151,8 @@ def plugin_configure(
         plugin, tenant = installation.plugin, installation.tenant
         fields = ["updated_at"]
         if settings is not None:
+            if not isinstance(settings, dict):  # checked before merging: 400, not a 500
+                settings_validate(plugin.settings_schema, settings)
             merged = {**installation.settings, **settings}
             installation.settings = settings_validate(plugin.settings_schema, merged)
             fields.append("settings")
