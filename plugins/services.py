@@ -1,10 +1,11 @@
 """Writes of the marketplace: install, configure, enable/disable, uninstall, rate.
 
-Concurrency: every write that changes a plugin's figures first locks that plugin's catalogue row
-(``SELECT ... FOR UPDATE``; always the plugin row first, then the tenant's rows), then rewrites
-``install_count`` / ``rating_count`` / ``rating_average`` from a count of the rows, in the same
-transaction. Installs and ratings of one plugin therefore take turns, and the figures always
-equal a recount.
+Concurrency: every write that changes a plugin's figures locks that plugin's catalogue row
+(``SELECT ... FOR UPDATE``), then rewrites ``install_count`` / ``rating_count`` /
+``rating_average`` from a count of the rows, in the same transaction. An install takes that lock
+last, after its own row and its ``on_enable`` work (an install not yet committed is invisible to
+an uninstall, so the order cannot deadlock); uninstall and rating take it first. The recounts
+of one plugin therefore take turns, and the figures always equal a recount.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Avg, Count
 from django_tenants.utils import tenant_context
 from jsonschema import Draft202012Validator, validators
@@ -112,20 +113,26 @@ def plugin_install(
         )
     values = settings_validate(plugin.settings_schema, settings or {})
     with transaction.atomic():
-        plugin = _lock(plugin)  # installs of this plugin take turns from here on
-        if PluginInstallation.objects.filter(tenant=tenant, plugin=plugin).exists():
+        # The unique constraint settles a second install of the same plugin by the same tenant
+        # (it waits for the first to commit). The plugin's row, which every tenant's install of
+        # it shares, is locked only for the recount at the end: a big tenant's ``on_enable``
+        # (scheduling its reminders) does not hold up everyone else's installs and ratings.
+        try:
+            with transaction.atomic():
+                installation = PluginInstallation.objects.create(
+                    tenant=tenant, plugin=plugin, settings=values, installed_by=actor,
+                    accepted_permissions=required,
+                )  # fmt: skip
+        except IntegrityError:
             raise Conflict(
                 f"'{plugin.name}' is already installed.", code="plugin_already_installed"
-            )
-        installation = PluginInstallation.objects.create(
-            tenant=tenant, plugin=plugin, settings=values, installed_by=actor,
-            accepted_permissions=required,
-        )  # fmt: skip
-        _recount_installs(plugin)
+            ) from None
         implementation = plugin_for(plugin.slug)
         if implementation is not None:
             with tenant_context(tenant):
                 implementation.on_enable(tenant=tenant, settings=values)
+        plugin = _lock(plugin)
+        _recount_installs(plugin)
         security_event(
             "plugin_installed", request=request, actor=actor, subject=installation,
             tenant=tenant, plugin=plugin.slug, permissions=required,

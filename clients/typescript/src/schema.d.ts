@@ -531,7 +531,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Send it again now (manual redelivery), whatever its status. */
+        /** @description Send it again now (manual redelivery). 409 `delivery_not_redeliverable` when it was cancelled or could not go out now (customer unsubscribed, plugin disabled). */
         post: operations["api_deliveries_redeliver_create"];
         delete?: never;
         options?: never;
@@ -1047,14 +1047,20 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * @description The link in ``List-Unsubscribe``: GET (a person clicking) and POST (one-click, RFC 8058)
-         *     both stop e-mails to that customer. The signed link is the credential.
+         * @description The link in ``List-Unsubscribe``. GET only looks (mail scanners and link previews fetch
+         *     every link in a message: a GET that acted would unsubscribe people who never clicked); POST
+         *     stops e-mails to that customer, which is what mail clients send for one-click unsubscribe
+         *     (RFC 8058) and what a booking site's "Unsubscribe" button sends. The signed link is the
+         *     credential.
          */
         get: operations["api_unsubscribe_retrieve"];
         put?: never;
         /**
-         * @description The link in ``List-Unsubscribe``: GET (a person clicking) and POST (one-click, RFC 8058)
-         *     both stop e-mails to that customer. The signed link is the credential.
+         * @description The link in ``List-Unsubscribe``. GET only looks (mail scanners and link previews fetch
+         *     every link in a message: a GET that acted would unsubscribe people who never clicked); POST
+         *     stops e-mails to that customer, which is what mail clients send for one-click unsubscribe
+         *     (RFC 8058) and what a booking site's "Unsubscribe" button sends. The signed link is the
+         *     credential.
          */
         post: operations["api_unsubscribe_create"];
         delete?: never;
@@ -1088,7 +1094,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description Where the webhooks plugin POSTs signed events (Standard Webhooks). */
+        /** @description The business's endpoints. Their URLs are shown whole to its own people who manage plugins; to anyone else as scheme://host/... (a URL can hold a token). */
         get: operations["api_webhooks_endpoints_list"];
         put?: never;
         /** @description Register an endpoint. Private, loopback and link-local targets are refused (400 unsafe_webhook_target). */
@@ -1509,6 +1515,8 @@ export interface components {
                  *     - `service_in_use`: The service has appointments.
                  *     - `plugin_already_installed`: The plugin is already installed here.
                  *     - `plugin_not_installed`: The plugin is not installed (or not enabled) here.
+                 *     - `delivery_not_redeliverable`: The delivery is cancelled, or could not go out now (the customer unsubscribed, the plugin is disabled or not on the plan).
+                 *     - `webhook_endpoint_limit`: The business has as many webhook endpoints as it may have.
                  *     - `review_already_submitted`: The visit was already reviewed; a review link works once.
                  *     - `not_masquerading`: This request is not made in a masquerade.
                  *     - `request_too_large`: The body is larger than the server accepts.
@@ -1525,7 +1533,7 @@ export interface components {
                  *     - `service_unavailable`: A service the request needs is unavailable; try again later.
                  * @enum {string}
                  */
-                code: "invalid" | "parse_error" | "unstorable_text" | "bad_request" | "bad_host" | "in_past" | "too_soon" | "too_far_ahead" | "outside_hours" | "no_eligible_resource" | "invalid_transition" | "invalid_file" | "invalid_timezone" | "invalid_schema_name" | "reserved_schema_name" | "invalid_role_tenant" | "wrong_password" | "invalid_domain" | "invalid_hostname" | "wildcard_domain" | "platform_domain" | "domain_taken" | "domain_of_another_tenant" | "hosted_zone_of_another_tenant" | "not_custom_domain" | "invalid_zone_id" | "hosted_zone_not_found" | "dns_record_rejected" | "custom_domains_unavailable" | "self_grant" | "grantor_lacks_action" | "grantee_role_not_eligible" | "permissions_not_accepted" | "invalid_settings" | "invalid_template" | "unsafe_webhook_target" | "not_authenticated" | "authentication_failed" | "token_not_valid" | "wrong_host" | "masquerade_ended" | "user_not_found" | "user_inactive" | "bad_authorization_header" | "password_changed" | "permission_denied" | "tier_limit_exceeded" | "tenant_suspended" | "masquerade_denied" | "masquerade_forbidden" | "masquerade_action_refused" | "own_account" | "price_not_allowed" | "invalid_signature" | "not_found" | "unknown_host" | "invalid_link" | "method_not_allowed" | "not_acceptable" | "conflict" | "resource_busy" | "idempotency_key_reused" | "dns_record_exists" | "customer_in_use" | "resource_in_use" | "service_in_use" | "plugin_already_installed" | "plugin_not_installed" | "review_already_submitted" | "not_masquerading" | "request_too_large" | "unsupported_media_type" | "throttled" | "sign_in_locked" | "server_error" | "aws_error" | "aws_unavailable" | "audit_unavailable" | "database_unavailable" | "dns_unavailable" | "not_ready" | "service_unavailable";
+                code: "invalid" | "parse_error" | "unstorable_text" | "bad_request" | "bad_host" | "in_past" | "too_soon" | "too_far_ahead" | "outside_hours" | "no_eligible_resource" | "invalid_transition" | "invalid_file" | "invalid_timezone" | "invalid_schema_name" | "reserved_schema_name" | "invalid_role_tenant" | "wrong_password" | "invalid_domain" | "invalid_hostname" | "wildcard_domain" | "platform_domain" | "domain_taken" | "domain_of_another_tenant" | "hosted_zone_of_another_tenant" | "not_custom_domain" | "invalid_zone_id" | "hosted_zone_not_found" | "dns_record_rejected" | "custom_domains_unavailable" | "self_grant" | "grantor_lacks_action" | "grantee_role_not_eligible" | "permissions_not_accepted" | "invalid_settings" | "invalid_template" | "unsafe_webhook_target" | "not_authenticated" | "authentication_failed" | "token_not_valid" | "wrong_host" | "masquerade_ended" | "user_not_found" | "user_inactive" | "bad_authorization_header" | "password_changed" | "permission_denied" | "tier_limit_exceeded" | "tenant_suspended" | "masquerade_denied" | "masquerade_forbidden" | "masquerade_action_refused" | "own_account" | "price_not_allowed" | "invalid_signature" | "not_found" | "unknown_host" | "invalid_link" | "method_not_allowed" | "not_acceptable" | "conflict" | "resource_busy" | "idempotency_key_reused" | "dns_record_exists" | "customer_in_use" | "resource_in_use" | "service_in_use" | "plugin_already_installed" | "plugin_not_installed" | "delivery_not_redeliverable" | "webhook_endpoint_limit" | "review_already_submitted" | "not_masquerading" | "request_too_large" | "unsupported_media_type" | "throttled" | "sign_in_locked" | "server_error" | "aws_error" | "aws_unavailable" | "audit_unavailable" | "database_unavailable" | "dns_unavailable" | "not_ready" | "service_unavailable";
                 /** @description What happened, for people (English). */
                 message: string;
                 /** @description For input errors: each field (dotted for nested ones, e.g. `working_hours.0.start_time`) and what is wrong with it. */
