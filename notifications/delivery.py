@@ -12,9 +12,9 @@ claimed_until = <its own lease>``); a sender whose lease ran out and was taken o
 finds no row and skips the message, and its outcome is not written either. A send is bounded
 (webhooks: ``WEBHOOK_TIMEOUT_SECONDS`` overall; e-mail: ``EMAIL_TIMEOUT``), well inside a lease.
 
-Each send also checks that it may still go out (``send_refusal``): the plugin is still installed,
-enabled and on the tenant's plan, and a customer's e-mail is not sent once they unsubscribed
-(SKIPPED). Deliveries of a suspended tenant are not claimed: they wait until it is reinstated.
+Each send also checks that it may still go out (``SendChecks``, read once per batch): the plugin is
+still installed, enabled and on the tenant's plan, and a customer's e-mail is not sent once they
+unsubscribed (SKIPPED). Deliveries of a suspended tenant are not claimed: they wait until it is reinstated.
 """
 
 from __future__ import annotations
@@ -83,29 +83,67 @@ def delivery_fence(delivery: Delivery, *, now: datetime | None = None) -> bool:
     return bool(renewed)
 
 
-def send_refusal(delivery: Delivery) -> Outcome | None:
-    """Why ``delivery`` may no longer go out (a skip), else None. Connection on any schema."""
+class SendChecks:
+    """Whether the deliveries of one batch may still go out, read once for the batch (a few
+    queries per tenant, not per message): the plugin still runs for the tenant (installed,
+    enabled, on its plan), and which of the batch's customer addresses unsubscribed."""
+
+    def __init__(self, deliveries: list[Delivery]) -> None:
+        self._active: dict[tuple[int, str], bool] = {}
+        self._unsubscribed: dict[int, set[str]] = {}
+        self._addresses: dict[int, set[str]] = defaultdict(set)
+        for delivery in deliveries:
+            if _to_a_customer(delivery):
+                self._addresses[delivery.tenant_id].add(delivery.recipient.lower())
+
+    def refusal(self, delivery: Delivery) -> Outcome | None:
+        """Why ``delivery`` may no longer go out (a skip), else None."""
+        from plugins.selectors import plugin_active
+
+        key = (delivery.tenant_id, delivery.plugin)
+        if key not in self._active:
+            self._active[key] = plugin_active(tenant=delivery.tenant, slug=delivery.plugin)
+        if not self._active[key]:
+            return Outcome(
+                ok=False, skip=True,
+                error="The plugin is no longer installed, enabled or on the plan.",
+            )  # fmt: skip
+        if _to_a_customer(delivery):
+            if delivery.tenant_id not in self._unsubscribed:
+                self._unsubscribed[delivery.tenant_id] = _unsubscribed(
+                    delivery.tenant,
+                    self._addresses[delivery.tenant_id] | {delivery.recipient.lower()},
+                )
+            if delivery.recipient.lower() in self._unsubscribed[delivery.tenant_id]:
+                return Outcome(ok=False, skip=True, error="The customer unsubscribed.")
+        return None
+
+
+def _to_a_customer(delivery: Delivery) -> bool:
+    # Customers' e-mails (and only theirs) carry List-Unsubscribe.
+    return delivery.channel == Channel.EMAIL and bool(
+        delivery.message.get("headers", {}).get("List-Unsubscribe")
+    )
+
+
+def _unsubscribed(tenant: Tenant, addresses: set[str]) -> set[str]:
+    from django.db.models.functions import Lower
     from django_tenants.utils import tenant_context
 
-    from plugins.selectors import plugin_active
+    from plugin_data.models import CustomerPreference
 
-    tenant = delivery.tenant
-    if not plugin_active(tenant=tenant, slug=delivery.plugin):
-        return Outcome(
-            ok=False, skip=True, error="The plugin is no longer installed, enabled or on the plan."
+    with tenant_context(tenant):
+        return set(
+            CustomerPreference.objects.filter(unsubscribed_at__isnull=False)
+            .annotate(address=Lower("customer__email"))
+            .filter(address__in=sorted(addresses))
+            .values_list("address", flat=True)
         )
-    if delivery.channel == Channel.EMAIL and delivery.message.get("headers", {}).get(
-        "List-Unsubscribe"
-    ):
-        from plugin_data.models import CustomerPreference
 
-        with tenant_context(tenant):
-            unsubscribed = CustomerPreference.objects.filter(
-                customer__email__iexact=delivery.recipient, unsubscribed_at__isnull=False
-            ).exists()
-        if unsubscribed:
-            return Outcome(ok=False, skip=True, error="The customer unsubscribed.")
-    return None
+
+def send_refusal(delivery: Delivery) -> Outcome | None:
+    """Why ``delivery`` may no longer go out (a skip), else None."""
+    return SendChecks([delivery]).refusal(delivery)
 
 
 def delivery_record(delivery: Delivery, outcome: Outcome, *, now: datetime | None = None) -> None:

@@ -16,10 +16,10 @@ from django_tenants.utils import tenant_context
 from core.models import Tenant
 from notifications.delivery import (
     Outcome,
+    SendChecks,
     delivery_fence,
     delivery_record,
     monotonic_ms,
-    send_refusal,
 )
 from notifications.models import Channel, Delivery
 from notifications.templates import render
@@ -118,11 +118,12 @@ def emails_send(deliveries: list[Delivery]) -> None:
             delivery_record(delivery, Outcome(ok=False, error=f"{type(error).__name__}: {error}"))
         return
     logos: dict[int, MIMEImage | None] = {}
+    checks = SendChecks(deliveries)
     try:
         for position, delivery in enumerate(deliveries):
             if not delivery_fence(delivery):
                 continue  # another sender holds it now (our lease ran out), or it was cancelled
-            refusal = send_refusal(delivery)
+            refusal = checks.refusal(delivery)
             if refusal is not None:
                 delivery_record(delivery, refusal)
                 continue

@@ -35,10 +35,10 @@ from django_tenants.utils import tenant_context
 from core.audit import security_event
 from notifications.delivery import (
     Outcome,
+    SendChecks,
     delivery_fence,
     delivery_record,
     monotonic_ms,
-    send_refusal,
 )
 from notifications.models import Delivery
 
@@ -234,10 +234,11 @@ def webhook_post(*, url: str, body: bytes, headers: dict[str, str]) -> tuple[int
 
 
 def webhooks_send(deliveries: list[Delivery]) -> None:
+    checks = SendChecks(deliveries)
     for delivery in deliveries:
         if not delivery_fence(delivery):
             continue  # another sender holds it now (our lease ran out), or it was cancelled
-        refusal = send_refusal(delivery)
+        refusal = checks.refusal(delivery)
         if refusal is not None:
             delivery_record(delivery, refusal)
             continue
