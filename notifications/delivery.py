@@ -7,14 +7,16 @@ claimed until the lease runs out, when another sender takes them: nothing is los
 message whose send had completed but whose outcome was not yet written can go twice — it carries
 the same Message-ID / webhook-id both times so receivers can drop the copy.
 
-Fencing: right before each send the sender renews its claim with a conditional update (``WHERE
-claimed_until = <its own lease>``); a sender whose lease ran out and was taken over by another
-finds no row and skips the message, and its outcome is not written either. A send is bounded
+Fencing (``Fence``): right before sending, the sender renews its claim on the next few deliveries
+with a conditional update (``WHERE claimed_until = <its own lease>``); a sender whose lease ran
+out and was taken over by another finds no row and skips those messages, and their outcome is not
+written either. A send is bounded
 (webhooks: ``WEBHOOK_TIMEOUT_SECONDS`` overall; e-mail: ``EMAIL_TIMEOUT``), well inside a lease.
 
 Each send also checks that it may still go out (``SendChecks``, read once per batch): the plugin is
 still installed, enabled and on the tenant's plan, and a customer's e-mail is not sent once they
-unsubscribed (SKIPPED). Deliveries of a suspended tenant are not claimed: they wait until it is reinstated.
+unsubscribed (SKIPPED). Deliveries of a suspended tenant are not claimed: they wait until it is
+reinstated.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ from notifications.models import Channel, Delivery, DeliveryStatus
 from notifications.outbox import retry_delay
 
 logger = logging.getLogger(__name__)
+
+FENCE_CHUNK = 10  # deliveries whose claim one renewal covers (see ``Fence``)
 
 
 @dataclass(frozen=True)
@@ -73,14 +77,55 @@ def delivery_fence(delivery: Delivery, *, now: datetime | None = None) -> bool:
     """Renew this sender's claim on ``delivery`` right before sending it: True when it is still
     ours (and now held for a full lease again), False when another sender took it over or it
     is no longer PENDING (then it must not be sent)."""
+    return delivery.pk in _renew([delivery], now=now)
+
+
+def _renew(deliveries: list[Delivery], *, now: datetime | None = None) -> set[int]:
+    """Renew the claim on each of ``deliveries`` still held with the lease this sender holds
+    (one conditional UPDATE per lease value); the ids still ours."""
     now = now or timezone.now()
     lease = now + timedelta(seconds=settings.NOTIFICATIONS_LEASE_SECONDS)
-    renewed = Delivery.objects.filter(
-        pk=delivery.pk, status=DeliveryStatus.PENDING, claimed_until=delivery.claimed_until
-    ).update(claimed_until=lease)
-    if renewed:
-        delivery.claimed_until = lease
-    return bool(renewed)
+    by_lease: dict[datetime | None, list[int]] = defaultdict(list)
+    for delivery in deliveries:
+        by_lease[delivery.claimed_until].append(delivery.pk)
+    for held, pks in by_lease.items():
+        Delivery.objects.filter(
+            pk__in=pks, status=DeliveryStatus.PENDING, claimed_until=held
+        ).update(claimed_until=lease)
+    ours = set(
+        Delivery.objects.filter(
+            pk__in=[d.pk for d in deliveries], status=DeliveryStatus.PENDING, claimed_until=lease
+        ).values_list("pk", flat=True)
+    )
+    for delivery in deliveries:
+        if delivery.pk in ours:
+            delivery.claimed_until = lease
+    return ours
+
+
+class Fence:
+    """The fencing of one batch: before a delivery is sent, the claim on it and the next few
+    (``FENCE_CHUNK``) is renewed with a conditional UPDATE on this sender's own lease, so a
+    sender whose lease ran out (and was taken over) sends nothing more. A chunk is sent well
+    inside the renewed lease: each send is bounded (webhooks: ``WEBHOOK_TIMEOUT_SECONDS``;
+    e-mail: ``EMAIL_TIMEOUT``) and the chunk is renewed again once half a lease has passed."""
+
+    def __init__(self, deliveries: list[Delivery]) -> None:
+        self._deliveries = deliveries
+        self._position = {d.pk: i for i, d in enumerate(deliveries)}
+        self._checked: set[int] = set()
+        self._ours: set[int] = set()
+        self._renewed_at = 0.0
+
+    def holds(self, delivery: Delivery) -> bool:
+        stale = time.monotonic() - self._renewed_at > settings.NOTIFICATIONS_LEASE_SECONDS / 2
+        if delivery.pk not in self._checked or stale:
+            start = self._position[delivery.pk]
+            chunk = self._deliveries[start : start + FENCE_CHUNK]
+            self._ours = _renew(chunk)
+            self._checked = {d.pk for d in chunk}
+            self._renewed_at = time.monotonic()
+        return delivery.pk in self._ours
 
 
 class SendChecks:

@@ -15,9 +15,9 @@ from django_tenants.utils import tenant_context
 
 from core.models import Tenant
 from notifications.delivery import (
+    Fence,
     Outcome,
     SendChecks,
-    delivery_fence,
     delivery_record,
     monotonic_ms,
 )
@@ -118,10 +118,10 @@ def emails_send(deliveries: list[Delivery]) -> None:
             delivery_record(delivery, Outcome(ok=False, error=f"{type(error).__name__}: {error}"))
         return
     logos: dict[int, MIMEImage | None] = {}
-    checks = SendChecks(deliveries)
+    checks, fence = SendChecks(deliveries), Fence(deliveries)
     try:
         for position, delivery in enumerate(deliveries):
-            if not delivery_fence(delivery):
+            if not fence.holds(delivery):
                 continue  # another sender holds it now (our lease ran out), or it was cancelled
             refusal = checks.refusal(delivery)
             if refusal is not None:

@@ -34,9 +34,9 @@ from django_tenants.utils import tenant_context
 
 from core.audit import security_event
 from notifications.delivery import (
+    Fence,
     Outcome,
     SendChecks,
-    delivery_fence,
     delivery_record,
     monotonic_ms,
 )
@@ -234,9 +234,9 @@ def webhook_post(*, url: str, body: bytes, headers: dict[str, str]) -> tuple[int
 
 
 def webhooks_send(deliveries: list[Delivery]) -> None:
-    checks = SendChecks(deliveries)
+    checks, fence = SendChecks(deliveries), Fence(deliveries)
     for delivery in deliveries:
-        if not delivery_fence(delivery):
+        if not fence.holds(delivery):
             continue  # another sender holds it now (our lease ran out), or it was cancelled
         refusal = checks.refusal(delivery)
         if refusal is not None:
