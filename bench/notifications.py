@@ -36,6 +36,8 @@ from notifications.models import Delivery, DueJob, OutboxEvent
 from notifications.outbox import due_jobs_fire
 from plugins.builtin.reminders import AppointmentReminders
 from plugins.catalogue import plugins_sync
+from plugins.models import PluginTemplate
+from plugins.services import plugin_install
 
 MESSAGES = 10_000
 RENDERED = 50  # distinct reminders rendered by the plugin; the 10,000 reuse their content
@@ -108,6 +110,12 @@ def bench_delivery(repeats: int) -> dict[str, Any]:
     tenant_drop(SCHEMA)
     plugins_sync()
     tenant = tenant_provision(name="Bench Notify", schema_name=SCHEMA, domain="bench-notify.bench")
+    # Installed: each send checks that its plugin still runs for the tenant (else SKIPPED).
+    reminders = PluginTemplate.objects.get(slug="appointment-reminders")
+    plugin_install(
+        tenant=tenant, plugin=reminders, actor=None,
+        accepted_permissions=[p["code"] for p in reminders.required_permissions],
+    )  # fmt: skip
     port = _free_port()
     sink = _start_sink(port)
     try:

@@ -5,14 +5,20 @@ sees the rows of the tenants whose delivery log it may read through the API
 
 from __future__ import annotations
 
+import json
+import re
+from typing import Any
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from core.admin import ReadOnlyAdmin
+from core.exceptions import DomainError
 from notifications.models import Delivery, DueJob, OutboxEvent
 from notifications.selectors import deliveries_for, due_jobs_for, outbox_events_for
 from notifications.services import delivery_redeliver
+from users.roles import Role
 
 
 @admin.register(OutboxEvent)
@@ -41,15 +47,48 @@ class DeliveryAdmin(ReadOnlyAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Delivery]:
         return deliveries_for(viewer=request.user)
 
+    def get_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
+        # The message holds customers' signed links (review, unsubscribe): credentials anyone
+        # reading the page could use. Only SUPERUSER sees it whole; others see it without them.
+        fields = [f for f in super().get_fields(request, obj) if f != "message_redacted"]
+        if _sees_links(request):
+            return fields
+        return [("message_redacted" if f == "message" else f) for f in fields]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
+        return [*super().get_readonly_fields(request, obj), "message_redacted"]
+
+    @admin.display(description="message (links removed)")
+    def message_redacted(self, obj: Delivery) -> str:
+        return message_without_links(obj.message)
+
     @admin.action(description="Redeliver selected deliveries", permissions=["change"])
     def redeliver(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
+        queued = 0
         for delivery in queryset:
-            delivery_redeliver(delivery=delivery, actor=request.user, request=request)
-        self.message_user(request, f"{queryset.count()} queued again.", messages.SUCCESS)
+            try:
+                delivery_redeliver(delivery=delivery, actor=request.user, request=request)
+            except DomainError as error:
+                self.message_user(request, f"{delivery}: {error}", messages.WARNING)
+                continue
+            queued += 1
+        self.message_user(request, f"{queued} queued again.", messages.SUCCESS)
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         # Only the redeliver action uses it (the change form stays read-only: no field edits).
         return obj is None and request.user.has_perm("notifications.change_delivery")
+
+
+def _sees_links(request: HttpRequest) -> bool:
+    return getattr(request.user, "role", None) == Role.SUPERUSER
+
+
+_LINK = re.compile(r"(https?://[^/\s\"'<>]+)/[^\s\"'<>]*")
+
+
+def message_without_links(message: Any) -> str:
+    """The stored message as JSON with every link cut to its host (tokens are in the paths)."""
+    return _LINK.sub(r"\1/[link removed]", json.dumps(message, indent=2, ensure_ascii=False))
 
 
 @admin.register(DueJob)

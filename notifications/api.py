@@ -81,7 +81,8 @@ class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     @extend_schema(
         tags=["deliveries"], request=None, responses={202: DeliverySerializer},
-        description="Send it again now (manual redelivery), whatever its status.",
+        description="Send it again now (manual redelivery). 409 `delivery_not_redeliverable` "
+        "when it was cancelled or could not go out now (customer unsubscribed, plugin disabled).",
     )  # fmt: skip
     @action(detail=True, methods=["post"])
     def redeliver(self, request: Request, id: str) -> Response:

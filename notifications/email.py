@@ -14,7 +14,13 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django_tenants.utils import tenant_context
 
 from core.models import Tenant
-from notifications.delivery import Outcome, delivery_record, monotonic_ms
+from notifications.delivery import (
+    Fence,
+    Outcome,
+    SendChecks,
+    delivery_record,
+    monotonic_ms,
+)
 from notifications.models import Channel, Delivery
 from notifications.templates import render
 from plugins.base import Outgoing
@@ -112,8 +118,15 @@ def emails_send(deliveries: list[Delivery]) -> None:
             delivery_record(delivery, Outcome(ok=False, error=f"{type(error).__name__}: {error}"))
         return
     logos: dict[int, MIMEImage | None] = {}
+    checks, fence = SendChecks(deliveries), Fence(deliveries)
     try:
         for position, delivery in enumerate(deliveries):
+            if not fence.holds(delivery):
+                continue  # another sender holds it now (our lease ran out), or it was cancelled
+            refusal = checks.refusal(delivery)
+            if refusal is not None:
+                delivery_record(delivery, refusal)
+                continue
             start = time.monotonic()
             try:
                 connection.send_messages([email_build(delivery, logos)])

@@ -10,6 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.audit import security_event
+from core.exceptions import Conflict
+from notifications.delivery import send_refusal
 from notifications.models import Delivery, DeliveryStatus
 
 logger = logging.getLogger(__name__)
@@ -17,14 +19,31 @@ logger = logging.getLogger(__name__)
 
 def delivery_redeliver(*, delivery: Delivery, actor: Any, request: Any = None) -> Delivery:
     """Send a delivery again (a webhook the receiver lost, one that FAILED): back to PENDING,
-    due now; a sender is asked for once this commits."""
-    with transaction.atomic():
-        Delivery.objects.filter(pk=delivery.pk).update(
-            status=DeliveryStatus.PENDING,
-            next_attempt_at=timezone.now(),
-            claimed_until=None,
-            sent_at=None,
+    due now; a sender is asked for once this commits. Refused (409) for a CANCELLED delivery
+    (its plugin was uninstalled) and for one that could not go out now anyway (the customer
+    unsubscribed, the plugin is disabled or not on the plan)."""
+    refusal = send_refusal(delivery)
+    if refusal is not None:
+        raise Conflict(
+            f"This delivery cannot be sent again: {refusal.error}",
+            code="delivery_not_redeliverable",
         )
+    with transaction.atomic():
+        changed = (
+            Delivery.objects.filter(pk=delivery.pk)
+            .exclude(status=DeliveryStatus.CANCELLED)
+            .update(
+                status=DeliveryStatus.PENDING,
+                next_attempt_at=timezone.now(),
+                claimed_until=None,
+                sent_at=None,
+            )
+        )
+        if not changed:
+            raise Conflict(
+                "A cancelled delivery (its plugin was uninstalled) is not sent again.",
+                code="delivery_not_redeliverable",
+            )
         security_event(
             "delivery_redelivered",
             request=request,

@@ -2,24 +2,30 @@
 
 Signing follows https://www.standardwebhooks.com: the secret is ``whsec_`` + base64 of the key;
 ``webhook-signature`` is ``v1,`` + base64(HMAC-SHA256(key, "{id}.{timestamp}.{body}")).
-The guard resolves the endpoint's host once, refuses private, loopback, link-local, multicast,
-reserved and unspecified addresses (unless ``WEBHOOK_ALLOWED_PRIVATE_NETWORKS`` lists them) and
-then connects to exactly the address it checked, so a DNS answer cannot change in between.
+The guard resolves the endpoint's host once and allows only public addresses (unless
+``WEBHOOK_ALLOWED_PRIVATE_NETWORKS`` lists them): IPv4 that is global, IPv6 in global unicast
+outside the transition prefixes (NAT64, 6to4, Teredo, IPv4-compatible/-mapped forms are refused:
+they reach an IPv4 address through a gateway). It then connects to exactly the address it
+checked, so a DNS answer cannot change in between.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import ipaddress
+import logging
 import secrets
 import socket
+import threading
 import time
 from typing import Any
 from urllib.parse import urlsplit
 
 import urllib3
+import urllib3.connection
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
@@ -27,11 +33,20 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from core.audit import security_event
-from notifications.delivery import Outcome, delivery_record, monotonic_ms
+from notifications.delivery import (
+    Fence,
+    Outcome,
+    SendChecks,
+    delivery_record,
+    monotonic_ms,
+)
 from notifications.models import Delivery
+
+logger = logging.getLogger(__name__)
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 -- the scheme's prefix, not a secret
 USER_AGENT = "SmoothSchedule-Webhooks/1.0"
+RESPONSE_READ_LIMIT = 4096  # bytes of a receiver's answer that are read (and dropped)
 
 
 class UnsafeTarget(Exception):
@@ -68,11 +83,65 @@ def _allowed_networks() -> list[Any]:
     ]
 
 
+# IPv6 is allowed only inside global unicast (2000::/3), and not in the prefixes that carry an
+# IPv4 address or tunnel to one: NAT64 (RFC 6052, RFC 8215), 6to4, Teredo, documentation, ORCHID.
+_GLOBAL_UNICAST = ipaddress.ip_network("2000::/3")
+_TRANSITION = [
+    ipaddress.ip_network(n)
+    for n in ("2002::/16", "2001::/32", "2001:db8::/32", "2001:10::/28", "2001:20::/28")
+]
+_EMBEDS_IPV4 = [
+    ipaddress.ip_network(n) for n in ("64:ff9b::/96", "64:ff9b:1::/48", "::/96", "::ffff:0:0:0/96")
+]
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 form carries (mapped, compatible, translated, 6to4, Teredo)."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip.teredo is not None:
+        return ip.teredo[1]
+    if any(ip in net for net in _EMBEDS_IPV4):
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
 def address_is_public(address: str) -> bool:
-    ip = ipaddress.ip_address(address)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    """An allow-list: IPv4 must be global (and not multicast); IPv6 must be global unicast
+    outside the transition prefixes, and any IPv4 address it embeds is checked as IPv4."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = _embedded_ipv4(ip)
+        if embedded is not None:
+            return (
+                False  # a public IPv4 target is reached by its IPv4 address, not through a gateway
+            )
+        if ip not in _GLOBAL_UNICAST or any(ip in net for net in _TRANSITION):
+            return False
     return ip.is_global and not ip.is_multicast
+
+
+UNSAFE_TARGET_MESSAGE = (
+    "The URL's host must resolve to public addresses only (no private, loopback, link-local or "
+    "internal targets)."
+)
+
+
+def url_redacted(url: str) -> str:
+    """``url`` for people who may not see its path or query (they can hold credentials):
+    scheme://host[:port]/..."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        port = ""
+    tail = "/..." if parts.path not in ("", "/") or parts.query or parts.fragment else "/"
+    return f"{parts.scheme}://{host}{port}{tail}"
 
 
 def resolve_target(url: str) -> tuple[str, str, int, str]:
@@ -86,49 +155,93 @@ def resolve_target(url: str) -> tuple[str, str, int, str]:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError as error:
         raise UnsafeTarget("The URL's port is not valid.") from error
+    # The message never says what a host resolves to (that would map the internal DNS); the
+    # detail goes to the server log.
     try:
         infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as error:
-        raise UnsafeTarget(f"The host '{parts.hostname}' does not resolve.") from error
+        logger.warning("webhook target %r does not resolve: %s", parts.hostname, error)
+        raise UnsafeTarget(UNSAFE_TARGET_MESSAGE) from error
     addresses = sorted({info[4][0] for info in infos})
     allowed = _allowed_networks()
     for address in addresses:
-        ip = ipaddress.ip_address(address)
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
         if not address_is_public(address) and not any(ip in net for net in allowed):
-            raise UnsafeTarget(
-                f"'{parts.hostname}' resolves to {address}, a private, loopback or link-local "
-                "address; webhooks go to public addresses only."
-            )
+            logger.warning(
+                "webhook target %r refused: it resolves to %s (private, loopback, link-local "
+                "or internal)", parts.hostname, address,
+            )  # fmt: skip
+            raise UnsafeTarget(UNSAFE_TARGET_MESSAGE)
     return parts.scheme, parts.hostname, port, addresses[0]
 
 
+class DeadlineExceeded(TimeoutError):
+    """The receiver did not answer within ``WEBHOOK_TIMEOUT_SECONDS`` overall."""
+
+
+def _abort(connection: Any) -> None:
+    """Called by the watchdog at the deadline: cut the socket under the reading thread."""
+    sock = getattr(connection, "sock", None)
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)  # the raw socket, also under TLS
+
+
 def webhook_post(*, url: str, body: bytes, headers: dict[str, str]) -> tuple[int, int]:
-    """POST to ``url`` through the guard; (HTTP status, latency in ms). Raises on failure."""
+    """POST to ``url`` through the guard; (HTTP status, latency in ms). Raises on failure.
+
+    The whole call (connect, send, the response's status line and headers, and at most
+    ``RESPONSE_READ_LIMIT`` bytes of its body) has one deadline, ``WEBHOOK_TIMEOUT_SECONDS``: a
+    watchdog closes the socket when it passes, so a receiver trickling bytes cannot hold the
+    sender (a per-read timeout alone would let it)."""
     scheme, host, port, address = resolve_target(url)
     parts = urlsplit(url)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    timeout = urllib3.Timeout(total=settings.WEBHOOK_TIMEOUT_SECONDS)
+    budget = settings.WEBHOOK_TIMEOUT_SECONDS
+    timeout = urllib3.Timeout(connect=budget, read=budget)
     if scheme == "https":
-        pool: urllib3.HTTPConnectionPool = urllib3.HTTPSConnectionPool(
-            address, port, timeout=timeout, retries=False, server_hostname=host,
+        connection: Any = urllib3.connection.HTTPSConnection(
+            address, port, timeout=timeout.connect_timeout, server_hostname=host,
             assert_hostname=host, cert_reqs="CERT_REQUIRED",
         )  # fmt: skip
     else:
-        pool = urllib3.HTTPConnectionPool(address, port, timeout=timeout, retries=False)
+        connection = urllib3.connection.HTTPConnection(
+            address, port, timeout=timeout.connect_timeout
+        )
     host_header = host if parts.port is None else f"{host}:{port}"
     start = time.monotonic()
+    watchdog = threading.Timer(budget, _abort, args=(connection,))
+    watchdog.daemon = True
+    watchdog.start()
     try:
-        response = pool.urlopen(
+        connection.request(
             "POST", path, body=body, headers={**headers, "host": host_header},
-            redirect=False, preload_content=True,
+            preload_content=False,
         )  # fmt: skip
+        response = connection.getresponse()
+        response.read(RESPONSE_READ_LIMIT)  # the receiver's answer is not used; a little is read
+        status = response.status
+    except Exception as error:
+        if time.monotonic() - start >= budget:
+            raise DeadlineExceeded(f"Timed out: no complete answer within {budget:g} s.") from error
+        raise
     finally:
-        pool.close()
-    return response.status, monotonic_ms(start)
+        watchdog.cancel()
+        connection.close()
+    if time.monotonic() - start >= budget:
+        raise DeadlineExceeded(f"Timed out: no complete answer within {budget:g} s.")
+    return status, monotonic_ms(start)
 
 
 def webhooks_send(deliveries: list[Delivery]) -> None:
+    checks, fence = SendChecks(deliveries), Fence(deliveries)
     for delivery in deliveries:
+        if not fence.holds(delivery):
+            continue  # another sender holds it now (our lease ran out), or it was cancelled
+        refusal = checks.refusal(delivery)
+        if refusal is not None:
+            delivery_record(delivery, refusal)
+            continue
         with tenant_context(delivery.tenant):
             outcome = _send_one(delivery)
             delivery_record(delivery, outcome)
@@ -205,7 +318,7 @@ def _endpoint_failed(delivery: Delivery, outcome: Outcome) -> None:
             plugin="webhooks",
             payload={
                 "endpoint": str(endpoint.public_id),
-                "url": endpoint.url,
+                "url": url_redacted(endpoint.url),
                 "failures": endpoint.consecutive_failures,
                 "reason": outcome.error[:200],
             },

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -15,9 +16,10 @@ from core.validators import validate_timezone
 from customers.models import Customer
 from notifications.events import PUBLIC_EVENTS
 from notifications.templates import TemplateSource, template_validate
-from notifications.webhooks import UnsafeTarget, resolve_target, secret_generate
+from notifications.webhooks import UnsafeTarget, resolve_target, secret_generate, url_redacted
 from plugin_data.models import CustomerPreference, EmailTemplate, Review, WebhookEndpoint
 from plugin_data.selectors import review_appointment, unsubscribe_customer
+from plugins.models import PluginInstallation
 from plugins.selectors import plugin_active
 
 
@@ -26,6 +28,12 @@ def _require_plugin(tenant: Tenant, slug: str) -> None:
         raise Conflict(
             f"Install and enable the '{slug}' plugin first.", code="plugin_not_installed"
         )
+
+
+def _lock_installation(tenant: Tenant, slug: str) -> None:
+    PluginInstallation.objects.select_for_update(of=("self",)).filter(
+        tenant=tenant, plugin__slug=slug
+    ).first()
 
 
 def _check_target(url: str) -> None:
@@ -55,18 +63,29 @@ def webhook_endpoint_create(
     event_types: list[str] | None = None,
     request: Any = None,
 ) -> WebhookEndpoint:
-    """A new endpoint with a fresh secret (the caller shows it once)."""
+    """A new endpoint with a fresh secret (the caller shows it once); at most
+    ``WEBHOOK_ENDPOINTS_PER_TENANT`` of them. The webhooks installation's row is locked first, so
+    endpoints are created one at a time (the limit holds) and never after an uninstall removed
+    the plugin's data (it locks the same row)."""
     _require_plugin(tenant, "webhooks")
     _check_target(url)
     _check_event_types(event_types or [])
     with transaction.atomic():
+        _lock_installation(tenant, "webhooks")
+        _require_plugin(tenant, "webhooks")
+        limit = settings.WEBHOOK_ENDPOINTS_PER_TENANT
+        if WebhookEndpoint.objects.count() >= limit:
+            raise Conflict(
+                f"A business can have at most {limit} webhook endpoints.",
+                code="webhook_endpoint_limit",
+            )
         endpoint = WebhookEndpoint.objects.create(
             url=url, description=description, event_types=event_types or [],
             secret=secret_generate(),
         )  # fmt: skip
         security_event(
             "webhook_endpoint_created", request=request, actor=actor, subject=endpoint,
-            tenant=tenant, url=url, event_types=endpoint.event_types,
+            tenant=tenant, url=url_redacted(url), event_types=endpoint.event_types,
         )  # fmt: skip
     return endpoint
 
@@ -110,7 +129,7 @@ def webhook_endpoint_delete(*, endpoint: WebhookEndpoint, actor: Any, request: A
     with transaction.atomic():
         security_event(
             "webhook_endpoint_deleted", request=request, actor=actor, subject=endpoint,
-            url=endpoint.url,
+            url=url_redacted(endpoint.url),
         )  # fmt: skip
         endpoint.delete()
 

@@ -48,14 +48,25 @@ def installation_get(*, tenant: Tenant, slug: str) -> PluginInstallation:
     return installation
 
 
+def _tier_allows(tenant: Tenant) -> Q:
+    """The plugins ``tenant``'s current plan may use (no tiers listed: every plan). A tenant
+    moved to a plan a plugin is not offered on keeps it installed, but it does nothing."""
+    return Q(plugin__allowed_tiers=[]) | Q(
+        plugin__allowed_tiers__contains=[tenant.subscription_tier]
+    )
+
+
 def enabled_installations(*, tenant: Tenant) -> QuerySet[PluginInstallation]:
-    return installations(tenant=tenant).filter(enabled=True)
+    """The installations that run: enabled, and allowed on the tenant's current plan."""
+    return installations(tenant=tenant).filter(_tier_allows(tenant), enabled=True)
 
 
 def active_settings(*, tenant: Tenant, slug: str) -> dict[str, Any] | None:
-    """The settings of ``slug`` when it is installed and enabled for ``tenant``, else None."""
+    """The settings of ``slug`` when it is installed, enabled and allowed on the tenant's plan,
+    else None."""
     installation = (
-        PluginInstallation.objects.filter(tenant=tenant, plugin__slug=slug, enabled=True)
+        PluginInstallation.objects.filter(_tier_allows(tenant), tenant=tenant, plugin__slug=slug)
+        .filter(enabled=True)
         .only("settings")
         .first()
     )

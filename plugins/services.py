@@ -1,10 +1,11 @@
 """Writes of the marketplace: install, configure, enable/disable, uninstall, rate.
 
-Concurrency: every write that changes a plugin's figures first locks that plugin's catalogue row
-(``SELECT ... FOR UPDATE``; always the plugin row first, then the tenant's rows), then rewrites
-``install_count`` / ``rating_count`` / ``rating_average`` from a count of the rows, in the same
-transaction. Installs and ratings of one plugin therefore take turns, and the figures always
-equal a recount.
+Concurrency: every write that changes a plugin's figures locks that plugin's catalogue row
+(``SELECT ... FOR UPDATE``), then rewrites ``install_count`` / ``rating_count`` /
+``rating_average`` from a count of the rows, in the same transaction. An install takes that lock
+last, after its own row and its ``on_enable`` work (an install not yet committed is invisible to
+an uninstall, so the order cannot deadlock); uninstall and rating take it first. The recounts
+of one plugin therefore take turns, and the figures always equal a recount.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Avg, Count
 from django_tenants.utils import tenant_context
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, validators
 
 from core.audit import security_event
 from core.exceptions import Conflict, DomainError, TierLimitExceeded
@@ -23,6 +24,17 @@ from core.models import Tenant
 from notifications.models import Delivery, DeliveryStatus, DueJob
 from plugins.models import PluginInstallation, PluginRating, PluginTemplate
 from plugins.registry import plugin_for
+
+
+def _is_integer(checker: Any, instance: Any) -> bool:
+    # JSON Schema counts 7.0 as an integer; the plugins' code (time(hour), range(n)) does not.
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+SettingsValidator = validators.extend(
+    Draft202012Validator,
+    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer),
+)
 
 
 def settings_with_defaults(schema: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
@@ -43,7 +55,7 @@ def settings_validate(schema: dict[str, Any], values: Any) -> dict[str, Any]:
         )
     complete = settings_with_defaults(schema, values)
     fields: dict[str, list[str]] = {}
-    for error in sorted(Draft202012Validator(schema).iter_errors(complete), key=str):
+    for error in sorted(SettingsValidator(schema).iter_errors(complete), key=str):
         if error.validator == "additionalProperties":
             known = set(error.schema.get("properties", {}))
             for name in sorted(set(error.instance) - known):
@@ -158,20 +170,26 @@ def plugin_install(
         )
     values = settings_validate(plugin.settings_schema, settings or {})
     with transaction.atomic():
-        plugin = _lock(plugin)  # installs of this plugin take turns from here on
-        if PluginInstallation.objects.filter(tenant=tenant, plugin=plugin).exists():
+        # The unique constraint settles a second install of the same plugin by the same tenant
+        # (it waits for the first to commit). The plugin's row, which every tenant's install of
+        # it shares, is locked only for the recount at the end: a big tenant's ``on_enable``
+        # (scheduling its reminders) does not hold up everyone else's installs and ratings.
+        try:
+            with transaction.atomic():
+                installation = PluginInstallation.objects.create(
+                    tenant=tenant, plugin=plugin, settings=values, installed_by=actor,
+                    accepted_permissions=required,
+                )  # fmt: skip
+        except IntegrityError:
             raise Conflict(
                 f"'{plugin.name}' is already installed.", code="plugin_already_installed"
-            )
-        installation = PluginInstallation.objects.create(
-            tenant=tenant, plugin=plugin, settings=values, installed_by=actor,
-            accepted_permissions=required,
-        )  # fmt: skip
-        _recount_installs(plugin)
+            ) from None
         implementation = plugin_for(plugin.slug)
         if implementation is not None:
             with tenant_context(tenant):
                 implementation.on_enable(tenant=tenant, settings=values)
+        plugin = _lock(plugin)
+        _recount_installs(plugin)
         security_event(
             "plugin_installed", request=request, actor=actor, subject=installation,
             tenant=tenant, plugin=plugin.slug, permissions=required,
@@ -197,6 +215,8 @@ def plugin_configure(
         plugin, tenant = installation.plugin, installation.tenant
         fields = ["updated_at"]
         if settings is not None:
+            if not isinstance(settings, dict):  # checked before merging: 400, not a 500
+                settings_validate(plugin.settings_schema, settings)
             merged = {**installation.settings, **settings}
             installation.settings = settings_validate(plugin.settings_schema, merged)
             fields.append("settings")
@@ -226,7 +246,13 @@ def plugin_uninstall(
     and cancel what it had not sent yet."""
     with transaction.atomic():
         plugin = _lock(plugin)
-        installation = PluginInstallation.objects.filter(tenant=tenant, plugin=plugin).first()
+        # Locked: a webhook endpoint being created (which locks this row) finishes first, and
+        # its endpoint is removed with the rest of the plugin's data.
+        installation = (
+            PluginInstallation.objects.select_for_update()
+            .filter(tenant=tenant, plugin=plugin)
+            .first()
+        )
         if installation is None:
             raise Conflict(f"'{plugin.name}' is not installed.", code="plugin_not_installed")
         implementation = plugin_for(plugin.slug)

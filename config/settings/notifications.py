@@ -44,11 +44,20 @@ NOTIFICATIONS_BATCH_SIZE = env.int("NOTIFICATIONS_BATCH_SIZE", default=200)
 # The sweep: fire due jobs, dispatch events and send deliveries that no task picked up.
 NOTIFICATIONS_SWEEP_SECONDS = env.int("NOTIFICATIONS_SWEEP_SECONDS", default=30)
 
-# Webhooks: per-request timeout, and how many failed attempts in a row disable an endpoint.
+# Webhooks: the overall deadline of one call (connect to the last byte read; it must stay well
+# under NOTIFICATIONS_LEASE_SECONDS), and how many failed attempts in a row disable an endpoint.
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
 WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=20)
+# How many webhook endpoints one business may register (409 webhook_endpoint_limit beyond).
+WEBHOOK_ENDPOINTS_PER_TENANT = env.int("WEBHOOK_ENDPOINTS_PER_TENANT", default=20)
 # Networks (CIDR) a webhook may target although private, loopback or link-local (SSRF guard).
 WEBHOOK_ALLOWED_PRIVATE_NETWORKS = env.list("WEBHOOK_ALLOWED_PRIVATE_NETWORKS", default=[])
+
+# E-mail templates (notifications.templates): each render of one part (subject, text, HTML) may
+# take this many loop iterations / calls / operations, this long, and produce this many chars.
+EMAIL_TEMPLATE_MAX_STEPS = env.int("EMAIL_TEMPLATE_MAX_STEPS", default=100_000)
+EMAIL_TEMPLATE_RENDER_SECONDS = env.float("EMAIL_TEMPLATE_RENDER_SECONDS", default=2.0)
+EMAIL_TEMPLATE_MAX_CHARS = env.int("EMAIL_TEMPLATE_MAX_CHARS", default=200_000)
 
 # Signed links in customers' e-mails: how long a review link stays valid.
 REVIEW_LINK_MAX_AGE_DAYS = env.int("REVIEW_LINK_MAX_AGE_DAYS", default=30)
@@ -57,6 +66,10 @@ REVIEW_LINK_MAX_AGE_DAYS = env.int("REVIEW_LINK_MAX_AGE_DAYS", default=30)
 # offers whose time is up are passed on (a claim of an expired offer passes it on at once).
 WAITLIST_OFFER_MINUTES = env.int("WAITLIST_OFFER_MINUTES", default=60)
 WAITLIST_EXPIRY_SWEEP_SECONDS = env.int("WAITLIST_EXPIRY_SWEEP_SECONDS", default=300)
+# No task may hold a worker for ever, whatever a template or a receiver does: the soft limit
+# raises inside the task (its transaction rolls back, the sweep retries), the hard one kills it.
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
 
 NOTIFICATIONS_CELERY_BEAT_SCHEDULE = {
     "notifications-sweep": {

@@ -123,6 +123,9 @@ ERROR_CODES: dict[str, str] = {
     "service_in_use": "The service has appointments.",
     "plugin_already_installed": "The plugin is already installed here.",
     "plugin_not_installed": "The plugin is not installed (or not enabled) here.",
+    "delivery_not_redeliverable": "The delivery is cancelled, or could not go out now (the "
+    "customer unsubscribed, the plugin is disabled or not on the plan).",
+    "webhook_endpoint_limit": "The business has as many webhook endpoints as it may have.",
     "review_already_submitted": "The visit was already reviewed; a review link works once.",
     "session_full": "The group session has no seat left; join its waitlist.",
     "already_seated": "The customer already holds a seat in this session (one per customer).",

@@ -3,8 +3,11 @@ refuses as JSON what no view could use, before any view runs or any query is sen
 
 * Text PostgreSQL cannot store (the NUL character, unpaired UTF-16 surrogates) anywhere in the
   path, the query string, a header or a JSON or form body: 400 ``unstorable_text``, naming where.
-* A body larger than ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (multipart file parts excepted, as Django
-  counts them): 413 ``request_too_large``; a malformed ``Content-Length``: 400.
+* A body larger than ``DATA_UPLOAD_MAX_MEMORY_SIZE``: 413 ``request_too_large``; a multipart
+  body (which may carry a file) may be larger, up to ``multipart_limit()`` (the largest image
+  upload, ``MEDIA_IMAGE_MAX_BYTES``, plus ``DATA_UPLOAD_MAX_MEMORY_SIZE`` for the other parts),
+  judged from its ``Content-Length`` before a byte of it is read, so no one can make the server
+  spool an unbounded upload to disk before authentication. A malformed ``Content-Length``: 400.
 """
 
 from __future__ import annotations
@@ -93,7 +96,13 @@ class RequestGuardMiddleware:
         except ValueError:
             return json_error(400, "bad_request", "The Content-Length header is not a number.")
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        if limit is not None and length > limit and request.content_type != "multipart/form-data":
+        if request.content_type == "multipart/form-data":
+            if length > multipart_limit():
+                return json_error(
+                    413, "request_too_large",
+                    f"A multipart body is at most {multipart_limit()} bytes.",
+                )  # fmt: skip
+        elif limit is not None and length > limit:
             return too_large()
         if UNSTORABLE.search(request.path_info):
             return json_error(400, "unstorable_text", UNSTORABLE_MESSAGE, path=[UNSTORABLE_MESSAGE])
@@ -115,6 +124,10 @@ class RequestGuardMiddleware:
             fields = {name: [UNSTORABLE_MESSAGE] for name in where}
             return json_error(400, "unstorable_text", UNSTORABLE_MESSAGE, **fields)
         return None
+
+
+def multipart_limit() -> int:
+    return settings.MEDIA_IMAGE_MAX_BYTES + (settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0)
 
 
 def too_large() -> HttpResponse:

@@ -1474,6 +1474,7 @@ def _(c: Ctx) -> Recipe:
 
 @recipe("notifications.services.delivery_redeliver")
 def _(c: Ctx) -> Recipe:
+    _installed(c, "webhooks")  # a delivery of a plugin not installed is not redelivered
     event = OutboxEvent.objects.create(tenant=c.world.tenant, kind="appointment.created")
     delivery = Delivery.objects.create(
         event=event, tenant=c.world.tenant, plugin="webhooks", channel="WEBHOOK",

@@ -104,3 +104,99 @@ def test_the_deploy_check_says_when_email_reaches_no_one(settings):
     assert [w.id for w in email_is_delivered()] == ["core.W012"]
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     assert email_is_delivered() == []
+
+
+# --- Bounded work: a template cannot hang the save request or a worker ------------------------
+
+COSTLY = [
+    "{{ 7**(7**5) }}",
+    "{{ 'x' * 10**9 }}",
+    "{{ 'a'|center(999999999) }}",
+    "{{ '%999999999d' % 1 }}",
+    "{{ '{:999999999}'.format(1) }}",
+    "{{ 'a'.ljust(10**8) }}",
+    "{% for i in range(6000) %}{% for j in range(6000) %}{% endfor %}{% endfor %}",
+    "{% set ns = namespace(s='a') %}{% for i in range(40) %}"
+    "{% set ns.s = ns.s ~ ns.s %}{% endfor %}",
+    "{% set x %}{% for i in range(9000) %}{{ 'a' * 100 }}{% endfor %}{% endset %}{{ x }}",
+]
+
+
+@pytest.mark.parametrize("source", COSTLY)
+def test_a_template_doing_unbounded_work_is_refused_quickly_at_save(world_a, api, source):
+    import time
+
+    start = time.monotonic()
+    response = api(HOST_A, world_a.manager).put(
+        "/api/email-templates/reminder/", {**GOOD, "text_body": source}, format="json"
+    )
+    assert time.monotonic() - start < 10
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "invalid_template" and list(error["fields"]) == ["text_body"]
+
+
+def test_a_huge_constant_power_is_refused_instead_of_hanging_the_compiler():
+    """Plain Jinja folds ``7**(7**11)`` while compiling: the save request would never return.
+    Run in a subprocess so that, were it to hang, the test fails on its timeout."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import django; django.setup();"
+        "from notifications.templates import template_errors, TemplateSource as T;"
+        "print(template_errors('reminder', T('{{ 7**(7**11) }}', 'x', 'x')))"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], timeout=60, check=True, env=env, capture_output=True,
+        text=True,
+    )  # fmt: skip
+    assert "TemplateTooCostly" in done.stdout and "subject" in done.stdout
+
+
+def test_a_data_dependent_loop_is_cut_short_at_send_and_the_default_goes_out(world_a, api):
+    import time
+
+    from notifications.templates import render, template_errors
+
+    slow = (
+        '{% if customer.name != "Mia Jones" %}{% for i in range(9000) %}{% for j in range(9000) %}'
+        "{% for k in range(9000) %}{% endfor %}{% endfor %}{% endfor %}{% endif %}"
+        "Hi {{ customer.name }}"
+    )
+    saved = api(HOST_A, world_a.manager).put(
+        "/api/email-templates/reminder/", {**GOOD, "text_body": slow}, format="json"
+    )
+    assert saved.status_code == 200  # the sample customer is "Mia Jones": the check passes
+    context = {
+        "business": {"name": "A", "logo": False}, "customer": {"name": "Cara Customer"},
+        "appointment": {"service": "Cut", "starts_at": "x", "ends_at": "y", "timezone": "UTC",
+                        "resources": []},
+        "hours_before": 2, "unsubscribe_url": "u",
+    }  # fmt: skip
+    with tenant_context(world_a.tenant):
+        start = time.monotonic()
+        rendered = render("reminder", context)
+        assert time.monotonic() - start < 5
+    assert "Cara Customer" in rendered.text and "range" not in rendered.text
+    assert template_errors("reminder", _source(GOOD)) == {}
+
+
+def test_ordinary_templates_still_render_with_loops_and_arithmetic():
+    from notifications.templates import TemplateSource, template_errors
+
+    body = (
+        "{% for r in appointment.resources %}{{ loop.index }}. {{ r|upper }}{% endfor %} "
+        "{{ range(10)|join(',') }} {{ 2**10 }} {{ '-' * 20 }} {{ '%5.1f' % 2.5 }}"
+    )
+    assert (
+        template_errors("reminder", TemplateSource("s", body, "<p>{{ customer.name }}</p>")) == {}
+    )
+
+
+def _source(values):
+    from notifications.templates import TemplateSource
+
+    return TemplateSource(values["subject"], values["text_body"], values["html_body"])

@@ -210,6 +210,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_doubles_nothing(
     settings.NOTIFICATIONS_LEASE_SECONDS = 2
     port = free_port()
     point_email_at(settings, port)
+    install(world.tenant, "appointment-reminders")  # a plugin's deliveries go out while it runs
     event = OutboxEvent.objects.create(
         tenant=world.tenant, kind="job.reminder", dispatched_at=world.appointment.created_at
     )

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
+from notifications.webhooks import url_redacted
 from plugin_data.models import CustomerPreference, Review, WebhookEndpoint
 from plugins.models import Category, PluginInstallation, PluginRating, PluginTemplate
 
@@ -96,6 +99,12 @@ class WebhookEndpointSerializer(serializers.ModelSerializer):
         read_only_fields = [
             "consecutive_failures", "disabled_at", "disabled_reason", "created_at", "updated_at",
         ]  # fmt: skip
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        if not self.context.get("full_urls"):
+            data["url"] = url_redacted(data["url"])
+        return data
 
 
 class WebhookEndpointWithSecretSerializer(WebhookEndpointSerializer):

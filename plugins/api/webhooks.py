@@ -21,6 +21,8 @@ from plugin_data.services import (
 from plugins.api.permissions import INSTALLED_PERMISSIONS
 from plugins.api.serializers import WebhookEndpointSerializer, WebhookEndpointWithSecretSerializer
 from resources.api.views import UUID_PATTERN
+from users.access import capability_on_host
+from users.permissions import masquerade_operator
 
 ENDPOINT_EXAMPLE = OpenApiExample(
     "Bookings and cancellations to the CRM",
@@ -51,8 +53,23 @@ SECRET_EXAMPLE = OpenApiExample(
 )
 
 
+def sees_full_urls(request: Request) -> bool:
+    """Endpoint URLs can carry credentials in their path or query: only people of this business
+    who manage its plugins see them whole; everyone else (staff, platform operators) sees
+    scheme://host/... ."""
+    user = request.user
+    if getattr(user, "tenant_id", None) != getattr(request.tenant, "pk", None):
+        return False
+    operator = masquerade_operator(request)
+    return capability_on_host(user, request.tenant, "manage_plugins", operator=operator).allowed
+
+
 @extend_schema_view(
-    list=extend_schema(tags=["webhooks"]),
+    list=extend_schema(
+        tags=["webhooks"],
+        description="The business's endpoints. Their URLs are shown whole to its own people "
+        "who manage plugins; to anyone else as scheme://host/... (a URL can hold a token).",
+    ),
     retrieve=extend_schema(tags=["webhooks"]),
     create=extend_schema(
         tags=["webhooks"],
@@ -81,6 +98,9 @@ class WebhookEndpointViewSet(viewsets.ModelViewSet):
     def get_queryset(self) -> Any:
         return WebhookEndpoint.objects.order_by("created_at", "id")
 
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "full_urls": sees_full_urls(self.request)}
+
     def get_object(self) -> WebhookEndpoint:
         endpoint = WebhookEndpoint.objects.filter(public_id=self.kwargs["id"]).first()
         if endpoint is None:
@@ -93,7 +113,12 @@ class WebhookEndpointViewSet(viewsets.ModelViewSet):
         endpoint = webhook_endpoint_create(
             tenant=request.tenant, actor=request.user, request=request, **data.validated_data
         )
-        return Response(WebhookEndpointWithSecretSerializer(endpoint).data, status=201)
+        return Response(
+            WebhookEndpointWithSecretSerializer(
+                endpoint, context=self.get_serializer_context()
+            ).data,
+            status=201,
+        )
 
     def partial_update(self, request: Request, id: str) -> Response:
         endpoint = self.get_object()
@@ -102,7 +127,9 @@ class WebhookEndpointViewSet(viewsets.ModelViewSet):
         endpoint = webhook_endpoint_update(
             endpoint=endpoint, actor=request.user, request=request, **data.validated_data
         )
-        return Response(WebhookEndpointSerializer(endpoint).data)
+        return Response(
+            WebhookEndpointSerializer(endpoint, context=self.get_serializer_context()).data
+        )
 
     def perform_destroy(self, instance: WebhookEndpoint) -> None:
         webhook_endpoint_delete(endpoint=instance, actor=self.request.user, request=self.request)
@@ -116,4 +143,8 @@ class WebhookEndpointViewSet(viewsets.ModelViewSet):
         endpoint = webhook_endpoint_rotate_secret(
             endpoint=self.get_object(), actor=request.user, request=request
         )
-        return Response(WebhookEndpointWithSecretSerializer(endpoint).data)
+        return Response(
+            WebhookEndpointWithSecretSerializer(
+                endpoint, context=self.get_serializer_context()
+            ).data
+        )

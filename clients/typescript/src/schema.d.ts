@@ -151,7 +151,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Customers move their own appointments up to the business's cancellation window (`cancellation_window_hours`) before the start. */
+        /** @description Bookings. Create picks free resources when none are named; all or nothing. */
         post: operations["api_appointments_reschedule_create"];
         delete?: never;
         options?: never;
@@ -531,7 +531,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Send it again now (manual redelivery), whatever its status. */
+        /** @description Send it again now (manual redelivery). 409 `delivery_not_redeliverable` when it was cancelled or could not go out now (customer unsubscribed, plugin disabled). */
         post: operations["api_deliveries_redeliver_create"];
         delete?: never;
         options?: never;
@@ -785,138 +785,6 @@ export interface paths {
         get?: never;
         /** @description This business's rating of the plugin (one per business; rating again changes it). */
         put: operations["api_plugins_rating_update"];
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/public/availability/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** @description Free start times of a service, as the signed-in availability answers them. */
-        get: operations["api_public_availability_retrieve"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/public/bookings/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * @description Book as a guest. The answer (and the confirmation e-mail) carry the signed manage links.
-         *     It is the same whether the e-mail belonged to a customer already or not.
-         */
-        post: operations["api_public_bookings_create"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/public/holds/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * @description Hold a slot for a few minutes (``SLOT_HOLD_MINUTES``, default 5) while the visitor fills
-         *     in the form: nobody else can book, block or hold it meanwhile. The booking that names the
-         *     hold takes it over; otherwise it lapses by itself.
-         */
-        post: operations["api_public_holds_create"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/public/manage/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** @description The appointment a view link is for. */
-        post: operations["api_public_manage_create"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/public/manage/cancel/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * @description Cancel through a cancel link. Inside the business's cancellation window the late fee is
-         *     charged, as for a signed-in customer. Every link of the appointment dies with it.
-         */
-        post: operations["api_public_manage_cancel_create"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/public/manage/reschedule/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * @description Move the appointment through a reschedule link, up to the business's cancellation window
-         *     before its start. The answer carries new manage links; the old ones stop working.
-         */
-        post: operations["api_public_manage_reschedule_create"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/public/services/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** @description The services the business offers (active ones), with their intake questions. */
-        get: operations["api_public_services_list"];
-        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -1179,14 +1047,20 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * @description The link in ``List-Unsubscribe``: GET (a person clicking) and POST (one-click, RFC 8058)
-         *     both stop e-mails to that customer. The signed link is the credential.
+         * @description The link in ``List-Unsubscribe``. GET only looks (mail scanners and link previews fetch
+         *     every link in a message: a GET that acted would unsubscribe people who never clicked); POST
+         *     stops e-mails to that customer, which is what mail clients send for one-click unsubscribe
+         *     (RFC 8058) and what a booking site's "Unsubscribe" button sends. The signed link is the
+         *     credential.
          */
         get: operations["api_unsubscribe_retrieve"];
         put?: never;
         /**
-         * @description The link in ``List-Unsubscribe``: GET (a person clicking) and POST (one-click, RFC 8058)
-         *     both stop e-mails to that customer. The signed link is the credential.
+         * @description The link in ``List-Unsubscribe``. GET only looks (mail scanners and link previews fetch
+         *     every link in a message: a GET that acted would unsubscribe people who never clicked); POST
+         *     stops e-mails to that customer, which is what mail clients send for one-click unsubscribe
+         *     (RFC 8058) and what a booking site's "Unsubscribe" button sends. The signed link is the
+         *     credential.
          */
         post: operations["api_unsubscribe_create"];
         delete?: never;
@@ -1220,7 +1094,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description Where the webhooks plugin POSTs signed events (Standard Webhooks). */
+        /** @description The business's endpoints. Their URLs are shown whole to its own people who manage plugins; to anyone else as scheme://host/... (a URL can hold a token). */
         get: operations["api_webhooks_endpoints_list"];
         put?: never;
         /** @description Register an endpoint. Private, loopback and link-local targets are refused (400 unsafe_webhook_target). */
@@ -1289,8 +1163,6 @@ export interface components {
             readonly price: string;
             /** @description The business's internal notes; absent for customers. */
             notes?: string;
-            /** @description Answers to the service's intake questions. */
-            readonly intake_answers: unknown;
             readonly resources: components["schemas"]["HeldResource"][];
             /**
              * Format: uuid
@@ -1323,8 +1195,6 @@ export interface components {
             price?: string;
             /** @default  */
             notes?: string;
-            /** @description Answers to the service's intake questions (its `intake_schema`), an object; checked against that schema (400 `invalid_intake` naming the field). */
-            intake?: unknown;
         };
         /**
          * @description * `PENDING` - Pending
@@ -1370,53 +1240,8 @@ export interface components {
             ends_at: string;
             title?: string;
         };
-        /** @description What a guest sees of its appointment: nothing of the customer record it was matched to. */
-        Booked: {
-            /** Format: uuid */
-            readonly id: string;
-            /** Format: uuid */
-            readonly service: string;
-            readonly service_name: string;
-            /** Format: date-time */
-            readonly starts_at: string;
-            /** Format: date-time */
-            readonly ends_at: string;
-            readonly status: components["schemas"]["AppointmentStatusEnum"];
-            /** Format: decimal */
-            readonly price: string;
-            readonly intake_answers: unknown;
-            readonly resources: components["schemas"]["HeldResource"][];
-            /** Format: date-time */
-            readonly cancelled_at: string | null;
-            /** @description The signed manage links. */
-            readonly manage: components["schemas"]["ManageLinks"];
-        };
         CalendarFeed: {
             readonly url: string;
-        };
-        /** @description What a guest sees of its appointment: nothing of the customer record it was matched to. */
-        Cancelled: {
-            /** Format: uuid */
-            readonly id: string;
-            /** Format: uuid */
-            readonly service: string;
-            readonly service_name: string;
-            /** Format: date-time */
-            readonly starts_at: string;
-            /** Format: date-time */
-            readonly ends_at: string;
-            readonly status: components["schemas"]["AppointmentStatusEnum"];
-            /** Format: decimal */
-            readonly price: string;
-            readonly intake_answers: unknown;
-            readonly resources: components["schemas"]["HeldResource"][];
-            /** Format: date-time */
-            readonly cancelled_at: string | null;
-            /**
-             * Format: decimal
-             * @description Charged for cancelling inside the business's cancellation window.
-             */
-            readonly late_fee: string;
         };
         Charge: {
             /** Format: uuid */
@@ -1658,7 +1483,6 @@ export interface components {
                  *     - `invalid_settings`: The plugin's settings do not fit its JSON Schema (see `fields`).
                  *     - `invalid_template`: The e-mail template does not render with its documented variables.
                  *     - `unsafe_webhook_target`: Webhooks go to public http(s) addresses only (SSRF guard).
-                 *     - `invalid_intake`: The intake answers do not fit the service's questions (see `fields`).
                  *     - `not_authenticated`: Sign in: no credentials were given.
                  *     - `authentication_failed`: Wrong email or password, or unusable credentials.
                  *     - `token_not_valid`: The token is expired, malformed or revoked.
@@ -1677,10 +1501,9 @@ export interface components {
                  *     - `own_account`: You cannot do this to your own account.
                  *     - `price_not_allowed`: Your role may not set a price; leave it out to use the service's.
                  *     - `invalid_signature`: The media link is invalid or has expired.
-                 *     - `reschedule_window_closed`: Inside the cancellation window customers cannot move an appointment (cancelling may cost the late fee).
                  *     - `not_found`: No such object or page, or it is not visible to you.
                  *     - `unknown_host`: No business answers on this host.
-                 *     - `invalid_link`: The signed link (unsubscribe, review, manage) is forged, foreign, expired or no longer current.
+                 *     - `invalid_link`: The signed link (unsubscribe, review) is forged, foreign or expired.
                  *     - `method_not_allowed`: This path does not accept the method.
                  *     - `not_acceptable`: No response in the media types the Accept header asks for.
                  *     - `conflict`: The request conflicts with existing data.
@@ -1692,6 +1515,8 @@ export interface components {
                  *     - `service_in_use`: The service has appointments.
                  *     - `plugin_already_installed`: The plugin is already installed here.
                  *     - `plugin_not_installed`: The plugin is not installed (or not enabled) here.
+                 *     - `delivery_not_redeliverable`: The delivery is cancelled, or could not go out now (the customer unsubscribed, the plugin is disabled or not on the plan).
+                 *     - `webhook_endpoint_limit`: The business has as many webhook endpoints as it may have.
                  *     - `review_already_submitted`: The visit was already reviewed; a review link works once.
                  *     - `not_masquerading`: This request is not made in a masquerade.
                  *     - `request_too_large`: The body is larger than the server accepts.
@@ -1708,7 +1533,7 @@ export interface components {
                  *     - `service_unavailable`: A service the request needs is unavailable; try again later.
                  * @enum {string}
                  */
-                code: "invalid" | "parse_error" | "unstorable_text" | "bad_request" | "bad_host" | "in_past" | "too_soon" | "too_far_ahead" | "outside_hours" | "no_eligible_resource" | "invalid_transition" | "invalid_file" | "invalid_timezone" | "invalid_schema_name" | "reserved_schema_name" | "invalid_role_tenant" | "wrong_password" | "invalid_domain" | "invalid_hostname" | "wildcard_domain" | "platform_domain" | "domain_taken" | "domain_of_another_tenant" | "hosted_zone_of_another_tenant" | "not_custom_domain" | "invalid_zone_id" | "hosted_zone_not_found" | "dns_record_rejected" | "custom_domains_unavailable" | "self_grant" | "grantor_lacks_action" | "grantee_role_not_eligible" | "permissions_not_accepted" | "invalid_settings" | "invalid_template" | "unsafe_webhook_target" | "invalid_intake" | "not_authenticated" | "authentication_failed" | "token_not_valid" | "wrong_host" | "masquerade_ended" | "user_not_found" | "user_inactive" | "bad_authorization_header" | "password_changed" | "permission_denied" | "tier_limit_exceeded" | "tenant_suspended" | "masquerade_denied" | "masquerade_forbidden" | "masquerade_action_refused" | "own_account" | "price_not_allowed" | "invalid_signature" | "reschedule_window_closed" | "not_found" | "unknown_host" | "invalid_link" | "method_not_allowed" | "not_acceptable" | "conflict" | "resource_busy" | "idempotency_key_reused" | "dns_record_exists" | "customer_in_use" | "resource_in_use" | "service_in_use" | "plugin_already_installed" | "plugin_not_installed" | "review_already_submitted" | "not_masquerading" | "request_too_large" | "unsupported_media_type" | "throttled" | "sign_in_locked" | "server_error" | "aws_error" | "aws_unavailable" | "audit_unavailable" | "database_unavailable" | "dns_unavailable" | "not_ready" | "service_unavailable";
+                code: "invalid" | "parse_error" | "unstorable_text" | "bad_request" | "bad_host" | "in_past" | "too_soon" | "too_far_ahead" | "outside_hours" | "no_eligible_resource" | "invalid_transition" | "invalid_file" | "invalid_timezone" | "invalid_schema_name" | "reserved_schema_name" | "invalid_role_tenant" | "wrong_password" | "invalid_domain" | "invalid_hostname" | "wildcard_domain" | "platform_domain" | "domain_taken" | "domain_of_another_tenant" | "hosted_zone_of_another_tenant" | "not_custom_domain" | "invalid_zone_id" | "hosted_zone_not_found" | "dns_record_rejected" | "custom_domains_unavailable" | "self_grant" | "grantor_lacks_action" | "grantee_role_not_eligible" | "permissions_not_accepted" | "invalid_settings" | "invalid_template" | "unsafe_webhook_target" | "not_authenticated" | "authentication_failed" | "token_not_valid" | "wrong_host" | "masquerade_ended" | "user_not_found" | "user_inactive" | "bad_authorization_header" | "password_changed" | "permission_denied" | "tier_limit_exceeded" | "tenant_suspended" | "masquerade_denied" | "masquerade_forbidden" | "masquerade_action_refused" | "own_account" | "price_not_allowed" | "invalid_signature" | "not_found" | "unknown_host" | "invalid_link" | "method_not_allowed" | "not_acceptable" | "conflict" | "resource_busy" | "idempotency_key_reused" | "dns_record_exists" | "customer_in_use" | "resource_in_use" | "service_in_use" | "plugin_already_installed" | "plugin_not_installed" | "delivery_not_redeliverable" | "webhook_endpoint_limit" | "review_already_submitted" | "not_masquerading" | "request_too_large" | "unsupported_media_type" | "throttled" | "sign_in_locked" | "server_error" | "aws_error" | "aws_unavailable" | "audit_unavailable" | "database_unavailable" | "dns_unavailable" | "not_ready" | "service_unavailable";
                 /** @description What happened, for people (English). */
                 message: string;
                 /** @description For input errors: each field (dotted for nested ones, e.g. `working_hours.0.start_time`) and what is wrong with it. */
@@ -1716,24 +1541,6 @@ export interface components {
                     [key: string]: string[];
                 };
             };
-        };
-        GuestBookingRequest: {
-            /** Format: uuid */
-            service: string;
-            /** Format: date-time */
-            starts_at: string;
-            name: string;
-            /** Format: email */
-            email: string;
-            /** @default  */
-            phone?: string;
-            /** @description Answers to the service's intake questions (its `intake_schema`), an object. */
-            intake?: unknown;
-            /**
-             * Format: uuid
-             * @description A slot hold of this service and start to take over.
-             */
-            hold?: string;
         };
         HeldResource: {
             /** Format: uuid */
@@ -1744,29 +1551,6 @@ export interface components {
             readonly starts_at: string;
             /** Format: date-time */
             readonly ends_at: string;
-        };
-        Hold: {
-            /**
-             * Format: uuid
-             * @description Send it as `hold` with the booking.
-             */
-            id: string;
-            /** Format: uuid */
-            service: string;
-            /** Format: date-time */
-            starts_at: string;
-            /**
-             * Format: date-time
-             * @description The slot is yours until then.
-             */
-            expires_at: string;
-            resources: components["schemas"]["SlotResource"][];
-        };
-        HoldCreateRequest: {
-            /** Format: uuid */
-            service: string;
-            /** Format: date-time */
-            starts_at: string;
         };
         /**
          * @description * `platform` - platform
@@ -1829,32 +1613,6 @@ export interface components {
              * @description PNG, JPEG, WebP or GIF.
              */
             file: string;
-        };
-        ManageLink: {
-            /** @description Post it to the endpoint of its purpose. */
-            token: string;
-            /** @description The booking page's link (`PUBLIC_MANAGE_LINK`). */
-            url: string;
-        };
-        ManageLinks: {
-            view: components["schemas"]["ManageLink"];
-            cancel: components["schemas"]["ManageLink"];
-            reschedule: components["schemas"]["ManageLink"];
-            /**
-             * Format: date-time
-             * @description The appointment's end: links die then.
-             */
-            expires_at: string;
-        };
-        ManageRescheduleRequest: {
-            /** @description The manage link's token. */
-            token: string;
-            /** Format: date-time */
-            starts_at: string;
-        };
-        ManageTokenRequest: {
-            /** @description The manage link's token. */
-            token: string;
         };
         Masquerade: {
             /** Format: uuid */
@@ -2045,21 +1803,6 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["Plugin"][];
         };
-        PaginatedPublicServiceList: {
-            /** @example 123 */
-            count: number;
-            /**
-             * Format: uri
-             * @example http://api.example.org/accounts/?page=4
-             */
-            next?: string | null;
-            /**
-             * Format: uri
-             * @example http://api.example.org/accounts/?page=2
-             */
-            previous?: string | null;
-            results: components["schemas"]["PublicService"][];
-        };
         PaginatedResourceList: {
             /** @example 123 */
             count: number;
@@ -2247,14 +1990,10 @@ export interface components {
             max_advance_days?: number;
             is_active?: boolean;
             requirements?: components["schemas"]["RequirementRequest"][];
-            /** @description Intake questions as a JSON Schema object (typed `properties`, `required`, `enum` for choices), e.g. {"type": "object", "properties": {"allergies": {"type": "string"}}, "required": ["allergies"]}; {} asks nothing. */
-            intake_schema?: unknown;
         };
         PatchedTenantSettingsRequest: {
             /** @description Browser origins (scheme://host[:port]) whose pages may call this business's API, e.g. its own booking site; besides the platform's CORS_ALLOWED_ORIGINS. Stored as browsers send them (lower case, no default port); at most 20. */
             cors_allowed_origins?: string[];
-            /** @description Public booking pages: the catalogue, availability, slot holds and booking as a guest without an account under /api/public/ on this business's hosts (404 when off). */
-            public_booking_enabled?: boolean;
         };
         PatchedWebhookEndpointRequest: {
             /** Format: uri */
@@ -2322,39 +2061,6 @@ export interface components {
          * @enum {string}
          */
         PluginCategoryEnum: "NOTIFICATIONS" | "INTEGRATIONS" | "CALENDAR" | "REPORTS" | "CUSTOMERS";
-        /** @description What a guest sees of its appointment: nothing of the customer record it was matched to. */
-        PublicAppointment: {
-            /** Format: uuid */
-            readonly id: string;
-            /** Format: uuid */
-            readonly service: string;
-            readonly service_name: string;
-            /** Format: date-time */
-            readonly starts_at: string;
-            /** Format: date-time */
-            readonly ends_at: string;
-            readonly status: components["schemas"]["AppointmentStatusEnum"];
-            /** Format: decimal */
-            readonly price: string;
-            readonly intake_answers: unknown;
-            readonly resources: components["schemas"]["HeldResource"][];
-            /** Format: date-time */
-            readonly cancelled_at: string | null;
-        };
-        PublicService: {
-            /** Format: uuid */
-            readonly id: string;
-            readonly name: string;
-            readonly description: string;
-            readonly duration_minutes: number;
-            /** Format: decimal */
-            readonly price: string;
-            readonly min_notice_minutes: number;
-            /** @description Booking horizon: how many days ahead a start may be. */
-            readonly max_advance_days: number;
-            /** @description The intake questions, a JSON Schema object ({}: none). */
-            readonly intake_schema: unknown;
-        };
         Rating: {
             score: number;
             /** @default  */
@@ -2500,8 +2206,6 @@ export interface components {
             max_advance_days?: number;
             is_active?: boolean;
             requirements?: components["schemas"]["Requirement"][];
-            /** @description Intake questions as a JSON Schema object (typed `properties`, `required`, `enum` for choices), e.g. {"type": "object", "properties": {"allergies": {"type": "string"}}, "required": ["allergies"]}; {} asks nothing. */
-            intake_schema?: unknown;
             /**
              * Format: decimal
              * @description Average of customers' reviews (review-requests plugin); null: none yet.
@@ -2526,8 +2230,6 @@ export interface components {
             max_advance_days?: number;
             is_active?: boolean;
             requirements?: components["schemas"]["RequirementRequest"][];
-            /** @description Intake questions as a JSON Schema object (typed `properties`, `required`, `enum` for choices), e.g. {"type": "object", "properties": {"allergies": {"type": "string"}}, "required": ["allergies"]}; {} asks nothing. */
-            intake_schema?: unknown;
         };
         Slot: {
             /** Format: date-time */
@@ -2580,8 +2282,6 @@ export interface components {
             readonly timezone: string;
             /** @description Browser origins (scheme://host[:port]) whose pages may call this business's API, e.g. its own booking site; besides the platform's CORS_ALLOWED_ORIGINS. Stored as browsers send them (lower case, no default port); at most 20. */
             cors_allowed_origins: string[];
-            /** @description Public booking pages: the catalogue, availability, slot holds and booking as a guest without an account under /api/public/ on this business's hosts (404 when off). */
-            public_booking_enabled?: boolean;
         };
         TokenPair: {
             access: string;
@@ -3477,7 +3177,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Your role may not move this appointment (`permission_denied`), or a customer is inside the business's cancellation window (`reschedule_window_closed`). */
+            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7799,669 +7499,6 @@ export interface operations {
             /** @description The body's Content-Type is not accepted here. */
             415: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    api_public_availability_retrieve: {
-        parameters: {
-            query: {
-                /** @description Last local date (inclusive); at most 62 days. */
-                end: string;
-                service: string;
-                /** @description First local date (inclusive). */
-                start: string;
-                step_minutes?: number;
-                /** @description IANA name the dates and times are in; the business's timezone by default. */
-                timezone?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Availability"];
-                };
-            };
-            /** @description Field errors (`invalid`): an inactive or unknown service, a bad range, timezone or step. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credentials, or credentials not valid on this host. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description This business does not take bookings online (`not_found`): public booking is switched off. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    api_public_bookings_create: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["GuestBookingRequest"];
-            };
-        };
-        responses: {
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Booked"];
-                };
-            };
-            /** @description Field errors (`invalid`, also an unknown, used or mismatched `hold`), intake answers that do not fit the service's questions (`invalid_intake`, naming `intake.<field>`), or a time the service cannot be booked at (`in_past`, `too_soon`, `too_far_ahead`, `outside_hours`, `no_eligible_resource`). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credentials, or credentials not valid on this host. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Online booking is not available with these details (`permission_denied`). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description This business does not take bookings online (`not_found`): public booking is switched off. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description `resource_busy`: another booking or a blocker holds a resource then (ask /api/availability/); `idempotency_key_reused`: the key came with another body. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is too large. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body's Content-Type is not accepted here. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    api_public_holds_create: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["HoldCreateRequest"];
-            };
-        };
-        responses: {
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Hold"];
-                };
-            };
-            /** @description Field errors (`invalid`), or a time the service cannot be booked at: `in_past`, `too_soon` (minimum notice), `too_far_ahead` (booking horizon), `outside_hours` (no eligible resource works then), `no_eligible_resource`. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credentials, or credentials not valid on this host. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description This business does not take bookings online (`not_found`): public booking is switched off. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description `resource_busy`: another booking or a blocker holds a resource then (ask /api/availability/); `idempotency_key_reused`: the key came with another body. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is too large. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body's Content-Type is not accepted here. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    api_public_manage_create: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["ManageTokenRequest"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PublicAppointment"];
-                };
-            };
-            /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credentials, or credentials not valid on this host. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description `invalid_link`: the token is forged, from another business, for another purpose, past the appointment's end, or no longer current (the appointment was cancelled or moved through a link since); or public booking is switched off (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Conflicts with the current data. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is too large. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body's Content-Type is not accepted here. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    api_public_manage_cancel_create: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["ManageTokenRequest"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Cancelled"];
-                };
-            };
-            /** @description `invalid_transition`: the appointment is no longer open. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credentials, or credentials not valid on this host. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description `invalid_link`: the token is forged, from another business, for another purpose, past the appointment's end, or no longer current (the appointment was cancelled or moved through a link since); or public booking is switched off (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Conflicts with the current data. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is too large. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body's Content-Type is not accepted here. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    api_public_manage_reschedule_create: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["ManageRescheduleRequest"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Booked"];
-                };
-            };
-            /** @description Field errors (`invalid`), or a time the service cannot be booked at: `in_past`, `too_soon` (minimum notice), `too_far_ahead` (booking horizon), `outside_hours` (no eligible resource works then), `no_eligible_resource`. */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credentials, or credentials not valid on this host. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description `reschedule_window_closed`: the business's cancellation window has opened. */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description `invalid_link`: the token is forged, from another business, for another purpose, past the appointment's end, or no longer current (the appointment was cancelled or moved through a link since); or public booking is switched off (`not_found`). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description `resource_busy`: another booking or a blocker holds a resource then (ask /api/availability/); `idempotency_key_reused`: the key came with another body. */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body is too large. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The body's Content-Type is not accepted here. */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-        };
-    };
-    api_public_services_list: {
-        parameters: {
-            query?: {
-                /** @description A page number within the paginated result set. */
-                page?: number;
-                /** @description Number of results to return per page. */
-                page_size?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PaginatedPublicServiceList"];
-                };
-            };
-            /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description No credentials, or credentials not valid on this host. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description This business does not take bookings online (`not_found`): public booking is switched off. */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Too many attempts; wait the seconds in Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
