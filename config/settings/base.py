@@ -26,8 +26,9 @@ PLATFORM_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0
 ALLOWED_HOSTS = ["*"]
 
 SHARED_APPS = [
-    "django_tenants",
+    # Before django_tenants: core's migrate_schemas (fingerprint skip, parallel) overrides its own.
     "core",
+    "django_tenants",
     "users",
     "django.contrib.contenttypes",
     "django.contrib.auth",
