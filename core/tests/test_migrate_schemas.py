@@ -109,7 +109,8 @@ def test_the_summary_names_the_failure_and_the_cli_exits_non_zero(tenants):
     with connection.cursor() as cursor:
         cursor.execute("COMMENT ON SCHEMA mig_broken IS NULL")
         cursor.execute(
-            "DELETE FROM mig_broken.django_migrations WHERE app = 'resources' AND name = '0002_resource_photo'"
+            "DELETE FROM mig_broken.django_migrations "
+            "WHERE app = 'resources' AND name = '0002_resource_photo'"
         )
     out, err = io.StringIO(), io.StringIO()
     with pytest.raises(CommandError):
