@@ -101,7 +101,10 @@ class Blocker(models.Model):
 class Allocation(models.Model):
     """A resource held from ``starts_at`` to ``ends_at`` by an appointment or a blocker."""
 
-    resource = models.ForeignKey(Resource, on_delete=models.PROTECT, related_name="allocations")
+    # No index of its own: the (resource, starts_at) index serves every lookup by resource.
+    resource = models.ForeignKey(
+        Resource, on_delete=models.PROTECT, related_name="allocations", db_index=False
+    )
     appointment = models.ForeignKey(
         Appointment, null=True, on_delete=models.CASCADE, related_name="allocations"
     )
