@@ -15,6 +15,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import traceback
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
 
@@ -96,7 +97,7 @@ class Command(MigrateSchemasCommand):
         failures: dict[str, str] = {}
         with tqdm(
             total=len(behind), desc="migrating tenant schemas", unit="schema",
-            disable=verbosity == 0, file=self.stderr._out,
+            disable=verbosity == 0, file=self.stderr._out,  # the raw stream: the bar ends no line
         ) as bar:  # fmt: skip
             for schema, error in self._run(behind, forwarded, processes):
                 if error is not None:
@@ -116,7 +117,9 @@ class Command(MigrateSchemasCommand):
                 + ", ".join(sorted(failures))
             )
 
-    def _run(self, schemas: list[str], options: dict[str, Any], processes: int):
+    def _run(
+        self, schemas: list[str], options: dict[str, Any], processes: int
+    ) -> Iterator[tuple[str, str | None]]:
         # Forked workers must not share the parent's open database connections; inside an atomic
         # block (a caller's transaction) nothing may close them, so the schemas go one by one.
         if processes == 1 or connection.in_atomic_block:
