@@ -268,7 +268,10 @@ class Allocation(models.Model):
     session or a slot hold. A row blocks others while it is live: from ``live_from`` (when it
     was written) until ``expires_at`` (a hold's expiry; never for the others)."""
 
-    resource = models.ForeignKey(Resource, on_delete=models.PROTECT, related_name="allocations")
+    # No index of its own: the (resource, starts_at) index serves every lookup by resource.
+    resource = models.ForeignKey(
+        Resource, on_delete=models.PROTECT, related_name="allocations", db_index=False
+    )
     appointment = models.ForeignKey(
         Appointment, null=True, on_delete=models.CASCADE, related_name="allocations"
     )

@@ -1,10 +1,9 @@
 """``python -m bench``: run every benchmark suite of this package, write one JSON file per
 benchmark to bench/results/ and a markdown table to bench/results/README.md.
-``python -m bench ratelimit ...`` runs only the named suites and writes only their JSON files
-(the table is printed, README.md left as the last full run wrote it).
 
 A suite is a module of this package with ``run(repeats) -> list[dict]``; each dict has at least
 ``name``, ``what``, ``median_ms`` or another median, ``baseline`` and ``ratio_to_baseline``.
+``BENCH_ONLY=scale,tenancy`` runs only those suites and replaces only their rows of the table.
 """
 
 from __future__ import annotations
@@ -23,7 +22,12 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def _figure(result: dict) -> str:
-    for key, unit in (("median_ms", "ms"), ("median_attempts_per_second", "/s"), ("bytes", "B")):
+    for key, unit in (
+        ("median_ms", "ms"),
+        ("median_attempts_per_second", "/s"),
+        ("median_kb", "KB"),
+        ("bytes", "B"),
+    ):
         if key in result:
             return f"{result[key]} {unit}"
     return "?"
@@ -33,11 +37,24 @@ def _baseline(result: dict) -> str:
     for key, unit in (
         ("baseline_median_ms", "ms"),
         ("baseline_median_inserts_per_second", "/s"),
+        ("baseline_median_kb", "KB"),
         ("baseline_bytes", "B"),
     ):
         if key in result:
             return f"{result[key]} {unit}"
     return "?"
+
+
+def _replace_rows(readme: Path, rows: dict[str, str]) -> None:
+    """Put ``rows`` (by benchmark name) into the table of ``readme``, keeping every other line."""
+    lines = readme.read_text().splitlines()
+    for i, line in enumerate(lines):
+        name = line.split("|")[1].strip() if line.startswith("| ") else None
+        if name in rows:
+            lines[i] = rows.pop(name)
+    last_row = max(i for i, line in enumerate(lines) if line.startswith("| "))
+    lines[last_row + 1 : last_row + 1] = rows.values()
+    readme.write_text("\n".join(lines) + "\n")
 
 
 def main() -> None:
@@ -56,11 +73,14 @@ def main() -> None:
     call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
     repeats = int(os.environ.get("BENCH_REPEATS", "30"))
     package = Path(__file__).resolve().parent
+    # ``python -m bench availability scheduling`` (or BENCH_ONLY=availability,scheduling) runs only
+    # those suites and replaces only their rows of bench/results/README.md.
+    only = {name for name in os.environ.get("BENCH_ONLY", "").split(",") if name} | set(
+        sys.argv[1:]
+    )
     results = []
-    # ``python -m bench availability scheduling`` runs only those suites.
-    chosen = set(sys.argv[1:])
     for module in sorted(m.name for m in pkgutil.iter_modules([str(package)])):
-        if chosen and module not in chosen:
+        if only and module not in only:
             continue
         suite = importlib.import_module(f"bench.{module}")
         if callable(getattr(suite, "run", None)):
@@ -81,6 +101,17 @@ def main() -> None:
     for result in results:
         result |= {"measured_at": stamp, "machine": machine}
         (RESULTS / f"{result['name']}.json").write_text(json.dumps(result, indent=2) + "\n")
+    rows = [
+        f"| {r['name']} | {r['what']} | {_figure(r)} | {_baseline(r)}: {r['baseline']} "
+        f"| {r['ratio_to_baseline']} |"
+        for r in results
+    ]
+    if only and (RESULTS / "README.md").exists():
+        _replace_rows(
+            RESULTS / "README.md", {r["name"]: row for r, row in zip(results, rows, strict=True)}
+        )
+        print("\n".join(rows))
+        return
     lines = [
         "# Benchmark results",
         "",
@@ -90,13 +121,8 @@ def main() -> None:
         "| benchmark | what | median | baseline | ratio |",
         "|---|---|---|---|---|",
     ]
-    for r in results:
-        lines.append(
-            f"| {r['name']} | {r['what']} | {_figure(r)} | {_baseline(r)}: {r['baseline']} "
-            f"| {r['ratio_to_baseline']} |"
-        )
-    if not chosen:  # a partial run leaves the full table alone (its rows are in the JSON files)
-        (RESULTS / "README.md").write_text("\n".join(lines) + "\n")
+    lines.extend(rows)
+    (RESULTS / "README.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 

@@ -26,7 +26,10 @@ class Charge(models.Model):
     Status = PaymentStatus
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    appointment = models.ForeignKey(Appointment, on_delete=models.PROTECT, related_name="charges")
+    # No index of its own: charge_one_per_kind (appointment, kind) serves lookups by appointment.
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.PROTECT, related_name="charges", db_index=False
+    )
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="charges")
     kind = models.CharField(max_length=24, choices=ChargeKind.choices)
     amount = models.DecimalField(max_digits=10, decimal_places=2)

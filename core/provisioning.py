@@ -29,12 +29,14 @@ import functools
 import hashlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import TypeVar
 
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection, connections, transaction
 from django.db.migrations.loader import MigrationLoader
+from django_tenants.utils import get_public_schema_name, get_tenant_model
 from psycopg import sql
 
 # Any constant distinct from other advisory locks of this database.
@@ -136,76 +138,186 @@ def _refuse_what_clone_cannot_copy(cursor, source: str) -> None:
         raise RuntimeError(f"Tenant template holds objects the clone does not copy: {found}")
 
 
+@dataclass(frozen=True)
+class _ClonePlan:
+    """What a clone of one fingerprinted source replays: read from the catalog once per process
+    and fingerprint, since reading it costs more the more schemas the database holds."""
+
+    tables: tuple[str, ...]
+    tables_with_rows: tuple[str, ...]
+    identity_columns: tuple[tuple[str, str], ...]  # (table, column) of tables_with_rows
+    constraints: tuple[tuple[str, str, str], ...]  # (table, name, definition), foreign keys last
+    indexes: tuple[tuple[str, str], ...]  # pg_get_indexdef split around " ON <source>."
+    comment: str | None
+
+
+_clone_plans: dict[tuple[str, str], _ClonePlan] = {}
+
+
+def _schema_comment(cursor, schema: str) -> str | None:
+    return _template_fingerprint(cursor, schema)
+
+
+def _clone_plan_read(cursor, source: str, comment: str | None) -> _ClonePlan:
+    _refuse_what_clone_cannot_copy(cursor, source)
+    # Read every definition with only the source on the search path: source tables then come
+    # out unqualified and resolve to the target's tables when replayed there.
+    cursor.execute(sql.SQL("SET LOCAL search_path TO {}").format(sql.Identifier(source)))
+    cursor.execute(
+        "SELECT c.relname FROM pg_class c WHERE c.relnamespace = %s::regnamespace "
+        "AND c.relkind IN ('r', 'p') ORDER BY c.relname",
+        [source],
+    )
+    tables = tuple(row[0] for row in cursor.fetchall())
+    with_rows = []
+    for table in tables:
+        cursor.execute(
+            sql.SQL("SELECT EXISTS (SELECT FROM {}.{})").format(
+                sql.Identifier(source), sql.Identifier(table)
+            )
+        )
+        if cursor.fetchone()[0]:
+            with_rows.append(table)
+    cursor.execute(
+        "SELECT table_name, column_name FROM information_schema.columns "
+        "WHERE table_schema = %s AND is_identity = 'YES' ORDER BY 1, 2",
+        [source],
+    )
+    identity = tuple((t, c) for t, c in cursor.fetchall() if t in with_rows)
+    cursor.execute(
+        "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) "
+        "FROM pg_constraint WHERE connamespace = %s::regnamespace "
+        "AND contype IN ('p', 'u', 'x', 'f') ORDER BY contype = 'f', conname",
+        [source],
+    )
+    constraints = tuple(cursor.fetchall())
+    cursor.execute(
+        "SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i "
+        "JOIN pg_class c ON c.oid = i.indexrelid "
+        "WHERE c.relnamespace = %s::regnamespace "
+        "AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid) "
+        "ORDER BY 1",
+        [source],
+    )
+    # pg_get_indexdef qualifies the table with its schema whatever the search path.
+    indexes = tuple(tuple(row[0].split(f" ON {source}.", 1)) for row in cursor.fetchall())
+    return _ClonePlan(tables, tuple(with_rows), identity, constraints, indexes, comment)
+
+
+def _clone_plan(cursor, source: str) -> _ClonePlan:
+    """The source's definitions, from the process's cache while the source carries the same
+    migrations fingerprint (its schema comment); an unfingerprinted source is read every time."""
+    comment = _schema_comment(cursor, source)
+    if comment is None:
+        return _clone_plan_read(cursor, source, comment)
+    key = (source, comment)
+    if key not in _clone_plans:
+        _clone_plans[key] = _clone_plan_read(cursor, source, comment)
+    return _clone_plans[key]
+
+
+def _clone_script(plan: _ClonePlan, *, source: str, target: str) -> sql.Composed:
+    src, dst = sql.Identifier(source), sql.Identifier(target)
+    statements = [
+        sql.SQL("CREATE SCHEMA {}").format(dst),
+        sql.SQL("SET LOCAL search_path TO {}, public").format(dst),
+    ]
+    for table in plan.tables:
+        t = sql.Identifier(table)
+        statements.append(
+            sql.SQL(
+                "CREATE TABLE {}.{} (LIKE {}.{} INCLUDING DEFAULTS INCLUDING IDENTITY "
+                "INCLUDING GENERATED INCLUDING CONSTRAINTS INCLUDING STORAGE)"
+            ).format(dst, t, src, t)
+        )
+    for table in plan.tables_with_rows:
+        t = sql.Identifier(table)
+        statements.append(sql.SQL("INSERT INTO {}.{} SELECT * FROM {}.{}").format(dst, t, src, t))
+    for table, column in plan.identity_columns:
+        statements.append(
+            sql.SQL(
+                "SELECT setval(pg_get_serial_sequence({qualified}, {column}), "
+                "coalesce(max({c}), 0) + 1, false) FROM {d}.{t}"
+            ).format(
+                qualified=sql.Literal(f'"{target}"."{table}"'),
+                column=sql.Literal(column),
+                c=sql.Identifier(column),
+                d=dst,
+                t=sql.Identifier(table),
+            )
+        )
+    for table, name, definition in plan.constraints:
+        statements.append(
+            sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} ").format(
+                sql.Identifier(table), sql.Identifier(name)
+            )
+            + sql.SQL(definition)
+        )
+    for head, tail in plan.indexes:
+        statements.append(sql.SQL(f"{head} ON ") + dst + sql.SQL(f".{tail}"))
+    if plan.comment is not None:
+        statements.append(
+            sql.SQL("COMMENT ON SCHEMA {} IS {}").format(dst, sql.Literal(plan.comment))
+        )
+    return sql.SQL(";\n").join(statements)
+
+
 def schema_clone(*, source: str, target: str) -> None:
     """Create schema ``target`` as a copy of ``source``: tables, rows, constraints and indexes, all
-    under their original names (later migrations find constraints by name). All or nothing: one
-    transaction (a savepoint inside the caller's), its search path local to it."""
-    src, dst = sql.Identifier(source), sql.Identifier(target)
+    under their original names (later migrations find constraints by name), and the source's
+    migrations fingerprint. All or nothing: one transaction (a savepoint inside the caller's), its
+    search path local to it, the whole copy sent as one script."""
     with transaction.atomic(), connection.cursor() as cursor:
-        _refuse_what_clone_cannot_copy(cursor, source)
-        # Read every definition with only the source on the search path: source tables then come
-        # out unqualified and resolve to the target's tables when replayed there.
-        cursor.execute(sql.SQL("SET LOCAL search_path TO {}").format(src))
-        cursor.execute(
-            "SELECT c.relname FROM pg_class c WHERE c.relnamespace = %s::regnamespace "
-            "AND c.relkind IN ('r', 'p') ORDER BY c.relname",
-            [source],
-        )
-        tables = [row[0] for row in cursor.fetchall()]
-        cursor.execute(
-            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid), contype "
-            "FROM pg_constraint WHERE connamespace = %s::regnamespace "
-            "AND contype IN ('p', 'u', 'x', 'f') ORDER BY contype = 'f', conname",
-            [source],
-        )
-        constraints = cursor.fetchall()
-        cursor.execute(
-            "SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i "
-            "JOIN pg_class c ON c.oid = i.indexrelid "
-            "WHERE c.relnamespace = %s::regnamespace "
-            "AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)",
-            [source],
-        )
-        # pg_get_indexdef qualifies the table with its schema whatever the search path.
-        indexes = [
-            row[0].replace(f" ON {source}.", f" ON {target}.", 1) for row in cursor.fetchall()
-        ]
-
-        cursor.execute(sql.SQL("CREATE SCHEMA {}").format(dst))
-        cursor.execute(sql.SQL("SET LOCAL search_path TO {}, public").format(dst))
-        for table in tables:
-            t = sql.Identifier(table)
-            cursor.execute(
-                sql.SQL(
-                    "CREATE TABLE {}.{} (LIKE {}.{} INCLUDING DEFAULTS INCLUDING IDENTITY "
-                    "INCLUDING GENERATED INCLUDING CONSTRAINTS INCLUDING STORAGE)"
-                ).format(dst, t, src, t)
-            )
-            cursor.execute(sql.SQL("INSERT INTO {}.{} SELECT * FROM {}.{}").format(dst, t, src, t))
-        cursor.execute(
-            "SELECT table_name, column_name FROM information_schema.columns "
-            "WHERE table_schema = %s AND is_identity = 'YES'",
-            [target],
-        )
-        for table, column in cursor.fetchall():
-            cursor.execute(
-                sql.SQL(
-                    "SELECT setval(pg_get_serial_sequence({qualified}, {column}), "
-                    "coalesce(max({c}), 0) + 1, false) FROM {t}"
-                ).format(
-                    qualified=sql.Literal(f'"{target}"."{table}"'),
-                    column=sql.Literal(column),
-                    c=sql.Identifier(column),
-                    t=sql.Identifier(table),
-                )
-            )
-        for table, name, definition, _kind in constraints:
-            cursor.execute(
-                sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} ").format(
-                    sql.Identifier(table), sql.Identifier(name)
-                )
-                + sql.SQL(definition)
-            )
-        for definition in indexes:
-            cursor.execute(sql.SQL(definition))
+        plan = _clone_plan(cursor, source)
+        cursor.execute(_clone_script(plan, source=source, target=target))
     connection.set_schema_to_public()
+
+
+def tenant_schemas_behind(*, fingerprint: str) -> tuple[int, list[str]]:
+    """How many tenant schemas there are, and those whose migrations fingerprint (schema comment)
+    is not ``fingerprint``: missing, stale, or never stamped. One query, whatever the count."""
+    tenant_table = get_tenant_model()._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql.SQL(
+                """
+                SELECT count(*),
+                       coalesce(array_agg(t.schema_name ORDER BY t.schema_name)
+                                FILTER (WHERE d.description IS DISTINCT FROM %(fingerprint)s),
+                                '{{}}')
+                  FROM {tenants} t
+                  LEFT JOIN pg_namespace n ON n.nspname = t.schema_name
+                  LEFT JOIN pg_description d ON d.objoid = n.oid
+                       AND d.classoid = 'pg_namespace'::regclass AND d.objsubid = 0
+                 WHERE t.schema_name <> %(public)s
+                """
+            ).format(tenants=sql.Identifier(tenant_table)),
+            {"fingerprint": fingerprint, "public": get_public_schema_name()},
+        )
+        total, behind = cursor.fetchone()
+    return total, list(behind)
+
+
+def schema_stamp(*, schema: str) -> bool:
+    """Record on ``schema`` the migrations fingerprint when every migration on disk is applied in
+    it, or clear it when not (a partial or backwards migrate). Returns whether it is up to date."""
+    graph = _migration_graph()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql.SQL("SELECT app, name FROM {}.django_migrations").format(sql.Identifier(schema))
+        )
+        applied = set(cursor.fetchall())
+        current = graph <= applied
+        comment = migrations_fingerprint() if current else None
+        cursor.execute(
+            sql.SQL("COMMENT ON SCHEMA {} IS {}").format(
+                sql.Identifier(schema), sql.Literal(comment)
+            )
+        )
+    return current
+
+
+@functools.cache
+def _migration_graph() -> frozenset[tuple[str, str]]:
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    return frozenset(loader.graph.nodes)

@@ -27,8 +27,8 @@ class Customer(models.Model):
     )
     tags = models.JSONField(default=list, blank=True)
     notes = models.TextField(blank=True, default="")
-    # The CUSTOMER account that is this customer.
-    user = tenant_user_link()
+    # The CUSTOMER account that is this customer; looked up through customer_one_per_user.
+    user = tenant_user_link(db_index=False)
     # Set once, when the customer's personal data is erased (GDPR): the record stays, anonymous,
     # for the appointments and charges that point at it (customers.services.customer_erase).
     erased_at = models.DateTimeField(null=True, blank=True)

@@ -36,7 +36,7 @@ class WebhookEndpoint(models.Model):
 class EmailTemplate(models.Model):
     """A tenant's own version of one e-mail (Jinja2, rendered in a sandbox)."""
 
-    kind = models.CharField(max_length=32, unique=True)
+    kind = models.CharField(max_length=32)
     subject = models.CharField(max_length=300)
     text_body = models.TextField()
     html_body = models.TextField()
@@ -44,6 +44,8 @@ class EmailTemplate(models.Model):
 
     class Meta:
         ordering = ["kind"]
+        # A constraint rather than unique=True: no second (LIKE) index, no query searches kinds.
+        constraints = [models.UniqueConstraint(fields=["kind"], name="email_template_kind_unique")]
 
     def __str__(self) -> str:
         return self.kind

@@ -21,13 +21,17 @@ class Resource(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=120)
     type = models.CharField(max_length=16, choices=ResourceType.choices)
-    user = tenant_user_link(help_text="The staff user this resource is (STAFF resources only).")
+    # Looked up by user only through the partial unique index resource_one_per_user.
+    user = tenant_user_link(
+        help_text="The staff user this resource is (STAFF resources only).", db_index=False
+    )
     timezone = models.CharField(max_length=64, validators=[validate_timezone])
     is_active = models.BooleanField(default=True)
     # Stored by the default (tenant-aware) storage under the tenant's own prefix.
     photo = models.FileField(upload_to="resources/", blank=True, default="", max_length=255)
-    # Secret of the resource's iCalendar feed URL; NULL when the feed is off.
-    ical_token = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    # Secret of the resource's iCalendar feed URL; NULL when the feed is off (NULLs never clash
+    # under resource_ical_token_unique, empty strings would).
+    ical_token = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -44,6 +48,9 @@ class Resource(models.Model):
             models.UniqueConstraint(
                 fields=["user"], condition=Q(user__isnull=False), name="resource_one_per_user"
             ),
+            # A constraint rather than unique=True: no second (LIKE) index, tokens are matched
+            # whole.
+            models.UniqueConstraint(fields=["ical_token"], name="resource_ical_token_unique"),
         ]
 
     def __str__(self) -> str:

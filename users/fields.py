@@ -4,7 +4,9 @@ from django.conf import settings
 from django.db import models
 
 
-def tenant_user_link(*, blank: bool = True, help_text: str = "") -> models.ForeignKey:
+def tenant_user_link(
+    *, blank: bool = True, help_text: str = "", db_index: bool = True
+) -> models.ForeignKey:
     """A nullable link from a tenant-schema table to a user (public schema).
 
     No database-level foreign key across schemas: it would tie every tenant schema to the
@@ -20,4 +22,5 @@ def tenant_user_link(*, blank: bool = True, help_text: str = "") -> models.Forei
         db_constraint=False,
         related_name="+",
         help_text=help_text,
+        db_index=db_index,
     )

@@ -26,8 +26,9 @@ PLATFORM_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0
 ALLOWED_HOSTS = ["*"]
 
 SHARED_APPS = [
-    "django_tenants",
+    # Before django_tenants: core's migrate_schemas (fingerprint skip, parallel) overrides its own.
     "core",
+    "django_tenants",
     "users",
     "django.contrib.contenttypes",
     "django.contrib.auth",
@@ -104,6 +105,9 @@ MIDDLEWARE = [
 
 DATABASES = {"default": resolve_database(env, BASE_DIR)}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
+# A connection is closed between requests (and Celery tasks) once it has read this many tenant
+# schemas: each one keeps ~200 KB of catalog cache in its PostgreSQL backend (0: never).
+DATABASE_MAX_SCHEMAS_PER_CONNECTION = env.int("DATABASE_MAX_SCHEMAS_PER_CONNECTION", default=50)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # What sits between Django and PostgreSQL: none, session or transaction (PgBouncer's pool_mode).
 # The backend is safe in all three; the startup check (core.db.checks) refuses settings that are

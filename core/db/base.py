@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db.backends.base.base import NO_DB_ALIAS
 from django_tenants.postgresql_backend import base as tenants
@@ -66,10 +67,26 @@ class DatabaseWrapper(tenants.DatabaseWrapper):
     def get_new_connection(self, conn_params: dict[str, Any]) -> Any:
         connection = super().get_new_connection(conn_params)
         self.tenant_search_path.pinned = None
+        self.tenant_search_path.touched.clear()
         connection.tenant_search_path = self.tenant_search_path
         if self.alias != NO_DB_ALIAS:
             connection.server_cursor_factory = RefusedServerCursor
         return connection
+
+    def close_if_unusable_or_obsolete(self) -> None:
+        """Django's recycling between requests and tasks, plus: close a connection that has
+        touched ``DATABASE_MAX_SCHEMAS_PER_CONNECTION`` search paths. PostgreSQL keeps the catalog
+        entries of every schema a backend has read (about 200 KB per tenant schema) until the
+        backend exits, so a long-lived connection serving every tenant would grow without bound."""
+        super().close_if_unusable_or_obsolete()
+        limit = getattr(settings, "DATABASE_MAX_SCHEMAS_PER_CONNECTION", 0)
+        if (
+            limit
+            and self.connection is not None
+            and not self.in_atomic_block
+            and len(self.tenant_search_path.touched) >= limit
+        ):
+            self.close()
 
     def create_cursor(self, name: str | None = None) -> Any:
         if name:

@@ -54,6 +54,9 @@ class SearchPath:
     selected: str
     pinned: str | None = None
     pin: str = field(init=False)
+    # Every search path pinned on the current server connection: each schema a connection reads
+    # keeps its catalog entries cached in that backend until it closes.
+    touched: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.select(self.selected)
@@ -133,6 +136,7 @@ class PinningCursor(Cursor):
         return None if search_path.pinned == search_path.selected else search_path
 
     def _pinned(self, search_path: SearchPath) -> None:
+        search_path.touched.add(search_path.selected)
         in_transaction = self.connection.pgconn.transaction_status == _IN_TRANSACTION
         search_path.pinned = search_path.selected if in_transaction else None
 

@@ -4,6 +4,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
 
 from appointments.models import Appointment
@@ -116,3 +117,19 @@ def test_clone_refuses_a_template_with_objects_it_cannot_copy():
         cursor.execute("CREATE VIEW odd_template.v AS SELECT 1 AS one")
     with pytest.raises(RuntimeError, match="view v"):
         provisioning.schema_clone(source="odd_template", target="odd_clone")
+
+
+def test_provisioning_reads_the_template_definitions_from_the_catalog_once_per_fingerprint():
+    Tenant(name="First", schema_name="clone_first").save(verbosity=0)
+    with CaptureQueriesContext(connection) as queries:
+        Tenant(name="Second", schema_name="clone_second").save(verbosity=0)
+    catalog_reads = [
+        q["sql"]
+        for q in queries.captured_queries
+        if any(t in q["sql"] for t in ("pg_constraint", "pg_index", "information_schema"))
+    ]
+    assert catalog_reads == []
+    assert facts("clone_second") == facts(settings.TENANT_TEMPLATE_SCHEMA)
+    with connection.cursor() as cursor:
+        comment = provisioning._schema_comment(cursor, "clone_second")
+    assert comment == provisioning.migrations_fingerprint()
