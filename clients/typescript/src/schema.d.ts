@@ -38,6 +38,75 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/appointment-series/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Recurring series: every occurrence is a real appointment. */
+        get: operations["api_appointment_series_list"];
+        put?: never;
+        /** @description Recurring series: every occurrence is a real appointment. */
+        post: operations["api_appointment_series_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/appointment-series/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Recurring series: every occurrence is a real appointment. */
+        get: operations["api_appointment_series_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/appointment-series/{id}/cancel/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Cancel one occurrence ('this'), it and the later ones ('following') or all; each as a single cancellation (late fee inside the window, place offered to the waitlist). The iCalendar feed then lists the cancelled ones as EXDATE. */
+        post: operations["api_appointment_series_cancel_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/appointment-series/{id}/reschedule/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Move one occurrence, it and the later ones, or all, by the shift from the named occurrence's start to `starts_at` on the local wall clock; all or nothing. */
+        post: operations["api_appointment_series_reschedule_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/appointments/": {
         parameters: {
             query?: never;
@@ -151,7 +220,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Bookings. Create picks free resources when none are named; all or nothing. */
+        /** @description Customers move their own appointments up to the business's cancellation window (`cancellation_window_hours`) before the start. */
         post: operations["api_appointments_reschedule_create"];
         delete?: never;
         options?: never;
@@ -397,6 +466,58 @@ export interface paths {
         patch: operations["api_charges_partial_update"];
         trace?: never;
     };
+    "/api/closures/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description The whole business closed (public holidays, a closed week): every resource at once. Open
+         *     appointments inside are reported in `affected_appointments`, never cancelled.
+         */
+        get: operations["api_closures_list"];
+        put?: never;
+        /**
+         * @description The whole business closed (public holidays, a closed week): every resource at once. Open
+         *     appointments inside are reported in `affected_appointments`, never cancelled.
+         */
+        post: operations["api_closures_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/closures/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description The whole business closed (public holidays, a closed week): every resource at once. Open
+         *     appointments inside are reported in `affected_appointments`, never cancelled.
+         */
+        get: operations["api_closures_retrieve"];
+        put?: never;
+        post?: never;
+        /**
+         * @description The whole business closed (public holidays, a closed week): every resource at once. Open
+         *     appointments inside are reported in `affected_appointments`, never cancelled.
+         */
+        delete: operations["api_closures_destroy"];
+        options?: never;
+        head?: never;
+        /**
+         * @description The whole business closed (public holidays, a closed week): every resource at once. Open
+         *     appointments inside are reported in `affected_appointments`, never cancelled.
+         */
+        patch: operations["api_closures_partial_update"];
+        trace?: never;
+    };
     "/api/customers/": {
         parameters: {
             query?: never;
@@ -432,6 +553,47 @@ export interface paths {
         head?: never;
         /** @description The business's customers. Staff read them; a customer sees only itself. */
         patch: operations["api_customers_partial_update"];
+        trace?: never;
+    };
+    "/api/customers/{id}/erase/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Erase this customer's personal data, irreversibly (GDPR right to erasure): the record
+         *     and its account are anonymised, the account can no longer sign in; appointments and
+         *     charges stay with their amounts (financial records). Erasing again changes nothing.
+         */
+        post: operations["api_customers_erase_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/customers/{id}/export/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Everything kept about this customer as a person (GDPR right of access): its record,
+         *     account, appointments, charges, reviews and e-mail preferences. Owners and managers.
+         */
+        get: operations["api_customers_export_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/customers/{id}/preference/": {
@@ -664,6 +826,58 @@ export interface paths {
         patch: operations["api_installed_plugins_partial_update"];
         trace?: never;
     };
+    "/api/keys/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Every key, live or not; never a secret. */
+        get: operations["api_keys_list"];
+        put?: never;
+        /** @description A new key acting for you within its scopes, on this business's hosts only. The whole key is in this answer only: it is stored as a hash. */
+        post: operations["api_keys_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/keys/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The business's API keys (owners). */
+        get: operations["api_keys_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/keys/{id}/revoke/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Revoke the key: its next request is refused (401). Revoking twice is harmless. */
+        post: operations["api_keys_revoke_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/masquerade/": {
         parameters: {
             query?: never;
@@ -785,6 +999,138 @@ export interface paths {
         get?: never;
         /** @description This business's rating of the plugin (one per business; rating again changes it). */
         put: operations["api_plugins_rating_update"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/public/availability/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Free start times of a service, as the signed-in availability answers them. */
+        get: operations["api_public_availability_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/public/bookings/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Book as a guest. The answer (and the confirmation e-mail) carry the signed manage links.
+         *     It is the same whether the e-mail belonged to a customer already or not.
+         */
+        post: operations["api_public_bookings_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/public/holds/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Hold a slot for a few minutes (``SLOT_HOLD_MINUTES``, default 5) while the visitor fills
+         *     in the form: nobody else can book, block or hold it meanwhile. The booking that names the
+         *     hold takes it over; otherwise it lapses by itself.
+         */
+        post: operations["api_public_holds_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/public/manage/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description The appointment a view link is for. */
+        post: operations["api_public_manage_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/public/manage/cancel/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Cancel through a cancel link. Inside the business's cancellation window the late fee is
+         *     charged, as for a signed-in customer. Every link of the appointment dies with it.
+         */
+        post: operations["api_public_manage_cancel_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/public/manage/reschedule/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Move the appointment through a reschedule link, up to the business's cancellation window
+         *     before its start. The answer carries new manage links; the old ones stop working.
+         */
+        post: operations["api_public_manage_reschedule_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/public/services/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The services the business offers (active ones), with their intake questions. */
+        get: operations["api_public_services_list"];
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -1087,6 +1433,59 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/waitlist/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Customers waiting for full slots and sessions, first come, first served. */
+        get: operations["api_waitlist_list"];
+        put?: never;
+        /** @description Customers waiting for full slots and sessions, first come, first served. */
+        post: operations["api_waitlist_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/waitlist/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Customers waiting for full slots and sessions, first come, first served. */
+        get: operations["api_waitlist_retrieve"];
+        put?: never;
+        post?: never;
+        /** @description Leave the waitlist; an offer the entry held passes to the next customer. */
+        delete: operations["api_waitlist_destroy"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/waitlist/claim/{token}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description The claim link of a waitlist offer: no sign-in, the signed link is the key. */
+        post: operations["api_waitlist_claim_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/webhooks/endpoints/": {
         parameters: {
             query?: never;
@@ -1145,6 +1544,72 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        APIKey: {
+            /** Format: uuid */
+            readonly id: string;
+            name: string;
+            /** @description The key's visible start, 'sk_...'. */
+            readonly prefix: string;
+            scopes: components["schemas"]["ScopesEnum"][];
+            /** Format: email */
+            readonly created_by: string;
+            /** Format: date-time */
+            readonly created_at: string;
+            /**
+             * Format: date-time
+             * @description Default: API_KEY_DEFAULT_DAYS (90) days from now.
+             */
+            expires_at?: string;
+            /** Format: date-time */
+            readonly last_used_at: string | null;
+            /** Format: date-time */
+            readonly revoked_at: string | null;
+            readonly is_active: boolean;
+        };
+        APIKeyRequest: {
+            name: string;
+            scopes: components["schemas"]["ScopesEnum"][];
+            /**
+             * Format: date-time
+             * @description Default: API_KEY_DEFAULT_DAYS (90) days from now.
+             */
+            expires_at?: string;
+        };
+        APIKeyWithSecret: {
+            /** Format: uuid */
+            readonly id: string;
+            name: string;
+            /** @description The key's visible start, 'sk_...'. */
+            readonly prefix: string;
+            scopes: components["schemas"]["ScopesEnum"][];
+            /** Format: email */
+            readonly created_by: string;
+            /** Format: date-time */
+            readonly created_at: string;
+            /**
+             * Format: date-time
+             * @description Default: API_KEY_DEFAULT_DAYS (90) days from now.
+             */
+            expires_at?: string;
+            /** Format: date-time */
+            readonly last_used_at: string | null;
+            /** Format: date-time */
+            readonly revoked_at: string | null;
+            readonly is_active: boolean;
+            /** @description The whole key, shown only now: send it as 'Authorization: Api-Key <key>'. */
+            readonly key: string;
+        };
+        AffectedAppointment: {
+            /** Format: uuid */
+            readonly id: string;
+            /** Format: date-time */
+            readonly starts_at: string;
+            /** Format: date-time */
+            readonly ends_at: string;
+            readonly status: components["schemas"]["AppointmentStatusEnum"];
+            readonly customer_name: string;
+            readonly service_name: string;
+        };
         Appointment: {
             /** Format: uuid */
             readonly id: string;
@@ -1163,7 +1628,21 @@ export interface components {
             readonly price: string;
             /** @description The business's internal notes; absent for customers. */
             notes?: string;
+            /** @description Answers to the service's intake questions. */
+            readonly intake_answers: unknown;
             readonly resources: components["schemas"]["HeldResource"][];
+            /**
+             * Format: uuid
+             * @description The group session this appointment holds a seat of (its resources are the session's); null for a one-to-one appointment.
+             */
+            readonly session: string | null;
+            /**
+             * Format: uuid
+             * @description The recurring series this appointment is an occurrence of, if any.
+             */
+            readonly series: string | null;
+            /** Format: date-time */
+            readonly occurrence_start: string | null;
             /**
              * Format: uuid
              * @description The user who booked it (null once that account is deleted).
@@ -1195,6 +1674,8 @@ export interface components {
             price?: string;
             /** @default  */
             notes?: string;
+            /** @description Answers to the service's intake questions (its `intake_schema`), an object; checked against that schema (400 `invalid_intake` naming the field). */
+            intake?: unknown;
         };
         /**
          * @description * `PENDING` - Pending
@@ -1210,7 +1691,10 @@ export interface components {
             service: string;
             timezone: string;
             slots: components["schemas"]["Slot"][];
+            /** @description Tenant-wide closures overlapping the range (holidays): nothing is free then. */
+            closures: components["schemas"]["ClosureShown"][];
         };
+        AvailabilityAnswer: components["schemas"]["Availability"] | components["schemas"]["CompactAvailability"];
         BillingSettings: {
             cancellation_window_hours: number;
             /** Format: decimal */
@@ -1240,8 +1724,53 @@ export interface components {
             ends_at: string;
             title?: string;
         };
+        /** @description What a guest sees of its appointment: nothing of the customer record it was matched to. */
+        Booked: {
+            /** Format: uuid */
+            readonly id: string;
+            /** Format: uuid */
+            readonly service: string;
+            readonly service_name: string;
+            /** Format: date-time */
+            readonly starts_at: string;
+            /** Format: date-time */
+            readonly ends_at: string;
+            readonly status: components["schemas"]["AppointmentStatusEnum"];
+            /** Format: decimal */
+            readonly price: string;
+            readonly intake_answers: unknown;
+            readonly resources: components["schemas"]["HeldResource"][];
+            /** Format: date-time */
+            readonly cancelled_at: string | null;
+            /** @description The signed manage links. */
+            readonly manage: components["schemas"]["ManageLinks"];
+        };
         CalendarFeed: {
             readonly url: string;
+        };
+        /** @description What a guest sees of its appointment: nothing of the customer record it was matched to. */
+        Cancelled: {
+            /** Format: uuid */
+            readonly id: string;
+            /** Format: uuid */
+            readonly service: string;
+            readonly service_name: string;
+            /** Format: date-time */
+            readonly starts_at: string;
+            /** Format: date-time */
+            readonly ends_at: string;
+            readonly status: components["schemas"]["AppointmentStatusEnum"];
+            /** Format: decimal */
+            readonly price: string;
+            readonly intake_answers: unknown;
+            readonly resources: components["schemas"]["HeldResource"][];
+            /** Format: date-time */
+            readonly cancelled_at: string | null;
+            /**
+             * Format: decimal
+             * @description Charged for cancelling inside the business's cancellation window.
+             */
+            readonly late_fee: string;
         };
         Charge: {
             /** Format: uuid */
@@ -1261,6 +1790,53 @@ export interface components {
             readonly created_at: string;
             /** Format: date-time */
             readonly updated_at: string;
+        };
+        Closure: {
+            /** Format: uuid */
+            readonly id: string;
+            title: string;
+            /** Format: date-time */
+            starts_at: string;
+            /** Format: date-time */
+            ends_at: string;
+            /** @description Open appointments inside the closure. They are kept: move or cancel them yourself (booking new ones inside is refused with `tenant_closed`). */
+            readonly affected_appointments: components["schemas"]["AffectedAppointment"][];
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            readonly updated_at: string;
+        };
+        ClosureRequest: {
+            title: string;
+            /** Format: date-time */
+            starts_at: string;
+            /** Format: date-time */
+            ends_at: string;
+        };
+        ClosureShown: {
+            title: string;
+            /** Format: date-time */
+            starts_at: string;
+            /** Format: date-time */
+            ends_at: string;
+        };
+        CompactAvailability: {
+            /** Format: uuid */
+            service: string;
+            timezone: string;
+            shape: components["schemas"]["ShapeEnum"];
+            step_minutes: number;
+            /** @description Each resource a group uses, once. */
+            resources: components["schemas"]["SlotResource"][];
+            groups: components["schemas"]["SlotGroup"][];
+            /** @description Tenant-wide closures overlapping the range (holidays): nothing is free then. */
+            closures: components["schemas"]["ClosureShown"][];
+        };
+        Conflict: {
+            /** Format: date-time */
+            starts_at: string;
+            code: string;
+            message: string;
         };
         CustomDomainAddRequest: {
             domain: string;
@@ -1456,6 +2032,7 @@ export interface components {
                  *     - `too_soon`: The start is sooner than the service's minimum notice.
                  *     - `too_far_ahead`: The start is beyond the service's booking horizon.
                  *     - `outside_hours`: No eligible resource works at the requested time (hours, closed days).
+                 *     - `tenant_closed`: The business is closed then (a tenant-wide closure, e.g. a holiday).
                  *     - `no_eligible_resource`: The service has no active resource that could provide it.
                  *     - `invalid_transition`: The appointment's status does not allow this change.
                  *     - `invalid_file`: The upload is not an accepted image.
@@ -1483,6 +2060,9 @@ export interface components {
                  *     - `invalid_settings`: The plugin's settings do not fit its JSON Schema (see `fields`).
                  *     - `invalid_template`: The e-mail template does not render with its documented variables.
                  *     - `unsafe_webhook_target`: Webhooks go to public http(s) addresses only (SSRF guard).
+                 *     - `bad_archive`: The tenant archive is not readable, or a member does not match its checksum.
+                 *     - `archive_migrations_differ`: The tenant archive was made at other migrations than this platform's.
+                 *     - `invalid_intake`: The intake answers do not fit the service's questions (see `fields`).
                  *     - `not_authenticated`: Sign in: no credentials were given.
                  *     - `authentication_failed`: Wrong email or password, or unusable credentials.
                  *     - `token_not_valid`: The token is expired, malformed or revoked.
@@ -1501,9 +2081,10 @@ export interface components {
                  *     - `own_account`: You cannot do this to your own account.
                  *     - `price_not_allowed`: Your role may not set a price; leave it out to use the service's.
                  *     - `invalid_signature`: The media link is invalid or has expired.
+                 *     - `reschedule_window_closed`: Inside the cancellation window customers cannot move an appointment (cancelling may cost the late fee).
                  *     - `not_found`: No such object or page, or it is not visible to you.
                  *     - `unknown_host`: No business answers on this host.
-                 *     - `invalid_link`: The signed link (unsubscribe, review) is forged, foreign or expired.
+                 *     - `invalid_link`: The signed link (unsubscribe, review, manage) is forged, foreign, expired or no longer current.
                  *     - `method_not_allowed`: This path does not accept the method.
                  *     - `not_acceptable`: No response in the media types the Accept header asks for.
                  *     - `conflict`: The request conflicts with existing data.
@@ -1518,11 +2099,23 @@ export interface components {
                  *     - `delivery_not_redeliverable`: The delivery is cancelled, or could not go out now (the customer unsubscribed, the plugin is disabled or not on the plan).
                  *     - `webhook_endpoint_limit`: The business has as many webhook endpoints as it may have.
                  *     - `review_already_submitted`: The visit was already reviewed; a review link works once.
+                 *     - `session_full`: The group session has no seat left; join its waitlist.
+                 *     - `already_seated`: The customer already holds a seat in this session (one per customer).
+                 *     - `series_conflict`: Some occurrences of the series cannot be booked; nothing was booked.
+                 *     - `slot_available`: The slot or session is not full: book it instead of waiting.
+                 *     - `already_waiting`: The customer is already on this waitlist.
+                 *     - `offer_not_available`: The waitlist offer was already claimed or withdrawn.
+                 *     - `offer_expired`: The waitlist offer's time is up; the place went to the next customer.
                  *     - `not_masquerading`: This request is not made in a masquerade.
+                 *     - `already_pending_deletion`: The business is already scheduled for deletion.
+                 *     - `not_pending_deletion`: The business is not scheduled for deletion: nothing to cancel.
+                 *     - `archive_users_conflict`: Accounts in the tenant archive use e-mails taken on this platform.
+                 *     - `tenant_pending_deletion`: The business is scheduled for deletion; its hosts serve nothing.
                  *     - `request_too_large`: The body is larger than the server accepts.
                  *     - `unsupported_media_type`: The body's Content-Type is not accepted here.
                  *     - `throttled`: Too many requests; retry after the Retry-After header's seconds.
                  *     - `sign_in_locked`: Too many failed sign-ins for this account; retry after Retry-After.
+                 *     - `quota_exceeded`: A subscription quota (bookings per month, API calls per day) is used up; it renews after Retry-After.
                  *     - `server_error`: An unexpected error; it is logged.
                  *     - `aws_error`: AWS refused the operation.
                  *     - `aws_unavailable`: AWS could not be reached; try again later.
@@ -1533,7 +2126,7 @@ export interface components {
                  *     - `service_unavailable`: A service the request needs is unavailable; try again later.
                  * @enum {string}
                  */
-                code: "invalid" | "parse_error" | "unstorable_text" | "bad_request" | "bad_host" | "in_past" | "too_soon" | "too_far_ahead" | "outside_hours" | "no_eligible_resource" | "invalid_transition" | "invalid_file" | "invalid_timezone" | "invalid_schema_name" | "reserved_schema_name" | "invalid_role_tenant" | "wrong_password" | "invalid_domain" | "invalid_hostname" | "wildcard_domain" | "platform_domain" | "domain_taken" | "domain_of_another_tenant" | "hosted_zone_of_another_tenant" | "not_custom_domain" | "invalid_zone_id" | "hosted_zone_not_found" | "dns_record_rejected" | "custom_domains_unavailable" | "self_grant" | "grantor_lacks_action" | "grantee_role_not_eligible" | "permissions_not_accepted" | "invalid_settings" | "invalid_template" | "unsafe_webhook_target" | "not_authenticated" | "authentication_failed" | "token_not_valid" | "wrong_host" | "masquerade_ended" | "user_not_found" | "user_inactive" | "bad_authorization_header" | "password_changed" | "permission_denied" | "tier_limit_exceeded" | "tenant_suspended" | "masquerade_denied" | "masquerade_forbidden" | "masquerade_action_refused" | "own_account" | "price_not_allowed" | "invalid_signature" | "not_found" | "unknown_host" | "invalid_link" | "method_not_allowed" | "not_acceptable" | "conflict" | "resource_busy" | "idempotency_key_reused" | "dns_record_exists" | "customer_in_use" | "resource_in_use" | "service_in_use" | "plugin_already_installed" | "plugin_not_installed" | "delivery_not_redeliverable" | "webhook_endpoint_limit" | "review_already_submitted" | "not_masquerading" | "request_too_large" | "unsupported_media_type" | "throttled" | "sign_in_locked" | "server_error" | "aws_error" | "aws_unavailable" | "audit_unavailable" | "database_unavailable" | "dns_unavailable" | "not_ready" | "service_unavailable";
+                code: "invalid" | "parse_error" | "unstorable_text" | "bad_request" | "bad_host" | "in_past" | "too_soon" | "too_far_ahead" | "outside_hours" | "tenant_closed" | "no_eligible_resource" | "invalid_transition" | "invalid_file" | "invalid_timezone" | "invalid_schema_name" | "reserved_schema_name" | "invalid_role_tenant" | "wrong_password" | "invalid_domain" | "invalid_hostname" | "wildcard_domain" | "platform_domain" | "domain_taken" | "domain_of_another_tenant" | "hosted_zone_of_another_tenant" | "not_custom_domain" | "invalid_zone_id" | "hosted_zone_not_found" | "dns_record_rejected" | "custom_domains_unavailable" | "self_grant" | "grantor_lacks_action" | "grantee_role_not_eligible" | "permissions_not_accepted" | "invalid_settings" | "invalid_template" | "unsafe_webhook_target" | "bad_archive" | "archive_migrations_differ" | "invalid_intake" | "not_authenticated" | "authentication_failed" | "token_not_valid" | "wrong_host" | "masquerade_ended" | "user_not_found" | "user_inactive" | "bad_authorization_header" | "password_changed" | "permission_denied" | "tier_limit_exceeded" | "tenant_suspended" | "masquerade_denied" | "masquerade_forbidden" | "masquerade_action_refused" | "own_account" | "price_not_allowed" | "invalid_signature" | "reschedule_window_closed" | "not_found" | "unknown_host" | "invalid_link" | "method_not_allowed" | "not_acceptable" | "conflict" | "resource_busy" | "idempotency_key_reused" | "dns_record_exists" | "customer_in_use" | "resource_in_use" | "service_in_use" | "plugin_already_installed" | "plugin_not_installed" | "delivery_not_redeliverable" | "webhook_endpoint_limit" | "review_already_submitted" | "session_full" | "already_seated" | "series_conflict" | "slot_available" | "already_waiting" | "offer_not_available" | "offer_expired" | "not_masquerading" | "already_pending_deletion" | "not_pending_deletion" | "archive_users_conflict" | "tenant_pending_deletion" | "request_too_large" | "unsupported_media_type" | "throttled" | "sign_in_locked" | "quota_exceeded" | "server_error" | "aws_error" | "aws_unavailable" | "audit_unavailable" | "database_unavailable" | "dns_unavailable" | "not_ready" | "service_unavailable";
                 /** @description What happened, for people (English). */
                 message: string;
                 /** @description For input errors: each field (dotted for nested ones, e.g. `working_hours.0.start_time`) and what is wrong with it. */
@@ -1541,6 +2134,24 @@ export interface components {
                     [key: string]: string[];
                 };
             };
+        };
+        GuestBookingRequest: {
+            /** Format: uuid */
+            service: string;
+            /** Format: date-time */
+            starts_at: string;
+            name: string;
+            /** Format: email */
+            email: string;
+            /** @default  */
+            phone?: string;
+            /** @description Answers to the service's intake questions (its `intake_schema`), an object. */
+            intake?: unknown;
+            /**
+             * Format: uuid
+             * @description A slot hold of this service and start to take over.
+             */
+            hold?: string;
         };
         HeldResource: {
             /** Format: uuid */
@@ -1551,6 +2162,29 @@ export interface components {
             readonly starts_at: string;
             /** Format: date-time */
             readonly ends_at: string;
+        };
+        Hold: {
+            /**
+             * Format: uuid
+             * @description Send it as `hold` with the booking.
+             */
+            id: string;
+            /** Format: uuid */
+            service: string;
+            /** Format: date-time */
+            starts_at: string;
+            /**
+             * Format: date-time
+             * @description The slot is yours until then.
+             */
+            expires_at: string;
+            resources: components["schemas"]["SlotResource"][];
+        };
+        HoldCreateRequest: {
+            /** Format: uuid */
+            service: string;
+            /** Format: date-time */
+            starts_at: string;
         };
         /**
          * @description * `platform` - platform
@@ -1613,6 +2247,32 @@ export interface components {
              * @description PNG, JPEG, WebP or GIF.
              */
             file: string;
+        };
+        ManageLink: {
+            /** @description Post it to the endpoint of its purpose. */
+            token: string;
+            /** @description The booking page's link (`PUBLIC_MANAGE_LINK`). */
+            url: string;
+        };
+        ManageLinks: {
+            view: components["schemas"]["ManageLink"];
+            cancel: components["schemas"]["ManageLink"];
+            reschedule: components["schemas"]["ManageLink"];
+            /**
+             * Format: date-time
+             * @description The appointment's end: links die then.
+             */
+            expires_at: string;
+        };
+        ManageRescheduleRequest: {
+            /** @description The manage link's token. */
+            token: string;
+            /** Format: date-time */
+            starts_at: string;
+        };
+        ManageTokenRequest: {
+            /** @description The manage link's token. */
+            token: string;
         };
         Masquerade: {
             /** Format: uuid */
@@ -1683,6 +2343,65 @@ export interface components {
         };
         /** @enum {unknown} */
         NullEnum: null;
+        /** @description A customer's view of its own appointment: without the business's internal notes. */
+        OwnAppointment: {
+            /** Format: uuid */
+            readonly id: string;
+            /** Format: uuid */
+            readonly customer: string;
+            readonly customer_name: string;
+            /** Format: uuid */
+            readonly service: string;
+            readonly service_name: string;
+            /** Format: date-time */
+            readonly starts_at: string;
+            /** Format: date-time */
+            readonly ends_at: string;
+            readonly status: components["schemas"]["AppointmentStatusEnum"];
+            /** Format: decimal */
+            readonly price: string;
+            /** @description Answers to the service's intake questions. */
+            readonly intake_answers: unknown;
+            readonly resources: components["schemas"]["HeldResource"][];
+            /**
+             * Format: uuid
+             * @description The group session this appointment holds a seat of (its resources are the session's); null for a one-to-one appointment.
+             */
+            readonly session: string | null;
+            /**
+             * Format: uuid
+             * @description The recurring series this appointment is an occurrence of, if any.
+             */
+            readonly series: string | null;
+            /** Format: date-time */
+            readonly occurrence_start: string | null;
+            /**
+             * Format: uuid
+             * @description The user who booked it (null once that account is deleted).
+             */
+            readonly created_by: string | null;
+            /** Format: date-time */
+            readonly cancelled_at: string | null;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            readonly updated_at: string;
+        };
+        PaginatedAPIKeyList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["APIKey"][];
+        };
         PaginatedAppointmentList: {
             /** @example 123 */
             count: number;
@@ -1727,6 +2446,21 @@ export interface components {
              */
             previous?: string | null;
             results: components["schemas"]["Charge"][];
+        };
+        PaginatedClosureList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["Closure"][];
         };
         PaginatedCustomerList: {
             /** @example 123 */
@@ -1803,6 +2537,21 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["Plugin"][];
         };
+        PaginatedPublicServiceList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["PublicService"][];
+        };
         PaginatedResourceList: {
             /** @example 123 */
             count: number;
@@ -1832,6 +2581,21 @@ export interface components {
              */
             previous?: string | null;
             results: components["schemas"]["Review"][];
+        };
+        PaginatedSeriesList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["Series"][];
         };
         PaginatedServiceList: {
             /** @example 123 */
@@ -1877,6 +2641,21 @@ export interface components {
              */
             previous?: string | null;
             results: components["schemas"]["User"][];
+        };
+        PaginatedWaitlistEntryList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["WaitlistEntry"][];
         };
         PaginatedWebhookEndpointList: {
             /** @example 123 */
@@ -1930,6 +2709,13 @@ export interface components {
              *     * `VOID` - Void
              */
             status?: components["schemas"]["PaymentStatusEnum"];
+        };
+        PatchedClosureRequest: {
+            title?: string;
+            /** Format: date-time */
+            starts_at?: string;
+            /** Format: date-time */
+            ends_at?: string;
         };
         PatchedConfigureRequest: {
             /** @description Settings to change; validated against the plugin's schema. */
@@ -1989,11 +2775,20 @@ export interface components {
             min_notice_minutes?: number;
             max_advance_days?: number;
             is_active?: boolean;
+            /** @description Seats per session: above 1 the service is a group session (a class). */
+            capacity?: number;
+            allow_multiple_seats?: boolean;
             requirements?: components["schemas"]["RequirementRequest"][];
+            /** @description Per-resource price and duration (e.g. a senior stylist costs more and takes longer). Booking with several resources that have one takes the highest price and the longest duration among them; resources without one take the service's. */
+            resource_overrides?: components["schemas"]["ResourceOverrideRequest"][];
+            /** @description Intake questions as a JSON Schema object (typed `properties`, `required`, `enum` for choices), e.g. {"type": "object", "properties": {"allergies": {"type": "string"}}, "required": ["allergies"]}; {} asks nothing. */
+            intake_schema?: unknown;
         };
         PatchedTenantSettingsRequest: {
             /** @description Browser origins (scheme://host[:port]) whose pages may call this business's API, e.g. its own booking site; besides the platform's CORS_ALLOWED_ORIGINS. Stored as browsers send them (lower case, no default port); at most 20. */
             cors_allowed_origins?: string[];
+            /** @description Public booking pages: the catalogue, availability, slot holds and booking as a guest without an account under /api/public/ on this business's hosts (404 when off). */
+            public_booking_enabled?: boolean;
         };
         PatchedWebhookEndpointRequest: {
             /** Format: uri */
@@ -2014,6 +2809,30 @@ export interface components {
         Permission: {
             code: string;
             label: string;
+        };
+        /** @description A customer's personal data (GDPR right of access); amounts are decimal strings. */
+        PersonalData: {
+            /** @description The customer record, the business's notes too. */
+            customer: {
+                [key: string]: unknown;
+            };
+            /** @description The customer's sign-in account; null without one. */
+            account: {
+                [key: string]: unknown;
+            } | null;
+            appointments: {
+                [key: string]: unknown;
+            }[];
+            charges: {
+                [key: string]: unknown;
+            }[];
+            reviews: {
+                [key: string]: unknown;
+            }[];
+            /** @description E-mail preferences. */
+            preferences: {
+                [key: string]: unknown;
+            } | null;
         };
         Photo: {
             /** @description Short-lived signed URL of the image. */
@@ -2061,6 +2880,39 @@ export interface components {
          * @enum {string}
          */
         PluginCategoryEnum: "NOTIFICATIONS" | "INTEGRATIONS" | "CALENDAR" | "REPORTS" | "CUSTOMERS";
+        /** @description What a guest sees of its appointment: nothing of the customer record it was matched to. */
+        PublicAppointment: {
+            /** Format: uuid */
+            readonly id: string;
+            /** Format: uuid */
+            readonly service: string;
+            readonly service_name: string;
+            /** Format: date-time */
+            readonly starts_at: string;
+            /** Format: date-time */
+            readonly ends_at: string;
+            readonly status: components["schemas"]["AppointmentStatusEnum"];
+            /** Format: decimal */
+            readonly price: string;
+            readonly intake_answers: unknown;
+            readonly resources: components["schemas"]["HeldResource"][];
+            /** Format: date-time */
+            readonly cancelled_at: string | null;
+        };
+        PublicService: {
+            /** Format: uuid */
+            readonly id: string;
+            readonly name: string;
+            readonly description: string;
+            readonly duration_minutes: number;
+            /** Format: decimal */
+            readonly price: string;
+            readonly min_notice_minutes: number;
+            /** @description Booking horizon: how many days ahead a start may be. */
+            readonly max_advance_days: number;
+            /** @description The intake questions, a JSON Schema object ({}: none). */
+            readonly intake_schema: unknown;
+        };
         Rating: {
             score: number;
             /** @default  */
@@ -2112,6 +2964,28 @@ export interface components {
             readonly created_at: string;
             /** Format: date-time */
             readonly updated_at: string;
+        };
+        ResourceOverride: {
+            /** Format: uuid */
+            resource: string;
+            /**
+             * Format: decimal
+             * @description The price with this resource; null or left out: the service's.
+             */
+            price?: string | null;
+            /** @description How long it takes with this resource; null or left out: the service's. */
+            duration_minutes?: number | null;
+        };
+        ResourceOverrideRequest: {
+            /** Format: uuid */
+            resource: string;
+            /**
+             * Format: decimal
+             * @description The price with this resource; null or left out: the service's.
+             */
+            price?: string | null;
+            /** @description How long it takes with this resource; null or left out: the service's. */
+            duration_minutes?: number | null;
         };
         ResourceRequest: {
             name: string;
@@ -2192,6 +3066,107 @@ export interface components {
          * @enum {string}
          */
         RoleEnum: "SUPERUSER" | "PLATFORM_MANAGER" | "PLATFORM_SALES" | "PLATFORM_SUPPORT" | "TENANT_OWNER" | "TENANT_MANAGER" | "TENANT_STAFF" | "CUSTOMER";
+        /**
+         * @description * `this` - this
+         *     * `following` - following
+         *     * `all` - all
+         * @enum {string}
+         */
+        ScopeEnum: "this" | "following" | "all";
+        /**
+         * @description * `appointments:read` - Read appointments, blockers, availability
+         *     * `appointments:write` - Book and change appointments and blockers
+         *     * `customers:read` - Read customers
+         *     * `customers:write` - Add and change customers
+         *     * `resources:write` - Add and change resources
+         *     * `services:write` - Add and change services
+         *     * `billing:read` - Read charges and the revenue summary
+         *     * `billing:write` - Change charges' payment status and billing settings
+         * @enum {string}
+         */
+        ScopesEnum: "appointments:read" | "appointments:write" | "customers:read" | "customers:write" | "resources:write" | "services:write" | "billing:read" | "billing:write";
+        Series: {
+            /** Format: uuid */
+            readonly id: string;
+            /** Format: uuid */
+            readonly service: string;
+            /** Format: uuid */
+            readonly customer: string;
+            readonly rrule: string;
+            readonly timezone: string;
+            /** Format: date-time */
+            readonly first_start: string;
+            readonly occurrences: components["schemas"]["Appointment"][];
+            /** Format: date-time */
+            readonly created_at: string;
+        };
+        SeriesBooked: {
+            /** Format: uuid */
+            readonly id: string;
+            /** Format: uuid */
+            readonly service: string;
+            /** Format: uuid */
+            readonly customer: string;
+            readonly rrule: string;
+            readonly timezone: string;
+            /** Format: date-time */
+            readonly first_start: string;
+            readonly occurrences: components["schemas"]["Appointment"][];
+            /** Format: date-time */
+            readonly created_at: string;
+            /** @description Occurrences not booked (only with book_free_only). */
+            readonly conflicts: components["schemas"]["Conflict"][];
+        };
+        SeriesChanged: {
+            appointments: components["schemas"]["Appointment"][];
+        };
+        SeriesCreateRequest: {
+            /** Format: uuid */
+            service: string;
+            /**
+             * Format: uuid
+             * @description Required for staff; a signed-in customer always books for itself.
+             */
+            customer?: string;
+            /**
+             * Format: date-time
+             * @description The first occurrence.
+             */
+            starts_at: string;
+            /** @description An RFC 5545 RRULE subset: FREQ=DAILY or WEEKLY, INTERVAL, BYDAY (plain weekdays), and COUNT or UNTIL; at most 52 occurrences. */
+            rrule: string;
+            /** @description IANA name whose wall clock the rule follows; the business's by default. */
+            timezone?: string;
+            resources?: string[];
+            /** @default  */
+            notes?: string;
+            /**
+             * @description Book the free occurrences and report the others, instead of all or nothing.
+             * @default false
+             */
+            book_free_only?: boolean;
+        };
+        SeriesMoveRequest: {
+            scope: components["schemas"]["ScopeEnum"];
+            /**
+             * Format: uuid
+             * @description The occurrence (an appointment id of the series); required unless scope is 'all'.
+             */
+            occurrence?: string;
+            /**
+             * Format: date-time
+             * @description The occurrence's new start; the others in scope move by the same shift of the local wall clock.
+             */
+            starts_at: string;
+        };
+        SeriesScopeRequest: {
+            scope: components["schemas"]["ScopeEnum"];
+            /**
+             * Format: uuid
+             * @description The occurrence (an appointment id of the series); required unless scope is 'all'.
+             */
+            occurrence?: string;
+        };
         Service: {
             /** Format: uuid */
             readonly id: string;
@@ -2205,7 +3180,14 @@ export interface components {
             min_notice_minutes?: number;
             max_advance_days?: number;
             is_active?: boolean;
+            /** @description Seats per session: above 1 the service is a group session (a class). */
+            capacity?: number;
+            allow_multiple_seats?: boolean;
             requirements?: components["schemas"]["Requirement"][];
+            /** @description Per-resource price and duration (e.g. a senior stylist costs more and takes longer). Booking with several resources that have one takes the highest price and the longest duration among them; resources without one take the service's. */
+            resource_overrides?: components["schemas"]["ResourceOverride"][];
+            /** @description Intake questions as a JSON Schema object (typed `properties`, `required`, `enum` for choices), e.g. {"type": "object", "properties": {"allergies": {"type": "string"}}, "required": ["allergies"]}; {} asks nothing. */
+            intake_schema?: unknown;
             /**
              * Format: decimal
              * @description Average of customers' reviews (review-requests plugin); null: none yet.
@@ -2229,20 +3211,54 @@ export interface components {
             min_notice_minutes?: number;
             max_advance_days?: number;
             is_active?: boolean;
+            /** @description Seats per session: above 1 the service is a group session (a class). */
+            capacity?: number;
+            allow_multiple_seats?: boolean;
             requirements?: components["schemas"]["RequirementRequest"][];
+            /** @description Per-resource price and duration (e.g. a senior stylist costs more and takes longer). Booking with several resources that have one takes the highest price and the longest duration among them; resources without one take the service's. */
+            resource_overrides?: components["schemas"]["ResourceOverrideRequest"][];
+            /** @description Intake questions as a JSON Schema object (typed `properties`, `required`, `enum` for choices), e.g. {"type": "object", "properties": {"allergies": {"type": "string"}}, "required": ["allergies"]}; {} asks nothing. */
+            intake_schema?: unknown;
         };
+        /**
+         * @description * `compact` - compact
+         * @enum {string}
+         */
+        ShapeEnum: "compact";
         Slot: {
             /** Format: date-time */
             starts_at: string;
             /** Format: date-time */
             ends_at: string;
             resources: components["schemas"]["SlotResource"][];
+            /** @description Places left at this start: 1 for a one-to-one service; for a group service the seats left in its session (its capacity when no session has started filling). */
+            seats_left: number;
+            /**
+             * Format: uuid
+             * @description The group session already open at this start, if any.
+             */
+            session: string | null;
+        };
+        SlotGroup: {
+            /** @description Indexes into `resources`: what a booking at these starts would hold, one per requirement in requirement order. */
+            resources: number[];
+            duration_minutes: number;
+            runs: components["schemas"]["SlotRun"][];
         };
         SlotResource: {
             /** Format: uuid */
             id: string;
             name: string;
             type: string;
+        };
+        SlotRun: {
+            /**
+             * Format: date-time
+             * @description The run's first free start.
+             */
+            first: string;
+            /** @description How many starts: start k (0 <= k < count) is `first` + k x `step_minutes` (real minutes, so a run stays right across a DST change). */
+            count: number;
         };
         StaffUsage: {
             used: number;
@@ -2282,6 +3298,8 @@ export interface components {
             readonly timezone: string;
             /** @description Browser origins (scheme://host[:port]) whose pages may call this business's API, e.g. its own booking site; besides the platform's CORS_ALLOWED_ORIGINS. Stored as browsers send them (lower case, no default port); at most 20. */
             cors_allowed_origins: string[];
+            /** @description Public booking pages: the catalogue, availability, slot holds and booking as a guest without an account under /api/public/ on this business's hosts (404 when off). */
+            public_booking_enabled?: boolean;
         };
         TokenPair: {
             access: string;
@@ -2324,6 +3342,55 @@ export interface components {
          * @enum {string}
          */
         VerificationStatusEnum: "PENDING" | "VERIFIED" | "FAILED";
+        WaitlistEntry: {
+            /** Format: uuid */
+            readonly id: string;
+            /** Format: uuid */
+            readonly service: string;
+            readonly service_name: string;
+            /** Format: uuid */
+            readonly customer: string;
+            readonly customer_name: string;
+            /** Format: date-time */
+            readonly starts_at: string;
+            readonly status: components["schemas"]["WaitlistEntryStatusEnum"];
+            /** Format: date-time */
+            readonly offered_at: string | null;
+            /** Format: date-time */
+            readonly offer_expires_at: string | null;
+            /** @description While OFFERED: the signed claim link (POST it) on this host; null otherwise. */
+            readonly claim_path: string | null;
+            /**
+             * Format: uuid
+             * @description The appointment a claimed offer booked.
+             */
+            readonly appointment: string | null;
+            /** Format: date-time */
+            readonly created_at: string;
+        };
+        /**
+         * @description * `WAITING` - Waiting
+         *     * `OFFERED` - Offered
+         *     * `CLAIMED` - Claimed
+         *     * `EXPIRED` - Expired
+         *     * `LEFT` - Left
+         * @enum {string}
+         */
+        WaitlistEntryStatusEnum: "WAITING" | "OFFERED" | "CLAIMED" | "EXPIRED" | "LEFT";
+        WaitlistJoinRequest: {
+            /** Format: uuid */
+            service: string;
+            /**
+             * Format: uuid
+             * @description Required for staff; a signed-in customer always joins for itself.
+             */
+            customer?: string;
+            /**
+             * Format: date-time
+             * @description The full slot's or session's start.
+             */
+            starts_at: string;
+        };
         WebhookEndpoint: {
             /** Format: uuid */
             readonly id: string;
@@ -2421,6 +3488,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -2454,6 +3540,545 @@ export interface operations {
             /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
             400: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_appointment_series_list: {
+        parameters: {
+            query?: {
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedSeriesList"];
+                };
+            };
+            /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or credentials not valid on this host. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object (or not visible to you), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_appointment_series_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SeriesCreateRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SeriesBooked"];
+                };
+            };
+            /** @description Field errors (`invalid`, e.g. `rrule` outside the subset or giving more than 52 occurrences), or a first start the service cannot be booked at (`in_past`, `too_soon`, `too_far_ahead`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or credentials not valid on this host. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Your role may not book this (`permission_denied`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `series_conflict`: some occurrences cannot be booked (each named in `fields.occurrences`); nothing was booked. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's Content-Type is not accepted here. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_appointment_series_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Series"];
+                };
+            };
+            /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or credentials not valid on this host. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object (or not visible to you), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_appointment_series_cancel_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SeriesScopeRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SeriesChanged"];
+                };
+            };
+            /** @description Field errors, or nothing open in scope (`invalid_transition`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or credentials not valid on this host. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object (or not visible to you), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's Content-Type is not accepted here. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_appointment_series_reschedule_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SeriesMoveRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SeriesChanged"];
+                };
+            };
+            /** @description Field errors, nothing open in scope (`invalid_transition`), or a new time the service cannot be booked at (`in_past`, `too_soon`, `too_far_ahead`, `outside_hours`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or credentials not valid on this host. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object (or not visible to you), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `resource_busy`: a moved occurrence meets another booking. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's Content-Type is not accepted here. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2546,6 +4171,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -2594,7 +4238,7 @@ export interface operations {
                     "application/json": components["schemas"]["Appointment"];
                 };
             };
-            /** @description Field errors (`invalid`), or a time the service cannot be booked at: `in_past`, `too_soon` (minimum notice), `too_far_ahead` (booking horizon), `outside_hours` (no eligible resource works then), `no_eligible_resource`. */
+            /** @description Field errors (`invalid`), or a time the service cannot be booked at: `in_past`, `too_soon` (minimum notice), `too_far_ahead` (booking horizon), `outside_hours` (no eligible resource works then), `tenant_closed` (a tenant-wide closure), `no_eligible_resource`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2642,6 +4286,25 @@ export interface operations {
             /** @description The body's Content-Type is not accepted here. */
             415: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2710,6 +4373,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2815,6 +4497,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -2886,6 +4587,25 @@ export interface operations {
             /** @description Conflicts with the current data. */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2969,6 +4689,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -3040,6 +4779,25 @@ export interface operations {
             /** @description Conflicts with the current data. */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3123,6 +4881,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -3159,7 +4936,7 @@ export interface operations {
                     "application/json": components["schemas"]["Appointment"];
                 };
             };
-            /** @description Field errors (`invalid`), or a time the service cannot be booked at: `in_past`, `too_soon` (minimum notice), `too_far_ahead` (booking horizon), `outside_hours` (no eligible resource works then), `no_eligible_resource`. */
+            /** @description Field errors (`invalid`), or a time the service cannot be booked at: `in_past`, `too_soon` (minimum notice), `too_far_ahead` (booking horizon), `outside_hours` (no eligible resource works then), `tenant_closed` (a tenant-wide closure), `no_eligible_resource`. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3177,7 +4954,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
+            /** @description Your role may not move this appointment (`permission_denied`), or a customer is inside the business's cancellation window (`reschedule_window_closed`). */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3216,6 +4993,25 @@ export interface operations {
             /** @description The body's Content-Type is not accepted here. */
             415: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3296,6 +5092,14 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3395,6 +5199,14 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3476,6 +5288,14 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3514,6 +5334,25 @@ export interface operations {
             /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
             400: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3595,6 +5434,14 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3676,6 +5523,14 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3701,6 +5556,13 @@ export interface operations {
                 /** @description Last local date (inclusive); at most 62 days. */
                 end: string;
                 service: string;
+                /**
+                 * @description `slots` (default): one object per free start. `compact`: the starts grouped by the resources they would hold, as runs on the step grid, each resource described once (a month is a few KB instead of hundreds).
+                 *
+                 *     * `slots` - slots
+                 *     * `compact` - compact
+                 */
+                shape?: "slots" | "compact";
                 /** @description First local date (inclusive). */
                 start: string;
                 step_minutes?: number;
@@ -3713,15 +5575,23 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The free starts, in the shape asked for (`shape`). Carries an `ETag`; gzip-compressed for clients sending `Accept-Encoding: gzip`. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Availability"];
+                    "application/json": components["schemas"]["AvailabilityAnswer"];
                 };
             };
-            /** @description Field errors (`invalid`): an inactive or unknown service, a range that is reversed or longer than 62 days, an unknown timezone or step. */
+            /** @description Not modified: `If-None-Match` names the `ETag` of the same answer. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Field errors (`invalid`): an inactive or unknown service, a range that is reversed or longer than 62 days, an unknown timezone, step or shape. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3742,6 +5612,25 @@ export interface operations {
             /** @description Signed in, but your role (or the subscription tier) does not allow this. */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3799,6 +5688,25 @@ export interface operations {
             /** @description Signed in, but your role (or the subscription tier) does not allow this. */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3893,6 +5801,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -3947,6 +5874,25 @@ export interface operations {
             /** @description Signed in, but your role (or the subscription tier) does not allow this. */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4021,6 +5967,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4115,6 +6080,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -4177,6 +6161,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4253,6 +6256,25 @@ export interface operations {
             /** @description Conflicts with the current data. */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4358,6 +6380,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -4402,6 +6443,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4495,6 +6555,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -4557,6 +6636,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4662,6 +6760,524 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_closures_list: {
+        parameters: {
+            query?: {
+                end?: string;
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+                start?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedClosureList"];
+                };
+            };
+            /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or credentials not valid on this host. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object (or not visible to you), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_closures_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ClosureRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Closure"];
+                };
+            };
+            /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or credentials not valid on this host. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's Content-Type is not accepted here. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_closures_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Closure"];
+                };
+            };
+            /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or credentials not valid on this host. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object (or not visible to you), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_closures_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or credentials not valid on this host. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object (or not visible to you), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_closures_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedClosureRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Closure"];
+                };
+            };
+            /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or credentials not valid on this host. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object (or not visible to you), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's Content-Type is not accepted here. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -4736,6 +7352,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4830,6 +7465,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -4892,6 +7546,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4968,6 +7641,25 @@ export interface operations {
             /** @description Conflicts with the current data. */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5073,6 +7765,208 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_customers_erase_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Customer"];
+                };
+            };
+            /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or credentials not valid on this host. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object (or not visible to you), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_customers_export_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonalData"];
+                };
+            };
+            /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or credentials not valid on this host. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object (or not visible to you), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -5135,6 +8029,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5240,6 +8153,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -5309,6 +8241,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5403,6 +8354,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -5465,6 +8435,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5541,6 +8530,25 @@ export interface operations {
             /** @description Conflicts with the current data. */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5646,6 +8654,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -5732,6 +8759,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -5794,6 +8840,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5877,6 +8942,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -5942,6 +9026,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6036,6 +9139,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description AWS refused the operation (`aws_error`). */
             502: {
                 headers: {
@@ -6113,6 +9235,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -6183,6 +9324,25 @@ export interface operations {
             /** @description Conflicts with the current data. */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6287,6 +9447,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description DNS did not answer and the check could not be queued (`dns_unavailable`), or the database could not be reached (`database_unavailable`); try again after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -6338,6 +9517,25 @@ export interface operations {
             /** @description Signed in, but your role (or the subscription tier) does not allow this. */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6406,6 +9604,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6511,6 +9728,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -6581,6 +9817,25 @@ export interface operations {
             /** @description Conflicts with the current data. */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6658,6 +9913,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -6720,6 +9994,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6796,6 +10089,25 @@ export interface operations {
             /** @description Conflicts with the current data. */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6901,6 +10213,405 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_keys_list: {
+        parameters: {
+            query?: {
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedAPIKeyList"];
+                };
+            };
+            /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or credentials not valid on this host. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object (or not visible to you), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_keys_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["APIKeyRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIKeyWithSecret"];
+                };
+            };
+            /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or credentials not valid on this host. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's Content-Type is not accepted here. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_keys_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIKey"];
+                };
+            };
+            /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or credentials not valid on this host. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object (or not visible to you), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_keys_revoke_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIKey"];
+                };
+            };
+            /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or credentials not valid on this host. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object (or not visible to you), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -6989,6 +10700,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The masquerade audit log cannot be written, so nothing started (`audit_unavailable`), or the database cannot be reached (`database_unavailable`, with Retry-After). */
             503: {
                 headers: {
@@ -7039,6 +10769,25 @@ export interface operations {
             /** @description Conflicts with the current data. */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7101,6 +10850,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -7152,6 +10920,25 @@ export interface operations {
             /** @description Signed in, but your role (or the subscription tier) does not allow this. */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7239,6 +11026,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -7301,6 +11107,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7406,6 +11231,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -7505,6 +11349,751 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_public_availability_retrieve: {
+        parameters: {
+            query: {
+                /** @description Last local date (inclusive); at most 62 days. */
+                end: string;
+                service: string;
+                /**
+                 * @description `slots` (default): one object per free start. `compact`: the starts grouped by the resources they would hold, as runs on the step grid, each resource described once (a month is a few KB instead of hundreds).
+                 *
+                 *     * `slots` - slots
+                 *     * `compact` - compact
+                 */
+                shape?: "slots" | "compact";
+                /** @description First local date (inclusive). */
+                start: string;
+                step_minutes?: number;
+                /** @description IANA name the dates and times are in; the business's timezone by default. */
+                timezone?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Availability"];
+                };
+            };
+            /** @description Field errors (`invalid`): an inactive or unknown service, a bad range, timezone or step. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or credentials not valid on this host. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description This business does not take bookings online (`not_found`): public booking is switched off. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_public_bookings_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GuestBookingRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Booked"];
+                };
+            };
+            /** @description Field errors (`invalid`, also an unknown, used or mismatched `hold`), intake answers that do not fit the service's questions (`invalid_intake`, naming `intake.<field>`), or a time the service cannot be booked at (`in_past`, `too_soon`, `too_far_ahead`, `outside_hours`, `no_eligible_resource`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or credentials not valid on this host. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Online booking is not available with these details (`permission_denied`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description This business does not take bookings online (`not_found`): public booking is switched off. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `resource_busy`: another booking or a blocker holds a resource then (ask /api/availability/); `idempotency_key_reused`: the key came with another body. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's Content-Type is not accepted here. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_public_holds_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HoldCreateRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Hold"];
+                };
+            };
+            /** @description Field errors (`invalid`), or a time the service cannot be booked at: `in_past`, `too_soon` (minimum notice), `too_far_ahead` (booking horizon), `outside_hours` (no eligible resource works then), `tenant_closed` (a tenant-wide closure), `no_eligible_resource`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or credentials not valid on this host. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description This business does not take bookings online (`not_found`): public booking is switched off. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `resource_busy`: another booking or a blocker holds a resource then (ask /api/availability/); `idempotency_key_reused`: the key came with another body. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's Content-Type is not accepted here. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_public_manage_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ManageTokenRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicAppointment"];
+                };
+            };
+            /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or credentials not valid on this host. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `invalid_link`: the token is forged, from another business, for another purpose, past the appointment's end, or no longer current (the appointment was cancelled or moved through a link since); or public booking is switched off (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's Content-Type is not accepted here. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_public_manage_cancel_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ManageTokenRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Cancelled"];
+                };
+            };
+            /** @description `invalid_transition`: the appointment is no longer open. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or credentials not valid on this host. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `invalid_link`: the token is forged, from another business, for another purpose, past the appointment's end, or no longer current (the appointment was cancelled or moved through a link since); or public booking is switched off (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's Content-Type is not accepted here. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_public_manage_reschedule_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ManageRescheduleRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Booked"];
+                };
+            };
+            /** @description Field errors (`invalid`), or a time the service cannot be booked at: `in_past`, `too_soon` (minimum notice), `too_far_ahead` (booking horizon), `outside_hours` (no eligible resource works then), `tenant_closed` (a tenant-wide closure), `no_eligible_resource`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or credentials not valid on this host. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `reschedule_window_closed`: the business's cancellation window has opened. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `invalid_link`: the token is forged, from another business, for another purpose, past the appointment's end, or no longer current (the appointment was cancelled or moved through a link since); or public booking is switched off (`not_found`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `resource_busy`: another booking or a blocker holds a resource then (ask /api/availability/); `idempotency_key_reused`: the key came with another body. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's Content-Type is not accepted here. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_public_services_list: {
+        parameters: {
+            query?: {
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedPublicServiceList"];
+                };
+            };
+            /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or credentials not valid on this host. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description This business does not take bookings online (`not_found`): public booking is switched off. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -7577,6 +12166,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7671,6 +12279,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -7733,6 +12360,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7809,6 +12455,25 @@ export interface operations {
             /** @description Conflicts with the current data. */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7914,6 +12579,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -7991,6 +12675,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -8061,6 +12764,25 @@ export interface operations {
             /** @description Conflicts with the current data. */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8166,6 +12888,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -8236,6 +12977,25 @@ export interface operations {
             /** @description Conflicts with the current data. */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8315,6 +13075,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -8377,6 +13156,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8482,6 +13280,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -8526,6 +13343,25 @@ export interface operations {
             /** @description A forged, foreign or expired link, or reviews switched off here (`invalid_link`). */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8613,6 +13449,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -8679,6 +13534,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8773,6 +13647,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -8835,6 +13728,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8911,6 +13823,25 @@ export interface operations {
             /** @description Conflicts with the current data. */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9016,6 +13947,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -9067,6 +14017,25 @@ export interface operations {
             /** @description Signed in, but your role (or the subscription tier) does not allow this. */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9133,6 +14102,25 @@ export interface operations {
             /** @description This business has no logo. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9228,6 +14216,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -9293,6 +14300,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -9344,6 +14370,25 @@ export interface operations {
             /** @description Signed in, but your role (or the subscription tier) does not allow this. */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9438,6 +14483,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -9488,6 +14552,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -9532,6 +14615,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9615,6 +14717,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9709,6 +14830,482 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_waitlist_list: {
+        parameters: {
+            query?: {
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedWaitlistEntryList"];
+                };
+            };
+            /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or credentials not valid on this host. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object (or not visible to you), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_waitlist_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WaitlistJoinRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WaitlistEntry"];
+                };
+            };
+            /** @description Field errors, or a time the service cannot be booked at (`in_past`, `too_soon`, `too_far_ahead`, `outside_hours`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or credentials not valid on this host. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `slot_available`: it is not full, book it instead; `already_waiting`: the customer is on this waitlist already. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body's Content-Type is not accepted here. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_waitlist_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WaitlistEntry"];
+                };
+            };
+            /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or credentials not valid on this host. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object (or not visible to you), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_waitlist_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The entry is no longer waiting (`invalid_transition`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No credentials, or credentials not valid on this host. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but your role (or the subscription tier) does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object (or not visible to you), or a page past the last. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with the current data. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, `dns_unavailable`). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    api_waitlist_claim_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OwnAppointment"];
+                };
+            };
+            /** @description Invalid input (`invalid`, with `fields`), a malformed body (`parse_error`) or text that cannot be stored (`unstorable_text`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `invalid_link`: forged, foreign or expired. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description `offer_not_available`: claimed already (a link works once) or withdrawn; `offer_expired`: its time is up and the place went to the next customer; `resource_busy` / `session_full`: a freed one-to-one slot was booked first. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -9774,6 +15371,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9868,6 +15484,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -9930,6 +15565,25 @@ export interface operations {
             /** @description No such object (or not visible to you), or a page past the last. */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10006,6 +15660,25 @@ export interface operations {
             /** @description Conflicts with the current data. */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10111,6 +15784,25 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The database cannot be reached; nothing was saved (`database_unavailable`). Retry after the seconds in Retry-After. */
             503: {
                 headers: {
@@ -10182,6 +15874,25 @@ export interface operations {
             /** @description Conflicts with the current data. */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests: the business's or the API key's rate limit (`throttled`), a subscription quota (`quota_exceeded`), or too many sign-in attempts; wait the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    /** @description Requests per window. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Left in the window. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds to its end. */
+                    "RateLimit-Reset"?: number;
+                    /** @description `<limit>;w=<seconds>`. */
+                    "RateLimit-Policy"?: string;
                     [name: string]: unknown;
                 };
                 content: {
