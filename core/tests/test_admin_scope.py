@@ -250,8 +250,15 @@ class Expect:
 
 
 EXPECTED: dict[type[Model], Expect] = {
-    # Platform API: everyone with view_tenants reads, manage_tenants (SU, PM) writes; no delete.
-    Tenant: Expect(visible_tenants, ADMINS, by_role(ADMINS), frozenset(), frozenset()),
+    # Platform API: everyone with view_tenants reads, manage_tenants (SU, PM) writes; no delete,
+    # but SU and PM schedule (and cancel) a deletion after the grace period.
+    Tenant: Expect(
+        visible_tenants,
+        ADMINS,
+        by_role(ADMINS),
+        frozenset(),
+        frozenset({"schedule_deletion", "cancel_deletion"}),
+    ),
     # Tenant-host domains API: manage_settings there. Only SU, PM write in the admin.
     Domain: Expect(
         visible_domains,
