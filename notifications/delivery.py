@@ -143,11 +143,15 @@ class SendChecks:
 
     def refusal(self, delivery: Delivery) -> Outcome | None:
         """Why ``delivery`` may no longer go out (a skip), else None."""
+        from plugins.registry import platform_handlers
         from plugins.selectors import plugin_active
 
         key = (delivery.tenant_id, delivery.plugin)
         if key not in self._active:
-            self._active[key] = plugin_active(tenant=delivery.tenant, slug=delivery.plugin)
+            # The platform's own e-mails (a guest's booking confirmation) need no installation.
+            self._active[key] = delivery.plugin in platform_handlers() or plugin_active(
+                tenant=delivery.tenant, slug=delivery.plugin
+            )
         if not self._active[key]:
             return Outcome(
                 ok=False, skip=True,
