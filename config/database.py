@@ -50,7 +50,8 @@ def resolve_database(env: environ.Env, base_dir: Path) -> dict[str, Any]:
             "USER": env.str("POSTGRES_USER", default="postgres"),
             "PASSWORD": env.str("POSTGRES_PASSWORD", default=""),
             "HOST": env.str("POSTGRES_HOST"),
-            "PORT": env.int("POSTGRES_PORT", default=5432),
+            # Blank (``POSTGRES_PORT=`` in a .env, or a socket directory's default) is 5432.
+            "PORT": int(env.str("POSTGRES_PORT", default="") or 5432),
         }
     elif not forced_embedded and _local_server_answers():
         config = {

@@ -50,6 +50,16 @@ def test_postgres_host_parts_are_used(no_embedded):
     )
 
 
+@pytest.mark.parametrize(("port", "expected"), [("", 5432), ("6432", 6432)])
+def test_a_blank_postgres_port_is_the_default_one(no_embedded, port, expected):
+    """A socket directory as POSTGRES_HOST comes with no port (the embedded server's), and a
+    .env may say ``POSTGRES_PORT=``: neither is an error."""
+    config = database.resolve_database(
+        env_with(POSTGRES_HOST="/tmp/pg-socket", POSTGRES_PORT=port), Path()
+    )
+    assert config["PORT"] == expected
+
+
 def test_running_local_server_is_used_when_nothing_is_configured(no_embedded, monkeypatch):
     monkeypatch.setattr(database, "_local_server_answers", lambda: True)
     config = database.resolve_database(env_with(), Path())
