@@ -175,19 +175,10 @@ def tenant_cors_origins_set(
         problems.append(f"At most {CORS_ORIGINS_MAX} origins.")
     if problems:
         raise DomainError(problems[0], code="invalid", fields={"cors_allowed_origins": problems})
-    tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
-    previous = list(tenant.cors_allowed_origins)
-    tenant.cors_allowed_origins = normalized
-    tenant.save(update_fields=["cors_allowed_origins", "updated_at"])
-    security_event(
-        "tenant_cors_origins_changed",
-        request=request,
-        actor=actor,
-        tenant_schema=tenant.schema_name,
-        previous=previous,
-        origins=normalized,
-    )
-    return tenant
+    return _tenant_setting_change(
+        tenant=tenant, field="cors_allowed_origins", value=normalized, detail="origins",
+        event="tenant_cors_origins_changed", actor=actor, request=request,
+    )  # fmt: skip
 
 
 @transaction.atomic
@@ -196,18 +187,25 @@ def tenant_public_booking_set(
 ) -> Tenant:
     """Switch the public booking pages (guest booking without an account) on or off. Every
     worker's next request sees it."""
+    return _tenant_setting_change(
+        tenant=tenant, field="public_booking_enabled", value=enabled, detail="enabled",
+        event="tenant_public_booking_changed", actor=actor, request=request,
+    )  # fmt: skip
+
+
+def _tenant_setting_change(
+    *, tenant: Tenant, field: str, value: Any, detail: str, event: str, actor: Any, request: Any
+) -> Tenant:
+    """Set one setting on the locked tenant row and audit it with its previous value, in the
+    caller's transaction."""
     tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
-    previous = tenant.public_booking_enabled
-    tenant.public_booking_enabled = enabled
-    tenant.save(update_fields=["public_booking_enabled", "updated_at"])
+    previous = getattr(tenant, field)
+    setattr(tenant, field, value)
+    tenant.save(update_fields=[field, "updated_at"])
     security_event(
-        "tenant_public_booking_changed",
-        request=request,
-        actor=actor,
-        tenant_schema=tenant.schema_name,
-        previous=previous,
-        enabled=enabled,
-    )
+        event, request=request, actor=actor, tenant_schema=tenant.schema_name,
+        previous=list(previous) if isinstance(previous, list) else previous, **{detail: value},
+    )  # fmt: skip
     return tenant
 
 
