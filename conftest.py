@@ -12,7 +12,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from core.models import Tenant
+from tenancy.models import Tenant
 from users.authentication import TENANT_CLAIM
 
 PLATFORM_HOST = "localhost"
@@ -25,8 +25,8 @@ def provision_session_tenants() -> None:
     """Tenants alpha and beta (rows and schemas) and the plugin catalogue. Also used to put the
     rows back after a transactional test's flush emptied the public tables (the schemas survive
     a flush)."""
-    from core.services import tenant_provision
     from plugins.catalogue import plugins_sync
+    from tenancy.services import tenant_provision
 
     plugins_sync()
 
@@ -72,7 +72,7 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
 
 @pytest.fixture(autouse=True)
 def _clean_connection_state_after_each_test() -> Iterator[None]:
-    from core.selectors import routes_forget
+    from tenancy.selectors import routes_forget
 
     yield
     connection.set_schema_to_public()

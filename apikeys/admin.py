@@ -10,7 +10,7 @@ from django.http import HttpRequest
 
 from apikeys.models import APIKey
 from apikeys.selectors import api_keys_for
-from core.admin import ReadOnlyAdmin
+from core.admin_kit import ReadOnlyAdmin
 
 
 @admin.register(APIKey)

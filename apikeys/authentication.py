@@ -17,12 +17,13 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.permissions import SAFE_METHODS
 
+from access.permissions import checks_a_capability
+from access.policy import CREDENTIAL_CAPABILITIES_ATTR
 from apikeys.scopes import scope_capabilities
 from apikeys.selectors import api_key_for_secret
 from apikeys.services import KEY_PREFIX, api_key_mark_used
 from core.audit import security_event
-from users.access import CREDENTIAL_CAPABILITIES_ATTR, access_on_host
-from users.permissions import checks_a_capability
+from users.reach import access_on_host
 from users.roles import Access
 
 SCHEMES = (b"api-key", b"bearer")
@@ -85,7 +86,7 @@ class APIKeyAuthentication(BaseAuthentication):
     def _count(self, request: Any, key: Any) -> None:
         # Not at module level: DRF imports this class while rest_framework.views is loading,
         # which core.ratelimit's error responses import.
-        from core import ratelimit
+        from tenancy import ratelimit
 
         window = ratelimit.api_key_request_window(key.tenant, key.prefix)
         ratelimit.remember(request, window)

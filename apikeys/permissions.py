@@ -1,6 +1,6 @@
 """API keys are a credential of the business: its owners (``manage_api_keys``) create, list and
-revoke them; a masquerade does not lend that (``users.access.MASQUERADE_GUARDED_CAPABILITIES``)."""
+revoke them; a masquerade does not lend that (``access.policy.MASQUERADE_GUARDED_CAPABILITIES``)."""
 
-from users.permissions import IsInScopeOfThisHost, capability_permission
+from access.permissions import IsInScopeOfThisHost, capability_permission
 
 API_KEY_PERMISSIONS = [IsInScopeOfThisHost, capability_permission("manage_api_keys")]

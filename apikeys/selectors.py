@@ -9,9 +9,9 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from access.selectors import tenant_list_reached_by
 from apikeys.models import APIKey
 from apikeys.services import secret_digest
-from core.selectors import tenant_list_reached_by
 
 # "sk_" + 12 hex digits + "_" + 43 url-safe base64 characters (secrets.token_urlsafe(32)).
 KEY_PATTERN = re.compile(r"^sk_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$")

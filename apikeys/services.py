@@ -18,7 +18,7 @@ from apikeys.models import APIKey
 from apikeys.scopes import Scope
 from core.audit import security_event
 from core.exceptions import DomainError
-from core.models import Tenant
+from tenancy.models import Tenant
 
 KEY_PREFIX = "sk_"
 

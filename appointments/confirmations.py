@@ -12,12 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 from appointments.manage_links import manage_tokens, manage_urls
-from core.models import Tenant
 from notifications import events
 from notifications.email import email_outgoing
 from notifications.models import OutboxEvent
 from plugins.base import Outgoing, Plugin
 from plugins.builtin.common import OPEN, appointment_for, customer_timezone, local
+from tenancy.models import Tenant
 
 SLUG = "booking-confirmation"
 

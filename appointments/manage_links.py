@@ -19,8 +19,8 @@ from django.core import signing
 
 from appointments.models import Appointment
 from core.exceptions import NotFound
-from core.models import Tenant
 from notifications.links import tenant_base_url
+from tenancy.models import Tenant
 
 PURPOSES = ("view", "cancel", "reschedule")
 

@@ -14,13 +14,13 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from access.capabilities import capabilities_on_host
+from access.permissions import IsInScopeOfThisHost, any_capability_permission, capability_permission
+from access.scoping import get_visible, sees_all_rows, visible_to
 from appointments.models import Appointment, Blocker
 from core.exceptions import NotFound, PermissionDenied
-from core.models import Tenant
 from resources.models import Resource
-from users.access import capabilities_on_host
-from users.permissions import IsInScopeOfThisHost, any_capability_permission, capability_permission
-from users.scoping import get_visible, sees_all_rows, visible_to
+from tenancy.models import Tenant
 
 STAFF_ACTIONS = frozenset(
     {"update", "reschedule", "move_series", "confirm", "complete", "no_show", "cancel"}

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from appointments.models import Appointment
 from core.exceptions import PermissionDenied
-from core.models import Tenant
+from tenancy.models import Tenant
 
 
 def check_customer_may_reschedule(

@@ -7,7 +7,7 @@ from django_tenants.utils import get_public_schema_name, tenant_context
 
 from appointments.models import WaitlistEntry, WaitlistStatus
 from appointments.services.waitlist import waitlist_offers_expire
-from core.models import Tenant
+from tenancy.models import Tenant
 
 
 @shared_task(name="appointments.tasks.expire_waitlist_offers", ignore_result=True)

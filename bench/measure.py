@@ -10,7 +10,7 @@ from typing import Any
 from django.db import connection
 from psycopg import sql
 
-from core.models import Tenant
+from tenancy.models import Tenant
 
 
 def median_ms(samples: list[float]) -> float:

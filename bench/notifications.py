@@ -27,8 +27,6 @@ from django.utils import timezone
 
 from appointments.models import Appointment
 from bench.measure import median_ms, tenant_drop, timed
-from core.models import Tenant
-from core.services import tenant_provision
 from customers.models import Customer
 from notifications.delivery import deliveries_send
 from notifications.email import email_build
@@ -38,6 +36,8 @@ from plugins.builtin.reminders import AppointmentReminders
 from plugins.catalogue import plugins_sync
 from plugins.models import PluginTemplate
 from plugins.services import plugin_install
+from tenancy.models import Tenant
+from tenancy.services import tenant_provision
 
 MESSAGES = 10_000
 RENDERED = 50  # distinct reminders rendered by the plugin; the 10,000 reuse their content

@@ -18,8 +18,8 @@ from django.db.utils import load_backend
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from bench.measure import median_ms, tenant_drop, timed
-from core.services import tenant_provision
 from core.tests.pooler import Site, get, pgbouncer_binary, running_pgbouncer, wire_messages
+from tenancy.services import tenant_provision
 from users.authentication import TENANT_CLAIM
 from users.models import User
 

@@ -33,8 +33,8 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from apikeys.services import api_key_create
 from bench.measure import median_ms, tenant_drop, timed
 from config.settings.cache import redis_cache
-from core.models import Tenant
-from core.services import tenant_provision
+from tenancy.models import Tenant
+from tenancy.services import tenant_provision
 from users.authentication import TENANT_CLAIM
 from users.models import User
 from users.roles import Role

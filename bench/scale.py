@@ -38,9 +38,9 @@ from django.test.utils import override_settings
 from django_tenants.utils import schema_context
 
 from bench.measure import median_ms, tenant_drop, timed
-from core.models import Tenant
-from core.provisioning import template_ensure
-from core.services import tenant_provision
+from tenancy.models import Tenant
+from tenancy.provisioning import template_ensure
+from tenancy.services import tenant_provision
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"

@@ -28,9 +28,9 @@ from appointments.services import appointment_book
 from bench.measure import median_ms, tenant_drop, timed
 from catalog.services import service_create
 from core.exceptions import Conflict
-from core.services import tenant_provision
 from customers.models import Customer
 from resources.services import resource_create
+from tenancy.services import tenant_provision
 from users.authentication import TENANT_CLAIM
 from users.models import User
 

@@ -29,10 +29,10 @@ from django.test.utils import override_settings
 from psycopg import sql
 
 from bench.measure import median_ms, tenant_drop, timed
-from core.models import Domain
-from core.provisioning import template_ensure
-from core.selectors import domain_for_host, routes_forget
-from core.services import tenant_provision
+from tenancy.models import Domain
+from tenancy.provisioning import template_ensure
+from tenancy.selectors import domain_for_host, routes_forget
+from tenancy.services import tenant_provision
 
 
 def _provision_by_migrations(schema: str) -> None:
@@ -159,7 +159,7 @@ def bench_routing_many_hosts(repeats: int, hosts: int = 2000) -> dict[str, Any]:
     medians = {kind: round(ms / hosts, 4) for kind, ms in per_pass.items()}
     return {
         "name": "tenant_routing_many_hosts",
-        "what": f"route lookup (core.selectors.domain_for_host) round-robin over {hosts} hosts, "
+        "what": f"route lookup (tenancy.selectors.domain_for_host) round-robin over {hosts} hosts, "
         "every host cached in the shared Redis route cache",
         "repeats": repeats,
         "hosts": hosts,

@@ -55,8 +55,8 @@ def _populate(tenant: Any, appointments: int) -> None:
 def bench_export_import(repeats: int) -> list[dict[str, Any]]:
     # Imported here: ``python -m bench.tenantops`` sets Django up after importing this module.
     from bench.measure import median_ms, tenant_drop, timed
-    from core.services import tenant_provision
-    from core.tenant_archive import tenant_export, tenant_import
+    from console.tenant_archive import tenant_export, tenant_import
+    from tenancy.services import tenant_provision
 
     appointments = int(os.environ.get("BENCH_TENANTOPS_APPOINTMENTS", "2000"))
     tenant_drop("bench_ops_src")

@@ -8,9 +8,9 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from access.permissions import IsInScopeOfThisHost, any_capability_permission, capability_permission
+from access.scoping import get_visible, visible_to
 from billing.models import Charge
-from users.permissions import IsInScopeOfThisHost, any_capability_permission, capability_permission
-from users.scoping import get_visible, visible_to
 
 CHARGE_PERMISSIONS = [
     IsInScopeOfThisHost,

@@ -1,6 +1,6 @@
 """Everyone in scope reads the catalogue (customers book from it); ``manage_services`` writes."""
 
-from users.permissions import IsInScopeOfThisHost, capability_permission
+from access.permissions import IsInScopeOfThisHost, capability_permission
 
 SERVICE_PERMISSIONS = [
     IsInScopeOfThisHost,

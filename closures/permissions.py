@@ -2,7 +2,7 @@
 (``manage_schedule``) write them. Customers see closures where they matter to them: in
 availability."""
 
-from users.permissions import IsInScopeOfThisHost, capability_permission
+from access.permissions import IsInScopeOfThisHost, capability_permission
 
 CLOSURE_PERMISSIONS = [
     IsInScopeOfThisHost,

@@ -5,11 +5,12 @@ from django.conf import settings
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularSwaggerView
 
-from core.api.index import FALLBACK_NAME, IndexView, not_found
+from access.masquerade.api import MasqueradeEndView, MasqueradeView
+from access.masquerade.views import MasqueradeEnterView, MasqueradeLandingView
+from console.api.index import FALLBACK_NAME, IndexView, not_found
+from console.api.users import MeView
 from core.api.media import local_media
 from core.api.schema import HostSchemaView
-from core.masquerade.api import MasqueradeEndView, MasqueradeView
-from core.masquerade.views import MasqueradeEnterView, MasqueradeLandingView
 from users.api.auth import (
     PasswordChangeView,
     SessionView,
@@ -17,7 +18,6 @@ from users.api.auth import (
     TokenRefreshView,
     TokenRevokeView,
 )
-from users.api.views import MeView
 
 urlpatterns = [
     path("", IndexView.as_view(), name="index"),
@@ -30,7 +30,7 @@ urlpatterns = [
     path("api/me/", MeView.as_view(), name="me"),
     path("api/masquerade/", MasqueradeView.as_view(), name="masquerade"),
     path("api/masquerade/end/", MasqueradeEndView.as_view(), name="masquerade-end"),
-    path("hijack/", include("core.masquerade.urls", namespace="hijack")),
+    path("hijack/", include("access.masquerade.urls", namespace="hijack")),
     path("masquerade/enter/", MasqueradeEnterView.as_view(), name="masquerade-enter"),
     path("masquerade/", MasqueradeLandingView.as_view(), name="masquerade-landing"),
     path("api/schema/", HostSchemaView.as_view(), name="schema"),

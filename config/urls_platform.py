@@ -6,8 +6,8 @@ from rest_framework.routers import SimpleRouter
 
 from config.urls_common import fallback
 from config.urls_common import urlpatterns as common
-from core.api.grants import GrantListView, GrantRevokeView
-from core.api.platform import (
+from console.api.grants import GrantListView, GrantRevokeView
+from console.api.platform import (
     PlatformUserListView,
     TenantDeletionView,
     TenantDetailView,

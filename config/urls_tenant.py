@@ -24,9 +24,10 @@ from catalog.api.views import ServiceViewSet
 from closures.api.views import ClosureViewSet
 from config.urls_common import fallback
 from config.urls_common import urlpatterns as common
-from core.api.domains import DomainDetailView, DomainListView, DomainVerifyView
-from core.api.subscription import SubscriptionView
-from core.api.tenant import TenantLogoView, TenantSettingsView
+from console.api.domains import DomainDetailView, DomainListView, DomainVerifyView
+from console.api.subscription import SubscriptionView
+from console.api.tenant import TenantLogoView, TenantSettingsView
+from console.api.users import TenantUserListView
 from customers.api.views import CustomerViewSet
 from notifications.api import (
     DeliveryViewSet,
@@ -43,7 +44,6 @@ from plugins.api.marketplace import (
 from plugins.api.reviews import CustomerPreferenceView, ReviewLinkView, ReviewViewSet
 from plugins.api.webhooks import WebhookEndpointViewSet
 from resources.api.views import DateOverrideViewSet, ResourceViewSet
-from users.api.views import TenantUserListView
 
 router = SimpleRouter()
 router.register("api/resources", ResourceViewSet, basename="resource")

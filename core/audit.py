@@ -19,17 +19,15 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import connection, transaction
 from django.utils import timezone
-from pythonjsonlogger.json import JsonFormatter
 
-if TYPE_CHECKING:
-    from core.models import AuditEvent
+from core.log_format import STD_LOG_RECORD_ATTRS, iso_utc
+from core.models import AuditEvent
 
 security_logger = logging.getLogger("security")
 
@@ -37,37 +35,6 @@ security_logger = logging.getLogger("security")
 # (services called without ``request=``, signal receivers): their rows still say where they came
 # from and, in a masquerade, who is really acting. Set by core.middleware for each request.
 _current_request: ContextVar[Any] = ContextVar("audit_current_request", default=None)
-
-
-class UTCJsonFormatter(JsonFormatter):
-    """JSON lines whose ``timestamp`` is UTC ISO-8601 with a ``Z``: the moment the event
-    happened when the line mirrors an audit row, else the moment of logging."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("reserved_attrs", [*_STD_ATTRS])
-        super().__init__(*args, **kwargs)
-
-    def add_fields(self, log_record: dict, record: logging.LogRecord, message_dict: dict) -> None:
-        super().add_fields(log_record, record, message_dict)
-        log_record.setdefault("timestamp", utc_timestamp(record.created))
-        log_record["level"] = record.levelname
-        log_record["logger"] = record.name
-
-
-_STD_ATTRS = (
-    "args", "asctime", "created", "exc_info", "exc_text", "filename", "funcName", "levelname",
-    "levelno", "lineno", "module", "msecs", "msg", "name", "pathname", "process", "processName",
-    "relativeCreated", "stack_info", "thread", "threadName", "taskName",
-)  # fmt: skip
-
-
-def utc_timestamp(epoch_seconds: float | None = None) -> str:
-    moment = datetime.fromtimestamp(epoch_seconds, UTC) if epoch_seconds else datetime.now(UTC)
-    return iso_utc(moment)
-
-
-def iso_utc(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def client_ip(request: Any) -> str | None:
@@ -157,9 +124,6 @@ def security_event(
     the connection's schema); ``masquerade`` the masquerade it belongs to (default: the
     request's). Raises whatever the database raises: a write whose audit row cannot be written
     must not happen."""
-    # Not at module level: LOGGING imports this module's formatter before the models are ready.
-    from core.models import AuditEvent
-
     http = _http_request(request if request is not None else _current_request.get())
     actor = _person(actor if actor is not None else getattr(http, "user", None))
     target = _person(target)
@@ -251,7 +215,7 @@ def audit_log_record(row: AuditEvent) -> dict[str, Any]:
 
 
 # Keys ``logging`` keeps for itself: a detail of that name travels under "details" instead.
-_LOG_RECORD_KEYS = frozenset({*_STD_ATTRS, "message"})
+_LOG_RECORD_KEYS = frozenset({*STD_LOG_RECORD_ATTRS, "message"})
 
 
 def _mirror(row: AuditEvent, level: int) -> None:

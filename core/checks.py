@@ -21,7 +21,7 @@ def hijack_check_names_agree(app_configs: Any = None, **kwargs: Any) -> list[Err
         return [
             Error(
                 f"HIJACK_AUTHORIZATION_CHECK ({old}) and HIJACK_PERMISSION_CHECK ({new}) differ.",
-                hint="Point both at core.permissions.may_masquerade, or drop the old name.",
+                hint="Point both at access.masquerade.rules.may_masquerade, or drop the old name.",
                 id="core.E001",
             )
         ]

@@ -18,12 +18,12 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 
+from celery import current_app as app
 from django.conf import settings
 from django.core.cache import caches
 from django.db import connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from config.celery import app
 from core.api.errors import error_body
 
 logger = logging.getLogger(__name__)

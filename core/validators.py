@@ -78,7 +78,7 @@ def validate_custom_hostname(value: str) -> None:
         )
 
 
-# A browser origin as stored (core.models.Tenant.cors_allowed_origins, also a database check):
+# A browser origin as stored (tenancy.models.Tenant.cors_allowed_origins, also a database check):
 # scheme://host[:port], lower case, without the scheme's default port.
 CORS_ORIGIN_PATTERN = r"https?://[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?"
 CORS_ORIGINS_MAX = 20

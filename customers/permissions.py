@@ -7,9 +7,9 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from access.permissions import IsInScopeOfThisHost, any_capability_permission, capability_permission
+from access.scoping import get_visible, sees_all_rows, visible_to
 from customers.models import Customer
-from users.permissions import IsInScopeOfThisHost, any_capability_permission, capability_permission
-from users.scoping import get_visible, sees_all_rows, visible_to
 
 CUSTOMER_PERMISSIONS = [
     IsInScopeOfThisHost,

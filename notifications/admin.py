@@ -13,7 +13,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from core.admin import ReadOnlyAdmin
+from core.admin_kit import ReadOnlyAdmin
 from core.exceptions import DomainError
 from notifications.models import Delivery, DueJob, OutboxEvent
 from notifications.selectors import deliveries_for, due_jobs_for, outbox_events_for

@@ -33,9 +33,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from core.models import Tenant
 from notifications.models import Channel, Delivery, DeliveryStatus
 from notifications.outbox import retry_delay
+from tenancy.models import Tenant
 
 logger = logging.getLogger(__name__)
 

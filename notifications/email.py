@@ -13,7 +13,6 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django_tenants.utils import tenant_context
 
-from core.models import Tenant
 from notifications.delivery import (
     Fence,
     Outcome,
@@ -24,6 +23,7 @@ from notifications.delivery import (
 from notifications.models import Channel, Delivery
 from notifications.templates import render
 from plugins.base import Outgoing
+from tenancy.models import Tenant
 
 logger = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from typing import Any
 
 from django.db import transaction
 
-from core.models import Tenant
 from notifications.models import OutboxEvent
+from tenancy.models import Tenant
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from django.core import signing
 from django.urls import reverse
 
 from core.exceptions import NotFound
-from core.models import Domain, Tenant
+from tenancy.models import Domain, Tenant
 
 
 def tenant_base_url(tenant: Tenant) -> str:

@@ -18,8 +18,8 @@ from django.db import transaction
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from core.models import Tenant
 from notifications.models import Delivery, DueJob, OutboxEvent
+from tenancy.models import Tenant
 
 logger = logging.getLogger(__name__)
 

@@ -16,11 +16,11 @@ from django.db.models.functions import Cast, Coalesce, Round
 
 from appointments.models import Appointment, AppointmentStatus
 from core.exceptions import NotFound
-from core.models import Tenant
 from customers.models import Customer
 from notifications.links import link_value, review_max_age
 from plugin_data.models import CustomerPreference, Review
 from plugins.selectors import plugin_active
+from tenancy.models import Tenant
 
 
 def with_review_figures(services: QuerySet) -> QuerySet:

@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from core.audit import security_event
 from core.exceptions import Conflict, DomainError
-from core.models import Tenant
 from core.validators import validate_timezone
 from customers.models import Customer
 from notifications.events import PUBLIC_EVENTS
@@ -21,6 +20,7 @@ from plugin_data.models import CustomerPreference, EmailTemplate, Review, Webhoo
 from plugin_data.selectors import review_appointment, unsubscribe_customer
 from plugins.models import PluginInstallation
 from plugins.selectors import plugin_active
+from tenancy.models import Tenant
 
 
 def _require_plugin(tenant: Tenant, slug: str) -> None:

@@ -10,7 +10,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from core.admin import ReadOnlyAdmin
+from core.admin_kit import ReadOnlyAdmin
 from plugins.models import PluginInstallation, PluginRating, PluginTemplate
 from plugins.selectors import installations_for, ratings_for
 

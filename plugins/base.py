@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.models import Tenant
 from notifications.models import OutboxEvent
+from tenancy.models import Tenant
 
 
 @dataclass(frozen=True)

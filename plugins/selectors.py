@@ -7,10 +7,10 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from access.selectors import tenant_list_reached_by
 from core.exceptions import NotFound
-from core.models import Tenant
-from core.selectors import tenant_list_reached_by
 from plugins.models import PluginInstallation, PluginRating, PluginTemplate
+from tenancy.models import Tenant
 
 
 def catalogue(*, category: str | None = None, search: str | None = None) -> QuerySet:

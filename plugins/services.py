@@ -20,10 +20,10 @@ from jsonschema import Draft202012Validator, validators
 
 from core.audit import security_event
 from core.exceptions import Conflict, DomainError, TierLimitExceeded
-from core.models import Tenant
 from notifications.models import Delivery, DeliveryStatus, DueJob
 from plugins.models import PluginInstallation, PluginRating, PluginTemplate
 from plugins.registry import plugin_for
+from tenancy.models import Tenant
 
 
 def _is_integer(checker: Any, instance: Any) -> bool:

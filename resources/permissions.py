@@ -1,7 +1,7 @@
 """Everyone in scope reads resources (customers pick from them); ``manage_resources`` writes.
 Date overrides are schedule data: ``view_schedule`` reads them."""
 
-from users.permissions import IsInScopeOfThisHost, capability_permission
+from access.permissions import IsInScopeOfThisHost, capability_permission
 
 RESOURCE_PERMISSIONS = [
     IsInScopeOfThisHost,

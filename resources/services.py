@@ -10,10 +10,10 @@ from django.db import IntegrityError, transaction
 
 from core.audit import security_event
 from core.exceptions import Conflict, DomainError
-from core.models import Tenant
-from core.tiers import tier_limit_check
 from core.uploads import ValidatedImage, image_field_replace
 from resources.models import Resource, ResourceType, WorkingHours
+from tenancy.models import Tenant
+from tenancy.tiers import tier_limit_check
 from users.roles import STAFF_ROLES
 
 

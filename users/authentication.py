@@ -15,7 +15,7 @@ from rest_framework.authentication import SessionAuthentication
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
 from core.audit import security_event
-from users.access import access_on_host
+from users.reach import access_on_host
 from users.roles import Access
 
 TENANT_CLAIM = "tenant"
@@ -54,30 +54,7 @@ class TenantJWTAuthentication(JWTAuthentication):
         issued_on = token.get(TENANT_CLAIM)
         if not credential_fits_host(user=user, issued_on=issued_on, request=request):
             _refuse(request, user, "jwt", issued_on)
-        if "act" in token:
-            _mark_masquerade(request, user, token)
         return user, token
-
-
-def _mark_masquerade(request: Any, user: Any, token: Any) -> None:
-    """A token whose ``act`` claim names a real actor (RFC 8693) is a masquerade token: valid only
-    while its masquerade lives; the request is marked so every layer can tell."""
-    from core.exceptions import NotFound
-    from core.masquerade.services import masquerade_for_token
-
-    try:
-        record = masquerade_for_token(user=user, token=token)
-    except NotFound:
-        security_event(
-            "credential_refused_masquerade_ended",
-            request=request,
-            actor=user,
-            masquerade_id=str(token.get("msq")),
-        )
-        raise exceptions.AuthenticationFailed(
-            "This masquerade has ended.", code="masquerade_ended"
-        ) from None
-    request._request.masquerade = record
 
 
 class TenantSessionAuthentication(SessionAuthentication):

@@ -179,6 +179,15 @@ ASSIGNABLE_ROLES: dict[str, frozenset[str]] = {
 }
 
 
+# A hosted zone is an account-wide resource: only these platform operators may point a domain at
+# one; tenant owners get the platform's default zone.
+ZONE_CHOOSING_ROLES = frozenset({Role.SUPERUSER, Role.PLATFORM_MANAGER})
+
+
+def may_choose_hosted_zone(user: object) -> bool:
+    return getattr(user, "role", None) in ZONE_CHOOSING_ROLES
+
+
 def may_assign_role(*, actor_role: str, target_role: str) -> bool:
     return target_role in ASSIGNABLE_ROLES.get(actor_role, frozenset())
 

@@ -6,6 +6,7 @@ from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 
 class TenantJWTScheme(SimpleJWTScheme):
     target_class = "users.authentication.TenantJWTAuthentication"
+    match_subclasses = True  # access.authentication's masquerade-aware subclass is the one in use
     name = "jwtAuth"
     priority = 1
 

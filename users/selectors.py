@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from core.models import Tenant
-from core.selectors import is_platform, tenant_list_reached_by
+from tenancy.models import Tenant
+from tenancy.selectors import is_platform
 from users.models import User
 from users.roles import Role
 
@@ -22,8 +22,3 @@ def user_list_for_host(*, viewer: User, tenant: Tenant) -> QuerySet[User]:
     if viewer.role == Role.PLATFORM_SUPPORT:
         return users.filter(tenant__isnull=False)
     return users
-
-
-def tenant_list_for(*, viewer: User) -> QuerySet[Tenant]:
-    """The tenants ``viewer`` reaches (PLATFORM_SALES: those holding demo accounts)."""
-    return tenant_list_reached_by(viewer=viewer).prefetch_related("domains")

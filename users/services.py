@@ -12,12 +12,12 @@ from rest_framework.exceptions import AuthenticationFailed
 
 from core.audit import security_event
 from core.exceptions import Conflict, DomainError, PermissionDenied
-from core.masquerade.services import masquerade_end
-from core.models import MasqueradeSession, Tenant
-from core.tiers import tier_limit_check
-from users.access import access_on_host
+from tenancy.models import Tenant
+from tenancy.tiers import tier_limit_check
 from users.models import User, role_tenant_error
+from users.reach import access_on_host
 from users.roles import STAFF_ROLES, Access, may_administer
+from users.signals import password_changed
 from users.signin import signin_attempt_begin, signin_attempt_failed, signin_attempt_succeeded
 from users.tokens import token_pair_issue
 
@@ -288,10 +288,6 @@ def user_password_change(
     with transaction.atomic():
         user.set_password(new_password)
         user.save(update_fields=["password", "updated_at"])
-        live = MasqueradeSession.objects.select_related("hijacker", "hijacked").filter(
-            hijacker=user, ended_at__isnull=True
-        )
-        for record in live:
-            masquerade_end(request=request, record=record, end_reason="password_changed")
+        password_changed.send(sender=User, user=user, request=request)
         security_event("password_changed", request=request, actor=user, target=user)
         return None if reissue_on is None else token_pair_issue(user=user, schema=reissue_on)

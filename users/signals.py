@@ -5,9 +5,14 @@ they come."""
 from typing import Any
 
 from django.contrib.auth.signals import user_logged_in, user_login_failed
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 
 from core.audit import security_event
+
+# Sent by ``users.services.user_password_change`` inside its transaction, with ``user`` and
+# ``request``: what others hold on the old password's word ends with it (access ends the
+# masquerades the user started). A receiver's failure rolls the change back.
+password_changed = Signal()
 
 
 @receiver(user_logged_in, dispatch_uid="audit_session_login")

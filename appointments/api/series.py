@@ -13,6 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from access.scoping import get_visible, visible_to
 from appointments import permissions
 from appointments.api.serializers import AppointmentSerializer, OwnAppointmentSerializer
 from appointments.models import AppointmentSeries
@@ -32,7 +33,6 @@ from customers.models import Customer
 from customers.services import customer_for_booking_user
 from resources.api.views import UUID_PATTERN
 from resources.models import Resource
-from users.scoping import get_visible, visible_to
 
 
 class ConflictSerializer(serializers.Serializer):

@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from access.scoping import get_visible, visible_to
 from appointments import permissions
 from appointments.api.serializers import OwnAppointmentSerializer
 from appointments.models import WaitlistEntry, WaitlistStatus
@@ -24,7 +25,6 @@ from core.exceptions import PermissionDenied
 from customers.models import Customer
 from customers.services import customer_for_booking_user
 from resources.api.views import UUID_PATTERN
-from users.scoping import get_visible, visible_to
 
 
 class WaitlistEntrySerializer(serializers.ModelSerializer):

@@ -11,8 +11,8 @@ from appointments import permissions
 from appointments.models import Allocation, Blocker
 from appointments.services.holds import hold_resources, require_aware, require_order
 from core.audit import security_event
-from core.models import Tenant
 from resources.models import Resource
+from tenancy.models import Tenant
 
 
 @transaction.atomic

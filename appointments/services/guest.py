@@ -26,9 +26,9 @@ from appointments.services.slot_holds import slot_hold_take
 from billing.models import Charge
 from catalog.models import Service
 from core.exceptions import NotFound, PermissionDenied
-from core.models import Tenant
 from customers.models import Customer
 from customers.services import customer_create
+from tenancy.models import Tenant
 
 # Names our two-key advisory locks on a guest's e-mail (see booking's idempotency lock).
 _GUEST_EMAIL_LOCK_CLASS = 7_340_213

@@ -16,8 +16,8 @@ from appointments.services.offers import place_release
 from billing.services import charge_create
 from core.audit import security_event
 from core.exceptions import DomainError
-from core.models import Tenant
 from notifications.events import STATUS_EVENTS, event_emit
+from tenancy.models import Tenant
 
 # The status machine (SPEC §3): anything not listed is a 400.
 TRANSITIONS: dict[str, frozenset[str]] = {

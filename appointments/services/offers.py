@@ -17,9 +17,9 @@ from django.urls import reverse
 from appointments.models import Appointment, GroupSession, WaitlistEntry, WaitlistStatus
 from appointments.services.seats import seat_free
 from catalog.models import Service
-from core.models import Tenant
 from notifications.events import event_record
 from notifications.links import link_token, tenant_base_url
+from tenancy.models import Tenant
 
 WAITLIST_OFFERED = "waitlist.offered"
 CLAIM_PURPOSE = "waitlist-claim"

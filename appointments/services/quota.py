@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime
 from django.db import connection
 
 from core.exceptions import QuotaExceeded
-from core.models import Tenant
-from core.tiers import tier_quota
+from tenancy.models import Tenant
+from tenancy.tiers import tier_quota
 
 # One statement: count the booking unless the month's count already reached the limit. Rows are
 # locked by the upsert until the booking commits, so concurrent bookings queue here, each seeing

@@ -41,12 +41,12 @@ from catalog.models import Service
 from closures.selectors import check_not_closed
 from core.audit import security_event
 from core.exceptions import Conflict, DomainError, PermissionDenied
-from core.models import Tenant
 from customers.models import Customer
 from notifications import events
 from notifications.events import event_emit
 from plugins.builtin.no_show import booking_status
 from resources.models import Resource
+from tenancy.models import Tenant
 
 SCOPES = ("this", "following", "all")
 

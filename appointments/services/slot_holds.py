@@ -38,8 +38,8 @@ from catalog.models import Service
 from closures.selectors import check_not_closed
 from core.audit import security_event
 from core.exceptions import DomainError
-from core.models import Tenant
 from resources.models import Resource
+from tenancy.models import Tenant
 
 
 def _database_now() -> datetime:

@@ -23,12 +23,12 @@ from appointments.services.seats import seat_fill_reserved
 from catalog.models import Service
 from core.audit import security_event
 from core.exceptions import Conflict, DomainError, NotFound
-from core.models import Tenant
 from customers.models import Customer
 from notifications import events
 from notifications.events import event_emit
 from notifications.links import link_value
 from plugins.builtin.no_show import booking_status
+from tenancy.models import Tenant
 
 OPEN_ENTRY = (WaitlistStatus.WAITING, WaitlistStatus.OFFERED)
 

@@ -4,7 +4,7 @@ connection, with the request signals that recycle broken connections), and the c
 those requests book on.
 
 The test's own connection sits in a transaction other connections cannot see into, so scenarios
-run on a connection of their own (``core.provisioning.on_own_connection``), commit what they set
+run on a connection of their own (``tenancy.provisioning.on_own_connection``), commit what they set
 up on this test worker's database and remove it afterwards; the session tenants are left as they
 were.
 """
@@ -29,10 +29,10 @@ from django.utils import timezone
 from appointments.models import Allocation, Appointment
 from catalog.models import Service
 from catalog.services import service_create
-from core.models import Tenant
 from customers.models import Customer
 from resources.models import Resource
 from resources.services import resource_create
+from tenancy.models import Tenant
 from users.tests.factories import UserFactory
 
 

@@ -13,7 +13,7 @@ from appointments.services import (
 )
 from billing.models import Charge
 from core.exceptions import Conflict, DomainError
-from core.models import Tenant
+from tenancy.models import Tenant
 
 OVERLAPS_SQL = """
     SELECT count(*) FROM appointments_allocation a JOIN appointments_allocation b

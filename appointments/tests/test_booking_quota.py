@@ -15,7 +15,7 @@ from appointments.tests.live import committed_schedule, serving
 from appointments.tests.test_concurrency import _post_together
 from conftest import HOST_A, bearer
 from core.exceptions import QuotaExceeded
-from core.provisioning import on_own_connection
+from tenancy.provisioning import on_own_connection
 
 pytestmark = pytest.mark.django_db
 

@@ -29,8 +29,8 @@ from appointments.tests.test_booking import overlapping_allocations
 from catalog.models import Service
 from catalog.services import service_create
 from conftest import HOST_A, bearer
-from core.provisioning import on_own_connection
 from customers.models import Customer
+from tenancy.provisioning import on_own_connection
 
 IN_FLIGHT = 25
 BOOKINGS, CAPACITY = 100, 10

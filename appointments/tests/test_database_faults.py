@@ -23,7 +23,7 @@ from appointments.models import Appointment
 from appointments.tests.live import Answer, committed_schedule, request, serving
 from appointments.tests.test_booking import overlapping_allocations
 from conftest import HOST_A, bearer
-from core.provisioning import on_own_connection
+from tenancy.provisioning import on_own_connection
 
 CLIENTS = 16
 ATTEMPTS = 100

@@ -4,10 +4,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import connection
 
-from appointments.demo import demo_week_seed, opening_day
 from appointments.models import Appointment
 from appointments.tests.test_booking import overlapping_allocations
 from billing.models import Charge
+from demo.fixtures import demo_week_seed, opening_day
 
 FINISHED = {"COMPLETED", "NO_SHOW", "CANCELLED"}
 OPEN = {"PENDING", "CONFIRMED"}

@@ -20,12 +20,13 @@ from appointments.models import Allocation, Appointment, SlotHold
 from billing.models import Charge
 from catalog.models import Service
 from conftest import HOST_A, HOST_B
-from core.models import AuditEvent, Tenant
-from core.selectors import routes_changed
+from core.models import AuditEvent
 from customers.models import Customer
 from notifications.delivery import deliveries_send
 from notifications.models import Delivery, OutboxEvent
 from notifications.outbox import event_dispatch
+from tenancy.models import Tenant
+from tenancy.selectors import routes_changed
 
 PUBLIC_GETS = ["/api/public/services/", "/api/public/availability/"]
 PUBLIC_POSTS = [

@@ -16,10 +16,10 @@ from appointments.models import Allocation, Appointment, SlotHold
 from appointments.tests.live import Answer, committed_schedule, request, serving
 from appointments.tests.test_booking import overlapping_allocations
 from conftest import HOST_A, bearer
-from core.models import Tenant
-from core.provisioning import on_own_connection
-from core.selectors import routes_changed
 from customers.models import Customer
+from tenancy.models import Tenant
+from tenancy.provisioning import on_own_connection
+from tenancy.selectors import routes_changed
 
 CLIENTS = 20
 

@@ -19,10 +19,10 @@ from appointments.services import appointment_book, appointment_transition, bloc
 from billing.models import Charge
 from catalog.services import service_create
 from closures.tests.world import world_closure
-from core.models import Tenant
 from customers.models import Customer
 from resources.models import DateOverride, Resource, ResourceType
 from resources.services import ical_token_rotate, resource_create
+from tenancy.models import Tenant
 from users.tests.factories import UserFactory
 
 EVERY_DAY_8_TO_20 = [{"weekday": d, "start_time": time(8), "end_time": time(20)} for d in range(7)]

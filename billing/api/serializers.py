@@ -2,7 +2,7 @@ from rest_framework import serializers
 
 from billing.models import Charge, PaymentStatus
 from core.api.fields import AwareDateTimeField
-from core.models import Tenant
+from tenancy.models import Tenant
 
 
 class ChargeSerializer(serializers.ModelSerializer):

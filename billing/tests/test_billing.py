@@ -18,7 +18,8 @@ from billing.selectors import revenue_summary
 from billing.services import charge_create, charge_set_status
 from conftest import HOST_A, HOST_B
 from core.exceptions import DomainError
-from core.models import AuditEvent, Tenant
+from core.models import AuditEvent
+from tenancy.models import Tenant
 
 __all__ = ["world_a", "world_b"]
 

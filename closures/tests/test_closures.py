@@ -20,7 +20,7 @@ from closures.services import closure_create
 from conftest import HOST_A
 from core.exceptions import DomainError
 from core.models import AuditEvent
-from core.provisioning import on_own_connection
+from tenancy.provisioning import on_own_connection
 
 UTC = ZoneInfo("UTC")
 

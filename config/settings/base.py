@@ -26,10 +26,14 @@ PLATFORM_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0
 ALLOWED_HOSTS = ["*"]
 
 SHARED_APPS = [
-    # Before django_tenants: core's migrate_schemas (fingerprint skip, parallel) overrides its own.
+    # The layers (README "Architecture"). core: the kernel, and the app label of the platform's
+    # records (tenancy's and access's models declare it). tenancy before django_tenants: its
+    # migrate_schemas (fingerprint skip, parallel) overrides django-tenants' own.
     "core",
+    "tenancy",
     "django_tenants",
     "users",
+    "access",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.admin",
@@ -51,6 +55,8 @@ SHARED_APPS = [
     "plugins",
     "notifications",
     "apikeys",
+    "console",
+    "demo",
 ]
 # Apps whose tables live in every tenant's schema (README: "Adding a tenant app").
 TENANT_APPS = [
@@ -71,21 +77,21 @@ PUBLIC_SCHEMA_NAME = "public"
 ROOT_URLCONF = "config.urls_tenant"
 PUBLIC_SCHEMA_URLCONF = "config.urls_platform"
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
-# Seconds a host's route stays in the shared cache (core.selectors.domain_for_host). Changes reach
-# every worker at once whatever this is; it bounds memory, and staleness after a cache outage.
+# Seconds a host's route stays in the shared cache (tenancy.selectors.domain_for_host). Changes
+# reach every worker at once whatever this is; it bounds memory, and staleness after a cache outage.
 # 0 reads the database on every request.
 TENANT_ROUTE_CACHE_SECONDS = env.int("TENANT_ROUTE_CACHE_SECONDS", default=60)
 # New tenant schemas are cloned from this migrated template (core/provisioning.py keeps it current).
 TENANT_TEMPLATE_SCHEMA = "tenant_template"
 
 MIDDLEWARE = [
-    "core.middleware.TenantRoutingMiddleware",  # first (SPEC §2.4); reads only the checked Host
+    "tenancy.middleware.TenantRoutingMiddleware",  # first (SPEC §2.4); reads only the checked Host
     # Right after routing (it reads the tenant's allowed origins) and before anything that may
     # answer, so every API answer carries its CORS headers; preflights end here, unauthenticated.
-    "core.cors.CorsMiddleware",
+    "tenancy.cors.CorsMiddleware",
     # Per-tenant request rate (core/ratelimit.py): after routing (it counts per tenant) and CORS
     # (preflights end before it, and its 429 carries CORS headers), before anything costly.
-    "core.ratelimit.TenantRateLimitMiddleware",
+    "tenancy.ratelimit.TenantRateLimitMiddleware",
     # Refuses text PostgreSQL cannot store and oversized bodies before anything else reads them.
     "core.api.middleware.RequestGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -98,7 +104,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Masquerading (SPEC §2.4): the audit middleware needs hijack's view of the session.
     "hijack.middleware.HijackUserMiddleware",
-    "core.middleware.MasqueradeAuditMiddleware",
+    "access.masquerade.middleware.MasqueradeAuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -184,10 +190,10 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # First: it claims only its own header shapes (``Api-Key sk_...``, ``Bearer sk_...``).
         "apikeys.authentication.APIKeyAuthentication",
-        "users.authentication.TenantJWTAuthentication",
+        "access.authentication.MasqueradeAwareJWTAuthentication",
         "users.authentication.TenantSessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["users.permissions.IsInScopeOfThisHost"],
+    "DEFAULT_PERMISSION_CLASSES": ["access.permissions.IsInScopeOfThisHost"],
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.DefaultPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["core.api.filters.StrictFilterBackend"],
@@ -248,7 +254,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "json": {"()": "core.audit.UTCJsonFormatter"},
+        "json": {"()": "core.log_format.UTCJsonFormatter"},
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
     "handlers": {
@@ -279,7 +285,7 @@ LOGGING = {
 
 # Masquerading (SPEC §2.3): the one decision function. HIJACK_AUTHORIZATION_CHECK is the seed's
 # (django-hijack 2) name for the same setting; a system check (core.E001) refuses a mismatch.
-HIJACK_PERMISSION_CHECK = "core.permissions.may_masquerade"
+HIJACK_PERMISSION_CHECK = "access.masquerade.rules.may_masquerade"
 HIJACK_AUTHORIZATION_CHECK = HIJACK_PERMISSION_CHECK
 HIJACK_INSERT_BEFORE = "</body>"
 MASQUERADE_MAX_MINUTES = env.int("MASQUERADE_MAX_MINUTES", default=30)

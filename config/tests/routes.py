@@ -173,8 +173,8 @@ PUBLIC_BOOKING_ROUTES = frozenset(
 
 def open_public_booking(*tenants: Any) -> None:
     """Switch public booking on for ``tenants`` (every worker's next request sees it)."""
-    from core.models import Tenant
-    from core.selectors import routes_changed
+    from tenancy.models import Tenant
+    from tenancy.selectors import routes_changed
 
     for tenant in tenants:
         Tenant.objects.filter(pk=tenant.pk).update(public_booking_enabled=True)

@@ -44,11 +44,11 @@ from appointments.tests.group import issue13_objects
 from closures.tests.world import world_closure
 from config.tests.routes import BODIES, open_public_booking
 from conftest import HOST_A, PLATFORM_HOST, bearer
-from core.models import Domain, Tenant
-from core.selectors import routes_changed
 from notifications.links import link_token
 from plugins.tests.helpers import install
 from plugins.tests.world import plugin_objects
+from tenancy.models import Domain, Tenant
+from tenancy.selectors import routes_changed
 from users.roles import Role
 from users.tests.factories import TEST_PASSWORD
 

@@ -11,7 +11,7 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 
-from core.models import Tenant
+from tenancy.models import Tenant
 
 
 def test_seed_demo_refuses_to_run_with_production_settings(tmp_path):

@@ -20,8 +20,8 @@ from django_tenants.utils import schema_context
 from psycopg import sql
 
 from appointments.models import Appointment
-from core.models import Domain, Tenant
 from resources.models import Resource
+from tenancy.models import Domain, Tenant
 from users.models import User
 
 QUICK_START = """

@@ -19,7 +19,7 @@ from django.db import connection
 from appointments.models import Appointment
 from appointments.tests.live import committed_schedule, request, serving
 from conftest import HOST_A, PASSWORD
-from core.provisioning import on_own_connection
+from tenancy.provisioning import on_own_connection
 
 CLIENT = Path(settings.BASE_DIR) / "clients" / "typescript"
 NODE_BIN = CLIENT / "node_modules" / ".bin"

@@ -2,7 +2,7 @@
 
 from django.db import migrations, models
 
-import core.models.tenancy
+import tenancy.models
 
 
 class Migration(migrations.Migration):
@@ -25,7 +25,7 @@ class Migration(migrations.Migration):
             model_name="domain",
             name="verification_token",
             field=models.CharField(
-                default=core.models.tenancy.new_verification_token, editable=False, max_length=64
+                default=tenancy.models.new_verification_token, editable=False, max_length=64
             ),
         ),
         migrations.AddConstraint(

@@ -100,7 +100,7 @@ class AuditEvent(models.Model):
 class MasqueradeLogBacklog(models.Model):
     """Masquerade events whose ``masquerade.log`` line could not be written yet (the file was
     unwritable). Ending a masquerade never waits for the file: the event is in the table, and its
-    line is appended when the file is back (``core.masquerade.audit.masquerade_log_replay``)."""
+    line is appended when the file is back (``access.masquerade.records.masquerade_log_replay``)."""
 
     event = models.OneToOneField(
         AuditEvent, primary_key=True, on_delete=models.DO_NOTHING, related_name="+"

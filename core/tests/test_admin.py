@@ -7,8 +7,8 @@ import re
 
 import pytest
 
+from access.models import MasqueradeSession, PermissionGrant
 from conftest import PLATFORM_HOST
-from core.models import MasqueradeSession, PermissionGrant
 from users.roles import Role
 
 pytestmark = pytest.mark.django_db
@@ -218,7 +218,7 @@ def test_suspending_a_tenant_in_the_admin_goes_through_the_service_and_is_audite
 def test_a_tenant_added_in_the_admin_is_provisioned_with_its_primary_domain(
     browser, make_user, security_lines
 ):
-    from core.models import Domain, Tenant
+    from tenancy.models import Domain, Tenant
 
     superuser = make_user(Role.SUPERUSER)
     client = browser(PLATFORM_HOST, superuser)

@@ -21,16 +21,18 @@ from django.db import connection
 from django.db.models import Model
 from django.utils import timezone
 
+from access.models import MasqueradeSession, PermissionGrant
 from apikeys.models import APIKey
 from apikeys.services import api_key_create
 from conftest import HOST_A, HOST_B, PLATFORM_HOST
 from core.audit import security_event
-from core.models import AuditEvent, Domain, MasqueradeSession, PermissionGrant, Tenant
+from core.models import AuditEvent
 from notifications.models import Delivery, DueJob, OutboxEvent
 from notifications.outbox import due_job_schedule
 from plugins.models import PluginInstallation, PluginRating, PluginTemplate
 from plugins.services import plugin_rate
 from plugins.tests.helpers import install
+from tenancy.models import Domain, Tenant
 from users.models import User
 from users.roles import PLATFORM_ROLES, TENANT_ROLES, Role
 

@@ -20,12 +20,13 @@ from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 
+from access.masquerade.records import HIJACK_END, masquerade_line
+from access.models import MasqueradeSession
+from access.tasks import replay_masquerade_log
 from config.celery import app
 from conftest import HOST_A, PLATFORM_HOST
 from core.audit import security_event
-from core.masquerade.audit import HIJACK_END, masquerade_line
-from core.models import AppendOnlyError, AuditEvent, MasqueradeLogBacklog, MasqueradeSession
-from core.tasks import replay_masquerade_log
+from core.models import AppendOnlyError, AuditEvent, MasqueradeLogBacklog
 from core.tests.test_celery_worker import REDIS, redis_answers
 from customers.models import Customer
 from customers.services import customer_create

@@ -13,9 +13,9 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 from config.settings import aws as aws_settings
 from conftest import HOST_A
 from core import aws
-from core.models import Tenant
 from core.tests.conftest import point_settings_at
 from core.tests.test_uploads import image_bytes, put_logo
+from tenancy.models import Tenant
 from users.roles import Role
 
 # compose/django/start runs gunicorn with its default worker timeout.

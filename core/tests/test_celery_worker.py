@@ -11,9 +11,9 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 
 from config.celery import app
-from core.domains import custom_domain_add
-from core.models import Domain, Tenant
-from core.tasks import verify_custom_domains
+from tenancy.domains import custom_domain_add
+from tenancy.models import Domain, Tenant
+from tenancy.tasks import verify_custom_domains
 from users.roles import Role
 
 REDIS = ("127.0.0.1", 6379)

@@ -9,7 +9,7 @@ from django.test.utils import override_settings
 from django_tenants.utils import schema_context
 
 from appointments.models import Appointment
-from core.provisioning import on_own_connection
+from tenancy.provisioning import on_own_connection
 
 pytestmark = pytest.mark.django_db
 

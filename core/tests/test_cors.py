@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.test import Client
 
 from conftest import HOST_A, HOST_B, PASSWORD, PLATFORM_HOST
-from core.models import Tenant
+from tenancy.models import Tenant
 from users.roles import Role
 
 APP = "http://localhost:5173"  # a Vite dev server, listed platform-wide

@@ -20,10 +20,10 @@ from django.db import connection
 from appointments.models import Allocation, Appointment
 from appointments.tests.live import committed_schedule, request, serving
 from conftest import HOST_A, PASSWORD, bearer
-from core.models import Tenant
-from core.provisioning import on_own_connection
-from core.services import tenant_cors_origins_set
 from customers.models import Customer
+from tenancy.models import Tenant
+from tenancy.provisioning import on_own_connection
+from tenancy.services import tenant_cors_origins_set
 from users.tests.factories import UserFactory
 
 CHROMIUM = "/usr/bin/chromium"

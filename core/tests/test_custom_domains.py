@@ -12,14 +12,15 @@ from django.db import IntegrityError
 from conftest import HOST_A, HOST_B
 from core.audit import audit_log_record
 from core.aws import client
-from core.models import AuditEvent, Domain
-from core.tasks import discard_custom_domain_record, verify_custom_domain, verify_custom_domains
+from core.models import AuditEvent
 from core.tests.test_aws import (
     GUNICORN_WORKER_TIMEOUT_SECONDS,
     REQUEST_WORK_SECONDS,
     build_clients_now,
     quick_timeouts,
 )
+from tenancy.models import Domain
+from tenancy.tasks import discard_custom_domain_record, verify_custom_domain, verify_custom_domains
 from users.roles import Role
 
 pytestmark = pytest.mark.django_db

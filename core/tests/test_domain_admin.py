@@ -4,8 +4,8 @@ import pytest
 from django.test import Client
 
 from conftest import PLATFORM_HOST
-from core import route53
-from core.models import Domain
+from tenancy import route53
+from tenancy.models import Domain
 from users.roles import Role
 
 pytestmark = pytest.mark.django_db

@@ -8,9 +8,10 @@ from datetime import timedelta
 import pytest
 from django.db import IntegrityError, transaction
 
+from access.models import PermissionGrant
+from access.policy import GRANTABLE_ACTIONS
 from conftest import HOST_A, HOST_B, PLATFORM_HOST
 from core.exceptions import DomainError, PermissionDenied
-from core.models import GRANTABLE_ACTIONS, PermissionGrant
 from users.roles import OWNER_CAPABILITIES, Role
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ from django.contrib import admin
 from rest_framework.test import APIClient
 
 from conftest import HOST_A, PLATFORM_HOST
-from users.api.views import MeView
+from console.api.users import MeView
 from users.roles import Role
 
 pytestmark = pytest.mark.django_db

@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from rest_framework_simplejwt.tokens import AccessToken
 
+from access.masquerade.services import session_fingerprint
+from access.models import MasqueradeSession
 from conftest import HOST_A, HOST_B, PLATFORM_HOST
-from core.masquerade.services import session_fingerprint
-from core.models import MasqueradeSession
 from users.roles import Role
 
 pytestmark = pytest.mark.django_db

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from access.models import PermissionGrant
 from appointments.tests.conftest import world_a
 from conftest import HOST_A, PLATFORM_HOST
-from core.models import AuditEvent, PermissionGrant
+from core.models import AuditEvent
 from core.tests.test_masquerade_sessions import acquire, hand_off
 from plugins.models import PluginInstallation
 from plugins.tests.helpers import install

@@ -11,9 +11,9 @@ import pytest
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from access.masquerade.rules import Refusal, masquerade_refusal, may_masquerade
 from conftest import HOST_A, PLATFORM_HOST
-from core.models import Tenant
-from core.permissions import Refusal, masquerade_refusal, may_masquerade
+from tenancy.models import Tenant
 from users.models import User
 from users.roles import PLATFORM_ROLES, TENANT_ROLES, Role
 

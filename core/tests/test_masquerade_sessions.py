@@ -11,9 +11,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.utils import timezone
 
+from access.masquerade.services import session_fingerprint
+from access.models import MasqueradeSession
 from conftest import HOST_A, HOST_B, PLATFORM_HOST
-from core.masquerade.services import session_fingerprint
-from core.models import AuditEvent, MasqueradeSession
+from core.models import AuditEvent
 from users.roles import Role
 
 pytestmark = pytest.mark.django_db
@@ -256,7 +257,7 @@ def test_an_unwritable_audit_log_refuses_the_handoff(browser, support, owner, se
 
 
 def test_the_masquerade_log_rotates_by_size(settings, masquerade_log):
-    from core.masquerade.audit import HIJACK_DENIED, masquerade_line
+    from access.masquerade.records import HIJACK_DENIED, masquerade_line
 
     settings.MASQUERADE_LOG_MAX_BYTES = 600
     settings.MASQUERADE_LOG_BACKUP_COUNT = 2
@@ -317,7 +318,7 @@ def test_middleware_order_follows_the_seed(settings):
     stack = settings.MIDDLEWARE
     assert issubclass(import_string(stack[0]), TenantMainMiddleware)
     hijack = stack.index("hijack.middleware.HijackUserMiddleware")
-    assert stack.index("core.middleware.MasqueradeAuditMiddleware") == hijack + 1
+    assert stack.index("access.masquerade.middleware.MasqueradeAuditMiddleware") == hijack + 1
     assert stack.index("django.contrib.auth.middleware.AuthenticationMiddleware") < hijack
 
 

@@ -17,8 +17,8 @@ from django.db import connection
 from django_tenants.signals import schema_pre_migration
 from psycopg import sql
 
-from core import provisioning
-from core.models import Tenant
+from tenancy import provisioning
+from tenancy.models import Tenant
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -4,7 +4,8 @@ import pytest
 from django.db import connection
 
 from conftest import HOST_A, PASSWORD, PLATFORM_HOST
-from core.models import AuditEvent, Domain, Tenant
+from core.models import AuditEvent
+from tenancy.models import Domain, Tenant
 from users.models import User
 from users.roles import Role
 

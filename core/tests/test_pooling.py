@@ -37,8 +37,6 @@ from psycopg import sql
 from catalog.models import Service
 from config.celery import app
 from conftest import bearer
-from core.models import Tenant
-from core.services import tenant_provision
 from core.tests.pooler import (
     PgBouncer,
     Site,
@@ -48,6 +46,8 @@ from core.tests.pooler import (
     running_pgbouncer,
 )
 from core.tests.test_celery_worker import REDIS, redis_answers
+from tenancy.models import Tenant
+from tenancy.services import tenant_provision
 from users.models import User
 from users.tests.factories import UserFactory
 

@@ -10,8 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
 
 from appointments.models import Appointment
-from core import provisioning
-from core.models import Tenant
+from tenancy import provisioning
+from tenancy.models import Tenant
 
 pytestmark = pytest.mark.django_db
 

@@ -16,10 +16,10 @@ from django.db import connection
 from appointments.tests.live import Answer, request
 from conftest import HOST_A, bearer
 from core import selectors
-from core.models import Domain, Tenant
-from core.provisioning import on_own_connection
-from core.services import tenant_update
 from core.tests.processes import answers, free_port, server_process
+from tenancy.models import Domain, Tenant
+from tenancy.provisioning import on_own_connection
+from tenancy.services import tenant_update
 from users.roles import Role
 from users.tests.factories import UserFactory
 

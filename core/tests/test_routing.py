@@ -3,8 +3,8 @@
 import pytest
 
 from conftest import HOST_A, PLATFORM_HOST
-from core.models import Domain
-from core.services import tenant_update
+from tenancy.models import Domain
+from tenancy.services import tenant_update
 from users.roles import Role
 
 pytestmark = pytest.mark.django_db
@@ -102,7 +102,7 @@ def test_each_host_documents_its_own_api(api):
 def test_host_routes_are_cached_and_forgotten_when_a_tenant_changes(
     api, make_user, tenant_a, django_assert_num_queries
 ):
-    from core.selectors import domain_for_host, routes_forget
+    from tenancy.selectors import domain_for_host, routes_forget
 
     routes_forget()
     domain_for_host(HOST_A)
@@ -115,7 +115,7 @@ def test_host_routes_are_cached_and_forgotten_when_a_tenant_changes(
 
 
 def test_cached_routes_hand_out_separate_tenant_instances(tenant_a):
-    from core.selectors import domain_for_host
+    from tenancy.selectors import domain_for_host
 
     first, second = domain_for_host(HOST_A), domain_for_host(HOST_A)
     assert first.tenant is not second.tenant

@@ -37,6 +37,9 @@ from django.utils import timezone
 from PIL import Image
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
+from access import grants
+from access.masquerade import services as masquerade
+from access.models import MasqueradeSession, PermissionGrant
 from apikeys.models import APIKey
 from apikeys.services import api_key_create, api_key_revoke
 from appointments.manage_links import manage_token
@@ -69,11 +72,9 @@ from catalog.services import service_create, service_delete, service_update
 from closures.models import Closure
 from closures.services import closure_create, closure_delete, closure_update
 from conftest import HOST_A, PASSWORD, PLATFORM_HOST
-from core import clock, domains, grants, route53, tenant_archive
+from core import clock, tenant_archive
 from core import services as core_services
-from core.masquerade import services as masquerade
-from core.models import AuditEvent, Domain, MasqueradeSession, PermissionGrant, Tenant
-from core.selectors import platform_tenant
+from core.models import AuditEvent
 from core.uploads import validated_image
 from customers.models import Customer
 from customers.services import (
@@ -102,6 +103,9 @@ from resources.services import (
     resource_photo_set,
     resource_update,
 )
+from tenancy import domains, route53
+from tenancy.models import Domain, Tenant
+from tenancy.selectors import platform_tenant
 from users import services as user_services
 from users import tokens
 from users.models import User
@@ -150,13 +154,12 @@ NOT_WRITES = {
     "appointments.services.series.series_starts": "a check",
     "appointments.services.slot_holds.slot_hold_take": "removes a slot hold inside the audited "
     "guest booking that takes its place",
-    "core.domains.may_choose_hosted_zone": "a check",
-    "core.domains.cname_target": "reads a setting",
-    "core.domains.zone_for": "reads a setting",
-    "core.domains.challenge_name": "builds a name",
-    "core.domains.record_created_for": "a read",
-    "core.domains.records_to_publish": "a read",
-    "core.masquerade.services.session_fingerprint": "an HMAC of a value",
+    "tenancy.domains.cname_target": "reads a setting",
+    "tenancy.domains.zone_for": "reads a setting",
+    "tenancy.domains.challenge_name": "builds a name",
+    "tenancy.domains.record_created_for": "a read",
+    "tenancy.domains.records_to_publish": "a read",
+    "access.masquerade.services.session_fingerprint": "an HMAC of a value",
     "users.tokens.token_pair_issue": "records a token id inside the audited sign-in, refresh and "
     "password change",
     "users.signin.address_attempt": "counts in the cache, not a record; the throttle it sets off "
@@ -165,13 +168,13 @@ NOT_WRITES = {
     "users.signin.signin_attempt_failed": "changes nothing; records the lockout its attempt set "
     "(login_locked_out)",
     "users.signin.signin_attempt_succeeded": "forgets cache counters, not a record",
-    "core.masquerade.services.home_host": "a read",
-    "core.masquerade.services.is_home_of": "a check",
-    "core.masquerade.services.masquerade_check": "refuses (an event, HIJACK_DENIED) or passes",
-    "core.masquerade.services.masquerade_deny": "records a refusal; changes nothing",
-    "core.masquerade.services.masquerade_live_record": "a read",
-    "core.masquerade.services.masquerade_still_valid": "a check",
-    "core.masquerade.services.masquerade_for_token": "a read",
+    "access.masquerade.services.home_host": "a read",
+    "access.masquerade.services.is_home_of": "a check",
+    "access.masquerade.services.masquerade_check": "refuses (an event, HIJACK_DENIED) or passes",
+    "access.masquerade.services.masquerade_deny": "records a refusal; changes nothing",
+    "access.masquerade.services.masquerade_live_record": "a read",
+    "access.masquerade.services.masquerade_still_valid": "a check",
+    "access.masquerade.services.masquerade_for_token": "a read",
     "plugins.services.settings_with_defaults": "fills in defaults",
     "plugins.services.settings_validate": "a check",
     "plugins.services.plugin_figures_recount": "rewrites derived figures inside the audited "
@@ -179,13 +182,13 @@ NOT_WRITES = {
     "plugins.services.plugin_installations_export": "a read",
     "plugins.services.plugin_installations_restore": "writes inside the audited tenant_import",
     "plugins.services.plugin_rows_lock": "takes row locks for tenant_deletion_execute",
-    "core.services.tenant_rows_create": "writes inside the audited tenant_provision and "
+    "tenancy.services.tenant_rows_create": "writes inside the audited tenant_provision and "
     "tenant_import",
-    "core.tenant_archive.tenant_app_labels": "a read of settings",
-    "core.tenant_archive.tenant_models": "a read of the app registry",
-    "core.tenant_archive.platform_tenant_migrations": "a read of the migrations on disk",
-    "core.tenant_archive.archive_read": "reads and checks an archive",
-    "core.tenant_archive.archive_check_migrations": "a check",
+    "console.tenant_archive.tenant_app_labels": "a read of settings",
+    "console.tenant_archive.tenant_models": "a read of the app registry",
+    "console.tenant_archive.platform_tenant_migrations": "a read of the migrations on disk",
+    "console.tenant_archive.archive_read": "reads and checks an archive",
+    "console.tenant_archive.archive_check_migrations": "a check",
     "appointments.services.quota.booking_quota_take": "counts inside the audited booking",
     "apikeys.services.secret_digest": "a hash of a value",
     "apikeys.services.api_key_mark_used": "bookkeeping of a key's last use (at most once a "
@@ -399,7 +402,7 @@ def _(c: Ctx) -> Recipe:
     )
 
 
-@recipe("core.services.tenant_provision")
+@recipe("tenancy.services.tenant_provision")
 def _(c: Ctx) -> Recipe:
     schema = c.uniq("t")
 
@@ -426,7 +429,7 @@ def _tenant_due_for_deletion(c: Ctx) -> Tenant:
     return tenant
 
 
-@recipe("core.services.tenant_deletion_schedule")
+@recipe("tenancy.services.tenant_deletion_schedule")
 def _(c: Ctx) -> Recipe:
     return Recipe(
         lambda: core_services.tenant_deletion_schedule(tenant=c.world.tenant, actor=c.superuser),
@@ -435,7 +438,7 @@ def _(c: Ctx) -> Recipe:
     )
 
 
-@recipe("core.services.tenant_deletion_cancel")
+@recipe("tenancy.services.tenant_deletion_cancel")
 def _(c: Ctx) -> Recipe:
     tenant = _tenant_due_for_deletion(c)
 
@@ -450,7 +453,7 @@ def _(c: Ctx) -> Recipe:
     )
 
 
-@recipe("core.services.tenant_deletion_execute")
+@recipe("console.services.tenant_deletion_execute")
 def _(c: Ctx) -> Recipe:
     tenant = _tenant_due_for_deletion(c)
     UserFactory(role=Role.TENANT_OWNER, tenant=tenant)
@@ -473,7 +476,7 @@ def _exported_world(c: Ctx) -> bytes:
     return buffer.getvalue()
 
 
-@recipe("core.tenant_archive.tenant_export")
+@recipe("console.tenant_archive.tenant_export")
 def _(c: Ctx) -> Recipe:
     def export() -> None:
         connection.set_schema_to_public()
@@ -484,7 +487,7 @@ def _(c: Ctx) -> Recipe:
     return Recipe(export, _values(AuditEvent, action="tenant_exported"), "tenant_exported")
 
 
-@recipe("core.tenant_archive.tenant_import")
+@recipe("console.tenant_archive.tenant_import")
 def _(c: Ctx) -> Recipe:
     archive, schema = _exported_world(c), c.uniq("t")
 
@@ -498,7 +501,7 @@ def _(c: Ctx) -> Recipe:
     return Recipe(import_, _values(Tenant, schema_name=schema), "tenant_imported")
 
 
-@recipe("core.services.tenant_update")
+@recipe("tenancy.services.tenant_update")
 def _(c: Ctx) -> Recipe:
     return Recipe(
         lambda: core_services.tenant_update(
@@ -509,7 +512,7 @@ def _(c: Ctx) -> Recipe:
     )
 
 
-@recipe("core.services.tenant_cors_origins_set")
+@recipe("tenancy.services.tenant_cors_origins_set")
 def _(c: Ctx) -> Recipe:
     return Recipe(
         lambda: core_services.tenant_cors_origins_set(
@@ -520,7 +523,7 @@ def _(c: Ctx) -> Recipe:
     )
 
 
-@recipe("core.services.tenant_public_booking_set")
+@recipe("tenancy.services.tenant_public_booking_set")
 def _(c: Ctx) -> Recipe:
     return Recipe(
         lambda: core_services.tenant_public_booking_set(
@@ -531,7 +534,7 @@ def _(c: Ctx) -> Recipe:
     )
 
 
-@recipe("core.services.tenant_logo_set")
+@recipe("tenancy.services.tenant_logo_set")
 def _(c: Ctx) -> Recipe:
     image = _png()
     return Recipe(
@@ -1059,7 +1062,7 @@ def _(c: Ctx) -> Recipe:
     )
 
 
-@recipe("core.grants.grant_create")
+@recipe("access.grants.grant_create")
 def _(c: Ctx) -> Recipe:
     return Recipe(
         lambda: grants.grant_create(
@@ -1070,7 +1073,7 @@ def _(c: Ctx) -> Recipe:
     )
 
 
-@recipe("core.grants.grants_revoke")
+@recipe("access.grants.grants_revoke")
 def _(c: Ctx) -> Recipe:
     grant = grants.grant_create(
         grantor=c.superuser, grantee=c.support, action="manage_billing", reason="ticket 2"
@@ -1093,7 +1096,7 @@ def _domain_recipe(c: Ctx, call: Callable[[], Any], name: str, event: str) -> Re
     return Recipe(call, probe, event, database_probe=rows)
 
 
-@recipe("core.domains.custom_domain_add")
+@recipe("tenancy.domains.custom_domain_add")
 def _(c: Ctx) -> Recipe:
     name = f"{c.uniq('book')}.{c.aws.zone_name}"
     return _domain_recipe(
@@ -1112,7 +1115,7 @@ def _added_domain(c: Ctx) -> Domain:
     return domain
 
 
-@recipe("core.domains.custom_domain_verify")
+@recipe("tenancy.domains.custom_domain_verify")
 def _(c: Ctx) -> Recipe:
     domain = _added_domain(c)
     return Recipe(
@@ -1122,7 +1125,7 @@ def _(c: Ctx) -> Recipe:
     )
 
 
-@recipe("core.domains.custom_domain_verify_or_queue")
+@recipe("tenancy.domains.custom_domain_verify_or_queue")
 def _(c: Ctx) -> Recipe:
     domain = _added_domain(c)
     return Recipe(
@@ -1132,7 +1135,7 @@ def _(c: Ctx) -> Recipe:
     )
 
 
-@recipe("core.domains.custom_domain_verify_in_background")
+@recipe("tenancy.domains.custom_domain_verify_in_background")
 def _(c: Ctx) -> Recipe:
     domain = _added_domain(c)
     return Recipe(
@@ -1142,7 +1145,7 @@ def _(c: Ctx) -> Recipe:
     )
 
 
-@recipe("core.domains.custom_domain_record_discard")
+@recipe("tenancy.domains.custom_domain_record_discard")
 def _(c: Ctx) -> Recipe:
     # A record an add created without its row (the CREATE's answer was lost).
     record = route53.CnameRecord(
@@ -1159,7 +1162,7 @@ def _(c: Ctx) -> Recipe:
     )
 
 
-@recipe("core.domains.custom_domain_remove")
+@recipe("tenancy.domains.custom_domain_remove")
 def _(c: Ctx) -> Recipe:
     domain = _added_domain(c)
     return _domain_recipe(
@@ -1170,7 +1173,7 @@ def _(c: Ctx) -> Recipe:
     )
 
 
-@recipe("core.domains.custom_domains_verify_all")
+@recipe("tenancy.domains.custom_domains_verify_all")
 def _(c: Ctx) -> Recipe:
     # Just one custom domain, whose record is in place: one event per domain it verifies.
     Domain.objects.filter(is_custom_domain=True).delete()
@@ -1186,7 +1189,7 @@ def _masquerades() -> Callable[[], Any]:
     return lambda: list(MasqueradeSession.objects.values())
 
 
-@recipe("core.masquerade.services.masquerade_session_start")
+@recipe("access.masquerade.services.masquerade_session_start")
 def _(c: Ctx) -> Recipe:
     w = c.world
     return Recipe(
@@ -1202,7 +1205,7 @@ def _(c: Ctx) -> Recipe:
     )
 
 
-@recipe("core.masquerade.services.masquerade_handoff_issue")
+@recipe("access.masquerade.services.masquerade_handoff_issue")
 def _(c: Ctx) -> Recipe:
     return Recipe(
         lambda: masquerade.masquerade_handoff_issue(
@@ -1217,7 +1220,7 @@ def _(c: Ctx) -> Recipe:
     )
 
 
-@recipe("core.masquerade.services.masquerade_handoff_redeem")
+@recipe("access.masquerade.services.masquerade_handoff_redeem")
 def _(c: Ctx) -> Recipe:
     _, ticket = masquerade.masquerade_handoff_issue(
         request=c.request(PLATFORM_HOST, c.support), hijacker=c.support,
@@ -1240,12 +1243,12 @@ def _token_masquerade(c: Ctx) -> MasqueradeSession:
     return record
 
 
-@recipe("core.masquerade.services.masquerade_token_start")
+@recipe("access.masquerade.services.masquerade_token_start")
 def _(c: Ctx) -> Recipe:
     return Recipe(lambda: _token_masquerade(c), _masquerades(), "HIJACK_START")
 
 
-@recipe("core.masquerade.services.masquerade_end")
+@recipe("access.masquerade.services.masquerade_end")
 def _(c: Ctx) -> Recipe:
     record = _token_masquerade(c)
     return Recipe(
@@ -1257,7 +1260,7 @@ def _(c: Ctx) -> Recipe:
     )
 
 
-@recipe("core.masquerade.services.masquerade_session_release")
+@recipe("access.masquerade.services.masquerade_session_release")
 def _(c: Ctx) -> Recipe:
     w = c.world
     request = c.request(HOST_A, w.owner)
@@ -1604,7 +1607,7 @@ def test_the_discovery_sees_the_services_of_every_app() -> None:
     for expected in (
         "users.services",
         "core.services",
-        "core.masquerade.services",
+        "access.masquerade.services",
         "appointments.services.booking",
         "customers.services",
         "core.grants",

@@ -10,7 +10,7 @@ from django.apps import apps
 from django.conf import settings
 from django.db import models
 
-from core.sharding import BOTH_SIDES_APPS, REFERENCE_MODELS
+from tenancy.sharding import BOTH_SIDES_APPS, REFERENCE_MODELS
 
 
 def _label(app: str) -> str:

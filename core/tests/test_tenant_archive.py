@@ -24,10 +24,7 @@ from appointments.tests.world import World, build_world
 from billing.models import Charge
 from catalog.models import Service, ServiceRequirement
 from conftest import PASSWORD
-from core.exceptions import Conflict
-from core.models import AuditEvent, Tenant
-from core.services import tenant_provision
-from core.tenant_archive import (
+from console.tenant_archive import (
     MANIFEST,
     ArchiveMigrationsDiffer,
     BadArchive,
@@ -35,8 +32,12 @@ from core.tenant_archive import (
     tenant_import,
     tenant_models,
 )
+from core.exceptions import Conflict
+from core.models import AuditEvent
 from customers.models import Customer
 from resources.models import DateOverride, Resource, WorkingHours
+from tenancy.models import Tenant
+from tenancy.services import tenant_provision
 from users.models import User
 
 pytestmark = pytest.mark.django_db

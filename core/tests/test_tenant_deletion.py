@@ -9,12 +9,15 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 
+from access.models import PermissionGrant
 from conftest import PLATFORM_HOST
-from core.models import AuditEvent, Domain, PermissionGrant, Tenant
-from core.services import tenant_deletion_execute, tenant_provision
-from core.tasks import purge_deleted_tenants
+from console.services import tenant_deletion_execute
+from console.tasks import purge_deleted_tenants
+from core.models import AuditEvent
 from plugins.models import PluginTemplate
 from plugins.tests.helpers import install
+from tenancy.models import Domain, Tenant
+from tenancy.services import tenant_provision
 from users.models import User
 from users.roles import Role
 

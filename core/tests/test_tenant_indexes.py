@@ -6,7 +6,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from core import provisioning
+from tenancy import provisioning
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,8 @@ from PIL import Image
 
 from conftest import HOST_A, HOST_B
 from core.exceptions import DomainError
-from core.models import Tenant
 from core.uploads import image_field_replace, validated_image
+from tenancy.models import Tenant
 from users.roles import Role
 
 pytestmark = pytest.mark.django_db

@@ -26,7 +26,6 @@ from psycopg import sql
 from appointments.services import appointment_transition
 from appointments.tests.world import World, build_world
 from config.celery import app
-from core.services import tenant_provision
 from core.tests.test_celery_worker import redis_answers
 from notifications.models import Delivery, OutboxEvent
 from notifications.outbox import due_jobs_fire
@@ -39,6 +38,7 @@ from notifications.tests.receivers import (
 )
 from plugin_data.services import webhook_endpoint_create
 from plugins.tests.helpers import install
+from tenancy.services import tenant_provision
 
 pytestmark = [
     pytest.mark.skipif(

@@ -15,12 +15,12 @@ from django.utils import timezone
 
 from appointments.services import appointment_transition
 from conftest import HOST_A
-from core.models import Tenant
 from notifications.delivery import deliveries_claim
 from notifications.email import emails_send
 from notifications.models import Delivery
 from notifications.outbox import event_dispatch, events_due
 from plugins.tests.helpers import drain, install
+from tenancy.models import Tenant
 
 
 def _dispatch() -> None:

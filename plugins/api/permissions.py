@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from users.permissions import IsInScopeOfThisHost, capability_permission
+from access.permissions import IsInScopeOfThisHost, capability_permission
 
 CATALOGUE_PERMISSIONS = [IsInScopeOfThisHost]
 INSTALL_PERMISSIONS = [IsInScopeOfThisHost, capability_permission("install_plugins")]

@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from access.permissions import IsInScopeOfThisHost, any_capability_permission
 from core.api.openapi import error_response
 from core.exceptions import NotFound
 from customers.models import Customer
@@ -29,7 +30,6 @@ from plugins.api.serializers import (
     ReviewSubmitSerializer,
 )
 from resources.api.views import UUID_PATTERN
-from users.permissions import IsInScopeOfThisHost, any_capability_permission
 
 INVALID_LINK = "A forged, foreign or expired link, or reviews switched off here (`invalid_link`)."
 

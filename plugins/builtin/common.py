@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from appointments.models import Appointment
-from core.models import Tenant
+from tenancy.models import Tenant
 
 OPEN = ("PENDING", "CONFIRMED")
 

@@ -14,13 +14,13 @@ from typing import Any
 from django.utils import timezone
 
 from appointments.models import Appointment, AppointmentStatus
-from core.models import Tenant
 from customers.selectors import customer_list
 from notifications import events
 from notifications.models import OutboxEvent
 from notifications.outbox import due_job_schedule, due_jobs_cancel
 from plugins.base import Outgoing, Plugin
 from plugins.builtin.common import appointment_for
+from tenancy.models import Tenant
 
 SLUG = "no-show-tracking"
 JOB = "no_show"

@@ -16,7 +16,6 @@ from django.utils import timezone
 from icalendar import Calendar, Event
 
 from appointments.models import Appointment
-from core.models import Tenant
 from notifications import events
 from notifications.email import email_outgoing
 from notifications.links import unsubscribe_url
@@ -31,6 +30,7 @@ from plugins.builtin.common import (
     local,
     resource_names,
 )
+from tenancy.models import Tenant
 
 SLUG = "appointment-reminders"
 JOB = "reminder"

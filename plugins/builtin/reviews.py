@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.models import Tenant
 from notifications import events
 from notifications.email import email_outgoing
 from notifications.links import review_url, unsubscribe_url
 from notifications.models import OutboxEvent
 from plugins.base import Outgoing, Plugin
 from plugins.builtin.common import appointment_for, customer_reachable, customer_timezone, local
+from tenancy.models import Tenant
 
 SLUG = "review-requests"
 

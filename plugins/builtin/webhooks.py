@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from core.models import Tenant
 from notifications import events
 from notifications.email import email_outgoing
 from notifications.models import Channel, OutboxEvent
 from plugins.base import Outgoing, Plugin
+from tenancy.models import Tenant
 from users.models import User
 from users.roles import Role
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.models import Tenant
 from plugins.models import PluginInstallation, PluginTemplate
 from plugins.services import plugin_install
+from tenancy.models import Tenant
 
 
 def install(tenant: Tenant, slug: str, actor: Any = None, **settings: Any) -> PluginInstallation:

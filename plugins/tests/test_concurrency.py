@@ -14,10 +14,10 @@ from django.db.models import Avg, Count
 from psycopg import sql
 
 from core.exceptions import DomainError
-from core.models import Tenant
-from core.services import tenant_provision
 from plugins.models import PluginInstallation, PluginRating, PluginTemplate
 from plugins.services import plugin_install, plugin_rate, plugin_uninstall
+from tenancy.models import Tenant
+from tenancy.services import tenant_provision
 
 TENANTS = 8
 OPERATIONS = 50

@@ -8,10 +8,10 @@ import pytest
 
 from appointments.services import appointment_transition
 from conftest import HOST_A
-from core.models import Tenant
 from notifications.models import Delivery
 from notifications.outbox import event_dispatch, events_due
 from plugins.tests.helpers import install
+from tenancy.models import Tenant
 
 
 @pytest.mark.parametrize("value", [[], "x", 5])

@@ -69,7 +69,7 @@ def test_a_refresh_token_is_good_for_one_refresh(api, owner):
 
 @pytest.mark.django_db(transaction=True)
 def test_parallel_refreshes_of_one_token_yield_one_new_pair(api, make_user):
-    from core.models import Tenant
+    from tenancy.models import Tenant
 
     user = make_user(Role.TENANT_STAFF, Tenant.objects.get(schema_name="alpha"))
     token = sign_in(api, user)["refresh"]

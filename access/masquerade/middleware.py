@@ -1,0 +1,83 @@
+"""Masquerade audit for browser sessions (SPEC §2.4): after django-hijack's middleware."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from django.contrib.auth import logout
+from django.db import DatabaseError, transaction
+from django.http import HttpRequest, HttpResponse
+
+from access.masquerade import services
+from core.audit import request_context, security_event
+
+logger = logging.getLogger("security")
+
+
+class MasqueradeAuditMiddleware:
+    """After django-hijack's middleware: makes the request the audit context of everything it
+    causes (core.audit), ties a masquerading session to its live ``MasqueradeSession`` (ending
+    it once expired, ended elsewhere or no longer allowed), marks the request
+    (``request.masquerade``), answers with ``X-Masquerade-Actor``, and records one
+    ``masqueraded_write`` event per write request made while masquerading.
+
+    Token masquerades are recognised later, by the API's authentication; the response half of
+    this middleware treats them the same way. Every audit row written while a request runs in a
+    masquerade names the masquerading operator.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with request_context(request):
+            return self._serve(request)
+
+    def _serve(self, request: HttpRequest) -> HttpResponse:
+        request.masquerade = None
+        if request.session.get(services.HISTORY_KEY):
+            record = services.masquerade_live_record(request.session.get(services.MASQUERADE_KEY))
+            stop = services.masquerade_still_valid(record)
+            if stop is None:
+                request.masquerade = record
+            else:
+                if record is not None:
+                    services.masquerade_end(request=request, record=record, end_reason=stop)
+                logout(request)
+        response = self.get_response(request)
+        record = getattr(request, "masquerade", None)
+        if record is not None:
+            response["X-Masquerade-Actor"] = record.hijacker.email
+            response["X-Masquerade-Id"] = str(record.public_id)
+            if request.method not in ("GET", "HEAD", "OPTIONS", "TRACE"):
+                self._record_write(request, record, response)
+        return response
+
+    @staticmethod
+    def _record_write(request: HttpRequest, record, response: HttpResponse) -> None:
+        """The request's summary row. The writes themselves were audited in their own
+        transactions, each naming the operator; this row comes after they committed, so losing
+        the database now must not turn a saved write into an error for the client: the summary
+        goes to the security log instead, and the response stands."""
+        try:
+            with transaction.atomic():
+                security_event(
+                    "masqueraded_write",
+                    request=request,
+                    actor=record.hijacker,
+                    target=record.hijacked,
+                    masquerade=record,
+                    status_code=response.status_code,
+                )
+        except DatabaseError:
+            logger.exception(
+                "masqueraded_write not recorded in the audit table",
+                extra={
+                    "event": "masqueraded_write",
+                    "masquerade": str(record.public_id),
+                    "operator": record.hijacker.email,
+                    "path": request.path,
+                    "status_code": response.status_code,
+                },
+            )
