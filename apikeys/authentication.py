@@ -6,7 +6,7 @@ included), only while it is live (read from the database on every request, so a 
 counts at once), only while its creator is active and still reaches the host, and only on
 endpoints that check a capability (403 elsewhere). What it may do there is its creator's
 capabilities on this host narrowed to its scopes (``users.access``). Each key has its own rate
-limit, and the tenant's calls with keys count against its daily quota (``core.ratelimit``).
+limit, and the tenant's calls with keys count against its daily quota (``tenancy.ratelimit``).
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ class APIKeyAuthentication(BaseAuthentication):
 
     def _count(self, request: Any, key: Any) -> None:
         # Not at module level: DRF imports this class while rest_framework.views is loading,
-        # which core.ratelimit's error responses import.
+        # which tenancy.ratelimit's error responses import.
         from tenancy import ratelimit
 
         window = ratelimit.api_key_request_window(key.tenant, key.prefix)

@@ -1,5 +1,5 @@
 """Tenant operations: exporting a busy tenant as an archive and importing it as a new tenant
-(core.tenant_archive), against the baseline of provisioning an empty tenant (the import's fixed
+(console.tenant_archive), against the baseline of provisioning an empty tenant (the import's fixed
 cost: the schema clone).
 
 The tenant holds ``BENCH_TENANTOPS_APPOINTMENTS`` appointments (default 2,000), each with one

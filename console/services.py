@@ -63,7 +63,7 @@ def tenant_deletion_execute(*, tenant_id: int) -> bool:
     )
     users.delete()
     schema = tenant.schema_name
-    tenant.delete()  # domains first (their routes change, core.signals), then the row
+    tenant.delete()  # domains first (their routes change, tenancy.signals), then the row
     plugin_figures_recount(plugin_ids=plugin_ids)  # its installs and ratings went with it
     with connection.cursor() as cursor:
         cursor.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))

@@ -140,7 +140,7 @@ class ResilientRedisCache(RedisCache):
 
     def incr_window(self, key: str, timeout: int) -> int:
         """Count one more in ``key`` and return the count: INCR and EXPIRE in one round trip to
-        Redis (the count of a rate-limit window; ``core.ratelimit``), or in this process's
+        Redis (the count of a rate-limit window; ``tenancy.ratelimit``), or in this process's
         memory while Redis does not answer."""
 
         def shared() -> int:

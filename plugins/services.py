@@ -111,7 +111,7 @@ def plugin_rows_lock(*, tenant: Tenant) -> list[int]:
 
 
 def plugin_installations_export(*, tenant: Tenant) -> list[dict[str, Any]]:
-    """``tenant``'s installations as data (core.tenant_archive): plugin, settings, state."""
+    """``tenant``'s installations as data (console.tenant_archive): plugin, settings, state."""
     return [
         {"plugin": slug, "settings": values, "enabled": enabled, "accepted_permissions": accepted}
         for slug, values, enabled, accepted in PluginInstallation.objects.filter(tenant=tenant)

@@ -66,7 +66,7 @@ class Tenant(TenantMixin):
     # Stored by the tenant-aware default storage under tenants/<schema>/ (core.storage).
     logo = models.FileField(upload_to="logos/", blank=True, default="", max_length=255)
     # Browser origins (the business's own booking site) that may call the API on this tenant's
-    # hosts, besides the platform-wide CORS_ALLOWED_ORIGINS (core.cors).
+    # hosts, besides the platform-wide CORS_ALLOWED_ORIGINS (tenancy.cors).
     cors_allowed_origins = ArrayField(
         models.CharField(max_length=200, validators=[validate_cors_origin]),
         default=list,

@@ -9,7 +9,7 @@ counted response carries ``RateLimit-Limit``, ``RateLimit-Remaining``, ``RateLim
 met. A fixed window lets a client send up to twice its limit across a window's edge; it costs
 one round trip and one key per bucket, which is why it was chosen over a sliding log.
 
-Limits come from the tenant's tier (``TIER_RATE_LIMITS``, ``TIER_QUOTAS``; ``core.tiers``):
+Limits come from the tenant's tier (``TIER_RATE_LIMITS``, ``TIER_QUOTAS``; ``tenancy.tiers``):
 
 * ``TenantRateLimitMiddleware``: every request to a tenant's hosts (not the platform host, not
   the health probes, not CORS preflights, which end before it);

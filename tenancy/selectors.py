@@ -35,7 +35,7 @@ def is_platform(tenant: Tenant | None) -> bool:
 # thousands of active hosts stay cached for TENANT_ROUTE_CACHE_SECONDS wherever their requests
 # land. A change must reach every worker's next request, so an entry counts only while it carries
 # the current version of its host and the current generation of all routes: saving or deleting a
-# Tenant or Domain gives its hosts new versions (core.signals, now and again on commit), and
+# Tenant or Domain gives its hosts new versions (tenancy.signals, now and again on commit), and
 # ``routes_forget()`` starts a new generation. A reader takes both stamps in the same round trip
 # as the entry, before reading the database, so an entry built from a row a writer was changing
 # carries a stamp that writer's commit has already replaced. Unknown hosts are cached the same

@@ -244,7 +244,7 @@ def tenant_deletion_schedule(*, tenant: Tenant, actor: Any, request: Any = None)
             code="already_pending_deletion",
         )
     tenant.deletion_due_at = clock.now() + timedelta(days=settings.TENANT_DELETION_GRACE_DAYS)
-    tenant.save(update_fields=["deletion_due_at", "updated_at"])  # new routes (core.signals)
+    tenant.save(update_fields=["deletion_due_at", "updated_at"])  # new routes (tenancy.signals)
     security_event(
         "tenant_deletion_scheduled",
         request=request,

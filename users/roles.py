@@ -2,7 +2,7 @@
 
 Everything that asks "may this user do X here?" ends in this module: the host scope (may the
 user act on this tenant's host at all, and may it write) and the capabilities inside a tenant.
-Time-limited grants (core.permissions) add capabilities on top; they never widen host scope.
+Time-limited grants (access.masquerade.rules) add capabilities on top; they never widen host scope.
 """
 
 from __future__ import annotations

@@ -122,7 +122,7 @@ ALLOWED: dict[str, set[str]] = {
     "POST tenant-domain-verify": SETTINGS,
     "GET tenant-subscription": BILLING,
     # core's masquerade API (issue 3): everyone on the host reaches it; whom one may masquerade
-    # as is core.permissions' matrix, tested there (an empty body here is a 400 for all).
+    # as is access.masquerade.rules' matrix, tested there (an empty body here is a 400 for all).
     "POST masquerade": IN_SCOPE,
     "DELETE masquerade": IN_SCOPE,
     "POST masquerade-end": IN_SCOPE,

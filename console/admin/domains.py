@@ -47,7 +47,7 @@ class DomainAdminForm(forms.ModelForm):
 @admin.register(Domain)
 class DomainAdmin(admin.ModelAdmin):
     """Adding a custom domain writes its CNAME in Route53, deleting it removes the record,
-    and "Verify now" checks the record (core.domains does all three)."""
+    and "Verify now" checks the record (tenancy.domains does all three)."""
 
     form = DomainAdminForm
     list_display = [

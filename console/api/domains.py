@@ -1,7 +1,7 @@
 """A business's domains on its own host: list, add a custom domain, verify it, remove it.
 
 Needs the ``manage_settings`` capability (the tenant's owner; SUPERUSER and PLATFORM_MANAGER
-through their full access). Route53 and DNS work happens in ``core.domains``.
+through their full access). Route53 and DNS work happens in ``tenancy.domains``.
 
 ``POST .../verify/`` checks DNS within a short budget and answers 200 with the outcome; when DNS
 does not answer in time it queues the check for a Celery worker and answers 202 with the domain

@@ -68,7 +68,7 @@ def _manages_grants(request: Request) -> bool:
 
 
 class GrantListView(generics.ListCreateAPIView):
-    """Time-limited extra capabilities (see core.grants for who may grant what)."""
+    """Time-limited extra capabilities (see access.grants for who may grant what)."""
 
     serializer_class = GrantSerializer
     permission_classes = [IsInScopeOfThisHost, capability_permission("view_users")]

@@ -77,7 +77,7 @@ RETRY_AFTER = {
     503: "Seconds to wait before trying again (`database_unavailable`, `aws_unavailable`, "
     "`dns_unavailable`).",
 }
-# core.ratelimit: the tightest limit the request met (the business's, its API key's, a quota).
+# tenancy.ratelimit: the tightest limit the request met (the business's, its API key's, a quota).
 RATE_LIMIT_HEADERS = {
     "RateLimit-Limit": {"schema": {"type": "integer"}, "description": "Requests per window."},
     "RateLimit-Remaining": {"schema": {"type": "integer"}, "description": "Left in the window."},
@@ -136,7 +136,7 @@ class ContractAutoSchema(AutoSchema):
             statuses.append(409)  # constraints and protected rows (core.api.errors)
         if "requestBody" in operation:
             statuses += [413, 415]
-        # Any request to a business's host counts against its rate limit (core.ratelimit).
+        # Any request to a business's host counts against its rate limit (tenancy.ratelimit).
         statuses.append(429)
         statuses.append(503)  # database_unavailable: routing reads the database for any request
         return statuses

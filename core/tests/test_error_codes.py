@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from access import permissions
 from conftest import HOST_A
 from core.api.errors import ERROR_CODES, documented_code, error_body, flatten_fields
 from core.api.openapi import ERROR_COMPONENT
-from users import permissions
 from users.roles import (
     CAPABILITY_ACTIONS,
     OWNER_CAPABILITIES,

@@ -15,8 +15,8 @@ from django.db import connection
 
 from appointments.tests.live import Answer, request
 from conftest import HOST_A, bearer
-from core import selectors
 from core.tests.processes import answers, free_port, server_process
+from tenancy import selectors
 from tenancy.models import Domain, Tenant
 from tenancy.provisioning import on_own_connection
 from tenancy.services import tenant_update

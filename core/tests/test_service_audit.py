@@ -72,8 +72,9 @@ from catalog.services import service_create, service_delete, service_update
 from closures.models import Closure
 from closures.services import closure_create, closure_delete, closure_update
 from conftest import HOST_A, PASSWORD, PLATFORM_HOST
-from core import clock, tenant_archive
-from core import services as core_services
+from console import services as console_services
+from console import tenant_archive
+from core import clock
 from core.models import AuditEvent
 from core.uploads import validated_image
 from customers.models import Customer
@@ -104,6 +105,7 @@ from resources.services import (
     resource_update,
 )
 from tenancy import domains, route53
+from tenancy import services as tenancy_services
 from tenancy.models import Domain, Tenant
 from tenancy.selectors import platform_tenant
 from users import services as user_services
@@ -120,11 +122,11 @@ NEW_PASSWORD = "a-brand-new-passphrase-2026"
 ROOT = Path(settings.BASE_DIR)
 # Writes that live outside a services module: grants, custom domains, tokens, the sign-in guard.
 EXTRA_SERVICE_MODULES = (
-    "core.grants",
-    "core.domains",
+    "access.grants",
+    "tenancy.domains",
     "users.tokens",
     "users.signin",
-    "core.tenant_archive",
+    "console.tenant_archive",
 )
 
 # Public functions of service modules that write nothing themselves, and why.
@@ -169,6 +171,8 @@ NOT_WRITES = {
     "(login_locked_out)",
     "users.signin.signin_attempt_succeeded": "forgets cache counters, not a record",
     "access.masquerade.services.home_host": "a read",
+    "access.masquerade.services.masquerades_end_on_password_change": "ends them (each audited "
+    "HIJACK_END) inside the audited password change",
     "access.masquerade.services.is_home_of": "a check",
     "access.masquerade.services.masquerade_check": "refuses (an event, HIJACK_DENIED) or passes",
     "access.masquerade.services.masquerade_deny": "records a refusal; changes nothing",
@@ -231,7 +235,7 @@ class Recipe:
     event: str
     rows: int = 1
     # What a caller's rollback can undo, when the write reaches beyond the database: Route53
-    # cannot be rolled back by a transaction that ends after the service returned (core.domains).
+    # cannot be rolled back by a transaction that ends after the service returned (tenancy.domains).
     database_probe: Callable[[], Any] | None = None
 
 
@@ -408,7 +412,7 @@ def _(c: Ctx) -> Recipe:
 
     def provision() -> Tenant:
         connection.set_schema_to_public()  # tenants are made from the platform, never inside one
-        return core_services.tenant_provision(
+        return tenancy_services.tenant_provision(
             name="New", schema_name=schema, domain=f"{schema}.localhost", actor=c.superuser
         )
 
@@ -422,7 +426,7 @@ def _(c: Ctx) -> Recipe:
 def _tenant_due_for_deletion(c: Ctx) -> Tenant:
     schema = c.uniq("t")
     connection.set_schema_to_public()
-    tenant = core_services.tenant_provision(
+    tenant = tenancy_services.tenant_provision(
         name="Doomed", schema_name=schema, domain=f"{schema}.localhost"
     )
     Tenant.objects.filter(pk=tenant.pk).update(deletion_due_at=clock.now() - timedelta(days=1))
@@ -432,7 +436,7 @@ def _tenant_due_for_deletion(c: Ctx) -> Tenant:
 @recipe("tenancy.services.tenant_deletion_schedule")
 def _(c: Ctx) -> Recipe:
     return Recipe(
-        lambda: core_services.tenant_deletion_schedule(tenant=c.world.tenant, actor=c.superuser),
+        lambda: tenancy_services.tenant_deletion_schedule(tenant=c.world.tenant, actor=c.superuser),
         _values(Tenant, pk=c.world.tenant.pk),
         "tenant_deletion_scheduled",
     )
@@ -444,7 +448,7 @@ def _(c: Ctx) -> Recipe:
 
     def cancel() -> Tenant:
         connection.set_schema_to_public()  # a tenant's row changes from the platform
-        return core_services.tenant_deletion_cancel(tenant=tenant, actor=c.superuser)
+        return tenancy_services.tenant_deletion_cancel(tenant=tenant, actor=c.superuser)
 
     return Recipe(
         cancel,
@@ -460,7 +464,7 @@ def _(c: Ctx) -> Recipe:
 
     def execute() -> bool:
         connection.set_schema_to_public()
-        return core_services.tenant_deletion_execute(tenant_id=tenant.pk)
+        return console_services.tenant_deletion_execute(tenant_id=tenant.pk)
 
     return Recipe(
         execute,
@@ -504,7 +508,7 @@ def _(c: Ctx) -> Recipe:
 @recipe("tenancy.services.tenant_update")
 def _(c: Ctx) -> Recipe:
     return Recipe(
-        lambda: core_services.tenant_update(
+        lambda: tenancy_services.tenant_update(
             tenant=c.world.tenant, actor=c.superuser, cancellation_window_hours=7
         ),
         _values(Tenant, pk=c.world.tenant.pk),
@@ -515,7 +519,7 @@ def _(c: Ctx) -> Recipe:
 @recipe("tenancy.services.tenant_cors_origins_set")
 def _(c: Ctx) -> Recipe:
     return Recipe(
-        lambda: core_services.tenant_cors_origins_set(
+        lambda: tenancy_services.tenant_cors_origins_set(
             tenant=c.world.tenant, origins=["https://book.example.org"], actor=c.world.owner
         ),
         _values(Tenant, pk=c.world.tenant.pk),
@@ -526,7 +530,7 @@ def _(c: Ctx) -> Recipe:
 @recipe("tenancy.services.tenant_public_booking_set")
 def _(c: Ctx) -> Recipe:
     return Recipe(
-        lambda: core_services.tenant_public_booking_set(
+        lambda: tenancy_services.tenant_public_booking_set(
             tenant=c.world.tenant, enabled=True, actor=c.world.owner
         ),
         _values(Tenant, pk=c.world.tenant.pk),
@@ -538,7 +542,7 @@ def _(c: Ctx) -> Recipe:
 def _(c: Ctx) -> Recipe:
     image = _png()
     return Recipe(
-        lambda: core_services.tenant_logo_set(
+        lambda: tenancy_services.tenant_logo_set(
             tenant=c.world.tenant, image=image, actor=c.world.owner
         ),
         _values(Tenant, pk=c.world.tenant.pk),
@@ -1606,12 +1610,13 @@ def test_the_discovery_sees_the_services_of_every_app() -> None:
     modules = service_modules()
     for expected in (
         "users.services",
-        "core.services",
+        "tenancy.services",
+        "console.services",
         "access.masquerade.services",
         "appointments.services.booking",
         "customers.services",
-        "core.grants",
-        "core.domains",
+        "access.grants",
+        "tenancy.domains",
         "plugins.services",
         "plugin_data.services",
         "notifications.services",

@@ -1,4 +1,5 @@
-"""``manage.py export_tenant <schema> <file>``: write one tenant's archive (core.tenant_archive)."""
+"""``manage.py export_tenant <schema> <file>``: write one tenant's archive
+(console.tenant_archive)."""
 
 from pathlib import Path
 from typing import Any

@@ -1,5 +1,5 @@
 """``manage.py import_tenant <file> --schema X --domain Y [--name Z]``: create a new tenant from an
-archive made by ``export_tenant`` (core.tenant_archive)."""
+archive made by ``export_tenant`` (console.tenant_archive)."""
 
 from pathlib import Path
 from typing import Any
