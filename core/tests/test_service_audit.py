@@ -93,8 +93,11 @@ from plugin_data.models import CustomerPreference, EmailTemplate, Review, Webhoo
 from plugins import services as plugin_services
 from plugins.models import PluginInstallation, PluginRating, PluginTemplate
 from plugins.tests.helpers import install
-from resources.models import Resource
+from resources.models import DateOverride, Resource
 from resources.services import (
+    date_override_create,
+    date_override_delete,
+    date_override_update,
     ical_token_revoke,
     ical_token_rotate,
     resource_create,
@@ -738,6 +741,38 @@ def _(c: Ctx) -> Recipe:
         lambda: resource_photo_set(resource=c.world.room, image=image, actor=c.world.owner),
         _values(Resource, pk=c.world.room.pk),
         "resource_photo_changed",
+    )
+
+
+@recipe("resources.services.date_override_create")
+def _(c: Ctx) -> Recipe:
+    w = c.world
+    day = w.day + timedelta(days=1)
+    return Recipe(
+        lambda: date_override_create(actor=w.owner, resource=w.room, date=day, is_closed=True),
+        _values(DateOverride, resource=w.room, date=day),
+        "date_override_created",
+    )
+
+
+@recipe("resources.services.date_override_update")
+def _(c: Ctx) -> Recipe:
+    w = c.world
+    return Recipe(
+        lambda: date_override_update(actor=w.owner, override=w.override, note="Inventory"),
+        _values(DateOverride, pk=w.override.pk),
+        "date_override_updated",
+    )
+
+
+@recipe("resources.services.date_override_delete")
+def _(c: Ctx) -> Recipe:
+    w = c.world
+    override = DateOverride.objects.create(resource=w.room, date=w.day, is_closed=True)
+    return Recipe(
+        lambda: date_override_delete(actor=w.owner, override=override),
+        _values(DateOverride, pk=override.pk),
+        "date_override_deleted",
     )
 
 
