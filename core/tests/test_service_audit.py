@@ -43,6 +43,7 @@ from appointments.manage_links import manage_token
 from appointments.models import Allocation, Appointment, AppointmentSeries, Blocker, WaitlistEntry
 from appointments.services import (
     appointment_book,
+    appointment_book_as_user,
     appointment_reschedule,
     appointment_transition,
     appointment_update,
@@ -856,6 +857,23 @@ def _(c: Ctx) -> Recipe:
             service=w.cut,
             customer=w.other_customer,
             starts_at=w.at(9, days=1),
+            resources=[w.stylist2],
+        ),
+        _values(Appointment, customer=w.other_customer),
+        "appointment_booked",
+    )
+
+
+@recipe("appointments.services.booking.appointment_book_as_user")
+def _(c: Ctx) -> Recipe:
+    w = c.world
+    return Recipe(
+        lambda: appointment_book_as_user(
+            tenant=w.tenant,
+            actor=w.owner,
+            service=w.cut,
+            customer=w.other_customer,
+            starts_at=w.at(11, days=1),
             resources=[w.stylist2],
         ),
         _values(Appointment, customer=w.other_customer),
