@@ -28,6 +28,7 @@ from resources.permissions import (
     date_override_get_for,
     visible_date_overrides,
 )
+from resources.selectors import date_override_list
 from resources.services import (
     date_override_create,
     date_override_delete,
@@ -221,14 +222,13 @@ class DateOverrideViewSet(
 
     def get_queryset(self) -> Any:
         return visible_date_overrides(
-            DateOverride.objects.select_related("resource"),
-            user=self.request.user, tenant=self.request.tenant,
-        ).order_by("date", "start_time")  # fmt: skip
+            date_override_list(), user=self.request.user, tenant=self.request.tenant
+        ).order_by("date", "start_time")
 
     def get_object(self) -> DateOverride:
         return date_override_get_for(
-            DateOverride.objects.select_related("resource"), user=self.request.user,
-            tenant=self.request.tenant, public_id=self.kwargs["id"],
+            date_override_list(), user=self.request.user, tenant=self.request.tenant,
+            public_id=self.kwargs["id"],
         )  # fmt: skip
 
     def perform_create(self, serializer: DateOverrideSerializer) -> None:
