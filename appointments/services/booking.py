@@ -574,6 +574,38 @@ def appointment_reschedule(
     Returns it loaded for display from what this transaction wrote."""
     require_aware(starts_at=starts_at)
     appointment = appointment_locked(appointment.pk)
+    _check_movable(appointment)
+    service = appointment.service
+    terms = service_terms(service)
+    _check_window(service=service, starts_at=starts_at, now=now or timezone.now())
+    shortest = starts_at + timedelta(seconds=terms.shortest)
+    check_not_closed(starts_at=starts_at, ends_at=shortest)
+    chosen = _pick_resources(
+        service=service, terms=terms, starts_at=starts_at, named=resources, actor=actor,
+        ignore_appointment_id=appointment.pk,
+    )  # fmt: skip
+    permissions.check_may_hold(user=actor, tenant=tenant, resources=chosen)
+    # The length follows the resources now held; the price stays the one booked (owners and
+    # managers change it with appointment_update).
+    span = _hold_span(service, starts_at, terms.duration_for(r.pk for r in chosen))
+    if span[0] > shortest:
+        check_not_closed(starts_at=starts_at, ends_at=span[0])
+    previous = appointment.starts_at
+    held = _move(appointment, chosen=chosen, starts_at=starts_at, span=span)
+    security_event(
+        "appointment_rescheduled",
+        request=request,
+        actor=actor,
+        subject=appointment,
+        previous_start=previous.isoformat(),
+        start=starts_at.isoformat(),
+    )
+    event_emit(tenant=tenant, kind=events.APPOINTMENT_RESCHEDULED, subject=appointment)
+    return appointment_shown(appointment, held)
+
+
+def _check_movable(appointment: Appointment) -> None:
+    """Only an open appointment of its own moves; a seat of a group session does not."""
     if appointment.status not in OPEN_STATUSES:
         raise DomainError(
             f"A {appointment.status.lower()} appointment cannot be rescheduled.",
@@ -586,38 +618,19 @@ def appointment_reschedule(
             code="invalid_transition",
             fields={"starts_at": ["Seats are not rescheduled."]},
         )
-    service = appointment.service
-    terms = service_terms(service)
-    _check_window(service=service, starts_at=starts_at, now=now or timezone.now())
-    shortest = starts_at + timedelta(seconds=terms.shortest)
-    check_not_closed(starts_at=starts_at, ends_at=shortest)
-    chosen = _pick_resources(
-        service=service,
-        terms=terms,
-        starts_at=starts_at,
-        named=resources,
-        actor=actor,
-        ignore_appointment_id=appointment.pk,
-    )
-    permissions.check_may_hold(user=actor, tenant=tenant, resources=chosen)
-    # The length follows the resources now held; the price stays the one booked (owners and
-    # managers change it with appointment_update).
-    length = terms.duration_for(r.pk for r in chosen)
-    ends_at, hold_start, hold_end = _hold_span(service, starts_at, length)
-    if ends_at > shortest:
-        check_not_closed(starts_at=starts_at, ends_at=ends_at)
+
+
+def _move(
+    appointment: Appointment,
+    *,
+    chosen: Sequence[Resource],
+    starts_at: datetime,
+    span: tuple[datetime, datetime, datetime],
+) -> list[Allocation]:
+    """Release the appointment's hold and take ``chosen`` for ``span`` (``_hold_span``)."""
+    ends_at, hold_start, hold_end = span
     Allocation.objects.filter(appointment=appointment).delete()
     held = hold_resources(resources=chosen, start=hold_start, end=hold_end, appointment=appointment)
-    previous = appointment.starts_at
     appointment.starts_at, appointment.ends_at = starts_at, ends_at
     appointment.save(update_fields=["starts_at", "ends_at", "updated_at"])
-    security_event(
-        "appointment_rescheduled",
-        request=request,
-        actor=actor,
-        subject=appointment,
-        previous_start=previous.isoformat(),
-        start=starts_at.isoformat(),
-    )
-    event_emit(tenant=tenant, kind=events.APPOINTMENT_RESCHEDULED, subject=appointment)
-    return appointment_shown(appointment, held)
+    return held
