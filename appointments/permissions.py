@@ -18,7 +18,7 @@ from access.capabilities import capabilities_on_host
 from access.permissions import IsInScopeOfThisHost, any_capability_permission, capability_permission
 from access.scoping import get_visible, sees_all_rows, visible_to
 from appointments.models import Appointment, Blocker
-from core.exceptions import NotFound, PermissionDenied
+from core.exceptions import PermissionDenied
 from resources.models import Resource
 from tenancy.models import Tenant
 
@@ -110,13 +110,20 @@ def check_may_hold(*, user: Any, tenant: Tenant, resources: Iterable[Resource]) 
     raise PermissionDenied("Staff book and block only time of their own resource.")
 
 
+def visible_blockers(
+    queryset: QuerySet[Blocker], *, user: Any, tenant: Tenant
+) -> QuerySet[Blocker]:
+    """Time off is the business's own: those who see the schedule see all of it; no one else
+    (a customer included) sees any."""
+    return queryset if sees_whole_schedule(user=user, tenant=tenant) else queryset.none()
+
+
 def blocker_get_for(
     queryset: QuerySet[Blocker], *, user: Any, tenant: Tenant, public_id: Any
 ) -> Blocker:
-    blocker = queryset.filter(public_id=public_id).first()
-    if blocker is None or "view_schedule" not in _caps(user, tenant):
-        raise NotFound("No such blocker.")
-    return blocker
+    """The access-checked fetcher: a blocker the user may see, else 404."""
+    visible = visible_blockers(queryset, user=user, tenant=tenant)
+    return get_visible(visible, public_id=public_id, noun="blocker")
 
 
 def books_for_self(*, user: Any, tenant: Tenant) -> bool:

@@ -1,7 +1,15 @@
 """Everyone in scope reads resources (customers pick from them); ``manage_resources`` writes.
 Date overrides are schedule data: ``view_schedule`` reads them."""
 
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
 from access.permissions import IsInScopeOfThisHost, capability_permission
+from access.scoping import get_visible, sees_all_rows
+from resources.models import DateOverride
 
 RESOURCE_PERMISSIONS = [
     IsInScopeOfThisHost,
@@ -15,3 +23,21 @@ OVERRIDE_PERMISSIONS = [
     capability_permission("view_schedule"),
     capability_permission("manage_resources", write_only=True),
 ]
+
+
+def visible_date_overrides(
+    queryset: QuerySet[DateOverride], *, user: Any, tenant: Any
+) -> QuerySet[DateOverride]:
+    """Date overrides are the business's schedule: those who see it see them all; no one else
+    (a customer included) sees any."""
+    if sees_all_rows(user=user, tenant=tenant, sees_all="view_schedule"):
+        return queryset
+    return queryset.none()
+
+
+def date_override_get_for(
+    queryset: QuerySet[DateOverride], *, user: Any, tenant: Any, public_id: Any
+) -> DateOverride:
+    """The access-checked fetcher: a date override the user may see, else 404."""
+    visible = visible_date_overrides(queryset, user=user, tenant=tenant)
+    return get_visible(visible, public_id=public_id, noun="date override")

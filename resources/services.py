@@ -1,7 +1,9 @@
-"""Writes of resources: creation under the tier limit, opening hours, the calendar-feed secret."""
+"""Writes of resources: creation under the tier limit, opening hours, date overrides, the
+calendar-feed secret."""
 
 from __future__ import annotations
 
+import datetime
 import secrets
 from collections.abc import Iterable
 from typing import Any
@@ -11,7 +13,7 @@ from django.db import IntegrityError, transaction
 from core.audit import security_event
 from core.exceptions import Conflict, DomainError
 from core.uploads import ValidatedImage, image_field_replace
-from resources.models import Resource, ResourceType, WorkingHours
+from resources.models import DateOverride, Resource, ResourceType, WorkingHours
 from tenancy.models import Tenant
 from tenancy.tiers import tier_limit_check
 from users.roles import STAFF_ROLES
@@ -147,3 +149,49 @@ def resource_photo_set(
     if image is not None or resource.photo:
         image_field_replace(instance=resource, field="photo", image=image, audit=audit)
     return resource
+
+
+def _audit_override(event: str, *, actor: Any, override: DateOverride, **details: Any) -> None:
+    security_event(
+        event,
+        actor=actor,
+        subject=override,
+        resource=str(override.resource.public_id),
+        date=override.date.isoformat(),
+        **details,
+    )
+
+
+@transaction.atomic
+def date_override_create(
+    *,
+    actor: Any,
+    resource: Resource,
+    date: datetime.date,
+    is_closed: bool = False,
+    start_time: datetime.time | None = None,
+    end_time: datetime.time | None = None,
+    note: str = "",
+) -> DateOverride:
+    """Replace ``resource``'s weekly hours on ``date``: closed, or open in these hours."""
+    override = DateOverride.objects.create(
+        resource=resource, date=date, is_closed=is_closed, start_time=start_time,
+        end_time=end_time, note=note,
+    )  # fmt: skip
+    _audit_override("date_override_created", actor=actor, override=override)
+    return override
+
+
+@transaction.atomic
+def date_override_update(*, actor: Any, override: DateOverride, **changes: Any) -> DateOverride:
+    for field, value in changes.items():
+        setattr(override, field, value)
+    override.save()
+    _audit_override("date_override_updated", actor=actor, override=override, fields=sorted(changes))
+    return override
+
+
+@transaction.atomic
+def date_override_delete(*, actor: Any, override: DateOverride) -> None:
+    _audit_override("date_override_deleted", actor=actor, override=override)
+    override.delete()

@@ -33,15 +33,13 @@ from appointments.models import Appointment, AppointmentStatus
 from appointments.policy import check_customer_may_reschedule
 from appointments.selectors import appointment_list
 from appointments.services import (
-    appointment_book,
+    appointment_book_as_user,
     appointment_reschedule,
     appointment_transition,
     appointment_update,
 )
 from core.api.filters import UTCIsoDateTimeFilter
 from core.api.openapi import error_response
-from core.exceptions import PermissionDenied
-from customers.services import customer_for_booking_user
 from resources.api.views import UUID_PATTERN
 
 CONFLICT_EXAMPLE = OpenApiExample(
@@ -228,21 +226,12 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         key = request.headers.get("Idempotency-Key", "").strip()
         if len(key) > 128:
             raise serializers.ValidationError({"Idempotency-Key": ["At most 128 characters."]})
-        if permissions.books_for_self(user=request.user, tenant=request.tenant):
-            named = values.get("customer")
-            if named is not None and named.user_id != request.user.pk:
-                raise PermissionDenied("Customers book for themselves only.")
-            customer = customer_for_booking_user(user=request.user)
-        else:
-            if "customer" not in values:
-                raise serializers.ValidationError({"customer": ["This field is required."]})
-            customer = values["customer"]
         representation = self.get_serializer_class()
-        appointment, created = appointment_book(
+        appointment, created = appointment_book_as_user(
             tenant=request.tenant,
             actor=request.user,
             service=values["service"],
-            customer=customer,
+            customer=values.get("customer"),
             starts_at=values["starts_at"],
             resources=values.get("resources"),
             price=values.get("price"),

@@ -59,6 +59,7 @@ class BlockerFilter(filters.FilterSet):
 class BlockerViewSet(viewsets.ModelViewSet):
     """Time off: a resource cannot be booked while blocked. Staff block their own time."""
 
+    queryset = Blocker.objects.none()  # for the schema generator; get_queryset scopes
     serializer_class = BlockerSerializer
     permission_classes = permissions.BLOCKER_PERMISSIONS
     filterset_class = BlockerFilter
@@ -68,7 +69,9 @@ class BlockerViewSet(viewsets.ModelViewSet):
     http_method_names = ["get", "post", "patch", "delete"]
 
     def get_queryset(self) -> Any:
-        return blocker_list().order_by("starts_at", "id")
+        return permissions.visible_blockers(
+            blocker_list(), user=self.request.user, tenant=self.request.tenant
+        ).order_by("starts_at", "id")
 
     def get_object(self) -> Blocker:
         return permissions.blocker_get_for(

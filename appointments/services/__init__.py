@@ -2,7 +2,11 @@
 (``booking``), the status machine (``lifecycle``) and time off (``blockers``)."""
 
 from appointments.services.blockers import blocker_create, blocker_delete, blocker_update
-from appointments.services.booking import appointment_book, appointment_reschedule
+from appointments.services.booking import (
+    appointment_book,
+    appointment_book_as_user,
+    appointment_reschedule,
+)
 from appointments.services.lifecycle import (
     OPEN_STATUSES,
     TRANSITIONS,
@@ -15,6 +19,7 @@ __all__ = [
     "OPEN_STATUSES",
     "TRANSITIONS",
     "appointment_book",
+    "appointment_book_as_user",
     "appointment_reschedule",
     "appointment_transition",
     "appointment_update",

@@ -3,7 +3,9 @@ in one transaction, all or nothing."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -31,8 +33,9 @@ from appointments.services.seats import seat_take
 from catalog.models import Service
 from closures.selectors import check_not_closed
 from core.audit import security_event
-from core.exceptions import Conflict, DomainError
+from core.exceptions import Conflict, DomainError, PermissionDenied
 from customers.models import Customer
+from customers.services import customer_for_booking_user
 from notifications import events
 from notifications.events import event_emit
 from plugins.builtin.no_show import booking_status
@@ -124,56 +127,13 @@ def _pick_resources(
     excluded: frozenset[int] = frozenset(),
 ) -> list[Resource]:
     """One free, eligible resource per requirement (the named ones when given), or why not."""
-    requirements = service_requirements(service)
-    if not requirements:
-        raise DomainError(
-            f"'{service.name}' needs no resources and cannot be booked; give it requirements.",
-            fields={"service": ["This service has no resource requirements."]},
-        )
-    if any(not candidates for candidates in requirements):
-        raise DomainError(
-            f"'{service.name}' has a requirement no active resource can fill.",
-            code="no_eligible_resource",
-            fields={"service": ["Make an eligible resource active, or change the service."]},
-        )
-    if named is not None:
-        named_ids = {r.pk for r in named}
-        if len(named_ids) != len(requirements):
-            raise DomainError(
-                f"'{service.name}' needs {len(requirements)} resources; {len(named_ids)} given.",
-                fields={"resources": [f"Name exactly {len(requirements)} distinct resources."]},
-            )
-        eligible_ids = {r.pk for candidates in requirements for r in candidates}
-        if not named_ids <= eligible_ids:
-            raise DomainError(
-                "A named resource is not eligible for this service (or inactive).",
-                fields={"resources": ["Not eligible for this service."]},
-            )
-        requirements = [[r for r in cands if r.pk in named_ids] for cands in requirements]
-        if any(not candidates for candidates in requirements):
-            raise DomainError(
-                f"'{service.name}' needs one resource for each of its requirements.",
-                fields={"resources": ["Name one eligible resource per requirement."]},
-            )
-    # The actor's own resource first: a stylist booking without naming one gets themself.
-    candidates = [
-        sorted(
-            (r for r in cands if r.pk not in excluded),
-            key=lambda r: r.user_id is None or r.user_id != getattr(actor, "pk", None),
-        )
-        for cands in requirements
-    ]
-
-    before, after = service.buffer_before_minutes * 60, service.buffer_after_minutes * 60
-    hold_start = starts_at - timedelta(seconds=before)
-    hold_end = starts_at + timedelta(seconds=terms.longest + after)
-    calendars = resource_calendars(
-        requirements=candidates,
-        lo=hold_start,
-        hi=hold_end,
+    requirements = _requirements(service, named=named)
+    candidates = _own_first(requirements, actor=actor, excluded=excluded)
+    calendars = _calendars(
+        service=service, terms=terms, starts_at=starts_at, candidates=candidates,
         ignore_appointment_id=ignore_appointment_id,
-        durations=terms.durations,
-    )
+    )  # fmt: skip
+    before, after = _buffers(service)
     chosen = resources_for_start(
         requirements=calendars,
         start=to_epoch(starts_at),
@@ -193,6 +153,87 @@ def _pick_resources(
     return [by_id[pk] for pk in chosen]
 
 
+def _requirements(service: Service, *, named: Sequence[Resource] | None) -> list[list[Resource]]:
+    """The active eligible resources of each requirement (only the named ones, when given)."""
+    requirements = service_requirements(service)
+    if not requirements:
+        raise DomainError(
+            f"'{service.name}' needs no resources and cannot be booked; give it requirements.",
+            fields={"service": ["This service has no resource requirements."]},
+        )
+    if any(not candidates for candidates in requirements):
+        raise DomainError(
+            f"'{service.name}' has a requirement no active resource can fill.",
+            code="no_eligible_resource",
+            fields={"service": ["Make an eligible resource active, or change the service."]},
+        )
+    if named is None:
+        return requirements
+    return _narrow_to_named(service, requirements=requirements, named=named)
+
+
+def _narrow_to_named(
+    service: Service, *, requirements: list[list[Resource]], named: Sequence[Resource]
+) -> list[list[Resource]]:
+    named_ids = {r.pk for r in named}
+    if len(named_ids) != len(requirements):
+        raise DomainError(
+            f"'{service.name}' needs {len(requirements)} resources; {len(named_ids)} given.",
+            fields={"resources": [f"Name exactly {len(requirements)} distinct resources."]},
+        )
+    eligible_ids = {r.pk for candidates in requirements for r in candidates}
+    if not named_ids <= eligible_ids:
+        raise DomainError(
+            "A named resource is not eligible for this service (or inactive).",
+            fields={"resources": ["Not eligible for this service."]},
+        )
+    narrowed = [[r for r in cands if r.pk in named_ids] for cands in requirements]
+    if any(not candidates for candidates in narrowed):
+        raise DomainError(
+            f"'{service.name}' needs one resource for each of its requirements.",
+            fields={"resources": ["Name one eligible resource per requirement."]},
+        )
+    return narrowed
+
+
+def _own_first(
+    requirements: Sequence[Sequence[Resource]], *, actor: Any, excluded: frozenset[int]
+) -> list[list[Resource]]:
+    """Each requirement's candidates less ``excluded``, the actor's own resource first: a
+    stylist booking without naming one gets themself."""
+    return [
+        sorted(
+            (r for r in cands if r.pk not in excluded),
+            key=lambda r: r.user_id is None or r.user_id != getattr(actor, "pk", None),
+        )
+        for cands in requirements
+    ]
+
+
+def _buffers(service: Service) -> tuple[int, int]:
+    """The service's buffers before and after, in seconds."""
+    return service.buffer_before_minutes * 60, service.buffer_after_minutes * 60
+
+
+def _calendars(
+    *,
+    service: Service,
+    terms: ServiceTerms,
+    starts_at: datetime,
+    candidates: Sequence[Sequence[Resource]],
+    ignore_appointment_id: int | None,
+) -> list[list[ResourceCalendar]]:
+    """The candidates' calendars over the longest hold a booking at ``starts_at`` can need."""
+    before, after = _buffers(service)
+    return resource_calendars(
+        requirements=candidates,
+        lo=starts_at - timedelta(seconds=before),
+        hi=starts_at + timedelta(seconds=terms.longest + after),
+        ignore_appointment_id=ignore_appointment_id,
+        durations=terms.durations,
+    )
+
+
 def _hold_span(
     service: Service, starts_at: datetime, length: int
 ) -> tuple[datetime, datetime, datetime]:
@@ -203,6 +244,26 @@ def _hold_span(
         starts_at - timedelta(minutes=service.buffer_before_minutes),
         ends_at + timedelta(minutes=service.buffer_after_minutes),
     )
+
+
+@dataclass(frozen=True)
+class BookingRequest:
+    """One booking as asked: who books what for whom and when, passed whole from step to step.
+    ``resources`` None picks free ones; ``price`` None is the price of the resources held;
+    ``now`` None is the clock's."""
+
+    tenant: Tenant
+    actor: Any
+    service: Service
+    customer: Customer
+    starts_at: datetime
+    resources: Sequence[Resource] | None = None
+    price: Decimal | None = None
+    notes: str = ""
+    idempotency_key: str = ""
+    request_digest: str = ""
+    intake_answers: dict[str, Any] | None = None
+    now: datetime | None = None
 
 
 def appointment_book(
@@ -231,44 +292,92 @@ def appointment_book(
     the field). ``actor`` None: a guest on the public booking page
     (``appointments.services.guest``).
     """
-    require_aware(starts_at=starts_at)
+    booking = BookingRequest(
+        tenant=tenant, actor=actor, service=service, customer=customer, starts_at=starts_at,
+        resources=resources, price=price, notes=notes, idempotency_key=idempotency_key,
+        request_digest=request_digest, intake_answers=intake_answers, now=now,
+    )  # fmt: skip
+    return _book(booking, request=request)
+
+
+def appointment_book_as_user(
+    *,
+    tenant: Tenant,
+    actor: Any,
+    service: Service,
+    customer: Customer | None,
+    starts_at: datetime,
+    resources: Sequence[Resource] | None = None,
+    price: Decimal | None = None,
+    notes: str = "",
+    idempotency_key: str = "",
+    request_digest: str = "",
+    intake_answers: dict[str, Any] | None = None,
+    request: Any = None,
+) -> tuple[Appointment, bool]:
+    """``appointment_book`` as a signed-in user asks for it: a customer books for itself (its
+    customer record is made on its first booking) and may name no one else; the business's
+    people name the ``customer``."""
+    booking = BookingRequest(
+        tenant=tenant, actor=actor, service=service,
+        customer=_customer_booked_for(tenant=tenant, actor=actor, named=customer),
+        starts_at=starts_at, resources=resources, price=price, notes=notes,
+        idempotency_key=idempotency_key, request_digest=request_digest,
+        intake_answers=intake_answers,
+    )  # fmt: skip
+    return _book(booking, request=request)
+
+
+def _customer_booked_for(*, tenant: Tenant, actor: Any, named: Customer | None) -> Customer:
+    if permissions.books_for_self(user=actor, tenant=tenant):
+        if named is not None and named.user_id != actor.pk:
+            raise PermissionDenied("Customers book for themselves only.")
+        return customer_for_booking_user(user=actor)
+    if named is None:
+        raise DomainError(
+            "This field is required.", fields={"customer": ["This field is required."]}
+        )
+    return named
+
+
+def _book(booking: BookingRequest, *, request: Any) -> tuple[Appointment, bool]:
+    require_aware(starts_at=booking.starts_at)
     with transaction.atomic():
-        if idempotency_key:
+        if booking.idempotency_key:
             # Before anything else and settled by the database: concurrent requests with this
             # key queue on its lock, and each one after the first finds the first's appointment.
-            replay = _idempotent_replay(actor=actor, key=idempotency_key, digest=request_digest)
+            replay = _idempotent_replay(
+                actor=booking.actor, key=booking.idempotency_key, digest=booking.request_digest
+            )
             if replay is not None:
                 return replay, False
-        answers = intake_validate(schema=service.intake_schema, answers=intake_answers or {})
-        appointment, held = book_one(
-            tenant=tenant,
-            actor=actor,
-            service=service,
-            customer=customer,
-            starts_at=starts_at,
-            resources=resources,
-            price=price,
-            now=now,
-            fields={
-                "customer": customer,
-                "service": service,
-                "notes": notes,
-                "created_by": actor,
-                "status": booking_status(tenant=tenant, customer=customer),
-                "idempotency_key": idempotency_key,
-                "request_digest": request_digest,
-                "intake_answers": answers,
-            },
-        )
+        appointment, held = _book_new(booking)
         security_event(
             "appointment_booked",
             request=request,
-            actor=actor,
+            actor=booking.actor,
             subject=appointment,
             resources=[str(a.resource.public_id) for a in held],
         )
-        event_emit(tenant=tenant, kind=events.APPOINTMENT_CREATED, subject=appointment)
+        event_emit(tenant=booking.tenant, kind=events.APPOINTMENT_CREATED, subject=appointment)
     return appointment_shown(appointment, held), True
+
+
+def _book_new(booking: BookingRequest) -> tuple[Appointment, list[Allocation]]:
+    """The appointment's row with what the booking asks, through ``book_one``'s checks."""
+    service, customer = booking.service, booking.customer
+    answers = intake_validate(schema=service.intake_schema, answers=booking.intake_answers or {})
+    fields = {
+        "customer": customer,
+        "service": service,
+        "notes": booking.notes,
+        "created_by": booking.actor,
+        "status": booking_status(tenant=booking.tenant, customer=customer),
+        "idempotency_key": booking.idempotency_key,
+        "request_digest": booking.request_digest,
+        "intake_answers": answers,
+    }
+    return _book_one(booking, fields=fields)
 
 
 def book_one(
@@ -286,71 +395,75 @@ def book_one(
     """One booking's checks and holds, inside the caller's transaction (a single booking, an
     occurrence of a series, a waitlist claim): a seat of the session at ``starts_at`` for a
     group service, else free resources of its own, at the price and for the length of the
-    resources it holds (``price`` overrides, for those who may set prices)."""
-    _check_bookable(service=service, customer=customer, starts_at=starts_at, now=now)
+    resources it holds (``price`` overrides, for those who may set prices). ``fields`` are the
+    appointment row's own (customer, service, notes, status...)."""
+    booking = BookingRequest(
+        tenant=tenant, actor=actor, service=service, customer=customer, starts_at=starts_at,
+        resources=resources, price=price, now=now,
+    )  # fmt: skip
+    return _book_one(booking, fields=fields)
+
+
+def _book_one(
+    booking: BookingRequest, *, fields: dict[str, Any]
+) -> tuple[Appointment, list[Allocation]]:
+    service, starts_at = booking.service, booking.starts_at
+    _check_bookable(
+        service=service, customer=booking.customer, starts_at=starts_at, now=booking.now
+    )
     # Every booking counts against the tier's monthly quota (one, a series' occurrence, a
     # claimed waitlist place), in the booking's transaction: a refused booking counts nothing.
-    booking_quota_take(tenant=tenant, now=now or timezone.now())
+    booking_quota_take(tenant=booking.tenant, now=booking.now or timezone.now())
     terms = service_terms(service)
     # Tenant-wide closures: checked under their shared lock (closures.selectors says why), for
     # the shortest this booking can take, then for its real length once it is known.
     shortest = starts_at + timedelta(seconds=terms.shortest)
     check_not_closed(starts_at=starts_at, ends_at=shortest)
     if service.is_group:
-        permissions.check_may_set_price(
-            user=actor, tenant=tenant, price=price, unchanged=service.price
-        )
-        fields = {**fields, "price": service.price if price is None else price}
-
-        def open_session() -> GroupSession:
-            return _open_session(
-                tenant=tenant, actor=actor, service=service, terms=terms, starts_at=starts_at,
-                resources=resources,
-            )  # fmt: skip
-
-        appointment = seat_take(
-            service=service, starts_at=starts_at, open_session=open_session, fields=fields
-        )
-        # Staff seat customers only in sessions of their own resource, as they book.
-        held_by_session = list(permissions.session_resources(appointment.session_id))
-        permissions.check_may_hold(user=actor, tenant=tenant, resources=held_by_session)
+        appointment = _take_seat(booking, terms=terms, fields=fields)
         held: list[Allocation] = []
     else:
-        appointment, held = _hold_first_free(
-            tenant=tenant,
-            actor=actor,
-            service=service,
-            terms=terms,
-            starts_at=starts_at,
-            resources=resources,
-            price=price,
-            fields=fields,
-        )
+        appointment, held = _hold_first_free(booking, terms=terms, fields=fields)
     if appointment.ends_at > shortest:
         check_not_closed(starts_at=starts_at, ends_at=appointment.ends_at)
     return appointment, held
 
 
-def _open_session(
-    *,
-    tenant: Tenant,
-    actor: Any,
-    service: Service,
-    terms: ServiceTerms,
-    starts_at: datetime,
-    resources: Sequence[Resource] | None,
-) -> GroupSession:
+def _take_seat(
+    booking: BookingRequest, *, terms: ServiceTerms, fields: dict[str, Any]
+) -> Appointment:
+    """A seat of the group session at the booking's start, opening the session if need be."""
+    service, actor, tenant = booking.service, booking.actor, booking.tenant
+    permissions.check_may_set_price(
+        user=actor, tenant=tenant, price=booking.price, unchanged=service.price
+    )
+    fields = {**fields, "price": service.price if booking.price is None else booking.price}
+    appointment = seat_take(
+        service=service,
+        starts_at=booking.starts_at,
+        open_session=functools.partial(_open_session, booking, terms=terms),
+        fields=fields,
+    )
+    # Staff seat customers only in sessions of their own resource, as they book.
+    held_by_session = list(permissions.session_resources(appointment.session_id))
+    permissions.check_may_hold(user=actor, tenant=tenant, resources=held_by_session)
+    return appointment
+
+
+def _open_session(booking: BookingRequest, *, terms: ServiceTerms) -> GroupSession:
     """Open the session of a group service at ``starts_at``, holding its resources once. The
     session row goes in first: concurrent openers queue on its unique index. A session lasts
     the service's own duration (per-resource lengths are for one-to-one bookings)."""
+    service, starts_at = booking.service, booking.starts_at
     ends_at, hold_start, hold_end = _hold_span(service, starts_at, service.duration_minutes * 60)
     session = GroupSession.objects.create(
         service=service, starts_at=starts_at, ends_at=ends_at, capacity=service.capacity
     )
     chosen = _pick_resources(
-        service=service, terms=terms, starts_at=starts_at, named=resources, actor=actor
-    )
-    permissions.check_may_hold(user=actor, tenant=tenant, resources=chosen)
+        service=service, terms=terms, starts_at=starts_at, named=booking.resources,
+        actor=booking.actor,
+    )  # fmt: skip
+    permissions.check_may_hold(user=booking.actor, tenant=booking.tenant, resources=chosen)
     hold_resources(resources=chosen, start=hold_start, end=hold_end, session=session)
     return session
 
@@ -371,50 +484,56 @@ def _check_bookable(
 
 
 def _hold_first_free(
-    *,
-    tenant: Tenant,
-    actor: Any,
-    service: Service,
-    terms: ServiceTerms,
-    starts_at: datetime,
-    resources: Sequence[Resource] | None,
-    price: Decimal | None,
-    fields: dict[str, Any],
+    booking: BookingRequest, *, terms: ServiceTerms, fields: dict[str, Any]
 ) -> tuple[Appointment, list[Allocation]]:
     """Create the appointment holding free resources (the named ones, or picked ones: a lost race
     for a picked resource tries the others, each attempt in a savepoint of the caller's
     transaction), at the price and for the length of the resources it holds."""
     excluded: frozenset[int] = frozenset()
-    attempts = 1 if resources is not None else AUTO_PICK_ATTEMPTS
+    attempts = 1 if booking.resources is not None else AUTO_PICK_ATTEMPTS
     for attempt in range(attempts):
         chosen = _pick_resources(
-            service=service, terms=terms, starts_at=starts_at, named=resources, actor=actor,
-            excluded=excluded,
+            service=booking.service, terms=terms, starts_at=booking.starts_at,
+            named=booking.resources, actor=booking.actor, excluded=excluded,
         )  # fmt: skip
-        permissions.check_may_hold(user=actor, tenant=tenant, resources=chosen)
-        ids = [r.pk for r in chosen]
-        permissions.check_may_set_price(
-            user=actor, tenant=tenant, price=price, unchanged=terms.price_for(ids)
-        )
-        ends_at, hold_start, hold_end = _hold_span(service, starts_at, terms.duration_for(ids))
         try:
-            with transaction.atomic():
-                appointment = Appointment.objects.create(
-                    starts_at=starts_at,
-                    ends_at=ends_at,
-                    price=terms.price_for(ids) if price is None else price,
-                    **fields,
-                )
-                held = hold_resources(
-                    resources=chosen, start=hold_start, end=hold_end, appointment=appointment
-                )
-                return appointment, held
+            return _hold_chosen(booking, terms=terms, chosen=chosen, fields=fields)
         except ResourceBusy as conflict:
             # Lost a race for an automatically picked resource: try the others once more.
             if attempt + 1 == attempts:
                 raise
             excluded = excluded | conflict.resource_ids
     raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def _hold_chosen(
+    booking: BookingRequest,
+    *,
+    terms: ServiceTerms,
+    chosen: Sequence[Resource],
+    fields: dict[str, Any],
+) -> tuple[Appointment, list[Allocation]]:
+    """The appointment holding ``chosen``, in a savepoint: a lost race undoes only this try."""
+    actor, tenant, price = booking.actor, booking.tenant, booking.price
+    permissions.check_may_hold(user=actor, tenant=tenant, resources=chosen)
+    ids = [r.pk for r in chosen]
+    permissions.check_may_set_price(
+        user=actor, tenant=tenant, price=price, unchanged=terms.price_for(ids)
+    )
+    ends_at, hold_start, hold_end = _hold_span(
+        booking.service, booking.starts_at, terms.duration_for(ids)
+    )
+    with transaction.atomic():
+        appointment = Appointment.objects.create(
+            starts_at=booking.starts_at,
+            ends_at=ends_at,
+            price=terms.price_for(ids) if price is None else price,
+            **fields,
+        )
+        held = hold_resources(
+            resources=chosen, start=hold_start, end=hold_end, appointment=appointment
+        )
+    return appointment, held
 
 
 # Two-key advisory locks live apart from one-key ones (the tenant template's); this names ours.
@@ -455,6 +574,38 @@ def appointment_reschedule(
     Returns it loaded for display from what this transaction wrote."""
     require_aware(starts_at=starts_at)
     appointment = appointment_locked(appointment.pk)
+    _check_movable(appointment)
+    service = appointment.service
+    terms = service_terms(service)
+    _check_window(service=service, starts_at=starts_at, now=now or timezone.now())
+    shortest = starts_at + timedelta(seconds=terms.shortest)
+    check_not_closed(starts_at=starts_at, ends_at=shortest)
+    chosen = _pick_resources(
+        service=service, terms=terms, starts_at=starts_at, named=resources, actor=actor,
+        ignore_appointment_id=appointment.pk,
+    )  # fmt: skip
+    permissions.check_may_hold(user=actor, tenant=tenant, resources=chosen)
+    # The length follows the resources now held; the price stays the one booked (owners and
+    # managers change it with appointment_update).
+    span = _hold_span(service, starts_at, terms.duration_for(r.pk for r in chosen))
+    if span[0] > shortest:
+        check_not_closed(starts_at=starts_at, ends_at=span[0])
+    previous = appointment.starts_at
+    held = _move(appointment, chosen=chosen, starts_at=starts_at, span=span)
+    security_event(
+        "appointment_rescheduled",
+        request=request,
+        actor=actor,
+        subject=appointment,
+        previous_start=previous.isoformat(),
+        start=starts_at.isoformat(),
+    )
+    event_emit(tenant=tenant, kind=events.APPOINTMENT_RESCHEDULED, subject=appointment)
+    return appointment_shown(appointment, held)
+
+
+def _check_movable(appointment: Appointment) -> None:
+    """Only an open appointment of its own moves; a seat of a group session does not."""
     if appointment.status not in OPEN_STATUSES:
         raise DomainError(
             f"A {appointment.status.lower()} appointment cannot be rescheduled.",
@@ -467,38 +618,19 @@ def appointment_reschedule(
             code="invalid_transition",
             fields={"starts_at": ["Seats are not rescheduled."]},
         )
-    service = appointment.service
-    terms = service_terms(service)
-    _check_window(service=service, starts_at=starts_at, now=now or timezone.now())
-    shortest = starts_at + timedelta(seconds=terms.shortest)
-    check_not_closed(starts_at=starts_at, ends_at=shortest)
-    chosen = _pick_resources(
-        service=service,
-        terms=terms,
-        starts_at=starts_at,
-        named=resources,
-        actor=actor,
-        ignore_appointment_id=appointment.pk,
-    )
-    permissions.check_may_hold(user=actor, tenant=tenant, resources=chosen)
-    # The length follows the resources now held; the price stays the one booked (owners and
-    # managers change it with appointment_update).
-    length = terms.duration_for(r.pk for r in chosen)
-    ends_at, hold_start, hold_end = _hold_span(service, starts_at, length)
-    if ends_at > shortest:
-        check_not_closed(starts_at=starts_at, ends_at=ends_at)
+
+
+def _move(
+    appointment: Appointment,
+    *,
+    chosen: Sequence[Resource],
+    starts_at: datetime,
+    span: tuple[datetime, datetime, datetime],
+) -> list[Allocation]:
+    """Release the appointment's hold and take ``chosen`` for ``span`` (``_hold_span``)."""
+    ends_at, hold_start, hold_end = span
     Allocation.objects.filter(appointment=appointment).delete()
     held = hold_resources(resources=chosen, start=hold_start, end=hold_end, appointment=appointment)
-    previous = appointment.starts_at
     appointment.starts_at, appointment.ends_at = starts_at, ends_at
     appointment.save(update_fields=["starts_at", "ends_at", "updated_at"])
-    security_event(
-        "appointment_rescheduled",
-        request=request,
-        actor=actor,
-        subject=appointment,
-        previous_start=previous.isoformat(),
-        start=starts_at.isoformat(),
-    )
-    event_emit(tenant=tenant, kind=events.APPOINTMENT_RESCHEDULED, subject=appointment)
-    return appointment_shown(appointment, held)
+    return held

@@ -46,6 +46,7 @@ from appointments.manage_links import manage_token
 from appointments.models import Allocation, Appointment, AppointmentSeries, Blocker, WaitlistEntry
 from appointments.services import (
     appointment_book,
+    appointment_book_as_user,
     appointment_reschedule,
     appointment_transition,
     appointment_update,
@@ -95,8 +96,11 @@ from plugin_data.models import CustomerPreference, EmailTemplate, Review, Webhoo
 from plugins import services as plugin_services
 from plugins.models import PluginInstallation, PluginRating, PluginTemplate
 from plugins.tests.helpers import install
-from resources.models import Resource
+from resources.models import DateOverride, Resource
 from resources.services import (
+    date_override_create,
+    date_override_delete,
+    date_override_update,
     ical_token_revoke,
     ical_token_rotate,
     resource_create,
@@ -748,6 +752,38 @@ def _(c: Ctx) -> Recipe:
     )
 
 
+@recipe("resources.services.date_override_create")
+def _(c: Ctx) -> Recipe:
+    w = c.world
+    day = w.day + timedelta(days=1)
+    return Recipe(
+        lambda: date_override_create(actor=w.owner, resource=w.room, date=day, is_closed=True),
+        _values(DateOverride, resource=w.room, date=day),
+        "date_override_created",
+    )
+
+
+@recipe("resources.services.date_override_update")
+def _(c: Ctx) -> Recipe:
+    w = c.world
+    return Recipe(
+        lambda: date_override_update(actor=w.owner, override=w.override, note="Inventory"),
+        _values(DateOverride, pk=w.override.pk),
+        "date_override_updated",
+    )
+
+
+@recipe("resources.services.date_override_delete")
+def _(c: Ctx) -> Recipe:
+    w = c.world
+    override = DateOverride.objects.create(resource=w.room, date=w.day, is_closed=True)
+    return Recipe(
+        lambda: date_override_delete(actor=w.owner, override=override),
+        _values(DateOverride, pk=override.pk),
+        "date_override_deleted",
+    )
+
+
 @recipe("appointments.services.blockers.blocker_create")
 def _(c: Ctx) -> Recipe:
     w = c.world
@@ -828,6 +864,23 @@ def _(c: Ctx) -> Recipe:
             service=w.cut,
             customer=w.other_customer,
             starts_at=w.at(9, days=1),
+            resources=[w.stylist2],
+        ),
+        _values(Appointment, customer=w.other_customer),
+        "appointment_booked",
+    )
+
+
+@recipe("appointments.services.booking.appointment_book_as_user")
+def _(c: Ctx) -> Recipe:
+    w = c.world
+    return Recipe(
+        lambda: appointment_book_as_user(
+            tenant=w.tenant,
+            actor=w.owner,
+            service=w.cut,
+            customer=w.other_customer,
+            starts_at=w.at(11, days=1),
             resources=[w.stylist2],
         ),
         _values(Appointment, customer=w.other_customer),

@@ -11,7 +11,6 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.exceptions import NotFound
 from core.uploads import validated_image
 from resources.api.serializers import (
     CalendarFeedSerializer,
@@ -26,8 +25,14 @@ from resources.permissions import (
     RESOURCE_FEED_PERMISSIONS,
     RESOURCE_PERMISSIONS,
     RESOURCE_PHOTO_PERMISSIONS,
+    date_override_get_for,
+    visible_date_overrides,
 )
+from resources.selectors import date_override_list
 from resources.services import (
+    date_override_create,
+    date_override_delete,
+    date_override_update,
     ical_token_revoke,
     ical_token_rotate,
     resource_create,
@@ -206,6 +211,7 @@ class DateOverrideViewSet(
 ):
     """Dates on which a resource's weekly hours do not apply: closed, or special hours."""
 
+    queryset = DateOverride.objects.none()  # for the schema generator; get_queryset scopes
     serializer_class = DateOverrideSerializer
     permission_classes = OVERRIDE_PERMISSIONS
     filterset_class = DateOverrideFilter
@@ -215,10 +221,25 @@ class DateOverrideViewSet(
     http_method_names = ["get", "post", "patch", "delete"]
 
     def get_queryset(self) -> Any:
-        return DateOverride.objects.select_related("resource").order_by("date", "start_time")
+        return visible_date_overrides(
+            date_override_list(), user=self.request.user, tenant=self.request.tenant
+        ).order_by("date", "start_time")
 
     def get_object(self) -> DateOverride:
-        override = self.get_queryset().filter(public_id=self.kwargs["id"]).first()
-        if override is None:
-            raise NotFound("No such date override.")
-        return override
+        return date_override_get_for(
+            date_override_list(), user=self.request.user, tenant=self.request.tenant,
+            public_id=self.kwargs["id"],
+        )  # fmt: skip
+
+    def perform_create(self, serializer: DateOverrideSerializer) -> None:
+        serializer.instance = date_override_create(
+            actor=self.request.user, **serializer.validated_data
+        )
+
+    def perform_update(self, serializer: DateOverrideSerializer) -> None:
+        serializer.instance = date_override_update(
+            actor=self.request.user, override=serializer.instance, **serializer.validated_data
+        )
+
+    def perform_destroy(self, instance: DateOverride) -> None:
+        date_override_delete(actor=self.request.user, override=instance)
