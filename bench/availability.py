@@ -29,8 +29,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db import connection
-
+from bench.measure import connection
 from bench.scheduling import HOST, World, _drop, _every_day
 from catalog.services import service_create
 from resources.services import resource_create

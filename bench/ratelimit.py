@@ -25,13 +25,13 @@ from typing import Any
 import environ
 import redis
 from django.core.handlers.wsgi import WSGIHandler
-from django.db import connection, connections
+from django.db import connections
 from django.test import Client
 from django.test.utils import override_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from apikeys.services import api_key_create
-from bench.measure import median_ms, tenant_drop, timed
+from bench.measure import connection, median_ms, tenant_drop, timed
 from config.settings.cache import redis_cache
 from core.models import Tenant
 from core.services import tenant_provision

@@ -32,12 +32,11 @@ from typing import Any
 
 from django.apps import apps
 from django.conf import settings
-from django.db import connection
 from django.test import Client
 from django.test.utils import override_settings
 from django_tenants.utils import schema_context
 
-from bench.measure import median_ms, tenant_drop, timed
+from bench.measure import connection, median_ms, tenant_drop, timed
 from core.models import Tenant
 from core.provisioning import template_ensure
 from core.services import tenant_provision

@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import connection, connections
+from django.db import connections
 from django.test import Client
 from django.utils import timezone
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -25,7 +25,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from appointments.models import Allocation, Appointment, Blocker
 from appointments.selectors import availability_for
 from appointments.services import appointment_book
-from bench.measure import median_ms, tenant_drop, timed
+from bench.measure import connection, median_ms, tenant_drop, timed
 from catalog.services import service_create
 from core.exceptions import Conflict
 from core.services import tenant_provision

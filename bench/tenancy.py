@@ -23,12 +23,11 @@ from typing import Any
 import redis
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connection
 from django.test import Client
 from django.test.utils import override_settings
 from psycopg import sql
 
-from bench.measure import median_ms, tenant_drop, timed
+from bench.measure import connection, median_ms, tenant_drop, timed
 from core.models import Domain
 from core.provisioning import template_ensure
 from core.selectors import domain_for_host, routes_forget

@@ -18,8 +18,6 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import timedelta
 
-from django.db import connection
-
 from appointments.models import Appointment, AppointmentSeries, GroupSession, WaitlistEntry
 from appointments.services import appointment_book, appointment_transition
 from appointments.services.offers import claim_path
@@ -28,7 +26,7 @@ from appointments.tests.live import Answer, committed_schedule, request, serving
 from appointments.tests.test_booking import overlapping_allocations
 from catalog.models import Service
 from catalog.services import service_create
-from conftest import HOST_A, bearer
+from conftest import HOST_A, bearer, connection
 from core.provisioning import on_own_connection
 from customers.models import Customer
 

@@ -2,12 +2,12 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import connection
 
 from appointments.demo import demo_week_seed, opening_day
 from appointments.models import Appointment
 from appointments.tests.test_booking import overlapping_allocations
 from billing.models import Charge
+from conftest import connection
 
 FINISHED = {"COMPLETED", "NO_SHOW", "CANCELLED"}
 OPEN = {"PENDING", "CONFIRMED"}

@@ -56,11 +56,11 @@ class World:
 
 
 def build_world(tenant: Tenant) -> World:
-    owner = UserFactory(role="TENANT_OWNER", tenant=tenant)
-    manager = UserFactory(role="TENANT_MANAGER", tenant=tenant)
-    staff = UserFactory(role="TENANT_STAFF", tenant=tenant)
-    customer_user = UserFactory(role="CUSTOMER", tenant=tenant)
-    other_customer_user = UserFactory(role="CUSTOMER", tenant=tenant)
+    owner = UserFactory.create(role="TENANT_OWNER", tenant=tenant)
+    manager = UserFactory.create(role="TENANT_MANAGER", tenant=tenant)
+    staff = UserFactory.create(role="TENANT_STAFF", tenant=tenant)
+    customer_user = UserFactory.create(role="CUSTOMER", tenant=tenant)
+    other_customer_user = UserFactory.create(role="CUSTOMER", tenant=tenant)
 
     def resource(name: str, kind: str, user: Any = None) -> Resource:
         return resource_create(

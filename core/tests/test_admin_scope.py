@@ -17,13 +17,12 @@ from typing import Any
 
 import pytest
 from django.contrib import admin
-from django.db import connection
 from django.db.models import Model
 from django.utils import timezone
 
 from apikeys.models import APIKey
 from apikeys.services import api_key_create
-from conftest import HOST_A, HOST_B, PLATFORM_HOST
+from conftest import HOST_A, HOST_B, PLATFORM_HOST, connection
 from core.audit import security_event
 from core.models import AuditEvent, Domain, MasqueradeSession, PermissionGrant, Tenant
 from notifications.models import Delivery, DueJob, OutboxEvent

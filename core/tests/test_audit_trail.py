@@ -18,10 +18,10 @@ import psycopg
 import pytest
 from celery.contrib.testing.worker import start_worker
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, transaction
 
 from config.celery import app
-from conftest import HOST_A, PLATFORM_HOST
+from conftest import HOST_A, PLATFORM_HOST, connection
 from core.audit import security_event
 from core.masquerade.audit import HIJACK_END, masquerade_line
 from core.models import AppendOnlyError, AuditEvent, MasqueradeLogBacklog, MasqueradeSession

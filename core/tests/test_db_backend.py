@@ -12,13 +12,13 @@ import pytest
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.handlers.wsgi import WSGIHandler
-from django.db import DatabaseError, NotSupportedError, connection, transaction
+from django.db import DatabaseError, NotSupportedError, transaction
 from django.db.utils import load_backend
 from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
 
 from catalog.models import Service
-from conftest import bearer
+from conftest import bearer, connection
 from core.db.checks import pooling_problems
 from core.db.cursors import SessionSearchPathError, UnpinnableStatementError
 from core.tests.pooler import Site, get, in_own_thread, wire_messages
@@ -216,7 +216,7 @@ def test_a_tenant_request_pins_every_statement_without_a_round_trip_of_its_own(d
     statement carries its pin and the request costs one round trip per statement."""
 
     def scenario() -> list[str]:
-        owner = UserFactory(role="TENANT_OWNER", tenant=tenant_a, email="pins@alpha")
+        owner = UserFactory.create(role="TENANT_OWNER", tenant=tenant_a, email="pins@alpha")
         site = Site("alpha", "alpha.localhost", bearer(owner, "alpha"))
         handler = WSGIHandler()
         try:

@@ -30,7 +30,7 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.sessions.backends.db import SessionStore
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, transaction
 from django.db.models.signals import pre_save
 from django.test import RequestFactory
 from django.utils import timezone
@@ -68,7 +68,7 @@ from catalog.models import Service
 from catalog.services import service_create, service_delete, service_update
 from closures.models import Closure
 from closures.services import closure_create, closure_delete, closure_update
-from conftest import HOST_A, PASSWORD, PLATFORM_HOST
+from conftest import HOST_A, PASSWORD, PLATFORM_HOST, connection
 from core import clock, domains, grants, route53, tenant_archive
 from core import services as core_services
 from core.masquerade import services as masquerade
@@ -289,7 +289,7 @@ def _(c: Ctx) -> Recipe:
 
 @recipe("users.services.user_change_role")
 def _(c: Ctx) -> Recipe:
-    staff = UserFactory(role=Role.TENANT_STAFF, tenant=c.world.tenant)
+    staff = UserFactory.create(role=Role.TENANT_STAFF, tenant=c.world.tenant)
     return Recipe(
         lambda: user_services.user_change_role(
             actor=c.world.owner, user=staff, role=Role.TENANT_MANAGER, tenant=c.world.tenant
@@ -300,7 +300,7 @@ def _(c: Ctx) -> Recipe:
 
 
 def _staff(c: Ctx, **fields: Any) -> User:
-    return UserFactory(role=Role.TENANT_STAFF, tenant=c.world.tenant, **fields)
+    return UserFactory.create(role=Role.TENANT_STAFF, tenant=c.world.tenant, **fields)
 
 
 @recipe("users.services.user_update")
@@ -453,7 +453,7 @@ def _(c: Ctx) -> Recipe:
 @recipe("core.services.tenant_deletion_execute")
 def _(c: Ctx) -> Recipe:
     tenant = _tenant_due_for_deletion(c)
-    UserFactory(role=Role.TENANT_OWNER, tenant=tenant)
+    UserFactory.create(role=Role.TENANT_OWNER, tenant=tenant)
 
     def execute() -> bool:
         connection.set_schema_to_public()
@@ -577,7 +577,7 @@ def _(c: Ctx) -> Recipe:
 
 @recipe("customers.services.customer_erase")
 def _(c: Ctx) -> Recipe:
-    user = UserFactory(role=Role.CUSTOMER, tenant=c.world.tenant)
+    user = UserFactory.create(role=Role.CUSTOMER, tenant=c.world.tenant)
     customer = Customer.objects.create(name="Forget me", user=user, phone="+1 555 0100")
     return Recipe(
         lambda: customer_erase(tenant=c.world.tenant, customer=customer, actor=c.world.owner),
@@ -598,7 +598,7 @@ def _(c: Ctx) -> Recipe:
 
 @recipe("customers.services.customer_for_booking_user")
 def _(c: Ctx) -> Recipe:
-    user = UserFactory(role=Role.CUSTOMER, tenant=c.world.tenant)
+    user = UserFactory.create(role=Role.CUSTOMER, tenant=c.world.tenant)
     return Recipe(
         lambda: customer_for_booking_user(user=user),
         _values(Customer, user_id=user.pk),

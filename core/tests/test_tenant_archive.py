@@ -16,14 +16,14 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django_tenants.utils import tenant_context
 
 from appointments.models import Allocation, Appointment, Blocker
 from appointments.tests.world import World, build_world
 from billing.models import Charge
 from catalog.models import Service, ServiceRequirement
-from conftest import PASSWORD
+from conftest import PASSWORD, connection
 from core.exceptions import Conflict
 from core.models import AuditEvent, Tenant
 from core.services import tenant_provision

@@ -7,9 +7,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 
-from conftest import PLATFORM_HOST
+from conftest import PLATFORM_HOST, connection
 from core.models import AuditEvent, Domain, PermissionGrant, Tenant
 from core.services import tenant_deletion_execute, tenant_provision
 from core.tasks import purge_deleted_tenants

@@ -9,10 +9,11 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 from django.db.models import Avg, Count
 from psycopg import sql
 
+from conftest import connection
 from core.exceptions import DomainError
 from core.models import Tenant
 from core.services import tenant_provision
