@@ -53,6 +53,7 @@ def gunicorn() -> Iterator[int]:
          "--workers", "1", "--log-level", "warning"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
+    assert server.stderr is not None  # stderr=PIPE
     try:
         deadline = time.monotonic() + 60
         while True:

@@ -58,7 +58,11 @@ def _wsgi_get(handler: WSGIHandler, host: str, path: str, authorization: str) ->
         "wsgi.multiprocess": True, "wsgi.run_once": False, "wsgi.version": (1, 0),
     }  # fmt: skip
     status: list[str] = []
-    body = handler(environ, lambda line, headers, exc_info=None: status.append(line))
+
+    def start_response(line: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        status.append(line)  # returns no write() callable: Django's handler never uses it
+
+    body = handler(environ, start_response)
     for _chunk in body:
         pass
     body.close()

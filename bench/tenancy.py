@@ -18,6 +18,7 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 import redis
@@ -48,13 +49,16 @@ def bench_provisioning(repeats: int) -> dict[str, Any]:
         schema = f"bench_prov_{i}"
         clone.append(
             timed(
-                lambda schema=schema: tenant_provision(
-                    name=schema, schema_name=schema, domain=f"{schema.replace('_', '-')}.bench"
+                partial(
+                    tenant_provision,
+                    name=schema,
+                    schema_name=schema,
+                    domain=f"{schema.replace('_', '-')}.bench",
                 )
             )
         )
         tenant_drop(schema)
-        migrate.append(timed(lambda schema=schema: _provision_by_migrations(schema)))
+        migrate.append(timed(partial(_provision_by_migrations, schema)))
         tenant_drop(schema)
     clone_ms, migrate_ms = median_ms(clone), median_ms(migrate)
     return {
@@ -76,7 +80,10 @@ def _route_cache(kind: str) -> Iterator[None]:
             yield
         return
     if kind == "memory":
-        backend = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": {}}
+        backend: dict[str, Any] = {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {},
+        }
         backend["OPTIONS"]["MAX_ENTRIES"] = 100_000
         with override_settings(CACHES={"default": backend}):
             routes_forget()
