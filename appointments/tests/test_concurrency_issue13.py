@@ -13,7 +13,7 @@ bookings are sent by ``IN_FLIGHT`` clients at once rather than 100 (each waits f
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import timedelta
@@ -35,7 +35,7 @@ BOOKINGS, CAPACITY = 100, 10
 SERIES_CLIENTS = 20
 
 
-def _send_all(port: int, calls: list[tuple[str, str, dict | None, str | None]]) -> list[Answer]:
+def _send_all(port: int, calls: Sequence[tuple[str, str, dict | None, str | None]]) -> list[Answer]:
     """Send every (method, path, body, authorization) at once, ``IN_FLIGHT`` at a time."""
     gate = threading.Event()
 

@@ -293,7 +293,9 @@ def _rows_seen_by_another_connection(public_id: uuid.UUID) -> int:
     params.pop("context", None)
     with psycopg.connect(**params, autocommit=True) as other:
         query = "SELECT count(*) FROM public.core_auditevent WHERE public_id = %s"
-        return other.execute(query, [public_id]).fetchone()[0]
+        row = other.execute(query, [public_id]).fetchone()
+        assert row is not None
+        return row[0]
 
 
 @pytest.mark.skipif(not redis_answers(), reason="no Redis on 127.0.0.1:6379 (make test starts one)")

@@ -37,7 +37,9 @@ def _session_search_path() -> str:
     """The server connection's own search path, read without a pin."""
     with psycopg.ClientCursor(connection.connection) as cursor:
         cursor.execute("SHOW search_path")
-        return cursor.fetchone()[0]
+        row = cursor.fetchone()
+        assert row is not None
+        return row[0]
 
 
 def test_each_autocommit_statement_reads_the_selected_tenant(db):
@@ -242,7 +244,7 @@ def test_the_shipped_settings_are_safe_in_every_pool_mode():
         assert pooling_problems(settings.DATABASES, mode) == []
 
 
-def _ids(databases: dict, mode: str) -> list[str]:
+def _ids(databases: dict, mode: str) -> list[str | None]:
     return [error.id for error in pooling_problems(databases, mode)]
 
 

@@ -31,6 +31,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.contrib.sessions.backends.db import SessionStore
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import DatabaseError, transaction
+from django.db.models import Model
 from django.db.models.signals import pre_save
 from django.test import RequestFactory
 from django.utils import timezone
@@ -212,7 +213,7 @@ def service_modules() -> list[str]:
 
 
 def service_functions() -> dict[str, Callable[..., Any]]:
-    found = {}
+    found: dict[str, Callable[..., Any]] = {}
     for name in service_modules():
         module = importlib.import_module(name)
         for attr, value in inspect.getmembers(module, inspect.isfunction):
@@ -237,19 +238,22 @@ class Ctx:
     world: World
     aws: Any
     dns: Any
-    superuser: Any
-    support: Any
+    superuser: User
+    support: User
     rf: RequestFactory = field(default_factory=RequestFactory)
 
     def uniq(self, prefix: str) -> str:
         return f"{prefix}{uuid.uuid4().hex[:10]}"
 
-    def request(self, host: str, user: Any, *, session: SessionStore | None = None) -> Any:
+    def request(
+        self, host: str, user: User | AnonymousUser, *, session: SessionStore | None = None
+    ) -> Any:
         request = self.rf.post("/", HTTP_HOST=host)
         request.session = session or SessionStore()
         request.user = user
-        request.tenant = platform_tenant() if host == PLATFORM_HOST else self.world.tenant
-        request.masquerade = None
+        # What core.middleware sets on every request; HttpRequest declares neither attribute.
+        request.tenant = platform_tenant() if host == PLATFORM_HOST else self.world.tenant  # type: ignore[attr-defined]
+        request.masquerade = None  # type: ignore[attr-defined]
         return request
 
 
@@ -260,8 +264,8 @@ def _png() -> Any:
     return validated_image(upload)
 
 
-def _values(model: type, **lookup: Any) -> Callable[[], Any]:
-    return lambda: list(model.objects.filter(**lookup).values())
+def _values(model: type[Model], **lookup: Any) -> Callable[[], Any]:
+    return lambda: list(model._default_manager.filter(**lookup).values())
 
 
 RECIPES: dict[str, Callable[[Ctx], Recipe]] = {}

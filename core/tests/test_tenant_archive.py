@@ -63,7 +63,9 @@ def exported(tenant: Tenant) -> bytes:
     return buffer.getvalue()
 
 
-def rows_of(tenant: Tenant, model: type[Model], *, without: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+def rows_of(
+    tenant: Tenant, model: type[Model], *, without: tuple[str, ...] = ()
+) -> list[dict[str, Any]]:
     with tenant_context(tenant):
         return [
             {k: v for k, v in row.items() if k not in without}
