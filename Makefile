@@ -71,6 +71,7 @@ bench: services
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
 
 format: install
 	$(VENV)/bin/ruff check --fix .

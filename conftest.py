@@ -5,15 +5,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
-from django.db import connection
+from django.db import connection as default_connection
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from core.db.base import DatabaseWrapper
 from tenancy.models import Tenant
 from users.authentication import TENANT_CLAIM
+from users.models import User
+
+# The default connection typed as the backend it is (ENGINE "core.db", config/database.py):
+# django-stubs types ``django.db.connection`` as Django's base wrapper, which has no
+# ``set_tenant()``/``set_schema()``. Tests import it from here.
+connection = cast(DatabaseWrapper, default_connection)
 
 PLATFORM_HOST = "localhost"
 HOST_A = "alpha.localhost"
@@ -90,16 +97,16 @@ def tenant_b(db: None) -> Tenant:
 
 
 @pytest.fixture
-def make_user(db: None) -> Callable[..., Any]:
+def make_user(db: None) -> Callable[..., User]:
     from users.tests.factories import UserFactory
 
-    def make(role: str, tenant: Tenant | None = None, **fields: Any) -> Any:
-        return UserFactory(role=role, tenant=tenant, **fields)
+    def make(role: str, tenant: Tenant | None = None, **fields: Any) -> User:
+        return UserFactory.create(role=role, tenant=tenant, **fields)
 
     return make
 
 
-def bearer(user: Any, schema: str) -> str:
+def bearer(user: User, schema: str) -> str:
     refresh = RefreshToken.for_user(user)
     refresh[TENANT_CLAIM] = schema
     return f"Bearer {refresh.access_token}"
@@ -110,7 +117,7 @@ def api() -> Callable[..., APIClient]:
     """``api(host, user=None, issued_on=None)``: a client on ``host``, signed in with a JWT issued
     on ``issued_on`` (the host's own schema by default)."""
 
-    def client_for(host: str, user: Any = None, issued_on: str | None = None) -> APIClient:
+    def client_for(host: str, user: User | None = None, issued_on: str | None = None) -> APIClient:
         client = APIClient(HTTP_HOST=host)
         if user is not None:
             schema = issued_on or _schema_of_host(host)

@@ -29,8 +29,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db import connection
-
+from bench.measure import connection
 from bench.scheduling import HOST, World, _drop, _every_day
 from catalog.services import service_create
 from resources.services import resource_create
@@ -54,6 +53,7 @@ def gunicorn() -> Iterator[int]:
          "--workers", "1", "--log-level", "warning"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
+    assert server.stderr is not None  # stderr=PIPE
     try:
         deadline = time.monotonic() + 60
         while True:

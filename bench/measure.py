@@ -1,16 +1,22 @@
-"""What every benchmark suite measures with: timing, medians, and removing a bench tenant."""
+"""What every benchmark suite measures with: timing, medians, removing a bench tenant, and the
+default connection typed as the tenant-aware backend it is."""
 
 from __future__ import annotations
 
 import statistics
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
-from django.db import connection
+from django.db import connection as default_connection
 from psycopg import sql
 
+from core.db.base import DatabaseWrapper
 from tenancy.models import Tenant
+
+# ENGINE "core.db" (config/database.py): django-stubs types ``django.db.connection`` as Django's
+# base wrapper, which has no ``set_tenant()``/``set_schema()``. The suites import it from here.
+connection = cast(DatabaseWrapper, default_connection)
 
 
 def median_ms(samples: list[float]) -> float:

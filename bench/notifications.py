@@ -21,12 +21,12 @@ from typing import Any
 
 import psycopg
 from django.core.mail import get_connection
-from django.db import connection, transaction
+from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 
 from appointments.models import Appointment
-from bench.measure import median_ms, tenant_drop, timed
+from bench.measure import connection, median_ms, tenant_drop, timed
 from customers.models import Customer
 from notifications.delivery import deliveries_send
 from notifications.email import email_build

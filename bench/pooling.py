@@ -82,10 +82,13 @@ def _medians(
                 samples.setdefault((name, route), []).append(
                     _on_backend(engine, database, lambda: _seconds_per_request(site, requests))
                 )
-    return {
-        key: tuple(median_ms(list(column)) for column in zip(*values, strict=True))
-        for key, values in samples.items()
-    }
+    return {key: _wall_and_cpu_ms(values) for key, values in samples.items()}
+
+
+def _wall_and_cpu_ms(samples: list[tuple[float, float]]) -> tuple[float, float]:
+    """The median wall and CPU ms of (wall, CPU) seconds samples."""
+    wall, cpu = zip(*samples, strict=True)
+    return median_ms(list(wall)), median_ms(list(cpu))
 
 
 def bench_tenant_request(repeats: int, requests_per_repeat: int = 100) -> dict[str, Any]:

@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from datetime import time as clock
 from typing import Any
 
-from django.db import connection
 from django.db.models import Q
 from django.db.models.functions import Now
 from django.utils import timezone
@@ -16,7 +15,7 @@ from django.utils import timezone
 from appointments.models import Allocation, SlotHold
 from appointments.services.guest import guest_book
 from appointments.services.slot_holds import slot_hold_create
-from bench.measure import median_ms, timed
+from bench.measure import connection, median_ms, timed
 from bench.scheduling import TZ, World, _drop
 
 

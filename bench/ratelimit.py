@@ -25,13 +25,13 @@ from typing import Any
 import environ
 import redis
 from django.core.handlers.wsgi import WSGIHandler
-from django.db import connection, connections
+from django.db import connections
 from django.test import Client
 from django.test.utils import override_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from apikeys.services import api_key_create
-from bench.measure import median_ms, tenant_drop, timed
+from bench.measure import connection, median_ms, tenant_drop, timed
 from config.settings.cache import redis_cache
 from tenancy.models import Tenant
 from tenancy.services import tenant_provision
@@ -58,7 +58,11 @@ def _wsgi_get(handler: WSGIHandler, host: str, path: str, authorization: str) ->
         "wsgi.multiprocess": True, "wsgi.run_once": False, "wsgi.version": (1, 0),
     }  # fmt: skip
     status: list[str] = []
-    body = handler(environ, lambda line, headers, exc_info=None: status.append(line))
+
+    def start_response(line: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        status.append(line)  # returns no write() callable: Django's handler never uses it
+
+    body = handler(environ, start_response)
     for _chunk in body:
         pass
     body.close()

@@ -27,17 +27,18 @@ import os
 import statistics
 import subprocess
 import sys
+from collections.abc import Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from django.apps import apps
 from django.conf import settings
-from django.db import connection
 from django.test import Client
 from django.test.utils import override_settings
 from django_tenants.utils import schema_context
 
-from bench.measure import median_ms, tenant_drop, timed
+from bench.measure import connection, median_ms, tenant_drop, timed
 from tenancy.models import Tenant
 from tenancy.provisioning import template_ensure
 from tenancy.services import tenant_provision
@@ -137,7 +138,9 @@ def _fit(xs: list[float], ys: list[float]) -> tuple[float, float]:
     return slope, intercept
 
 
-def _plot(name: str, title: str, ylabel: str, lines: dict[str, list[tuple[float, float]]]) -> str:
+def _plot(
+    name: str, title: str, ylabel: str, lines: Mapping[str, Sequence[tuple[float, float]]]
+) -> str:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -186,7 +189,7 @@ def run(repeats: int) -> list[dict[str, Any]]:
         for size in sizes:
             for i in range(len(provision_s), size):
                 schema = _schema(i)
-                provision_s.append(timed(lambda schema=schema: _provision(schema)))
+                provision_s.append(timed(partial(_provision, schema)))
             _manage_ms()  # warm: the first run after new tenants stamps nothing, but fills caches
             noop = statistics.median(_manage_ms() for _ in range(3))
             baseline = (

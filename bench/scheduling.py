@@ -14,10 +14,11 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from datetime import time as clock
 from decimal import Decimal
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import connection, connections
+from django.db import connections
 from django.test import Client
 from django.utils import timezone
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -25,7 +26,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from appointments.models import Allocation, Appointment, Blocker
 from appointments.selectors import availability_for
 from appointments.services import appointment_book
-from bench.measure import median_ms, tenant_drop, timed
+from bench.measure import connection, median_ms, tenant_drop, timed
 from catalog.services import service_create
 from core.exceptions import Conflict
 from customers.models import Customer
@@ -167,8 +168,8 @@ def bench_availability(world: World, repeats: int) -> list[dict[str, Any]]:
          "31 days of free starts of a service needing the busy stylist AND one of two rooms"),
     ):  # fmt: skip
         world.availability(service)  # warm up
-        samples = [timed(lambda s=service: world.availability(s)) for _ in range(repeats)]
-        baseline = [timed(lambda r=resources: _raw_fetch(world, r)) for _ in range(repeats)]
+        samples = [timed(partial(world.availability, service)) for _ in range(repeats)]
+        baseline = [timed(partial(_raw_fetch, world, resources)) for _ in range(repeats)]
         slots = len(world.availability(service).slots)
         median, base = median_ms(samples), median_ms(baseline)
         results.append(

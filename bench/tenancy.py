@@ -18,17 +18,17 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 import redis
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connection
 from django.test import Client
 from django.test.utils import override_settings
 from psycopg import sql
 
-from bench.measure import median_ms, tenant_drop, timed
+from bench.measure import connection, median_ms, tenant_drop, timed
 from tenancy.models import Domain
 from tenancy.provisioning import template_ensure
 from tenancy.selectors import domain_for_host, routes_forget
@@ -49,13 +49,16 @@ def bench_provisioning(repeats: int) -> dict[str, Any]:
         schema = f"bench_prov_{i}"
         clone.append(
             timed(
-                lambda schema=schema: tenant_provision(
-                    name=schema, schema_name=schema, domain=f"{schema.replace('_', '-')}.bench"
+                partial(
+                    tenant_provision,
+                    name=schema,
+                    schema_name=schema,
+                    domain=f"{schema.replace('_', '-')}.bench",
                 )
             )
         )
         tenant_drop(schema)
-        migrate.append(timed(lambda schema=schema: _provision_by_migrations(schema)))
+        migrate.append(timed(partial(_provision_by_migrations, schema)))
         tenant_drop(schema)
     clone_ms, migrate_ms = median_ms(clone), median_ms(migrate)
     return {
@@ -77,7 +80,10 @@ def _route_cache(kind: str) -> Iterator[None]:
             yield
         return
     if kind == "memory":
-        backend = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": {}}
+        backend: dict[str, Any] = {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {},
+        }
         backend["OPTIONS"]["MAX_ENTRIES"] = 100_000
         with override_settings(CACHES={"default": backend}):
             routes_forget()

@@ -13,6 +13,7 @@ import io
 import os
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 
@@ -67,15 +68,14 @@ def bench_export_import(repeats: int) -> list[dict[str, Any]]:
     exports, imports, provisions, size = [], [], [], 0
     for i in range(repeats):
         buffer = io.BytesIO()
-        exports.append(
-            timed(lambda buffer=buffer: tenant_export(tenant=source, destination=buffer))
-        )
+        exports.append(timed(partial(tenant_export, tenant=source, destination=buffer)))
         size = len(buffer.getvalue())
         schema = f"bench_ops_copy_{i}"
         tenant_drop(schema)
         imports.append(
             timed(
-                lambda buffer=buffer, schema=schema: tenant_import(
+                partial(
+                    tenant_import,
                     source=io.BytesIO(buffer.getvalue()),
                     schema_name=schema,
                     domain=f"{schema.replace('_', '-')}.bench",
@@ -88,8 +88,11 @@ def bench_export_import(repeats: int) -> list[dict[str, Any]]:
         tenant_drop(empty)
         provisions.append(
             timed(
-                lambda empty=empty: tenant_provision(
-                    name=empty, schema_name=empty, domain=f"{empty.replace('_', '-')}.bench"
+                partial(
+                    tenant_provision,
+                    name=empty,
+                    schema_name=empty,
+                    domain=f"{empty.replace('_', '-')}.bench",
                 )
             )
         )

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 import pytest
-from django.db import connection
 
 from appointments.tests.world import World, build_world
+from conftest import connection
 
 
 @pytest.fixture

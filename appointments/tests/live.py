@@ -23,12 +23,12 @@ from typing import Any
 
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
-from django.db import connection
 from django.utils import timezone
 
 from appointments.models import Allocation, Appointment
 from catalog.models import Service
 from catalog.services import service_create
+from conftest import connection
 from customers.models import Customer
 from resources.models import Resource
 from resources.services import resource_create
@@ -100,7 +100,7 @@ def committed_schedule(resource_count: int = 1) -> Iterator[Schedule]:
     any of them can serve, a customer; all removed afterwards."""
     tenant = Tenant.objects.get(schema_name="alpha")
     connection.set_tenant(tenant)
-    owner = UserFactory(role="TENANT_OWNER", tenant=tenant)
+    owner = UserFactory.create(role="TENANT_OWNER", tenant=tenant)
     every_hour = [{"weekday": d, "start_time": time(0), "end_time": time(23)} for d in range(7)]
     resources = [
         resource_create(

@@ -6,14 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from django.db import connection
 
 from appointments.models import Appointment, MonthlyBookingCount
 from appointments.services import appointment_book
 from appointments.services.holds import ResourceBusy
 from appointments.tests.live import committed_schedule, serving
 from appointments.tests.test_concurrency import _post_together
-from conftest import HOST_A, bearer
+from conftest import HOST_A, bearer, connection
 from core.exceptions import QuotaExceeded
 from tenancy.provisioning import on_own_connection
 

@@ -8,12 +8,10 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-from django.db import connection
-
 from appointments.models import Allocation, Appointment
 from appointments.tests.live import Answer, committed_schedule, request, serving
 from appointments.tests.test_booking import overlapping_allocations
-from conftest import HOST_A, bearer
+from conftest import HOST_A, bearer, connection
 from tenancy.provisioning import on_own_connection
 
 CLIENTS = 20

@@ -13,12 +13,10 @@ bookings are sent by ``IN_FLIGHT`` clients at once rather than 100 (each waits f
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import timedelta
-
-from django.db import connection
 
 from appointments.models import Appointment, AppointmentSeries, GroupSession, WaitlistEntry
 from appointments.services import appointment_book, appointment_transition
@@ -28,7 +26,7 @@ from appointments.tests.live import Answer, committed_schedule, request, serving
 from appointments.tests.test_booking import overlapping_allocations
 from catalog.models import Service
 from catalog.services import service_create
-from conftest import HOST_A, bearer
+from conftest import HOST_A, bearer, connection
 from customers.models import Customer
 from tenancy.provisioning import on_own_connection
 
@@ -37,7 +35,7 @@ BOOKINGS, CAPACITY = 100, 10
 SERIES_CLIENTS = 20
 
 
-def _send_all(port: int, calls: list[tuple[str, str, dict | None, str | None]]) -> list[Answer]:
+def _send_all(port: int, calls: Sequence[tuple[str, str, dict | None, str | None]]) -> list[Answer]:
     """Send every (method, path, body, authorization) at once, ``IN_FLIGHT`` at a time."""
     gate = threading.Event()
 

@@ -15,14 +15,14 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models.signals import post_save
 from rest_framework.test import APIClient
 
 from appointments.models import Appointment
 from appointments.tests.live import Answer, committed_schedule, request, serving
 from appointments.tests.test_booking import overlapping_allocations
-from conftest import HOST_A, bearer
+from conftest import HOST_A, bearer, connection
 from tenancy.provisioning import on_own_connection
 
 CLIENTS = 16

@@ -2,11 +2,11 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import connection
 
 from appointments.models import Appointment
 from appointments.tests.test_booking import overlapping_allocations
 from billing.models import Charge
+from conftest import connection
 from demo.fixtures import demo_week_seed, opening_day
 
 FINISHED = {"COMPLETED", "NO_SHOW", "CANCELLED"}

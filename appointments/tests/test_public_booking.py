@@ -12,14 +12,13 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 from django.core.cache import cache
-from django.db import connection
 from django.db.models.functions import Now
 
 from appointments.manage_links import manage_token
 from appointments.models import Allocation, Appointment, SlotHold
 from billing.models import Charge
 from catalog.models import Service
-from conftest import HOST_A, HOST_B
+from conftest import HOST_A, HOST_B, connection
 from core.models import AuditEvent
 from customers.models import Customer
 from notifications.delivery import deliveries_send

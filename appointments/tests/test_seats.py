@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from icalendar import Calendar
 
 from appointments.ical import resource_calendar_feed
@@ -15,7 +15,7 @@ from appointments.permissions import check_appointment_action
 from appointments.services import appointment_book, appointment_reschedule, appointment_transition
 from appointments.tests.group import customers, group_service, studio
 from catalog.services import service_create
-from conftest import HOST_A
+from conftest import HOST_A, connection
 from core.exceptions import Conflict, DomainError, PermissionDenied
 
 

@@ -7,7 +7,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import connection
 from icalendar import Calendar
 
 from appointments.ical import resource_calendar_feed
@@ -16,7 +15,7 @@ from appointments.services import blocker_create
 from appointments.services.series import series_book
 from appointments.tests.group import group_service, one_to_one_service, studio
 from appointments.tests.test_booking import overlapping_allocations
-from conftest import HOST_A
+from conftest import HOST_A, connection
 
 WEEKLY_4 = "FREQ=WEEKLY;COUNT=4"
 

@@ -10,12 +10,10 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import timedelta
 
-from django.db import connection
-
 from appointments.models import Allocation, Appointment, SlotHold
 from appointments.tests.live import Answer, committed_schedule, request, serving
 from appointments.tests.test_booking import overlapping_allocations
-from conftest import HOST_A, bearer
+from conftest import HOST_A, bearer, connection
 from customers.models import Customer
 from tenancy.models import Tenant
 from tenancy.provisioning import on_own_connection

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from appointments.models import GroupSession, WaitlistEntry, WaitlistStatus
@@ -20,7 +19,7 @@ from appointments.services.waitlist import (
 )
 from appointments.tasks import expire_waitlist_offers
 from appointments.tests.group import customers, group_service, one_to_one_service, studio
-from conftest import HOST_A, HOST_B
+from conftest import HOST_A, HOST_B, connection
 from core.exceptions import Conflict, NotFound
 from notifications.models import OutboxEvent
 

@@ -9,7 +9,7 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from appointments.models import Appointment
 from appointments.selectors import availability_for
@@ -17,7 +17,7 @@ from appointments.services import appointment_book, appointment_transition
 from appointments.tests.live import committed_schedule
 from closures.models import Closure
 from closures.services import closure_create
-from conftest import HOST_A
+from conftest import HOST_A, connection
 from core.exceptions import DomainError
 from core.models import AuditEvent
 from tenancy.provisioning import on_own_connection

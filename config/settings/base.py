@@ -4,6 +4,7 @@
 import contextlib
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
 from corsheaders.defaults import default_headers
@@ -250,7 +251,7 @@ LOG_LEVEL = env.str("DJANGO_LOG_LEVEL", default="INFO")
 # the fix, and servers refuse to start on it (config/wsgi.py); a traceback here would say neither.
 with contextlib.suppress(OSError):
     LOG_DIR.mkdir(parents=True, exist_ok=True)
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
@@ -319,7 +320,7 @@ TIER_LIMITS = {
 # window of RATE_LIMIT_WINDOW_SECONDS: every request to a tenant's hosts, and each API key's
 # requests apart (None: no limit).
 RATE_LIMIT_WINDOW_SECONDS = env.int("RATE_LIMIT_WINDOW_SECONDS", default=60)
-TIER_RATE_LIMITS = {
+TIER_RATE_LIMITS: dict[str, dict[str, int | None]] = {
     "FREE": {"tenant_requests": 300, "api_key_requests": 60},
     "PROFESSIONAL": {"tenant_requests": 1_200, "api_key_requests": 300},
     "BUSINESS": {"tenant_requests": 6_000, "api_key_requests": 1_200},

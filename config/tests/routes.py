@@ -333,6 +333,7 @@ def identifiers(world: World) -> set[str]:
             world.charge, world.override, world_closure(world),
         )
     }  # fmt: skip
+    assert world.stylist.ical_token is not None  # build_world rotates one in
     found.add(world.stylist.ical_token)
     found |= {str(obj.public_id) for obj in issue13_objects(world)}
     return found

@@ -72,6 +72,7 @@ def production_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tupl
          "--workers", "1", "--threads", "4", "--log-level", "warning"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
+    assert server.stderr is not None  # stderr=PIPE
     try:
         deadline = time.monotonic() + 60
         while True:

@@ -128,6 +128,7 @@ def test_env_example_runs_the_quick_start_in_a_fresh_clone(fresh_clone) -> None:
         cwd=clone, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         start_new_session=True,
     )  # fmt: skip
+    assert server.stderr is not None  # stderr=PIPE
     try:
         deadline = time.monotonic() + 60
         while True:

@@ -4,7 +4,7 @@ a row. Each call runs in a savepoint that is rolled back, so one role's write ne
 the next one finds."""
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from rest_framework.test import APIClient
 
 from appointments.tests.group import issue13_objects
@@ -16,7 +16,7 @@ from config.tests.routes import (
     open_public_booking,
     tenant_routes,
 )
-from conftest import HOST_A, bearer
+from conftest import HOST_A, bearer, connection
 from users.roles import Role
 
 OWNER, MANAGER, STAFF, CUSTOMER = "TENANT_OWNER", "TENANT_MANAGER", "TENANT_STAFF", "CUSTOMER"

@@ -18,6 +18,7 @@ from django.core.management import call_command
 from django.db import connection
 from django_tenants.utils import schema_context
 from psycopg import sql
+from psycopg.conninfo import make_conninfo
 
 from appointments.models import Appointment
 from resources.models import Resource
@@ -129,7 +130,7 @@ def _server() -> dict[str, str]:
 def _admin_connection() -> psycopg.Connection:
     server = _server()
     params = {"dbname": "postgres", **{k: v for k, v in server.items() if v}}
-    return psycopg.connect(**params, autocommit=True)
+    return psycopg.connect(make_conninfo(**params), autocommit=True)
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 with tenant B's object ids read nothing of B and change nothing of B, on A's host and on B's."""
 
 import pytest
-from django.db import connection
 from rest_framework.test import APIClient
 
 from config.tests.routes import (
@@ -16,7 +15,7 @@ from config.tests.routes import (
     snapshot,
     tenant_routes,
 )
-from conftest import HOST_A, HOST_B, bearer
+from conftest import HOST_A, HOST_B, bearer, connection
 
 ROUTES = tenant_routes()
 

@@ -14,11 +14,10 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from appointments.models import Appointment
 from appointments.tests.live import committed_schedule, request, serving
-from conftest import HOST_A, PASSWORD
+from conftest import HOST_A, PASSWORD, connection
 from tenancy.provisioning import on_own_connection
 
 CLIENT = Path(settings.BASE_DIR) / "clients" / "typescript"

@@ -45,6 +45,7 @@ def server_process(tmp_path: Path, settings_source: str) -> Iterator[int]:
          f"127.0.0.1:{port}", "--workers", "1", "--threads", "4", "--log-level", "warning"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
+    assert server.stderr is not None  # stderr=PIPE
     try:
         deadline = time.monotonic() + 30
         while not answers(port):

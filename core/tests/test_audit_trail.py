@@ -18,13 +18,13 @@ import psycopg
 import pytest
 from celery.contrib.testing.worker import start_worker
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, transaction
 
 from access.masquerade.records import HIJACK_END, masquerade_line
 from access.models import MasqueradeSession
 from access.tasks import replay_masquerade_log
 from config.celery import app
-from conftest import HOST_A, PLATFORM_HOST
+from conftest import HOST_A, PLATFORM_HOST, connection
 from core.audit import security_event
 from core.models import AppendOnlyError, AuditEvent, MasqueradeLogBacklog
 from core.tests.test_celery_worker import REDIS, redis_answers
@@ -294,7 +294,9 @@ def _rows_seen_by_another_connection(public_id: uuid.UUID) -> int:
     params.pop("context", None)
     with psycopg.connect(**params, autocommit=True) as other:
         query = "SELECT count(*) FROM public.core_auditevent WHERE public_id = %s"
-        return other.execute(query, [public_id]).fetchone()[0]
+        row = other.execute(query, [public_id]).fetchone()
+        assert row is not None
+        return row[0]
 
 
 @pytest.mark.skipif(not redis_answers(), reason="no Redis on 127.0.0.1:6379 (make test starts one)")

@@ -15,11 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connection
 
 from appointments.models import Allocation, Appointment
 from appointments.tests.live import committed_schedule, request, serving
-from conftest import HOST_A, PASSWORD, bearer
+from conftest import HOST_A, PASSWORD, bearer, connection
 from customers.models import Customer
 from tenancy.models import Tenant
 from tenancy.provisioning import on_own_connection
@@ -117,7 +116,7 @@ def test_a_page_on_another_origin_signs_in_and_books_once_the_business_allows_it
 
 def _page_books_through_the_api() -> None:
     with committed_schedule() as world:
-        customer_user = UserFactory(role="CUSTOMER", tenant=world.tenant)
+        customer_user = UserFactory.create(role="CUSTOMER", tenant=world.tenant)
         # Made before Playwright runs: database work inside its block would open a connection
         # this thread's cleanup never sees (Playwright switches greenlets).
         owner = bearer(world.owner, "alpha")

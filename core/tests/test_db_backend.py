@@ -12,13 +12,13 @@ import pytest
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.handlers.wsgi import WSGIHandler
-from django.db import DatabaseError, NotSupportedError, connection, transaction
+from django.db import DatabaseError, NotSupportedError, transaction
 from django.db.utils import load_backend
 from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
 
 from catalog.models import Service
-from conftest import bearer
+from conftest import bearer, connection
 from core.db.checks import pooling_problems
 from core.db.cursors import SessionSearchPathError, UnpinnableStatementError
 from core.tests.pooler import Site, get, in_own_thread, wire_messages
@@ -37,7 +37,9 @@ def _session_search_path() -> str:
     """The server connection's own search path, read without a pin."""
     with psycopg.ClientCursor(connection.connection) as cursor:
         cursor.execute("SHOW search_path")
-        return cursor.fetchone()[0]
+        row = cursor.fetchone()
+        assert row is not None
+        return row[0]
 
 
 def test_each_autocommit_statement_reads_the_selected_tenant(db):
@@ -216,7 +218,7 @@ def test_a_tenant_request_pins_every_statement_without_a_round_trip_of_its_own(d
     statement carries its pin and the request costs one round trip per statement."""
 
     def scenario() -> list[str]:
-        owner = UserFactory(role="TENANT_OWNER", tenant=tenant_a, email="pins@alpha")
+        owner = UserFactory.create(role="TENANT_OWNER", tenant=tenant_a, email="pins@alpha")
         site = Site("alpha", "alpha.localhost", bearer(owner, "alpha"))
         handler = WSGIHandler()
         try:
@@ -242,7 +244,7 @@ def test_the_shipped_settings_are_safe_in_every_pool_mode():
         assert pooling_problems(settings.DATABASES, mode) == []
 
 
-def _ids(databases: dict, mode: str) -> list[str]:
+def _ids(databases: dict, mode: str) -> list[str | None]:
     return [error.id for error in pooling_problems(databases, mode)]
 
 

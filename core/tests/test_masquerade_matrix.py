@@ -123,7 +123,9 @@ def test_an_inactive_hijacker_may_masquerade_as_nobody(role: str) -> None:
 def test_someone_already_masquerading_may_not_start_again() -> None:
     superuser = _person(1, Role.SUPERUSER, None)
     target = _person(2, Role.CUSTOMER, _tenants()[0])
-    superuser.is_hijacked = True  # what django-hijack's middleware marks on a hijacked session
+    # What django-hijack's middleware marks on a hijacked session's user (an attribute User does
+    # not declare: django-hijack sets it on the instance at runtime).
+    superuser.is_hijacked = True  # type: ignore[attr-defined]
     assert masquerade_refusal(hijacker=superuser, hijacked=target) == Refusal.ALREADY_MASQUERADING
     assert (
         masquerade_refusal(hijacker=superuser, hijacked=target, already_masquerading=True)

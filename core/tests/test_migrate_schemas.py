@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
 from django_tenants.signals import schema_pre_migration
 from psycopg import sql
 
+from conftest import connection
 from tenancy import provisioning
 from tenancy.models import Tenant
 

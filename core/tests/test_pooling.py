@@ -88,7 +88,9 @@ def _build_sites() -> list[Site]:
         tenant_provision(name=schema, schema_name=schema, domain=f"{schema.replace('_', '-')}.test")
     sites = []
     for tenant in Tenant.objects.filter(schema_name__in=("alpha", "beta", *EXTRA_TENANTS)):
-        owner = UserFactory(role="TENANT_OWNER", tenant=tenant, email=f"pool@{tenant.schema_name}")
+        owner = UserFactory.create(
+            role="TENANT_OWNER", tenant=tenant, email=f"pool@{tenant.schema_name}"
+        )
         with schema_context(tenant.schema_name):
             for number in range(SERVICES_PER_TENANT):
                 Service.objects.create(

@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pytest
 import redis
-from django.db import connection
 
 from appointments.tests.live import Answer, request
-from conftest import HOST_A, bearer
+from conftest import HOST_A, bearer, connection
 from core.tests.processes import answers, free_port, server_process
 from tenancy import selectors
 from tenancy.models import Domain, Tenant
@@ -78,7 +77,7 @@ def _two_workers(caches: dict, tmp_path: Path) -> None:
     # Committed for real (the other process cannot see into a test's transaction), then undone.
     tenant = Tenant.objects.get(schema_name="alpha")
     fee_before = tenant.late_cancellation_fee_percent
-    owner = UserFactory(role=Role.TENANT_OWNER, tenant=tenant)
+    owner = UserFactory.create(role=Role.TENANT_OWNER, tenant=tenant)
     second_host = f"second-{uuid.uuid4().hex[:8]}.localhost"
     Domain.objects.create(domain=second_host, tenant=tenant, is_primary=False)
     try:

@@ -30,7 +30,8 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.sessions.backends.db import SessionStore
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, transaction
+from django.db.models import Model
 from django.db.models.signals import pre_save
 from django.test import RequestFactory
 from django.utils import timezone
@@ -72,7 +73,7 @@ from catalog.models import Service
 from catalog.services import service_create, service_delete, service_update
 from closures.models import Closure
 from closures.services import closure_create, closure_delete, closure_update
-from conftest import HOST_A, PASSWORD, PLATFORM_HOST
+from conftest import HOST_A, PASSWORD, PLATFORM_HOST, connection
 from console import services as console_services
 from console import tenant_archive
 from core import clock
@@ -223,7 +224,7 @@ def service_modules() -> list[str]:
 
 
 def service_functions() -> dict[str, Callable[..., Any]]:
-    found = {}
+    found: dict[str, Callable[..., Any]] = {}
     for name in service_modules():
         module = importlib.import_module(name)
         for attr, value in inspect.getmembers(module, inspect.isfunction):
@@ -248,19 +249,22 @@ class Ctx:
     world: World
     aws: Any
     dns: Any
-    superuser: Any
-    support: Any
+    superuser: User
+    support: User
     rf: RequestFactory = field(default_factory=RequestFactory)
 
     def uniq(self, prefix: str) -> str:
         return f"{prefix}{uuid.uuid4().hex[:10]}"
 
-    def request(self, host: str, user: Any, *, session: SessionStore | None = None) -> Any:
+    def request(
+        self, host: str, user: User | AnonymousUser, *, session: SessionStore | None = None
+    ) -> Any:
         request = self.rf.post("/", HTTP_HOST=host)
         request.session = session or SessionStore()
         request.user = user
-        request.tenant = platform_tenant() if host == PLATFORM_HOST else self.world.tenant
-        request.masquerade = None
+        # What core.middleware sets on every request; HttpRequest declares neither attribute.
+        request.tenant = platform_tenant() if host == PLATFORM_HOST else self.world.tenant  # type: ignore[attr-defined]
+        request.masquerade = None  # type: ignore[attr-defined]
         return request
 
 
@@ -271,8 +275,8 @@ def _png() -> Any:
     return validated_image(upload)
 
 
-def _values(model: type, **lookup: Any) -> Callable[[], Any]:
-    return lambda: list(model.objects.filter(**lookup).values())
+def _values(model: type[Model], **lookup: Any) -> Callable[[], Any]:
+    return lambda: list(model._default_manager.filter(**lookup).values())
 
 
 RECIPES: dict[str, Callable[[Ctx], Recipe]] = {}
@@ -300,7 +304,7 @@ def _(c: Ctx) -> Recipe:
 
 @recipe("users.services.user_change_role")
 def _(c: Ctx) -> Recipe:
-    staff = UserFactory(role=Role.TENANT_STAFF, tenant=c.world.tenant)
+    staff = UserFactory.create(role=Role.TENANT_STAFF, tenant=c.world.tenant)
     return Recipe(
         lambda: user_services.user_change_role(
             actor=c.world.owner, user=staff, role=Role.TENANT_MANAGER, tenant=c.world.tenant
@@ -311,7 +315,7 @@ def _(c: Ctx) -> Recipe:
 
 
 def _staff(c: Ctx, **fields: Any) -> User:
-    return UserFactory(role=Role.TENANT_STAFF, tenant=c.world.tenant, **fields)
+    return UserFactory.create(role=Role.TENANT_STAFF, tenant=c.world.tenant, **fields)
 
 
 @recipe("users.services.user_update")
@@ -464,7 +468,7 @@ def _(c: Ctx) -> Recipe:
 @recipe("console.services.tenant_deletion_execute")
 def _(c: Ctx) -> Recipe:
     tenant = _tenant_due_for_deletion(c)
-    UserFactory(role=Role.TENANT_OWNER, tenant=tenant)
+    UserFactory.create(role=Role.TENANT_OWNER, tenant=tenant)
 
     def execute() -> bool:
         connection.set_schema_to_public()
@@ -588,7 +592,7 @@ def _(c: Ctx) -> Recipe:
 
 @recipe("customers.services.customer_erase")
 def _(c: Ctx) -> Recipe:
-    user = UserFactory(role=Role.CUSTOMER, tenant=c.world.tenant)
+    user = UserFactory.create(role=Role.CUSTOMER, tenant=c.world.tenant)
     customer = Customer.objects.create(name="Forget me", user=user, phone="+1 555 0100")
     return Recipe(
         lambda: customer_erase(tenant=c.world.tenant, customer=customer, actor=c.world.owner),
@@ -609,7 +613,7 @@ def _(c: Ctx) -> Recipe:
 
 @recipe("customers.services.customer_for_booking_user")
 def _(c: Ctx) -> Recipe:
-    user = UserFactory(role=Role.CUSTOMER, tenant=c.world.tenant)
+    user = UserFactory.create(role=Role.CUSTOMER, tenant=c.world.tenant)
     return Recipe(
         lambda: customer_for_booking_user(user=user),
         _values(Customer, user_id=user.pk),

@@ -16,14 +16,15 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Model
 from django_tenants.utils import tenant_context
 
 from appointments.models import Allocation, Appointment, Blocker
 from appointments.tests.world import World, build_world
 from billing.models import Charge
 from catalog.models import Service, ServiceRequirement
-from conftest import PASSWORD
+from conftest import PASSWORD, connection
 from console.tenant_archive import (
     MANIFEST,
     ArchiveMigrationsDiffer,
@@ -63,7 +64,9 @@ def exported(tenant: Tenant) -> bytes:
     return buffer.getvalue()
 
 
-def rows_of(tenant: Tenant, model: type, *, without: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+def rows_of(
+    tenant: Tenant, model: type[Model], *, without: tuple[str, ...] = ()
+) -> list[dict[str, Any]]:
     with tenant_context(tenant):
         return [
             {k: v for k, v in row.items() if k not in without}
@@ -171,7 +174,11 @@ def test_the_media_manifest_lists_each_stored_file_with_its_size_and_digest(orig
 
 def rewritten(archive: bytes, change: Callable[[dict[str, bytes]], None]) -> bytes:
     with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as source:
-        members = {m.name: source.extractfile(m).read() for m in source}
+        members: dict[str, bytes] = {}
+        for member in source:
+            content = source.extractfile(member)
+            assert content is not None, f"{member.name} is not a regular file"
+            members[member.name] = content.read()
     change(members)
     out = io.BytesIO()
     with tarfile.open(fileobj=out, mode="w:gz") as target:

@@ -7,10 +7,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 
 from access.models import PermissionGrant
-from conftest import PLATFORM_HOST
+from conftest import PLATFORM_HOST, connection
 from console.services import tenant_deletion_execute
 from console.tasks import purge_deleted_tenants
 from core.models import AuditEvent

@@ -148,7 +148,7 @@ def test_only_a_customer_account_of_this_business_can_be_linked(api, world_a, wo
 def test_the_service_refuses_a_link_to_another_tenants_customer_account(world_a, tenant_b):
     from users.tests.factories import UserFactory
 
-    foreign = UserFactory(role="CUSTOMER", tenant=tenant_b)
+    foreign = UserFactory.create(role="CUSTOMER", tenant=tenant_b)
     with pytest.raises(DomainError) as refused:
         customer_create(tenant=world_a.tenant, actor=world_a.owner, user=foreign, name="X")
     assert (refused.value.code, list(refused.value.fields)) == ("invalid", ["user"])

@@ -6,13 +6,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from appointments.models import Appointment
 from appointments.tests.conftest import world_a
 from appointments.tests.world import World
 from billing.models import Charge
-from conftest import HOST_A, PASSWORD
+from conftest import HOST_A, PASSWORD, connection
 from core.models import AuditEvent
 from customers.models import Customer
 from plugin_data.models import CustomerPreference, Review

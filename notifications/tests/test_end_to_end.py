@@ -19,13 +19,13 @@ from pathlib import Path
 import pytest
 from celery.contrib.testing.worker import start_worker
 from django.conf import settings as django_settings
-from django.db import connection
 from django_tenants.utils import tenant_context
 from psycopg import sql
 
 from appointments.services import appointment_transition
 from appointments.tests.world import World, build_world
 from config.celery import app
+from conftest import connection
 from core.tests.test_celery_worker import redis_answers
 from notifications.models import Delivery, OutboxEvent
 from notifications.outbox import due_jobs_fire

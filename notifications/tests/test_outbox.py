@@ -9,13 +9,13 @@ from datetime import timedelta
 
 import pytest
 import redis
-from django.db import connection, transaction
+from django.db import transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from appointments.services import appointment_book, appointment_reschedule, appointment_transition
 from config.celery import app
-from conftest import HOST_A
+from conftest import HOST_A, connection
 from core.exceptions import Conflict
 from core.tests.test_celery_worker import redis_answers
 from notifications.models import DueJob, OutboxEvent

@@ -9,10 +9,11 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 from django.db.models import Avg, Count
 from psycopg import sql
 
+from conftest import connection
 from core.exceptions import DomainError
 from plugins.models import PluginInstallation, PluginRating, PluginTemplate
 from plugins.services import plugin_install, plugin_rate, plugin_uninstall

@@ -1,6 +1,4 @@
-from django.db import connection
-
-from conftest import HOST_A
+from conftest import HOST_A, connection
 from users.models import User
 
 
