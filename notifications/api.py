@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.openapi import error_response
+from core.api.viewsets import UUID_PATTERN
 from core.exceptions import NotFound
 from notifications.models import Channel, Delivery, DeliveryStatus
 from notifications.services import delivery_redeliver
@@ -21,7 +22,6 @@ from notifications.templates import KINDS, VARIABLES, TemplateSource, tenant_tem
 from plugin_data.selectors import customer_unsubscribed, unsubscribe_customer
 from plugin_data.services import customer_unsubscribe, email_template_reset, email_template_save
 from plugins.api.permissions import INSTALLED_PERMISSIONS
-from resources.api.views import UUID_PATTERN
 
 
 class DeliverySerializer(serializers.ModelSerializer):

@@ -40,9 +40,9 @@ from appointments.services import (
 )
 from core.api.filters import UTCIsoDateTimeFilter
 from core.api.openapi import error_response
+from core.api.viewsets import UUID_PATTERN
 from core.exceptions import PermissionDenied
 from customers.services import customer_for_booking_user
-from resources.api.views import UUID_PATTERN
 
 CONFLICT_EXAMPLE = OpenApiExample(
     "The resource is taken",

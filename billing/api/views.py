@@ -27,8 +27,8 @@ from billing.permissions import (
 from billing.selectors import charge_list, revenue_summary
 from billing.services import charge_set_status
 from core.api.filters import UTCIsoDateTimeFilter
+from core.api.viewsets import UUID_PATTERN
 from core.services import tenant_update
-from resources.api.views import UUID_PATTERN
 
 
 class ChargeFilter(filters.FilterSet):

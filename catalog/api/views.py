@@ -10,8 +10,8 @@ from catalog.api.serializers import ServiceSerializer
 from catalog.models import Service, ServiceRequirement, ServiceResourceOverride
 from catalog.permissions import SERVICE_PERMISSIONS
 from catalog.services import service_create, service_delete, service_update
+from core.api.viewsets import UUID_PATTERN
 from plugin_data.selectors import with_review_figures
-from resources.api.views import UUID_PATTERN
 
 SERVICE_EXAMPLE = OpenApiExample(
     "A treatment needing a therapist and a room",

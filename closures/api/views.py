@@ -14,7 +14,7 @@ from closures.permissions import CLOSURE_PERMISSIONS
 from closures.selectors import closure_list
 from closures.services import closure_create, closure_delete, closure_update
 from core.api.filters import UTCIsoDateTimeFilter
-from resources.api.views import UUID_PATTERN
+from core.api.viewsets import UUID_PATTERN
 
 
 class ClosureFilter(filters.FilterSet):

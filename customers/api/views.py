@@ -10,6 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.api.viewsets import UUID_PATTERN
 from customers.api.serializers import (
     CustomerSerializer,
     OwnCustomerSerializer,
@@ -30,7 +31,6 @@ from customers.services import (
     customer_personal_data_export,
     customer_update,
 )
-from resources.api.views import UUID_PATTERN
 from users.permissions import IsInScopeOfThisHost, capability_permission
 
 PERSONAL_DATA_PERMISSIONS = [IsInScopeOfThisHost, capability_permission("handle_personal_data")]

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.openapi import error_response
+from core.api.viewsets import UUID_PATTERN
 from core.exceptions import NotFound
 from customers.models import Customer
 from customers.permissions import customer_get_for
@@ -28,7 +29,6 @@ from plugins.api.serializers import (
     ReviewSerializer,
     ReviewSubmitSerializer,
 )
-from resources.api.views import UUID_PATTERN
 from users.permissions import IsInScopeOfThisHost, any_capability_permission
 
 INVALID_LINK = "A forged, foreign or expired link, or reviews switched off here (`invalid_link`)."

@@ -10,6 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.api.viewsets import UUID_PATTERN
 from core.exceptions import NotFound
 from plugin_data.models import WebhookEndpoint
 from plugin_data.services import (
@@ -20,7 +21,6 @@ from plugin_data.services import (
 )
 from plugins.api.permissions import INSTALLED_PERMISSIONS
 from plugins.api.serializers import WebhookEndpointSerializer, WebhookEndpointWithSecretSerializer
-from resources.api.views import UUID_PATTERN
 from users.access import capability_on_host
 from users.permissions import masquerade_operator
 
