@@ -13,7 +13,6 @@ from django.utils import timezone
 
 from appointments import permissions
 from appointments.availability import ResourceCalendar, resources_for_start, to_epoch
-from appointments.intake import intake_validate
 from appointments.models import Allocation, Appointment, GroupSession
 from appointments.selectors import (
     ServiceTerms,
@@ -28,6 +27,7 @@ from appointments.services.holds import ResourceBusy, hold_resources, require_aw
 from appointments.services.lifecycle import OPEN_STATUSES
 from appointments.services.quota import booking_quota_take
 from appointments.services.seats import seat_take
+from catalog.intake import intake_validate
 from catalog.models import Service
 from closures.selectors import check_not_closed
 from core.audit import security_event
