@@ -8,6 +8,7 @@ from appointments.api.appointments import AppointmentViewSet
 from appointments.api.availability import AvailabilityView
 from appointments.api.blockers import BlockerViewSet
 from appointments.api.calendar import CalendarFeedView
+from appointments.api.closures.views import ClosureViewSet
 from appointments.api.public import (
     GuestBookingView,
     ManageCancelView,
@@ -21,7 +22,6 @@ from appointments.api.series import AppointmentSeriesViewSet
 from appointments.api.waitlist import WaitlistClaimView, WaitlistViewSet
 from billing.api.views import BillingSettingsView, ChargeViewSet, RevenueSummaryView
 from catalog.api.views import ServiceViewSet
-from closures.api.views import ClosureViewSet
 from config.urls_common import fallback
 from config.urls_common import urlpatterns as common
 from core.api.domains import DomainDetailView, DomainListView, DomainVerifyView

@@ -23,7 +23,7 @@ from appointments.selectors import (
     service_requirements,
     service_terms,
 )
-from appointments.services.holds import ResourceBusy, hold_resources, require_aware
+from appointments.services.holds import ResourceBusy, hold_resources
 from appointments.services.lifecycle import OPEN_STATUSES
 from appointments.services.quota import booking_quota_take
 from appointments.services.seats import seat_take
@@ -38,6 +38,7 @@ from notifications import events
 from notifications.events import event_emit
 from plugins.builtin.no_show import booking_status
 from resources.models import Resource
+from resources.timespans import require_aware
 
 AUTO_PICK_ATTEMPTS = 3
 

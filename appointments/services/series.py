@@ -35,7 +35,7 @@ from appointments.services.booking import (
     _pick_resources,
     book_one,
 )
-from appointments.services.holds import hold_resources, require_aware
+from appointments.services.holds import hold_resources
 from appointments.services.lifecycle import OPEN_STATUSES, cancellation_effects
 from catalog.models import Service
 from closures.selectors import check_not_closed
@@ -47,6 +47,7 @@ from notifications import events
 from notifications.events import event_emit
 from plugins.builtin.no_show import booking_status
 from resources.models import Resource
+from resources.timespans import require_aware
 
 SCOPES = ("this", "following", "all")
 

@@ -32,7 +32,6 @@ from appointments.services.holds import (
     ResourceBusy,
     busy_conflict,
     is_exclusion_violation,
-    require_aware,
 )
 from catalog.models import Service
 from closures.selectors import check_not_closed
@@ -40,6 +39,7 @@ from core.audit import security_event
 from core.exceptions import DomainError
 from core.models import Tenant
 from resources.models import Resource
+from resources.timespans import require_aware
 
 
 def _database_now() -> datetime:

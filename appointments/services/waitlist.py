@@ -17,7 +17,7 @@ from django.utils import timezone
 from appointments.models import Appointment, GroupSession, WaitlistEntry, WaitlistStatus
 from appointments.selectors import appointment_shown, service_terms
 from appointments.services.booking import _check_window, _pick_resources, book_one
-from appointments.services.holds import ResourceBusy, require_aware
+from appointments.services.holds import ResourceBusy
 from appointments.services.offers import CLAIM_PURPOSE, offer_lapse, offer_window
 from appointments.services.seats import seat_fill_reserved
 from catalog.models import Service
@@ -29,6 +29,7 @@ from notifications import events
 from notifications.events import event_emit
 from notifications.links import link_value
 from plugins.builtin.no_show import booking_status
+from resources.timespans import require_aware
 
 OPEN_ENTRY = (WaitlistStatus.WAITING, WaitlistStatus.OFFERED)
 

@@ -127,8 +127,6 @@ EXTRA_SERVICE_MODULES = (
 NOT_WRITES = {
     "users.services.user_authenticate_on_host": "checks a sign-in; its refusals are events",
     "appointments.services.holds.hold_resources": "writes inside the audited booking/blocker",
-    "appointments.services.holds.require_aware": "a check",
-    "appointments.services.holds.require_order": "a check",
     "appointments.services.holds.busy_conflict": "builds an error",
     "appointments.services.holds.is_exclusion_violation": "a check",
     "appointments.services.lifecycle.late_cancellation_fee": "arithmetic",

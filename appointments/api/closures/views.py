@@ -1,4 +1,4 @@
-"""Tenant-wide closures over the API."""
+"""Tenant-wide closures over the API, with the open appointments each one overlaps."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import viewsets
 
-from closures.api.serializers import ClosureSerializer
+from appointments.api.closures.serializers import ClosureSerializer
 from closures.models import Closure
 from closures.permissions import CLOSURE_PERMISSIONS
 from closures.selectors import closure_list
