@@ -6,8 +6,18 @@ class AppointmentsConfig(AppConfig):
     verbose_name = "Appointments"
 
     def ready(self) -> None:
+        from appointments.personal_data import (
+            customer_visit_figures,
+            erase_appointments,
+            export_appointments,
+        )
         from appointments.selectors import appointments_inside
         from closures.affected import register_affected_finder
+        from customers.personal_data import register_annotator, register_eraser, register_exporter
 
         # A closure reports the open appointments inside it (and keeps them).
         register_affected_finder(appointments_inside)
+        # A customer's appointments: in the customer list's figures, its data export and erasure.
+        register_annotator(customer_visit_figures)
+        register_exporter("appointments", export_appointments)
+        register_eraser(erase_appointments)
