@@ -6,6 +6,7 @@ class AppointmentsConfig(AppConfig):
     verbose_name = "Appointments"
 
     def ready(self) -> None:
+        from appointments.models import Appointment
         from appointments.personal_data import (
             customer_visit_figures,
             erase_appointments,
@@ -14,6 +15,7 @@ class AppointmentsConfig(AppConfig):
         from appointments.selectors import appointments_inside
         from closures.affected import register_affected_finder
         from customers.personal_data import register_annotator, register_eraser, register_exporter
+        from notifications.events import appointment_payload, register_payload_builder
 
         # A closure reports the open appointments inside it (and keeps them).
         register_affected_finder(appointments_inside)
@@ -21,3 +23,5 @@ class AppointmentsConfig(AppConfig):
         register_annotator(customer_visit_figures)
         register_exporter("appointments", export_appointments)
         register_eraser(erase_appointments)
+        # An appointment's outbox events carry it as webhooks and handlers see it.
+        register_payload_builder(Appointment, appointment_payload)

@@ -13,7 +13,7 @@ from core.exceptions import Conflict, DomainError
 from customers.models import Customer
 from customers.personal_data import erase_elsewhere
 from customers.selectors import customer_personal_data
-from notifications.events import CUSTOMER_CREATED, event_emit
+from customers.signals import customer_created
 from users.models import User
 from users.roles import Role
 
@@ -43,7 +43,7 @@ def customer_create(*, tenant: Any, actor: Any, user: Any = None, **fields: Any)
     _check_user(user, tenant)
     customer = _linked(lambda: Customer.objects.create(user=user, **fields))
     security_event("customer_created", actor=actor, target=user, subject=customer, tenant=tenant)
-    event_emit(tenant=tenant, kind=CUSTOMER_CREATED, subject=customer)
+    customer_created.send(sender=Customer, tenant=tenant, customer=customer)
     return customer
 
 
@@ -102,7 +102,7 @@ def customer_for_booking_user(*, user: Any) -> Customer:
         security_event(
             "customer_created", actor=user, target=user, subject=customer, first_booking=True
         )
-        event_emit(tenant=user.tenant, kind=CUSTOMER_CREATED, subject=customer)
+        customer_created.send(sender=Customer, tenant=user.tenant, customer=customer)
     return customer
 
 

@@ -7,7 +7,14 @@ class NotificationsConfig(AppConfig):
 
     def ready(self) -> None:
         from customers.personal_data import register_eraser
+        from customers.signals import customer_created
+        from notifications.events import customer_created_emit
         from notifications.personal_data import erase_outbox_copies
+
+        # A new customer is an outbox event (webhooks, plugins).
+        customer_created.connect(
+            customer_created_emit, dispatch_uid="notifications.customer_created"
+        )
 
         # An erased customer's copies in the outbox are scrubbed too.
         register_eraser(erase_outbox_copies)
