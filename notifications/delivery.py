@@ -34,6 +34,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.models import Tenant
+from notifications.handlers import handler_active
 from notifications.models import Channel, Delivery, DeliveryStatus
 from notifications.outbox import retry_delay
 
@@ -143,15 +144,10 @@ class SendChecks:
 
     def refusal(self, delivery: Delivery) -> Outcome | None:
         """Why ``delivery`` may no longer go out (a skip), else None."""
-        from plugins.registry import platform_handlers
-        from plugins.selectors import plugin_active
-
         key = (delivery.tenant_id, delivery.plugin)
         if key not in self._active:
             # The platform's own e-mails (a guest's booking confirmation) need no installation.
-            self._active[key] = delivery.plugin in platform_handlers() or plugin_active(
-                tenant=delivery.tenant, slug=delivery.plugin
-            )
+            self._active[key] = handler_active(tenant=delivery.tenant, slug=delivery.plugin)
         if not self._active[key]:
             return Outcome(
                 ok=False, skip=True,

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import cache
 
+from core.models import Tenant
+from notifications.handlers import Installed
 from plugins.base import Plugin
+from plugins.selectors import enabled_installations
 
 
 @cache
@@ -27,10 +31,9 @@ def plugin_for(slug: str) -> Plugin | None:
     return _registry().get(slug)
 
 
-@cache
-def platform_handlers() -> dict[str, Plugin]:
-    """Handlers of outbox events that run for every business, installed plugins or not (the
-    platform's own e-mails), by the slug their deliveries carry."""
-    from appointments.confirmations import GuestBookingConfirmation
-
-    return {handler.slug: handler for handler in [GuestBookingConfirmation()]}
+def installed_plugins(tenant: Tenant) -> Iterator[Installed]:
+    """The tenant's enabled installations as the outbox's handlers
+    (``notifications.handlers.register_installed_handlers``)."""
+    for installation in enabled_installations(tenant=tenant):
+        slug = installation.plugin.slug
+        yield slug, plugin_for(slug), installation.settings, installation.installed_at

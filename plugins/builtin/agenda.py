@@ -19,9 +19,10 @@ from django.utils import timezone
 from appointments.models import Allocation
 from core.models import Tenant
 from notifications.email import email_outgoing
+from notifications.handlers import Outgoing
 from notifications.models import OutboxEvent
 from notifications.outbox import due_job_schedule, due_jobs_cancel
-from plugins.base import Outgoing, Plugin
+from plugins.base import Plugin
 from users.models import User
 
 SLUG = "daily-agenda"

@@ -17,9 +17,10 @@ from appointments.models import Appointment, AppointmentStatus
 from core.models import Tenant
 from customers.selectors import customer_list
 from notifications import events
+from notifications.handlers import Outgoing
 from notifications.models import OutboxEvent
 from notifications.outbox import due_job_schedule, due_jobs_cancel
-from plugins.base import Outgoing, Plugin
+from plugins.base import Plugin
 from plugins.builtin.common import appointment_for
 
 SLUG = "no-show-tracking"

@@ -19,10 +19,11 @@ from appointments.models import Appointment
 from core.models import Tenant
 from notifications import events
 from notifications.email import email_outgoing
+from notifications.handlers import Outgoing
 from notifications.links import unsubscribe_url
 from notifications.models import DueJob, OutboxEvent
 from notifications.outbox import due_job_schedule, due_jobs_cancel
-from plugins.base import Outgoing, Plugin
+from plugins.base import Plugin
 from plugins.builtin.common import (
     OPEN,
     appointment_for,

@@ -8,9 +8,10 @@ from typing import Any
 from core.models import Tenant
 from notifications import events
 from notifications.email import email_outgoing
+from notifications.handlers import Outgoing
 from notifications.links import review_url, unsubscribe_url
 from notifications.models import OutboxEvent
-from plugins.base import Outgoing, Plugin
+from plugins.base import Plugin
 from plugins.builtin.common import appointment_for, customer_reachable, customer_timezone, local
 
 SLUG = "review-requests"

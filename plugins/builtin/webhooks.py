@@ -13,8 +13,9 @@ from typing import Any
 from core.models import Tenant
 from notifications import events
 from notifications.email import email_outgoing
+from notifications.handlers import Outgoing
 from notifications.models import Channel, OutboxEvent
-from plugins.base import Outgoing, Plugin
+from plugins.base import Plugin
 from users.models import User
 from users.roles import Role
 
