@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from appointments.event_context import OPEN, appointment_for, customer_timezone, local
 from appointments.manage_links import manage_tokens, manage_urls
 from core.models import Tenant
 from notifications import events
 from notifications.email import email_outgoing
 from notifications.handlers import Outgoing
 from notifications.models import OutboxEvent
-from plugins.builtin.common import OPEN, appointment_for, customer_timezone, local
 
 SLUG = "booking-confirmation"
 

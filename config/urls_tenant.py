@@ -7,7 +7,6 @@ from apikeys.api import APIKeyViewSet
 from appointments.api.appointments import AppointmentViewSet
 from appointments.api.availability import AvailabilityView
 from appointments.api.blockers import BlockerViewSet
-from appointments.api.calendar import CalendarFeedView
 from appointments.api.closures.views import ClosureViewSet
 from appointments.api.public import (
     GuestBookingView,
@@ -34,6 +33,7 @@ from notifications.api import (
     EmailTemplateView,
     UnsubscribeView,
 )
+from plugins.api.calendar import CalendarFeedView
 from plugins.api.marketplace import (
     CatalogueViewSet,
     InstalledPluginViewSet,

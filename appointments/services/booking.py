@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from appointments import permissions
 from appointments.availability import ResourceCalendar, resources_for_start, to_epoch
+from appointments.booking_policy import booking_status
 from appointments.models import Allocation, Appointment, GroupSession
 from appointments.selectors import (
     ServiceTerms,
@@ -36,7 +37,6 @@ from core.models import Tenant
 from customers.models import Customer
 from notifications import events
 from notifications.events import event_emit
-from plugins.builtin.no_show import booking_status
 from resources.models import Resource
 from resources.timespans import require_aware
 

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from appointments import permissions
+from appointments.booking_policy import booking_status
 from appointments.models import Allocation, Appointment, AppointmentSeries, AppointmentStatus
 from appointments.recurrence import (
     RuleError,
@@ -45,7 +46,6 @@ from core.models import Tenant
 from customers.models import Customer
 from notifications import events
 from notifications.events import event_emit
-from plugins.builtin.no_show import booking_status
 from resources.models import Resource
 from resources.timespans import require_aware
 

@@ -14,6 +14,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from appointments.booking_policy import booking_status
 from appointments.models import Appointment, GroupSession, WaitlistEntry, WaitlistStatus
 from appointments.selectors import appointment_shown, service_terms
 from appointments.services.booking import _check_window, _pick_resources, book_one
@@ -28,7 +29,6 @@ from customers.models import Customer
 from notifications import events
 from notifications.events import event_emit
 from notifications.links import link_value
-from plugins.builtin.no_show import booking_status
 from resources.timespans import require_aware
 
 OPEN_ENTRY = (WaitlistStatus.WAITING, WaitlistStatus.OFFERED)

@@ -15,6 +15,14 @@ from typing import Any
 from django.utils import timezone
 from icalendar import Calendar, Event
 
+from appointments.event_context import (
+    OPEN,
+    appointment_for,
+    customer_reachable,
+    customer_timezone,
+    local,
+    resource_names,
+)
 from appointments.models import Appointment
 from core.models import Tenant
 from notifications import events
@@ -24,14 +32,6 @@ from notifications.links import unsubscribe_url
 from notifications.models import DueJob, OutboxEvent
 from notifications.outbox import due_job_schedule, due_jobs_cancel
 from plugins.base import Plugin
-from plugins.builtin.common import (
-    OPEN,
-    appointment_for,
-    customer_reachable,
-    customer_timezone,
-    local,
-    resource_names,
-)
 
 SLUG = "appointment-reminders"
 JOB = "reminder"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from appointments.event_context import appointment_for, customer_reachable, customer_timezone, local
 from core.models import Tenant
 from notifications import events
 from notifications.email import email_outgoing
@@ -12,7 +13,6 @@ from notifications.handlers import Outgoing
 from notifications.links import review_url, unsubscribe_url
 from notifications.models import OutboxEvent
 from plugins.base import Plugin
-from plugins.builtin.common import appointment_for, customer_reachable, customer_timezone, local
 
 SLUG = "review-requests"
 
