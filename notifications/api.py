@@ -19,6 +19,7 @@ from core.exceptions import NotFound
 from notifications.models import Channel, Delivery, DeliveryStatus
 from notifications.services import delivery_redeliver
 from notifications.templates import KINDS, VARIABLES, TemplateSource, tenant_template
+from plugin_data.models import EmailTemplate
 from plugin_data.selectors import customer_unsubscribed, unsubscribe_customer
 from plugin_data.services import customer_unsubscribe, email_template_reset, email_template_save
 from plugins.api.permissions import INSTALLED_PERMISSIONS
@@ -102,8 +103,6 @@ class EmailTemplateSerializer(serializers.Serializer):
 
 
 def _template_data(kind: str) -> dict[str, Any]:
-    from plugin_data.models import EmailTemplate
-
     source = tenant_template(kind)
     return {
         "kind": kind,

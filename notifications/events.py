@@ -107,12 +107,22 @@ def event_record(
     return event
 
 
+# What asks a worker to dispatch an event: ``notifications.tasks`` registers it from
+# ``AppConfig.ready()``. The tasks send deliveries, and sending records events (a disabled
+# webhook endpoint tells the owners), so this module cannot name the tasks.
+_dispatchers: list[Callable[[int], None]] = []
+
+
+def register_dispatcher(dispatcher: Callable[[int], None]) -> None:
+    if dispatcher not in _dispatchers:
+        _dispatchers.append(dispatcher)
+
+
 def enqueue_dispatch(event_id: int) -> None:
     """Ask a worker to dispatch an event now. If the broker cannot be reached the event waits
     for the sweep: a booking never fails because Redis is down."""
-    from notifications.tasks import dispatch_event, enqueue
-
     try:
-        enqueue(dispatch_event, event_id)
+        for dispatcher in _dispatchers:
+            dispatcher(event_id)
     except Exception:  # any broker failure; the row is committed and the sweep will find it
         logger.warning("could not enqueue outbox event %s; the sweep will dispatch it", event_id)

@@ -8,18 +8,17 @@ from functools import cache
 from core.models import Tenant
 from notifications.handlers import Installed
 from plugins.base import Plugin
+from plugins.builtin.agenda import DailyAgenda
+from plugins.builtin.calendar_feed import CalendarFeed
+from plugins.builtin.no_show import NoShowTracking
+from plugins.builtin.reminders import AppointmentReminders
+from plugins.builtin.reviews import ReviewRequests
+from plugins.builtin.webhooks import Webhooks
 from plugins.selectors import enabled_installations
 
 
 @cache
 def _registry() -> dict[str, Plugin]:
-    from plugins.builtin.agenda import DailyAgenda
-    from plugins.builtin.calendar_feed import CalendarFeed
-    from plugins.builtin.no_show import NoShowTracking
-    from plugins.builtin.reminders import AppointmentReminders
-    from plugins.builtin.reviews import ReviewRequests
-    from plugins.builtin.webhooks import Webhooks
-
     plugins = [
         AppointmentReminders(), Webhooks(), CalendarFeed(), DailyAgenda(), NoShowTracking(),
         ReviewRequests(),

@@ -23,9 +23,9 @@ from conftest import HOST_A, HOST_B
 from core.models import AuditEvent, Tenant
 from core.selectors import routes_changed
 from customers.models import Customer
-from notifications.delivery import deliveries_send
 from notifications.models import Delivery, OutboxEvent
 from notifications.outbox import event_dispatch
+from notifications.sending import deliveries_send
 
 PUBLIC_GETS = ["/api/public/services/", "/api/public/availability/"]
 PUBLIC_POSTS = [

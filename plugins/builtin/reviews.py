@@ -12,6 +12,7 @@ from notifications.email import email_outgoing
 from notifications.handlers import Outgoing
 from notifications.links import review_url, unsubscribe_url
 from notifications.models import OutboxEvent
+from plugin_data.models import Review
 from plugins.base import Plugin
 
 SLUG = "review-requests"
@@ -24,8 +25,6 @@ class ReviewRequests(Plugin):
     def on_event(
         self, *, tenant: Tenant, event: OutboxEvent, settings: dict[str, Any]
     ) -> list[Outgoing]:
-        from plugin_data.models import Review
-
         appointment = appointment_for(event.payload)
         if appointment is None or appointment.status != "COMPLETED":
             return []
@@ -54,6 +53,4 @@ class ReviewRequests(Plugin):
         ]  # fmt: skip
 
     def on_uninstall(self, *, tenant: Tenant) -> None:
-        from plugin_data.models import Review
-
         Review.objects.all().delete()
