@@ -27,18 +27,18 @@ from core.api.domains import DomainDetailView, DomainListView, DomainVerifyView
 from core.api.subscription import SubscriptionView
 from core.api.tenant import TenantLogoView, TenantSettingsView
 from customers.api.views import CustomerViewSet
-from notifications.api import (
-    DeliveryViewSet,
-    EmailTemplateListView,
-    EmailTemplateView,
-    UnsubscribeView,
-)
 from plugins.api.calendar import CalendarFeedView
 from plugins.api.marketplace import (
     CatalogueViewSet,
     InstalledPluginViewSet,
     PluginInstallView,
     PluginRatingView,
+)
+from plugins.api.notifications import (
+    DeliveryViewSet,
+    EmailTemplateListView,
+    EmailTemplateView,
+    UnsubscribeView,
 )
 from plugins.api.reviews import CustomerPreferenceView, ReviewLinkView, ReviewViewSet
 from plugins.api.webhooks import WebhookEndpointViewSet

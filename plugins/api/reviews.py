@@ -19,8 +19,6 @@ from core.exceptions import NotFound
 from customers.models import Customer
 from customers.permissions import customer_get_for
 from plugin_data.models import CustomerPreference, Review
-from plugin_data.selectors import review_appointment
-from plugin_data.services import customer_preference_set, review_reply, review_submit
 from plugins.api.permissions import REVIEW_PERMISSIONS
 from plugins.api.serializers import (
     CustomerPreferenceSerializer,
@@ -29,6 +27,8 @@ from plugins.api.serializers import (
     ReviewSerializer,
     ReviewSubmitSerializer,
 )
+from plugins.data.selectors import review_appointment
+from plugins.data.services import customer_preference_set, review_reply, review_submit
 from users.permissions import IsInScopeOfThisHost, any_capability_permission
 
 INVALID_LINK = "A forged, foreign or expired link, or reviews switched off here (`invalid_link`)."

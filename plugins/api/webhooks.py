@@ -13,14 +13,14 @@ from rest_framework.response import Response
 from core.api.viewsets import UUID_PATTERN
 from core.exceptions import NotFound
 from plugin_data.models import WebhookEndpoint
-from plugin_data.services import (
+from plugins.api.permissions import INSTALLED_PERMISSIONS
+from plugins.api.serializers import WebhookEndpointSerializer, WebhookEndpointWithSecretSerializer
+from plugins.data.services import (
     webhook_endpoint_create,
     webhook_endpoint_delete,
     webhook_endpoint_rotate_secret,
     webhook_endpoint_update,
 )
-from plugins.api.permissions import INSTALLED_PERMISSIONS
-from plugins.api.serializers import WebhookEndpointSerializer, WebhookEndpointWithSecretSerializer
 from users.access import capability_on_host
 from users.permissions import masquerade_operator
 

@@ -20,9 +20,10 @@ from notifications.models import Channel, Delivery, DeliveryStatus
 from notifications.services import delivery_redeliver
 from notifications.templates import KINDS, VARIABLES, TemplateSource, tenant_template
 from plugin_data.models import EmailTemplate
-from plugin_data.selectors import customer_unsubscribed, unsubscribe_customer
-from plugin_data.services import customer_unsubscribe, email_template_reset, email_template_save
+from plugin_data.selectors import customer_unsubscribed
 from plugins.api.permissions import INSTALLED_PERMISSIONS
+from plugins.data.selectors import unsubscribe_customer
+from plugins.data.services import customer_unsubscribe, email_template_reset, email_template_save
 
 
 class DeliverySerializer(serializers.ModelSerializer):
