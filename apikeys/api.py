@@ -15,8 +15,8 @@ from apikeys.permissions import API_KEY_PERMISSIONS
 from apikeys.selectors import api_key_get, api_key_list
 from apikeys.serializers import APIKeySerializer, APIKeyWithSecretSerializer
 from apikeys.services import api_key_create, api_key_revoke
+from core.api.viewsets import UUID_PATTERN
 from core.exceptions import NotFound
-from resources.api.views import UUID_PATTERN
 
 
 @extend_schema_view(

@@ -1,5 +1,5 @@
 """The booking confirmation a guest gets by e-mail, through the outbox: a platform handler that
-runs for every business, installed plugins or not (``plugins.registry.platform_handlers``).
+runs for every business, installed plugins or not (``notifications.handlers.platform_handlers``).
 
 It answers ``appointment.created`` and ``appointment.confirmed`` for appointments booked on the
 public booking page (no signed-in user booked them) and writes one e-mail with the signed manage
@@ -11,18 +11,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from appointments.event_context import OPEN, appointment_for, customer_timezone, local
 from appointments.manage_links import manage_tokens, manage_urls
 from notifications import events
 from notifications.email import email_outgoing
+from notifications.handlers import Outgoing
 from notifications.models import OutboxEvent
-from plugins.base import Outgoing, Plugin
-from plugins.builtin.common import OPEN, appointment_for, customer_timezone, local
 from tenancy.models import Tenant
 
 SLUG = "booking-confirmation"
 
 
-class GuestBookingConfirmation(Plugin):
+class GuestBookingConfirmation:
     slug = SLUG
     events = frozenset({events.APPOINTMENT_CREATED, events.APPOINTMENT_CONFIRMED})
 

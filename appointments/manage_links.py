@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core import signing
 
 from appointments.models import Appointment
+from appointments.selectors import appointment_list
 from core.exceptions import NotFound
 from notifications.links import tenant_base_url
 from tenancy.models import Tenant
@@ -92,8 +93,6 @@ def manage_check_version(claim: ManageClaim, appointment: Appointment) -> None:
 
 def manage_link_appointment(*, tenant: Tenant, token: Any, now: datetime) -> Appointment:
     """The appointment a view link shows, while the link is its current one."""
-    from appointments.selectors import appointment_list
-
     claim = manage_claim(tenant=tenant, token=token, purpose="view", now=now)
     appointment = appointment_list().filter(public_id=claim.appointment_id).first()
     if appointment is None:

@@ -33,6 +33,7 @@ from appointments.models import (
     Allocation,
     Appointment,
     AppointmentSeries,
+    AppointmentStatus,
     Blocker,
     GroupSession,
     WaitlistEntry,
@@ -320,3 +321,16 @@ def series_in_scope(
 
 def waitlist_list() -> QuerySet[WaitlistEntry]:
     return WaitlistEntry.objects.select_related("service", "customer", "appointment")
+
+
+def appointments_inside(closure: Closure) -> Sequence[Appointment]:
+    """The open appointments a closure overlaps: kept, and reported to whoever closes."""
+    return list(
+        Appointment.objects.filter(
+            starts_at__lt=closure.ends_at,
+            ends_at__gt=closure.starts_at,
+            status__in=[AppointmentStatus.PENDING, AppointmentStatus.CONFIRMED],
+        )
+        .select_related("customer", "service")
+        .order_by("starts_at", "id")
+    )

@@ -28,10 +28,10 @@ from django.utils import timezone
 from appointments.models import Appointment
 from bench.measure import connection, median_ms, tenant_drop, timed
 from customers.models import Customer
-from notifications.delivery import deliveries_send
 from notifications.email import email_build
 from notifications.models import Delivery, DueJob, OutboxEvent
 from notifications.outbox import due_jobs_fire
+from notifications.sending import deliveries_send
 from plugins.builtin.reminders import AppointmentReminders
 from plugins.catalogue import plugins_sync
 from plugins.models import PluginTemplate

@@ -5,9 +5,6 @@ import uuid
 from django.db import models
 from django.db.models import Q
 
-from appointments.models import Appointment
-from customers.models import Customer
-
 
 class ChargeKind(models.TextChoices):
     APPOINTMENT = "APPOINTMENT"
@@ -28,9 +25,11 @@ class Charge(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     # No index of its own: charge_one_per_kind (appointment, kind) serves lookups by appointment.
     appointment = models.ForeignKey(
-        Appointment, on_delete=models.PROTECT, related_name="charges", db_index=False
+        "appointments.Appointment", on_delete=models.PROTECT, related_name="charges", db_index=False
     )
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="charges")
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="charges"
+    )
     kind = models.CharField(max_length=24, choices=ChargeKind.choices)
     amount = models.DecimalField(max_digits=10, decimal_places=2)
     status = models.CharField(

@@ -28,7 +28,7 @@ class Service(models.Model):
     )
     allow_multiple_seats = models.BooleanField(default=False)
     # Intake questions as a JSON Schema (an object schema: typed properties, required ones,
-    # enums for choices); a booking's answers are validated against it (appointments.intake).
+    # enums for choices); a booking's answers are validated against it (catalog.intake).
     intake_schema = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -15,13 +15,11 @@ transaction-pooling PgBouncer; keyed by the schema, so tenants never wait for on
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 
 from django.db import connection
 from django.db.models import QuerySet
 
-from appointments.models import Appointment, AppointmentStatus
 from closures.models import Closure
 from core.exceptions import DomainError
 
@@ -61,16 +59,3 @@ def check_not_closed(*, starts_at: datetime, ends_at: datetime) -> None:
             code="tenant_closed",
             fields={"starts_at": [f"Closed then: {first.title}."]},
         )
-
-
-def appointments_inside(closure: Closure) -> Sequence[Appointment]:
-    """The open appointments a closure overlaps: kept, and reported to whoever closes."""
-    return list(
-        Appointment.objects.filter(
-            starts_at__lt=closure.ends_at,
-            ends_at__gt=closure.starts_at,
-            status__in=[AppointmentStatus.PENDING, AppointmentStatus.CONFIRMED],
-        )
-        .select_related("customer", "service")
-        .order_by("starts_at", "id")
-    )

@@ -9,14 +9,14 @@ from typing import Any
 
 from django.db import transaction
 
-from appointments.models import Appointment
-from appointments.services.holds import require_aware, require_order
+from closures.affected import affected_by
 from closures.models import Closure
-from closures.selectors import appointments_inside, closure_lock
+from closures.selectors import closure_lock
 from core.audit import security_event
+from resources.timespans import require_aware, require_order
 
 
-def _audit(event: str, *, actor: Any, closure: Closure, affected: Sequence[Appointment]) -> None:
+def _audit(event: str, *, actor: Any, closure: Closure, affected: Sequence[Any]) -> None:
     security_event(
         event,
         actor=actor,
@@ -31,7 +31,7 @@ def _audit(event: str, *, actor: Any, closure: Closure, affected: Sequence[Appoi
 @transaction.atomic
 def closure_create(
     *, actor: Any, title: str, starts_at: datetime, ends_at: datetime
-) -> tuple[Closure, Sequence[Appointment]]:
+) -> tuple[Closure, Sequence[Any]]:
     """Close the whole business from ``starts_at`` to ``ends_at``. Returns the closure and the
     open appointments inside it, which stay as they are (the business decides what to do with
     them; nothing is cancelled behind its back)."""
@@ -41,7 +41,7 @@ def closure_create(
     closure = Closure.objects.create(
         title=title, starts_at=starts_at, ends_at=ends_at, created_by=actor
     )
-    affected = appointments_inside(closure)
+    affected = affected_by(closure)
     _audit("closure_created", actor=actor, closure=closure, affected=affected)
     return closure, affected
 
@@ -49,7 +49,7 @@ def closure_create(
 @transaction.atomic
 def closure_update(
     *, closure: Closure, actor: Any, **changes: Any
-) -> tuple[Closure, Sequence[Appointment]]:
+) -> tuple[Closure, Sequence[Any]]:
     """Change a closure's title or times; returns it with the open appointments now inside."""
     closure_lock(exclusive=True)
     closure = Closure.objects.select_for_update().get(pk=closure.pk)
@@ -58,7 +58,7 @@ def closure_update(
     require_aware(starts_at=closure.starts_at, ends_at=closure.ends_at)
     require_order(closure.starts_at, closure.ends_at)
     closure.save()
-    affected = appointments_inside(closure)
+    affected = affected_by(closure)
     _audit("closure_updated", actor=actor, closure=closure, affected=affected)
     return closure, affected
 

@@ -7,7 +7,7 @@ from apikeys.api import APIKeyViewSet
 from appointments.api.appointments import AppointmentViewSet
 from appointments.api.availability import AvailabilityView
 from appointments.api.blockers import BlockerViewSet
-from appointments.api.calendar import CalendarFeedView
+from appointments.api.closures.views import ClosureViewSet
 from appointments.api.public import (
     GuestBookingView,
     ManageCancelView,
@@ -21,7 +21,6 @@ from appointments.api.series import AppointmentSeriesViewSet
 from appointments.api.waitlist import WaitlistClaimView, WaitlistViewSet
 from billing.api.views import BillingSettingsView, ChargeViewSet, RevenueSummaryView
 from catalog.api.views import ServiceViewSet
-from closures.api.views import ClosureViewSet
 from config.urls_common import fallback
 from config.urls_common import urlpatterns as common
 from console.api.domains import DomainDetailView, DomainListView, DomainVerifyView
@@ -29,17 +28,18 @@ from console.api.subscription import SubscriptionView
 from console.api.tenant import TenantLogoView, TenantSettingsView
 from console.api.users import TenantUserListView
 from customers.api.views import CustomerViewSet
-from notifications.api import (
-    DeliveryViewSet,
-    EmailTemplateListView,
-    EmailTemplateView,
-    UnsubscribeView,
-)
+from plugins.api.calendar import CalendarFeedView
 from plugins.api.marketplace import (
     CatalogueViewSet,
     InstalledPluginViewSet,
     PluginInstallView,
     PluginRatingView,
+)
+from plugins.api.notifications import (
+    DeliveryViewSet,
+    EmailTemplateListView,
+    EmailTemplateView,
+    UnsubscribeView,
 )
 from plugins.api.reviews import CustomerPreferenceView, ReviewLinkView, ReviewViewSet
 from plugins.api.webhooks import WebhookEndpointViewSet

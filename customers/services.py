@@ -6,14 +6,15 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 
 from core import clock
 from core.audit import security_event
 from core.exceptions import Conflict, DomainError
 from customers.models import Customer
+from customers.personal_data import erase_elsewhere
 from customers.selectors import customer_personal_data
-from notifications.events import CUSTOMER_CREATED, event_emit
+from customers.signals import customer_created
+from users.models import User
 from users.roles import Role
 
 
@@ -42,7 +43,7 @@ def customer_create(*, tenant: Any, actor: Any, user: Any = None, **fields: Any)
     _check_user(user, tenant)
     customer = _linked(lambda: Customer.objects.create(user=user, **fields))
     security_event("customer_created", actor=actor, target=user, subject=customer, tenant=tenant)
-    event_emit(tenant=tenant, kind=CUSTOMER_CREATED, subject=customer)
+    customer_created.send(sender=Customer, tenant=tenant, customer=customer)
     return customer
 
 
@@ -101,7 +102,7 @@ def customer_for_booking_user(*, user: Any) -> Customer:
         security_event(
             "customer_created", actor=user, target=user, subject=customer, first_booking=True
         )
-        event_emit(tenant=user.tenant, kind=CUSTOMER_CREATED, subject=customer)
+        customer_created.send(sender=Customer, tenant=user.tenant, customer=customer)
     return customer
 
 
@@ -132,11 +133,6 @@ def customer_erase(*, tenant: Any, customer: Customer, actor: Any, request: Any 
     (it can never sign in again), its appointments lose their notes, its reviews their comments,
     its e-mail preferences go. Appointments, charges and their amounts stay: the business must
     keep its financial records. Erasing an erased customer changes and records nothing."""
-    from appointments.models import Appointment
-    from billing.models import Charge
-    from plugin_data.models import CustomerPreference, Review
-    from users.models import User
-
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     if customer.erased_at is not None:
         return customer
@@ -155,11 +151,7 @@ def customer_erase(*, tenant: Any, customer: Customer, actor: Any, request: Any 
     customer.status = Customer.Status.INACTIVE
     customer.erased_at = clock.now()
     customer.save()
-    appointments = Appointment.objects.filter(customer=customer)
-    appointments.exclude(notes="").update(notes="")
-    Review.objects.filter(customer=customer).exclude(comment="").update(comment="")
-    CustomerPreference.objects.filter(customer=customer).delete()
-    scrubbed = _outbox_scrub(
+    figures = erase_elsewhere(
         tenant=tenant, customer=customer, emails={e for e in (former_email, account_email) if e}
     )
     security_event(
@@ -168,41 +160,6 @@ def customer_erase(*, tenant: Any, customer: Customer, actor: Any, request: Any 
         actor=actor,
         target=account,
         subject=customer,
-        appointments_kept=appointments.count(),
-        charges_kept=Charge.objects.filter(customer=customer).count(),
-        outbox_scrubbed=scrubbed,
+        **figures,
     )
     return customer
-
-
-def _outbox_scrub(*, tenant: Any, customer: Customer, emails: set[str]) -> int:
-    """The outbox's copies of an erased customer (public schema, this tenant's rows): events
-    about it or its appointments get the placeholder name and no contact details; messages to or
-    about it lose their rendered text and recipient, and those not yet sent are cancelled."""
-    from notifications.models import Delivery, DeliveryStatus, OutboxEvent
-
-    public_id = str(customer.public_id)
-    events = list(
-        OutboxEvent.objects.select_for_update()
-        .filter(tenant=tenant)
-        .filter(Q(payload__customer__id=public_id) | Q(payload__id=public_id))
-    )
-    for event in events:
-        person = event.payload.get("customer") if event.payload.get("id") != public_id else None
-        target = person if isinstance(person, dict) else event.payload
-        target.update({key: "" for key in ("email", "phone") if key in target}, name=customer.name)
-        event.save(update_fields=["payload"])
-    deliveries = (
-        Delivery.objects.select_for_update()
-        .filter(tenant=tenant)
-        .filter(Q(event__in=events) | Q(recipient__in=emails, channel=Delivery.Channel.EMAIL))
-    )
-    for delivery in deliveries:
-        delivery.message = {}
-        if delivery.channel == Delivery.Channel.EMAIL:
-            delivery.recipient = f"erased:{delivery.public_id}"
-        if delivery.status == DeliveryStatus.PENDING:
-            delivery.status = DeliveryStatus.CANCELLED
-            delivery.last_error = "The customer's personal data was erased."
-        delivery.save(update_fields=["message", "recipient", "status", "last_error"])
-    return len(events)

@@ -24,17 +24,20 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
+from django_tenants.utils import tenant_context
 
+from notifications.handlers import handler_active
 from notifications.models import Channel, Delivery, DeliveryStatus
 from notifications.outbox import retry_delay
+from plugin_data.models import CustomerPreference
 from tenancy.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -143,15 +146,10 @@ class SendChecks:
 
     def refusal(self, delivery: Delivery) -> Outcome | None:
         """Why ``delivery`` may no longer go out (a skip), else None."""
-        from plugins.registry import platform_handlers
-        from plugins.selectors import plugin_active
-
         key = (delivery.tenant_id, delivery.plugin)
         if key not in self._active:
             # The platform's own e-mails (a guest's booking confirmation) need no installation.
-            self._active[key] = delivery.plugin in platform_handlers() or plugin_active(
-                tenant=delivery.tenant, slug=delivery.plugin
-            )
+            self._active[key] = handler_active(tenant=delivery.tenant, slug=delivery.plugin)
         if not self._active[key]:
             return Outcome(
                 ok=False, skip=True,
@@ -176,11 +174,6 @@ def _to_a_customer(delivery: Delivery) -> bool:
 
 
 def _unsubscribed(tenant: Tenant, addresses: set[str]) -> set[str]:
-    from django.db.models.functions import Lower
-    from django_tenants.utils import tenant_context
-
-    from plugin_data.models import CustomerPreference
-
     with tenant_context(tenant):
         return set(
             CustomerPreference.objects.filter(unsubscribed_at__isnull=False)
@@ -221,30 +214,6 @@ def delivery_record(delivery: Delivery, outcome: Outcome, *, now: datetime | Non
     ).update(**fields)
     for key, value in fields.items():
         setattr(delivery, key, value)
-
-
-def _senders() -> dict[str, Callable[[list[Delivery]], None]]:
-    from notifications.email import emails_send
-    from notifications.webhooks import webhooks_send
-
-    return {Channel.EMAIL: emails_send, Channel.WEBHOOK: webhooks_send}
-
-
-def deliveries_send(*, max_batches: int = 1000) -> int:
-    """Send every due delivery, batch after batch; returns how many attempts were made."""
-    senders = _senders()
-    attempted = 0
-    for _ in range(max_batches):
-        batch = deliveries_claim()
-        if not batch:
-            break
-        by_channel: dict[str, list[Delivery]] = defaultdict(list)
-        for delivery in batch:
-            by_channel[delivery.channel].append(delivery)
-        for channel, deliveries in by_channel.items():
-            senders[channel](deliveries)
-        attempted += len(batch)
-    return attempted
 
 
 def next_pending_at() -> datetime | None:

@@ -20,9 +20,9 @@ from notifications.delivery import (
     delivery_record,
     monotonic_ms,
 )
+from notifications.handlers import Outgoing
 from notifications.models import Channel, Delivery
 from notifications.templates import render
-from plugins.base import Outgoing
 from tenancy.models import Tenant
 
 logger = logging.getLogger(__name__)

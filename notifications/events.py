@@ -8,6 +8,7 @@ A broker that is down loses nothing: the periodic sweep finds every event not ye
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
@@ -75,16 +76,27 @@ def customer_payload(customer: Any) -> dict[str, Any]:
     }
 
 
+# How a subject of some other type than a customer becomes a payload, registered from the
+# ``AppConfig.ready()`` of the app that owns the type (appointments: ``appointment_payload``).
+_payload_builders: dict[type, Callable[[Any], dict[str, Any]]] = {}
+
+
+def register_payload_builder(subject_type: type, builder: Callable[[Any], dict[str, Any]]) -> None:
+    _payload_builders[subject_type] = builder
+
+
 def event_emit(*, tenant: Tenant, kind: str, subject: Any) -> OutboxEvent:
     """Record that ``kind`` happened to ``subject`` (an appointment or a customer) in the
     caller's transaction; a worker is asked to deliver it once that transaction commits."""
-    from appointments.models import Appointment
+    builder = next(
+        (b for t, b in _payload_builders.items() if isinstance(subject, t)), customer_payload
+    )
+    return event_record(tenant=tenant, kind=kind, payload=builder(subject))
 
-    if isinstance(subject, Appointment):
-        payload = appointment_payload(subject)
-    else:
-        payload = customer_payload(subject)
-    return event_record(tenant=tenant, kind=kind, payload=payload)
+
+def customer_created_emit(sender: Any, *, tenant: Tenant, customer: Any, **kwargs: Any) -> None:
+    """``customers.signals.customer_created`` receiver: the ``customer.created`` event."""
+    event_emit(tenant=tenant, kind=CUSTOMER_CREATED, subject=customer)
 
 
 def event_record(
@@ -95,12 +107,22 @@ def event_record(
     return event
 
 
+# What asks a worker to dispatch an event: ``notifications.tasks`` registers it from
+# ``AppConfig.ready()``. The tasks send deliveries, and sending records events (a disabled
+# webhook endpoint tells the owners), so this module cannot name the tasks.
+_dispatchers: list[Callable[[int], None]] = []
+
+
+def register_dispatcher(dispatcher: Callable[[int], None]) -> None:
+    if dispatcher not in _dispatchers:
+        _dispatchers.append(dispatcher)
+
+
 def enqueue_dispatch(event_id: int) -> None:
     """Ask a worker to dispatch an event now. If the broker cannot be reached the event waits
     for the sweep: a booking never fails because Redis is down."""
-    from notifications.tasks import dispatch_event, enqueue
-
     try:
-        enqueue(dispatch_event, event_id)
+        for dispatcher in _dispatchers:
+            dispatcher(event_id)
     except Exception:  # any broker failure; the row is committed and the sweep will find it
         logger.warning("could not enqueue outbox event %s; the sweep will dispatch it", event_id)

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
+from notifications.handlers import installed_handlers, platform_handlers
 from notifications.models import Delivery, DueJob, OutboxEvent
 from tenancy.models import Tenant
 
@@ -84,24 +85,19 @@ def due_jobs_fire(*, now: datetime | None = None, limit: int = 1000) -> list[int
 
 
 def _handlers(event: OutboxEvent) -> Iterable[tuple[str, Any, dict[str, Any]]]:
-    from plugins.registry import platform_handlers, plugin_for
-    from plugins.selectors import enabled_installations
-
     if event.tenant.is_suspended:  # a suspended business sends nothing
         return
     if not event.plugin:  # the platform's own e-mails (a guest's booking confirmation)
         for slug, handler in platform_handlers().items():
             if event.kind in handler.events:
                 yield slug, handler, {}
-    for installation in enabled_installations(tenant=event.tenant):
-        slug = installation.plugin.slug
-        if installation.installed_at > event.occurred_at:
+    for slug, handler, handler_settings, installed_at in installed_handlers(event.tenant):
+        if installed_at > event.occurred_at:
             continue  # a plugin hears what happens once it is installed, not before
         if event.plugin and event.plugin != slug:
             continue
-        plugin = plugin_for(slug)
-        if plugin is not None and event.kind in plugin.events:
-            yield slug, plugin, installation.settings
+        if handler is not None and event.kind in handler.events:
+            yield slug, handler, handler_settings
 
 
 def event_dispatch(event_id: int, *, now: datetime | None = None) -> int:

@@ -1,5 +1,5 @@
 """Reads of the outbox for platform operators, scoped as the tenant API scopes the delivery log
-(``plugins.selectors.plugin_tenants_for``)."""
+(``plugin_tenants_for``, which the plugins' own operator reads share)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,16 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from access.selectors import tenant_list_reached_by
 from notifications.models import Delivery, DueJob, OutboxEvent
-from plugins.selectors import plugin_tenants_for
+from tenancy.models import Tenant
+
+
+def plugin_tenants_for(*, viewer: Any) -> QuerySet[Tenant]:
+    """The tenants whose plugins, deliveries and scheduled plugin work a platform operator may
+    see: those on whose host it may read the installed plugins (``view_plugins``), as the API
+    decides (PLATFORM_SALES: demo tenants; PLATFORM_SUPPORT, SUPERUSER, PLATFORM_MANAGER: all)."""
+    return tenant_list_reached_by(viewer=viewer, capability="view_plugins")
 
 
 def deliveries_for(*, viewer: Any) -> QuerySet[Delivery]:

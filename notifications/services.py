@@ -13,6 +13,7 @@ from core.audit import security_event
 from core.exceptions import Conflict
 from notifications.delivery import send_refusal
 from notifications.models import Delivery, DeliveryStatus
+from notifications.tasks import enqueue, send_deliveries
 
 logger = logging.getLogger(__name__)
 
@@ -59,8 +60,6 @@ def delivery_redeliver(*, delivery: Delivery, actor: Any, request: Any = None) -
 
 
 def _enqueue_send() -> None:
-    from notifications.tasks import enqueue, send_deliveries
-
     try:
         enqueue(send_deliveries)
     except Exception:  # broker down: the sweep sends it

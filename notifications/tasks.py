@@ -19,8 +19,9 @@ from django.conf import settings
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name
 
-from notifications.delivery import deliveries_send, next_pending_at
+from notifications.delivery import next_pending_at
 from notifications.outbox import due_jobs_fire, event_dispatch, events_due
+from notifications.sending import deliveries_send
 
 # A sender waiting for retries asks to run again at most this far ahead; later ones are the
 # sweep's.
@@ -48,6 +49,11 @@ def enqueue(task: Any, *args: Any, countdown: float | None = None) -> None:
             args=args, queue=settings.NOTIFICATIONS_QUEUE, countdown=countdown, retry=False,
             connection=connection, headers={SCHEMA_HEADER: get_public_schema_name()},
         )  # fmt: skip
+
+
+def enqueue_event_dispatch(event_id: int) -> None:
+    """``notifications.events.register_dispatcher``: a committed event goes to a worker."""
+    enqueue(dispatch_event, event_id)
 
 
 @shared_task(name="notifications.tasks.dispatch_event", ignore_result=True)

@@ -31,6 +31,7 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
 from core.exceptions import DomainError
+from plugin_data.models import EmailTemplate
 
 DEFAULTS_DIR = Path(__file__).resolve().parent / "email"
 FIELDS = ("subject", "text_body", "html_body")
@@ -395,8 +396,6 @@ def template_validate(kind: str, source: TemplateSource) -> None:
 
 def tenant_template(kind: str) -> TemplateSource:
     """The tenant's own version of ``kind`` (connection on its schema), else the default."""
-    from plugin_data.models import EmailTemplate
-
     own = EmailTemplate.objects.filter(kind=kind).first()
     if own is None:
         return default_template(kind)

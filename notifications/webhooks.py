@@ -40,7 +40,9 @@ from notifications.delivery import (
     delivery_record,
     monotonic_ms,
 )
+from notifications.events import event_record
 from notifications.models import Delivery
+from plugin_data.models import WebhookEndpoint
 
 logger = logging.getLogger(__name__)
 
@@ -252,8 +254,6 @@ def webhooks_send(deliveries: list[Delivery]) -> None:
 
 
 def _send_one(delivery: Delivery) -> Outcome:
-    from plugin_data.models import WebhookEndpoint
-
     endpoint = WebhookEndpoint.objects.filter(public_id=delivery.recipient).first()
     if endpoint is None:
         return Outcome(ok=False, skip=True, error="The endpoint was removed.")
@@ -282,8 +282,6 @@ def _send_one(delivery: Delivery) -> Outcome:
 
 
 def _endpoint_succeeded(delivery: Delivery) -> None:
-    from plugin_data.models import WebhookEndpoint
-
     WebhookEndpoint.objects.filter(public_id=delivery.recipient, consecutive_failures__gt=0).update(
         consecutive_failures=0
     )
@@ -292,9 +290,6 @@ def _endpoint_succeeded(delivery: Delivery) -> None:
 def _endpoint_failed(delivery: Delivery, outcome: Outcome) -> None:
     """Count the failure; at the limit, disable the endpoint (once: a conditional update) and
     tell the tenant's owners through the outbox."""
-    from notifications.events import event_record
-    from plugin_data.models import WebhookEndpoint
-
     endpoints = WebhookEndpoint.objects.filter(public_id=delivery.recipient)
     endpoints.update(consecutive_failures=F("consecutive_failures") + 1)
     limit = settings.WEBHOOK_DISABLE_AFTER_FAILURES

@@ -6,10 +6,6 @@ import uuid
 from django.db import models
 from django.db.models import Q
 
-from appointments.models import Appointment
-from catalog.models import Service
-from customers.models import Customer
-
 
 class WebhookEndpoint(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -54,7 +50,9 @@ class EmailTemplate(models.Model):
 class CustomerPreference(models.Model):
     """How a customer wants to hear from the business: timezone, and whether at all."""
 
-    customer = models.OneToOneField(Customer, on_delete=models.CASCADE, related_name="preference")
+    customer = models.OneToOneField(
+        "customers.Customer", on_delete=models.CASCADE, related_name="preference"
+    )
     timezone = models.CharField(max_length=64, blank=True, default="")
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -67,9 +65,13 @@ class Review(models.Model):
     """A customer's rating of a completed appointment, left through a signed single-use link."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    appointment = models.OneToOneField(Appointment, on_delete=models.CASCADE, related_name="review")
-    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="reviews")
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="reviews")
+    appointment = models.OneToOneField(
+        "appointments.Appointment", on_delete=models.CASCADE, related_name="review"
+    )
+    service = models.ForeignKey("catalog.Service", on_delete=models.CASCADE, related_name="reviews")
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="reviews"
+    )
     rating = models.PositiveSmallIntegerField()
     comment = models.TextField(blank=True, default="")
     reply = models.TextField(blank=True, default="")

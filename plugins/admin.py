@@ -2,7 +2,7 @@
 read-only. The catalogue is shipped as data (``sync_plugins`` rewrites it on every deploy) and its
 figures are counts; installs and ratings change only through the API's services (consent, schema
 validation, counts, audit). Each operator sees the installs and ratings of the tenants whose
-installed plugins it may read through the API (``plugins.selectors.plugin_tenants_for``)."""
+installed plugins it may read through the API (``notifications.selectors.plugin_tenants_for``)."""
 
 from __future__ import annotations
 

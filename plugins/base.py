@@ -1,27 +1,18 @@
 """What a plugin is to the platform: a few hooks the marketplace and the outbox call.
 
 Every hook runs inside the caller's transaction with the connection on the tenant's schema.
-``on_event`` returns the messages to send for one event; the outbox turns each into a
-``Delivery`` unique per (event, plugin, recipient), so running a hook twice sends nothing twice.
+``on_event`` returns the messages (``notifications.handlers.Outgoing``) to send for one event;
+the outbox turns each into a ``Delivery`` unique per (event, plugin, recipient), so running a
+hook twice sends nothing twice.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
+from notifications.handlers import Outgoing
 from notifications.models import OutboxEvent
 from tenancy.models import Tenant
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    """One message to send: an e-mail (``recipient`` an address) or a webhook call
-    (``recipient`` an endpoint's id). ``message`` is what the channel needs to send it."""
-
-    channel: str
-    recipient: str
-    message: dict[str, Any] = field(default_factory=dict)
 
 
 class Plugin:

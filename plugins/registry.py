@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import cache
 
+from notifications.handlers import Installed
 from plugins.base import Plugin
+from plugins.builtin.agenda import DailyAgenda
+from plugins.builtin.calendar_feed import CalendarFeed
+from plugins.builtin.no_show import NoShowTracking
+from plugins.builtin.reminders import AppointmentReminders
+from plugins.builtin.reviews import ReviewRequests
+from plugins.builtin.webhooks import Webhooks
+from plugins.selectors import enabled_installations
+from tenancy.models import Tenant
 
 
 @cache
 def _registry() -> dict[str, Plugin]:
-    from plugins.builtin.agenda import DailyAgenda
-    from plugins.builtin.calendar_feed import CalendarFeed
-    from plugins.builtin.no_show import NoShowTracking
-    from plugins.builtin.reminders import AppointmentReminders
-    from plugins.builtin.reviews import ReviewRequests
-    from plugins.builtin.webhooks import Webhooks
-
     plugins = [
         AppointmentReminders(), Webhooks(), CalendarFeed(), DailyAgenda(), NoShowTracking(),
         ReviewRequests(),
@@ -27,10 +30,9 @@ def plugin_for(slug: str) -> Plugin | None:
     return _registry().get(slug)
 
 
-@cache
-def platform_handlers() -> dict[str, Plugin]:
-    """Handlers of outbox events that run for every business, installed plugins or not (the
-    platform's own e-mails), by the slug their deliveries carry."""
-    from appointments.confirmations import GuestBookingConfirmation
-
-    return {handler.slug: handler for handler in [GuestBookingConfirmation()]}
+def installed_plugins(tenant: Tenant) -> Iterator[Installed]:
+    """The tenant's enabled installations as the outbox's handlers
+    (``notifications.handlers.register_installed_handlers``)."""
+    for installation in enabled_installations(tenant=tenant):
+        slug = installation.plugin.slug
+        yield slug, plugin_for(slug), installation.settings, installation.installed_at

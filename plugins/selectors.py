@@ -7,8 +7,8 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from access.selectors import tenant_list_reached_by
 from core.exceptions import NotFound
+from notifications.selectors import plugin_tenants_for
 from plugins.models import PluginInstallation, PluginRating, PluginTemplate
 from tenancy.models import Tenant
 
@@ -75,13 +75,6 @@ def active_settings(*, tenant: Tenant, slug: str) -> dict[str, Any] | None:
 
 def plugin_active(*, tenant: Tenant, slug: str) -> bool:
     return active_settings(tenant=tenant, slug=slug) is not None
-
-
-def plugin_tenants_for(*, viewer: Any) -> QuerySet[Tenant]:
-    """The tenants whose plugins, deliveries and scheduled plugin work a platform operator may
-    see: those on whose host it may read the installed plugins (``view_plugins``), as the API
-    decides (PLATFORM_SALES: demo tenants; PLATFORM_SUPPORT, SUPERUSER, PLATFORM_MANAGER: all)."""
-    return tenant_list_reached_by(viewer=viewer, capability="view_plugins")
 
 
 def installations_for(*, viewer: Any) -> QuerySet[PluginInstallation]:

@@ -40,7 +40,7 @@ from appointments.services import (
 )
 from core.api.filters import UTCIsoDateTimeFilter
 from core.api.openapi import error_response
-from resources.api.views import UUID_PATTERN
+from core.api.viewsets import UUID_PATTERN
 
 CONFLICT_EXAMPLE = OpenApiExample(
     "The resource is taken",

@@ -16,7 +16,7 @@ from appointments.selectors import blocker_list
 from appointments.services import blocker_create, blocker_delete, blocker_update
 from core.api.filters import UTCIsoDateTimeFilter
 from core.api.openapi import error_response
-from resources.api.views import UUID_PATTERN
+from core.api.viewsets import UUID_PATTERN
 
 
 class BlockerFilter(filters.FilterSet):

@@ -27,11 +27,11 @@ from appointments.services.series import SCOPES, series_book, series_cancel, ser
 from catalog.models import Service
 from core.api.fields import AwareDateTimeField, PublicIdField
 from core.api.openapi import error_response
+from core.api.viewsets import UUID_PATTERN
 from core.exceptions import PermissionDenied
 from core.validators import validate_timezone
 from customers.models import Customer
 from customers.services import customer_for_booking_user
-from resources.api.views import UUID_PATTERN
 from resources.models import Resource
 
 

@@ -21,10 +21,10 @@ from appointments.services.waitlist import waitlist_claim, waitlist_join, waitli
 from catalog.models import Service
 from core.api.fields import AwareDateTimeField, PublicIdField
 from core.api.openapi import error_response
+from core.api.viewsets import UUID_PATTERN
 from core.exceptions import PermissionDenied
 from customers.models import Customer
 from customers.services import customer_for_booking_user
-from resources.api.views import UUID_PATTERN
 
 
 class WaitlistEntrySerializer(serializers.ModelSerializer):

@@ -9,9 +9,10 @@ from django.db import transaction
 
 from appointments import permissions
 from appointments.models import Allocation, Blocker
-from appointments.services.holds import hold_resources, require_aware, require_order
+from appointments.services.holds import hold_resources
 from core.audit import security_event
 from resources.models import Resource
+from resources.timespans import require_aware, require_order
 from tenancy.models import Tenant
 
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from appointments import permissions
 from appointments.availability import ResourceCalendar, resources_for_start, to_epoch
-from appointments.intake import intake_validate
+from appointments.booking_policy import booking_status
 from appointments.models import Allocation, Appointment, GroupSession
 from appointments.selectors import (
     ServiceTerms,
@@ -26,10 +26,11 @@ from appointments.selectors import (
     service_requirements,
     service_terms,
 )
-from appointments.services.holds import ResourceBusy, hold_resources, require_aware
+from appointments.services.holds import ResourceBusy, hold_resources
 from appointments.services.lifecycle import OPEN_STATUSES
 from appointments.services.quota import booking_quota_take
 from appointments.services.seats import seat_take
+from catalog.intake import intake_validate
 from catalog.models import Service
 from closures.selectors import check_not_closed
 from core.audit import security_event
@@ -38,8 +39,8 @@ from customers.models import Customer
 from customers.services import customer_for_booking_user
 from notifications import events
 from notifications.events import event_emit
-from plugins.builtin.no_show import booking_status
 from resources.models import Resource
+from resources.timespans import require_aware
 from tenancy.models import Tenant
 
 AUTO_PICK_ATTEMPTS = 3

@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from appointments.models import (
     ALLOCATION_EXCLUSION,
@@ -17,29 +16,13 @@ from appointments.models import (
     Blocker,
     GroupSession,
 )
-from core.exceptions import Conflict, DomainError
+from core.exceptions import Conflict
 from resources.models import Resource
 
 
 def is_exclusion_violation(error: IntegrityError) -> bool:
     cause = error.__cause__
     return getattr(cause, "sqlstate", None) == "23P01" or ALLOCATION_EXCLUSION in str(error)
-
-
-def require_aware(**moments: datetime) -> None:
-    for name, moment in moments.items():
-        if timezone.is_naive(moment):
-            raise DomainError(
-                "Datetimes must carry a UTC offset.",
-                fields={name: ["Give a timezone offset, e.g. 2026-05-04T09:00:00+02:00."]},
-            )
-
-
-def require_order(starts_at: datetime, ends_at: datetime) -> None:
-    if ends_at <= starts_at:
-        raise DomainError(
-            "The end must be after the start.", fields={"ends_at": ["Must be after starts_at."]}
-        )
 
 
 class ResourceBusy(Conflict):

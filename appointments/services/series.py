@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from appointments import permissions
+from appointments.booking_policy import booking_status
 from appointments.models import Allocation, Appointment, AppointmentSeries, AppointmentStatus
 from appointments.recurrence import (
     RuleError,
@@ -35,7 +36,7 @@ from appointments.services.booking import (
     _pick_resources,
     book_one,
 )
-from appointments.services.holds import hold_resources, require_aware
+from appointments.services.holds import hold_resources
 from appointments.services.lifecycle import OPEN_STATUSES, cancellation_effects
 from catalog.models import Service
 from closures.selectors import check_not_closed
@@ -44,8 +45,8 @@ from core.exceptions import Conflict, DomainError, PermissionDenied
 from customers.models import Customer
 from notifications import events
 from notifications.events import event_emit
-from plugins.builtin.no_show import booking_status
 from resources.models import Resource
+from resources.timespans import require_aware
 from tenancy.models import Tenant
 
 SCOPES = ("this", "following", "all")

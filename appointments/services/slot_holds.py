@@ -32,13 +32,13 @@ from appointments.services.holds import (
     ResourceBusy,
     busy_conflict,
     is_exclusion_violation,
-    require_aware,
 )
 from catalog.models import Service
 from closures.selectors import check_not_closed
 from core.audit import security_event
 from core.exceptions import DomainError
 from resources.models import Resource
+from resources.timespans import require_aware
 from tenancy.models import Tenant
 
 

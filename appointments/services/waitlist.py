@@ -14,10 +14,11 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from appointments.booking_policy import booking_status
 from appointments.models import Appointment, GroupSession, WaitlistEntry, WaitlistStatus
 from appointments.selectors import appointment_shown, service_terms
 from appointments.services.booking import _check_window, _pick_resources, book_one
-from appointments.services.holds import ResourceBusy, require_aware
+from appointments.services.holds import ResourceBusy
 from appointments.services.offers import CLAIM_PURPOSE, offer_lapse, offer_window
 from appointments.services.seats import seat_fill_reserved
 from catalog.models import Service
@@ -27,7 +28,7 @@ from customers.models import Customer
 from notifications import events
 from notifications.events import event_emit
 from notifications.links import link_value
-from plugins.builtin.no_show import booking_status
+from resources.timespans import require_aware
 from tenancy.models import Tenant
 
 OPEN_ENTRY = (WaitlistStatus.WAITING, WaitlistStatus.OFFERED)

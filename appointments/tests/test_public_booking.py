@@ -21,9 +21,9 @@ from catalog.models import Service
 from conftest import HOST_A, HOST_B, connection
 from core.models import AuditEvent
 from customers.models import Customer
-from notifications.delivery import deliveries_send
 from notifications.models import Delivery, OutboxEvent
 from notifications.outbox import event_dispatch
+from notifications.sending import deliveries_send
 from tenancy.models import Tenant
 from tenancy.selectors import routes_changed
 

@@ -27,7 +27,7 @@ from billing.permissions import (
 from billing.selectors import charge_list, revenue_summary
 from billing.services import charge_set_status
 from core.api.filters import UTCIsoDateTimeFilter
-from resources.api.views import UUID_PATTERN
+from core.api.viewsets import UUID_PATTERN
 from tenancy.services import tenant_update
 
 

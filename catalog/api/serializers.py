@@ -4,7 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from appointments.intake import intake_schema_problems
+from catalog.intake import intake_schema_problems
 from catalog.models import Service, ServiceRequirement, ServiceResourceOverride
 from core.api.fields import PublicIdField
 from resources.models import Resource, ResourceType

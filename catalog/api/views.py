@@ -7,11 +7,11 @@ from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_v
 from rest_framework import viewsets
 
 from catalog.api.serializers import ServiceSerializer
+from catalog.figures import with_service_figures
 from catalog.models import Service, ServiceRequirement, ServiceResourceOverride
 from catalog.permissions import SERVICE_PERMISSIONS
 from catalog.services import service_create, service_delete, service_update
-from plugin_data.selectors import with_review_figures
-from resources.api.views import UUID_PATTERN
+from core.api.viewsets import UUID_PATTERN
 
 SERVICE_EXAMPLE = OpenApiExample(
     "A treatment needing a therapist and a room",
@@ -53,7 +53,7 @@ class ServiceViewSet(viewsets.ModelViewSet):
     http_method_names = ["get", "post", "patch", "delete"]
 
     def get_queryset(self) -> Any:
-        return with_review_figures(
+        return with_service_figures(
             Service.objects.prefetch_related(
                 Prefetch(
                     "requirements",

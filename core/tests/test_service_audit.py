@@ -92,9 +92,9 @@ from notifications.links import link_token
 from notifications.models import Delivery, OutboxEvent
 from notifications.services import delivery_redeliver
 from notifications.templates import TemplateSource
-from plugin_data import services as plugin_data_services
 from plugin_data.models import CustomerPreference, EmailTemplate, Review, WebhookEndpoint
 from plugins import services as plugin_services
+from plugins.data import services as plugin_data_services
 from plugins.models import PluginInstallation, PluginRating, PluginTemplate
 from plugins.tests.helpers import install
 from resources.models import DateOverride, Resource
@@ -138,8 +138,6 @@ EXTRA_SERVICE_MODULES = (
 NOT_WRITES = {
     "users.services.user_authenticate_on_host": "checks a sign-in; its refusals are events",
     "appointments.services.holds.hold_resources": "writes inside the audited booking/blocker",
-    "appointments.services.holds.require_aware": "a check",
-    "appointments.services.holds.require_order": "a check",
     "appointments.services.holds.busy_conflict": "builds an error",
     "appointments.services.holds.is_exclusion_violation": "a check",
     "appointments.services.lifecycle.late_cancellation_fee": "arithmetic",
@@ -1401,7 +1399,7 @@ def _endpoint(c: Ctx) -> WebhookEndpoint:
     )
 
 
-@recipe("plugin_data.services.webhook_endpoint_create")
+@recipe("plugins.data.services.webhook_endpoint_create")
 def _(c: Ctx) -> Recipe:
     _installed(c, "webhooks")
     url = f"https://93.184.215.14/{c.uniq('hook')}"
@@ -1414,7 +1412,7 @@ def _(c: Ctx) -> Recipe:
     )
 
 
-@recipe("plugin_data.services.webhook_endpoint_update")
+@recipe("plugins.data.services.webhook_endpoint_update")
 def _(c: Ctx) -> Recipe:
     endpoint = _endpoint(c)
     return Recipe(
@@ -1426,7 +1424,7 @@ def _(c: Ctx) -> Recipe:
     )
 
 
-@recipe("plugin_data.services.webhook_endpoint_rotate_secret")
+@recipe("plugins.data.services.webhook_endpoint_rotate_secret")
 def _(c: Ctx) -> Recipe:
     endpoint = _endpoint(c)
     return Recipe(
@@ -1438,7 +1436,7 @@ def _(c: Ctx) -> Recipe:
     )
 
 
-@recipe("plugin_data.services.webhook_endpoint_delete")
+@recipe("plugins.data.services.webhook_endpoint_delete")
 def _(c: Ctx) -> Recipe:
     endpoint = _endpoint(c)
     return Recipe(
@@ -1450,7 +1448,7 @@ def _(c: Ctx) -> Recipe:
     )
 
 
-@recipe("plugin_data.services.email_template_save")
+@recipe("plugins.data.services.email_template_save")
 def _(c: Ctx) -> Recipe:
     source = TemplateSource(
         subject=c.uniq("See you ") + " {{ appointment.starts_at }}",
@@ -1466,7 +1464,7 @@ def _(c: Ctx) -> Recipe:
     )
 
 
-@recipe("plugin_data.services.email_template_reset")
+@recipe("plugins.data.services.email_template_reset")
 def _(c: Ctx) -> Recipe:
     EmailTemplate.objects.update_or_create(
         kind="agenda", defaults={"subject": "Today", "text_body": "t", "html_body": "<p>t</p>"}
@@ -1478,7 +1476,7 @@ def _(c: Ctx) -> Recipe:
     )
 
 
-@recipe("plugin_data.services.customer_preference_set")
+@recipe("plugins.data.services.customer_preference_set")
 def _(c: Ctx) -> Recipe:
     customer = c.world.customer
     return Recipe(
@@ -1490,7 +1488,7 @@ def _(c: Ctx) -> Recipe:
     )
 
 
-@recipe("plugin_data.services.customer_unsubscribe")
+@recipe("plugins.data.services.customer_unsubscribe")
 def _(c: Ctx) -> Recipe:
     customer = Customer.objects.create(name=c.uniq("Reader "), email="reader@example.com")
     token = link_token(purpose="unsubscribe", tenant=c.world.tenant, value=str(customer.public_id))
@@ -1509,7 +1507,7 @@ def _completed_visit(c: Ctx) -> Appointment:
     )  # fmt: skip
 
 
-@recipe("plugin_data.services.review_submit")
+@recipe("plugins.data.services.review_submit")
 def _(c: Ctx) -> Recipe:
     _installed(c, "review-requests")
     visit = _completed_visit(c)
@@ -1521,7 +1519,7 @@ def _(c: Ctx) -> Recipe:
     )
 
 
-@recipe("plugin_data.services.review_reply")
+@recipe("plugins.data.services.review_reply")
 def _(c: Ctx) -> Recipe:
     visit = _completed_visit(c)
     review = Review.objects.create(
@@ -1675,7 +1673,7 @@ def test_the_discovery_sees_the_services_of_every_app() -> None:
         "access.grants",
         "tenancy.domains",
         "plugins.services",
-        "plugin_data.services",
+        "plugins.data.services",
         "notifications.services",
     ):
         assert expected in modules

@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from access.permissions import IsInScopeOfThisHost, capability_permission
+from core.api.viewsets import UUID_PATTERN
 from customers.api.serializers import (
     CustomerSerializer,
     OwnCustomerSerializer,
@@ -31,7 +32,6 @@ from customers.services import (
     customer_personal_data_export,
     customer_update,
 )
-from resources.api.views import UUID_PATTERN
 
 PERSONAL_DATA_PERMISSIONS = [IsInScopeOfThisHost, capability_permission("handle_personal_data")]
 

@@ -36,7 +36,7 @@ from notifications.tests.receivers import (
     smtp_sink,
     webhook_receiver,
 )
-from plugin_data.services import webhook_endpoint_create
+from plugins.data.services import webhook_endpoint_create
 from plugins.tests.helpers import install
 from tenancy.services import tenant_provision
 

@@ -99,7 +99,7 @@ def test_a_suspended_tenants_deliveries_wait_until_it_is_reinstated(world_a):
 
 def test_a_customer_who_unsubscribed_before_the_send_is_skipped(world_a):
     from notifications.links import link_token
-    from plugin_data.services import customer_unsubscribe
+    from plugins.data.services import customer_unsubscribe
 
     delivery = _complete(world_a)  # rendered while the customer could still be reached
     token = link_token(
@@ -132,7 +132,7 @@ def test_a_delivery_of_a_plugin_disabled_before_the_send_is_skipped(world_a):
 
 def test_redelivery_to_an_unsubscribed_customer_is_refused(world_a, api):
     from notifications.links import link_token
-    from plugin_data.services import customer_unsubscribe
+    from plugins.data.services import customer_unsubscribe
 
     delivery = _complete(world_a)
     drain()

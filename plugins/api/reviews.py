@@ -15,12 +15,11 @@ from rest_framework.views import APIView
 
 from access.permissions import IsInScopeOfThisHost, any_capability_permission
 from core.api.openapi import error_response
+from core.api.viewsets import UUID_PATTERN
 from core.exceptions import NotFound
 from customers.models import Customer
 from customers.permissions import customer_get_for
 from plugin_data.models import CustomerPreference, Review
-from plugin_data.selectors import review_appointment
-from plugin_data.services import customer_preference_set, review_reply, review_submit
 from plugins.api.permissions import REVIEW_PERMISSIONS
 from plugins.api.serializers import (
     CustomerPreferenceSerializer,
@@ -29,7 +28,8 @@ from plugins.api.serializers import (
     ReviewSerializer,
     ReviewSubmitSerializer,
 )
-from resources.api.views import UUID_PATTERN
+from plugins.data.selectors import review_appointment
+from plugins.data.services import customer_preference_set, review_reply, review_submit
 
 INVALID_LINK = "A forged, foreign or expired link, or reviews switched off here (`invalid_link`)."
 

@@ -12,17 +12,17 @@ from rest_framework.response import Response
 
 from access.capabilities import capability_on_host
 from access.permissions import masquerade_operator
+from core.api.viewsets import UUID_PATTERN
 from core.exceptions import NotFound
 from plugin_data.models import WebhookEndpoint
-from plugin_data.services import (
+from plugins.api.permissions import INSTALLED_PERMISSIONS
+from plugins.api.serializers import WebhookEndpointSerializer, WebhookEndpointWithSecretSerializer
+from plugins.data.services import (
     webhook_endpoint_create,
     webhook_endpoint_delete,
     webhook_endpoint_rotate_secret,
     webhook_endpoint_update,
 )
-from plugins.api.permissions import INSTALLED_PERMISSIONS
-from plugins.api.serializers import WebhookEndpointSerializer, WebhookEndpointWithSecretSerializer
-from resources.api.views import UUID_PATTERN
 
 ENDPOINT_EXAMPLE = OpenApiExample(
     "Bookings and cancellations to the CRM",

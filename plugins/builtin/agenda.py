@@ -18,9 +18,10 @@ from django.utils import timezone
 
 from appointments.models import Allocation
 from notifications.email import email_outgoing
+from notifications.handlers import Outgoing
 from notifications.models import OutboxEvent
 from notifications.outbox import due_job_schedule, due_jobs_cancel
-from plugins.base import Outgoing, Plugin
+from plugins.base import Plugin
 from tenancy.models import Tenant
 from users.models import User
 

@@ -13,13 +13,16 @@ from typing import Any
 
 from django.utils import timezone
 
+from appointments.event_context import appointment_for
 from appointments.models import Appointment, AppointmentStatus
+from appointments.services import appointment_transition
 from customers.selectors import customer_list
 from notifications import events
+from notifications.handlers import Outgoing
 from notifications.models import OutboxEvent
 from notifications.outbox import due_job_schedule, due_jobs_cancel
-from plugins.base import Outgoing, Plugin
-from plugins.builtin.common import appointment_for
+from plugins.base import Plugin
+from plugins.selectors import active_settings
 from tenancy.models import Tenant
 
 SLUG = "no-show-tracking"
@@ -49,8 +52,6 @@ class NoShowTracking(Plugin):
     def on_event(
         self, *, tenant: Tenant, event: OutboxEvent, settings: dict[str, Any]
     ) -> list[Outgoing]:
-        from appointments.services import appointment_transition
-
         appointment = appointment_for(event.payload)
         if appointment is None:
             return []
@@ -79,8 +80,6 @@ class NoShowTracking(Plugin):
 def booking_status(*, tenant: Tenant, customer: Any, now: datetime | None = None) -> str:
     """The status a new booking of ``customer`` starts in: PENDING unless no-show tracking is
     on with auto-confirm and the customer is below the threshold, then CONFIRMED."""
-    from plugins.selectors import active_settings
-
     settings = active_settings(tenant=tenant, slug=SLUG)
     if not settings or not settings.get("auto_confirm_below_threshold", True):
         return AppointmentStatus.PENDING

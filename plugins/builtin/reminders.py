@@ -15,14 +15,7 @@ from typing import Any
 from django.utils import timezone
 from icalendar import Calendar, Event
 
-from appointments.models import Appointment
-from notifications import events
-from notifications.email import email_outgoing
-from notifications.links import unsubscribe_url
-from notifications.models import DueJob, OutboxEvent
-from notifications.outbox import due_job_schedule, due_jobs_cancel
-from plugins.base import Outgoing, Plugin
-from plugins.builtin.common import (
+from appointments.event_context import (
     OPEN,
     appointment_for,
     customer_reachable,
@@ -30,6 +23,14 @@ from plugins.builtin.common import (
     local,
     resource_names,
 )
+from appointments.models import Appointment
+from notifications import events
+from notifications.email import email_outgoing
+from notifications.handlers import Outgoing
+from notifications.links import unsubscribe_url
+from notifications.models import DueJob, OutboxEvent
+from notifications.outbox import due_job_schedule, due_jobs_cancel
+from plugins.base import Plugin
 from tenancy.models import Tenant
 
 SLUG = "appointment-reminders"

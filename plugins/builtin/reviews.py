@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from appointments.event_context import appointment_for, customer_reachable, customer_timezone, local
 from notifications import events
 from notifications.email import email_outgoing
+from notifications.handlers import Outgoing
 from notifications.links import review_url, unsubscribe_url
 from notifications.models import OutboxEvent
-from plugins.base import Outgoing, Plugin
-from plugins.builtin.common import appointment_for, customer_reachable, customer_timezone, local
+from plugin_data.models import Review
+from plugins.base import Plugin
 from tenancy.models import Tenant
 
 SLUG = "review-requests"
@@ -23,8 +25,6 @@ class ReviewRequests(Plugin):
     def on_event(
         self, *, tenant: Tenant, event: OutboxEvent, settings: dict[str, Any]
     ) -> list[Outgoing]:
-        from plugin_data.models import Review
-
         appointment = appointment_for(event.payload)
         if appointment is None or appointment.status != "COMPLETED":
             return []
@@ -53,6 +53,4 @@ class ReviewRequests(Plugin):
         ]  # fmt: skip
 
     def on_uninstall(self, *, tenant: Tenant) -> None:
-        from plugin_data.models import Review
-
         Review.objects.all().delete()

@@ -12,8 +12,10 @@ from typing import Any
 
 from notifications import events
 from notifications.email import email_outgoing
+from notifications.handlers import Outgoing
 from notifications.models import Channel, OutboxEvent
-from plugins.base import Outgoing, Plugin
+from plugin_data.models import WebhookEndpoint
+from plugins.base import Plugin
 from tenancy.models import Tenant
 from users.models import User
 from users.roles import Role
@@ -37,8 +39,6 @@ class Webhooks(Plugin):
         self, *, tenant: Tenant, event: OutboxEvent, settings: dict[str, Any]
     ) -> list[Outgoing]:
         kind, payload = event.kind, event.payload
-        from plugin_data.models import WebhookEndpoint
-
         if kind == "job.webhook_disabled":
             return self._tell_owners(tenant=tenant, payload=payload)
         body = webhook_body(kind=kind, payload=payload, occurred_at=event.occurred_at.isoformat())
@@ -62,6 +62,4 @@ class Webhooks(Plugin):
         ]
 
     def on_uninstall(self, *, tenant: Tenant) -> None:
-        from plugin_data.models import WebhookEndpoint
-
         WebhookEndpoint.objects.all().delete()

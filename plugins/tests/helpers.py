@@ -24,8 +24,8 @@ def drain(*, now: Any = None) -> None:
     dispatch every waiting event, send every due delivery. (Tests inside a transaction never
     commit, so no worker could see their rows; the real-worker tests are in
     notifications/tests/test_end_to_end.py.)"""
-    from notifications.delivery import deliveries_send
     from notifications.outbox import due_jobs_fire, event_dispatch, events_due
+    from notifications.sending import deliveries_send
 
     due_jobs_fire(now=now)
     for _ in range(10):

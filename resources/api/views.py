@@ -11,6 +11,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.api.viewsets import UUID_PATTERN
 from core.uploads import validated_image
 from resources.api.serializers import (
     CalendarFeedSerializer,
@@ -40,8 +41,6 @@ from resources.services import (
     resource_photo_set,
     resource_update,
 )
-
-UUID_PATTERN = "[0-9a-fA-F-]{36}"
 
 RESOURCE_EXAMPLE = OpenApiExample(
     "A stylist working weekdays 9-17",

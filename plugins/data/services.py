@@ -17,7 +17,7 @@ from notifications.events import PUBLIC_EVENTS
 from notifications.templates import TemplateSource, template_validate
 from notifications.webhooks import UnsafeTarget, resolve_target, secret_generate, url_redacted
 from plugin_data.models import CustomerPreference, EmailTemplate, Review, WebhookEndpoint
-from plugin_data.selectors import review_appointment, unsubscribe_customer
+from plugins.data.selectors import review_appointment, unsubscribe_customer
 from plugins.models import PluginInstallation
 from plugins.selectors import plugin_active
 from tenancy.models import Tenant

@@ -14,14 +14,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.openapi import error_response
+from core.api.viewsets import UUID_PATTERN
 from core.exceptions import NotFound
 from notifications.models import Channel, Delivery, DeliveryStatus
 from notifications.services import delivery_redeliver
 from notifications.templates import KINDS, VARIABLES, TemplateSource, tenant_template
-from plugin_data.selectors import customer_unsubscribed, unsubscribe_customer
-from plugin_data.services import customer_unsubscribe, email_template_reset, email_template_save
+from plugin_data.models import EmailTemplate
+from plugin_data.selectors import customer_unsubscribed
 from plugins.api.permissions import INSTALLED_PERMISSIONS
-from resources.api.views import UUID_PATTERN
+from plugins.data.selectors import unsubscribe_customer
+from plugins.data.services import customer_unsubscribe, email_template_reset, email_template_save
 
 
 class DeliverySerializer(serializers.ModelSerializer):
@@ -102,8 +104,6 @@ class EmailTemplateSerializer(serializers.Serializer):
 
 
 def _template_data(kind: str) -> dict[str, Any]:
-    from plugin_data.models import EmailTemplate
-
     source = tenant_template(kind)
     return {
         "kind": kind,

@@ -1,4 +1,4 @@
-"""Tenant-wide closures over the API."""
+"""Tenant-wide closures over the API, with the open appointments each one overlaps."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import viewsets
 
-from closures.api.serializers import ClosureSerializer
+from appointments.api.closures.serializers import ClosureSerializer
 from closures.models import Closure
 from closures.permissions import CLOSURE_PERMISSIONS
 from closures.selectors import closure_list
 from closures.services import closure_create, closure_delete, closure_update
 from core.api.filters import UTCIsoDateTimeFilter
-from resources.api.views import UUID_PATTERN
+from core.api.viewsets import UUID_PATTERN
 
 
 class ClosureFilter(filters.FilterSet):

@@ -6,8 +6,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from appointments.models import Appointment
+from appointments.selectors import appointments_inside
 from closures.models import Closure
-from closures.selectors import appointments_inside
 from core.api.fields import AwareDateTimeField
 
 

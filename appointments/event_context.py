@@ -1,5 +1,6 @@
-"""What several plugins share: finding the appointment an event is about, a customer's
-timezone and consent, local time formatting."""
+"""What the outbox's handlers of appointment events share (the guest booking confirmation,
+the plugins): finding the appointment an event is about, a customer's timezone and consent,
+local time formatting."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from appointments.models import Appointment
+from plugin_data.models import CustomerPreference
 from tenancy.models import Tenant
 
 OPEN = ("PENDING", "CONFIRMED")
@@ -24,16 +26,12 @@ def appointment_for(payload: dict[str, Any]) -> Appointment | None:
 
 
 def customer_timezone(*, tenant: Tenant, customer: Any) -> ZoneInfo:
-    from plugin_data.models import CustomerPreference
-
     preference = CustomerPreference.objects.filter(customer=customer).first()
     return ZoneInfo(preference.timezone if preference and preference.timezone else tenant.timezone)
 
 
 def customer_reachable(customer: Any) -> bool:
     """The customer has an address and did not unsubscribe."""
-    from plugin_data.models import CustomerPreference
-
     if not customer.email:
         return False
     return not CustomerPreference.objects.filter(
