@@ -1,0 +1,16 @@
+"""Typed reads of what authentication puts on a request, for code that mypy checks."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from django.http import HttpRequest
+from rest_framework.request import Request
+
+from access.models import MasqueradeSession
+
+
+def request_masquerade(request: HttpRequest | Request) -> MasqueradeSession | None:
+    """The masquerade the request is made in (a browser session's or a masquerade token's),
+    else None."""
+    return cast(MasqueradeSession | None, getattr(request, "masquerade", None))
