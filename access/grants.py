@@ -3,15 +3,10 @@ while; ``access.capabilities.capabilities_on_host`` reads the active ones at eve
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from access.models import PermissionGrant
-from core import clock
-from core.audit import security_event
 from tenancy.models import Tenant
 from users.models import User
 
@@ -40,27 +35,12 @@ def grant_create(
     )
 
 
-@transaction.atomic
 def grants_revoke(
-    *, grants: QuerySet[PermissionGrant], revoked_by: Any, reason: str = "", request: Any = None
+    *,
+    grants: QuerySet[PermissionGrant],
+    revoked_by: User,
+    reason: str = "",
+    request: HttpRequest | None = None,
 ) -> int:
     """Revoke every grant of ``grants`` still in force; return how many were revoked."""
-    now = clock.now()
-    live = list(
-        grants.active(now).select_for_update(of=("self",)).select_related("grantee", "tenant")
-    )
-    for grant in live:
-        grant.revoked_at, grant.revoked_by, grant.revoke_reason = now, revoked_by, reason
-        grant.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
-        security_event(
-            "grant_revoked",
-            request=request,
-            actor=revoked_by,
-            target=grant.grantee,
-            subject=grant,
-            tenant=grant.tenant,
-            action=grant.action,
-            grant_tenant=grant.tenant.schema_name if grant.tenant else None,
-            reason=reason,
-        )
-    return len(live)
+    return grants.revoke(revoked_by=revoked_by, reason=reason, request=request)

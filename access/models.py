@@ -22,6 +22,33 @@ class PermissionGrantQuerySet(models.QuerySet):
         """Grants in force at ``at`` (now): not revoked and not yet expired."""
         return self.filter(revoked_at__isnull=True, expires_at__gt=at or clock.now())
 
+    @transaction.atomic
+    def revoke(
+        self, *, revoked_by: User, reason: str = "", request: HttpRequest | None = None
+    ) -> int:
+        """Revoke every grant here still in force, each with its audit row in this transaction;
+        return how many were revoked. (``access.grants.grants_revoke`` is the service callers
+        use; the seed's records carry the write, like ``PermissionGrant.create_grant``.)"""
+        now = clock.now()
+        live = list(
+            self.active(now).select_for_update(of=("self",)).select_related("grantee", "tenant")
+        )
+        for grant in live:
+            grant.revoked_at, grant.revoked_by, grant.revoke_reason = now, revoked_by, reason
+            grant.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
+            security_event(
+                "grant_revoked",
+                request=request,
+                actor=revoked_by,
+                target=grant.grantee,
+                subject=grant,
+                tenant=grant.tenant,
+                action=grant.action,
+                grant_tenant=grant.tenant.schema_name if grant.tenant else None,
+                reason=reason,
+            )
+        return len(live)
+
 
 class PermissionGrant(models.Model):
     """A time-limited elevation: ``grantee`` may do ``action`` (on ``tenant``, or on every tenant
@@ -133,6 +160,18 @@ class PermissionGrant(models.Model):
         if self.revoked_at is not None:
             return "REVOKED"
         return "ACTIVE" if self.is_active() else "EXPIRED"
+
+    def revoke(
+        self, *, revoked_by: User, reason: str = "", request: HttpRequest | None = None
+    ) -> bool:
+        """Revoke this grant; False when it had already expired or been revoked."""
+        count = (
+            type(self)
+            .objects.filter(pk=self.pk)
+            .revoke(revoked_by=revoked_by, reason=reason, request=request)
+        )
+        self.refresh_from_db()
+        return count == 1
 
 
 class MasqueradeSession(models.Model):

@@ -24,8 +24,9 @@ from users.roles import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCE_DIRS = ["appointments", "billing", "catalog", "config", "core", "customers", "notifications",
-               "plugin_data", "plugins", "resources", "users"]  # fmt: skip
+SOURCE_DIRS = ["access", "apikeys", "appointments", "billing", "catalog", "closures", "config",
+               "console", "core", "customers", "demo", "notifications", "plugin_data", "plugins",
+               "resources", "tenancy", "users"]  # fmt: skip
 # Field-level codes of Django/DRF validation errors: the response's code is "invalid" for them.
 FIELD_ERROR_CALLS = {"ValidationError"}
 
