@@ -28,11 +28,11 @@ from access.policy import (
 )
 from access.selectors import active_grants_for
 from tenancy.selectors import is_platform
-from users.reach import _role_capabilities, access_on_host
-from users.roles import Access
+from users.reach import access_on_host, role_capabilities_with_access
+from users.roles import Access, Capability
 
 
-def _backed_grants(user: Any, tenant: Any, capability: str | None = None) -> list[Any]:
+def _backed_grants(user: Any, tenant: Any, capability: Capability | None = None) -> list[Any]:
     grants = active_grants_for(user=user, tenant=tenant).select_related("grantor", "tenant")
     if capability is not None:
         grants = grants.filter(action=capability)
@@ -46,18 +46,18 @@ class CapabilityCheck:
     refused_in_masquerade: bool = False  # the user holds it; the masquerading operator does not
 
 
-def credential_limit(user: Any) -> frozenset[str] | None:
+def credential_limit(user: Any) -> frozenset[Capability] | None:
     """The capabilities the request's credential lends at most (an API key's scopes), or None
     when the credential lends all of its user's."""
     return getattr(user, CREDENTIAL_CAPABILITIES_ATTR, None)
 
 
-def _capability(user: Any, tenant: Any, capability: str) -> CapabilityCheck:
+def _capability(user: Any, tenant: Any, capability: Capability) -> CapabilityCheck:
     limit = credential_limit(user)
     if limit is not None and capability not in limit:
         return CapabilityCheck(allowed=False)
     access = access_on_host(user, tenant)
-    if capability in _role_capabilities(user, tenant, access):
+    if capability in role_capabilities_with_access(user, tenant, access):
         return CapabilityCheck(allowed=True)
     if access is Access.NONE or is_platform(tenant) or capability not in GRANTABLE_ACTIONS:
         return CapabilityCheck(allowed=False)
@@ -66,7 +66,7 @@ def _capability(user: Any, tenant: Any, capability: str) -> CapabilityCheck:
 
 
 def capability_on_host(
-    user: Any, tenant: Any, capability: str, *, operator: Any = None
+    user: Any, tenant: Any, capability: Capability, *, operator: Any = None
 ) -> CapabilityCheck:
     """May ``user`` use ``capability`` on this host: by its role, or by a backed, active grant
     (which the result names, so its use can be audited). ``operator`` is the real person when
@@ -81,10 +81,10 @@ def capability_on_host(
     return CapabilityCheck(allowed=False, refused_in_masquerade=True)
 
 
-def capabilities_on_host(user: Any, tenant: Any, *, operator: Any = None) -> frozenset[str]:
+def capabilities_on_host(user: Any, tenant: Any, *, operator: Any = None) -> frozenset[Capability]:
     """Everything ``capability_on_host`` allows ``user`` on this host."""
     access = access_on_host(user, tenant)
-    capabilities = _role_capabilities(user, tenant, access)
+    capabilities = role_capabilities_with_access(user, tenant, access)
     if access is not Access.NONE and not is_platform(tenant):
         capabilities |= {grant.action for grant in _backed_grants(user, tenant)}
     if (limit := credential_limit(user)) is not None:

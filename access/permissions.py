@@ -8,7 +8,7 @@ from access.capabilities import capability_on_host
 from core.audit import security_event
 from core.exceptions import PermissionDenied
 from users.reach import access_on_host
-from users.roles import Access, refusal_message
+from users.roles import Access, Capability, refusal_message
 
 
 class MasqueradeRefused(PermissionDenied):
@@ -39,7 +39,7 @@ def masquerade_operator(request: Any) -> Any:
     return masquerade.hijacker if masquerade is not None else None
 
 
-def _holds_one_of(request: Any, capabilities: tuple[str, ...]) -> bool:
+def _holds_one_of(request: Any, capabilities: tuple[Capability, ...]) -> bool:
     """Whether the user holds one of ``capabilities`` on this host, checked in order; a grant
     that made the difference is audited as used, a refusal as a denial. A refusal that only the
     masquerade causes is a 403 of its own, recorded under both people's names."""
@@ -87,8 +87,12 @@ def checks_a_capability(view: Any) -> bool:
     return any(getattr(p, "checks_capability", False) for p in view.get_permissions())
 
 
-def capability_permission(capability: str, *, write_only: bool = False) -> type[BasePermission]:
-    """A DRF permission requiring ``capability`` on this host (for writes only, if asked)."""
+def capability_permission(
+    capability: Capability, *, write_only: bool = False
+) -> type[BasePermission]:
+    """A DRF permission requiring ``capability`` on this host (for writes only, if asked). A name
+    that is no capability fails here, when the view's module is imported."""
+    capability = Capability(capability)
 
     class HasCapability(BasePermission):
         message = refusal_message(capability)
@@ -103,9 +107,10 @@ def capability_permission(capability: str, *, write_only: bool = False) -> type[
     return HasCapability
 
 
-def any_capability_permission(*capabilities: str) -> type[BasePermission]:
+def any_capability_permission(*capabilities: Capability) -> type[BasePermission]:
     """A DRF permission requiring at least one of ``capabilities`` on this host. Which objects
     each of them reaches is the app's own scope rule (e.g. a customer reaches its own records)."""
+    capabilities = tuple(Capability(capability) for capability in capabilities)
 
     class HasAnyCapability(BasePermission):
         message = refusal_message(*capabilities)

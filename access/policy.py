@@ -12,7 +12,7 @@ from django.conf import settings
 
 from core.exceptions import DomainError, PermissionDenied
 from users.reach import access_on_host, role_capabilities_on_host
-from users.roles import Access, Role
+from users.roles import Access, Capability, Role
 
 MIN_GRANT_MINUTES = 1
 
@@ -28,17 +28,17 @@ CREDENTIAL_CAPABILITIES_ATTR = "credential_capabilities"
 # domains and settings, and its money. A masquerade lends an operator the user's view, not these.
 MASQUERADE_GUARDED_CAPABILITIES = frozenset(
     {
-        "manage_staff",
-        "handle_personal_data",
-        "manage_settings",
-        "view_billing",
-        "manage_billing",
-        "manage_calendar_feeds",
-        "manage_plugins",
-        "install_plugins",
-        "manage_users",
-        "manage_tenants",
-        "manage_api_keys",
+        Capability.MANAGE_STAFF,
+        Capability.HANDLE_PERSONAL_DATA,
+        Capability.MANAGE_SETTINGS,
+        Capability.VIEW_BILLING,
+        Capability.MANAGE_BILLING,
+        Capability.MANAGE_CALENDAR_FEEDS,
+        Capability.MANAGE_PLUGINS,
+        Capability.INSTALL_PLUGINS,
+        Capability.MANAGE_USERS,
+        Capability.MANAGE_TENANTS,
+        Capability.MANAGE_API_KEYS,
     }
 )
 
@@ -60,26 +60,26 @@ class GrantableAction:
 # reaches (owners, SUPERUSER, PLATFORM_MANAGER, PLATFORM_SALES on its demo tenants), and a
 # CUSTOMER never receives anything: a grant lifts a business's people or the platform's support
 # for a task, never a customer into the business's records.
-GRANTABLE_ACTIONS: dict[str, GrantableAction] = {
-    "view_billing": GrantableAction(
+GRANTABLE_ACTIONS: dict[str, GrantableAction] = {  # keyed by Capability members
+    Capability.VIEW_BILLING: GrantableAction(
         "Read a tenant's billing and subscription (support answering a billing query).",
         frozenset({Role.PLATFORM_SUPPORT, Role.TENANT_MANAGER}),
     ),
-    "manage_billing": GrantableAction(
+    Capability.MANAGE_BILLING: GrantableAction(
         "Change a tenant's billing records.",
         frozenset({Role.PLATFORM_SUPPORT, Role.TENANT_MANAGER}),
     ),
-    "manage_settings": GrantableAction(
+    Capability.MANAGE_SETTINGS: GrantableAction(
         "Change a tenant's settings and policies.",
         frozenset({Role.PLATFORM_SUPPORT, Role.TENANT_MANAGER}),
     ),
-    "view_customers": GrantableAction(
+    Capability.VIEW_CUSTOMERS: GrantableAction(
         "Read a tenant's customers.", frozenset({Role.PLATFORM_SUPPORT, Role.TENANT_STAFF})
     ),
-    "manage_customers": GrantableAction(
+    Capability.MANAGE_CUSTOMERS: GrantableAction(
         "Change a tenant's customers.", frozenset({Role.PLATFORM_SUPPORT, Role.TENANT_STAFF})
     ),
-    "manage_plugins": GrantableAction(
+    Capability.MANAGE_PLUGINS: GrantableAction(
         "Install, configure and remove a tenant's plugins.",
         frozenset({Role.PLATFORM_SUPPORT, Role.TENANT_STAFF}),
     ),

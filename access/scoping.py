@@ -10,11 +10,12 @@ from django.db.models import Model, QuerySet
 
 from access.capabilities import capability_on_host
 from core.exceptions import NotFound
+from users.roles import Capability
 
 M = TypeVar("M", bound=Model)
 
 
-def sees_all_rows(*, user: Any, tenant: Any, sees_all: str) -> bool:
+def sees_all_rows(*, user: Any, tenant: Any, sees_all: Capability) -> bool:
     """Whether ``user`` sees every row (as the business's people do), not only its own. Those
     who see only their own also see them without the business's internal fields (notes, tags,
     statuses): each app's API gives them its reduced representation."""
@@ -22,13 +23,13 @@ def sees_all_rows(*, user: Any, tenant: Any, sees_all: str) -> bool:
 
 
 def visible_to(
-    queryset: QuerySet[M], *, user: Any, tenant: Any, sees_all: str, own_user_field: str
+    queryset: QuerySet[M], *, user: Any, tenant: Any, sees_all: Capability, own_user_field: str
 ) -> QuerySet[M]:
     """``queryset`` narrowed to what ``user`` may see on ``tenant``'s host. ``own_user_field``
     is the lookup from a row to the CUSTOMER user it belongs to (e.g. ``customer__user_id``)."""
     if sees_all_rows(user=user, tenant=tenant, sees_all=sees_all):
         return queryset
-    if capability_on_host(user, tenant, "book_own").allowed:
+    if capability_on_host(user, tenant, Capability.BOOK_OWN).allowed:
         return queryset.filter(**{own_user_field: user.pk})
     return queryset.none()
 

@@ -16,6 +16,7 @@ from tenancy.selectors import demo_tenant_ids
 from users.roles import (
     PLATFORM_ROLES,
     Access,
+    Capability,
     Role,
     host_access,
     platform_capabilities,
@@ -61,7 +62,7 @@ def _reach(viewer: Any) -> list[tuple[QuerySet[Tenant], Access]]:
     ]
 
 
-def _backed_grant_tenants(viewer: Any, capability: str) -> tuple[bool, set[int]]:
+def _backed_grant_tenants(viewer: Any, capability: Capability) -> tuple[bool, set[int]]:
     """Where ``viewer``'s active grants of ``capability`` count: (on every tenant, on these
     tenants). Only backed grants count, by the one rule of ``access.policy.grant_is_backed``."""
     grants = active_grants_of(user=viewer).filter(action=capability)
@@ -76,13 +77,16 @@ def _backed_grant_tenants(viewer: Any, capability: str) -> tuple[bool, set[int]]
     )
 
 
-def tenant_list_reached_by(*, viewer: Any, capability: str | None = None) -> QuerySet[Tenant]:
+def tenant_list_reached_by(
+    *, viewer: Any, capability: Capability | None = None
+) -> QuerySet[Tenant]:
     """The tenants whose host ``viewer`` reaches; given ``capability``, those on whose host it
     holds it by its role or an active, backed grant (``access.capabilities.capability_on_host`` for
     every tenant at once)."""
-    grantable = capability in GRANTABLE_ACTIONS
     everywhere, granted_on = (
-        _backed_grant_tenants(viewer, capability) if grantable else (False, set())
+        _backed_grant_tenants(viewer, capability)
+        if capability is not None and capability in GRANTABLE_ACTIONS
+        else (False, set())
     )
     scope = Q(pk__in=[])
     for group, access in _reach(viewer):
@@ -101,14 +105,14 @@ def tenant_list_reached_by(*, viewer: Any, capability: str | None = None) -> Que
 def domain_list_for(*, viewer: Any) -> QuerySet[Domain]:
     """Domains ``viewer`` may see: those of the tenants whose domains API it may use (the
     ``manage_settings`` capability on that tenant's host)."""
-    tenants = tenant_list_reached_by(viewer=viewer, capability="manage_settings")
+    tenants = tenant_list_reached_by(viewer=viewer, capability=Capability.MANAGE_SETTINGS)
     return Domain.objects.filter(tenant__in=tenants).select_related("tenant").order_by("domain")
 
 
 def oversees_operators(viewer: Any) -> bool:
     """Whether ``viewer`` sees every grant and every masquerade (those who manage users:
     SUPERUSER and PLATFORM_MANAGER); other people see those they took part in."""
-    return getattr(viewer, "is_active", False) and "manage_users" in platform_capabilities(
+    return getattr(viewer, "is_active", False) and Capability.MANAGE_USERS in platform_capabilities(
         role=getattr(viewer, "role", "")
     )
 

@@ -2,5 +2,6 @@
 revoke them; a masquerade does not lend that (``access.policy.MASQUERADE_GUARDED_CAPABILITIES``)."""
 
 from access.permissions import IsInScopeOfThisHost, capability_permission
+from users.roles import Capability
 
-API_KEY_PERMISSIONS = [IsInScopeOfThisHost, capability_permission("manage_api_keys")]
+API_KEY_PERMISSIONS = [IsInScopeOfThisHost, capability_permission(Capability.MANAGE_API_KEYS)]

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from users.roles import Capability
+
 
 class Scope(models.TextChoices):
     APPOINTMENTS_READ = "appointments:read", "Read appointments, blockers, availability"
@@ -27,30 +29,30 @@ class Scope(models.TextChoices):
 
 
 # scope -> (capabilities it lends to reads, capabilities it lends to writes)
-SCOPE_CAPABILITIES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
-    Scope.APPOINTMENTS_READ: (frozenset({"view_schedule"}), frozenset()),
+SCOPE_CAPABILITIES: dict[str, tuple[frozenset[Capability], frozenset[Capability]]] = {
+    Scope.APPOINTMENTS_READ: (frozenset({Capability.VIEW_SCHEDULE}), frozenset()),
     Scope.APPOINTMENTS_WRITE: (
-        frozenset({"view_schedule"}),
-        frozenset({"view_schedule", "manage_schedule"}),
+        frozenset({Capability.VIEW_SCHEDULE}),
+        frozenset({Capability.VIEW_SCHEDULE, Capability.MANAGE_SCHEDULE}),
     ),
-    Scope.CUSTOMERS_READ: (frozenset({"view_customers"}), frozenset()),
+    Scope.CUSTOMERS_READ: (frozenset({Capability.VIEW_CUSTOMERS}), frozenset()),
     Scope.CUSTOMERS_WRITE: (
-        frozenset({"view_customers"}),
-        frozenset({"view_customers", "manage_customers"}),
+        frozenset({Capability.VIEW_CUSTOMERS}),
+        frozenset({Capability.VIEW_CUSTOMERS, Capability.MANAGE_CUSTOMERS}),
     ),
-    Scope.RESOURCES_WRITE: (frozenset(), frozenset({"manage_resources"})),
-    Scope.SERVICES_WRITE: (frozenset(), frozenset({"manage_services"})),
-    Scope.BILLING_READ: (frozenset({"view_billing"}), frozenset()),
+    Scope.RESOURCES_WRITE: (frozenset(), frozenset({Capability.MANAGE_RESOURCES})),
+    Scope.SERVICES_WRITE: (frozenset(), frozenset({Capability.MANAGE_SERVICES})),
+    Scope.BILLING_READ: (frozenset({Capability.VIEW_BILLING}), frozenset()),
     Scope.BILLING_WRITE: (
-        frozenset({"view_billing"}),
-        frozenset({"view_billing", "manage_billing"}),
+        frozenset({Capability.VIEW_BILLING}),
+        frozenset({Capability.VIEW_BILLING, Capability.MANAGE_BILLING}),
     ),
 }
 
 
-def scope_capabilities(scopes: list[str], *, writing: bool) -> frozenset[str]:
+def scope_capabilities(scopes: list[str], *, writing: bool) -> frozenset[Capability]:
     """The capabilities ``scopes`` lend to a read or a write request; unknown scopes lend none."""
-    lent: frozenset[str] = frozenset()
+    lent: frozenset[Capability] = frozenset()
     for scope in scopes:
         read, write = SCOPE_CAPABILITIES.get(scope, (frozenset(), frozenset()))
         lent |= write if writing else read

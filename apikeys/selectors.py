@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 from access.selectors import tenant_list_reached_by
 from apikeys.models import APIKey
 from apikeys.services import secret_digest
+from users.roles import Capability
 
 # "sk_" + 12 hex digits + "_" + 43 url-safe base64 characters (secrets.token_urlsafe(32)).
 KEY_PATTERN = re.compile(r"^sk_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$")
@@ -48,5 +49,5 @@ def api_key_for_secret(raw: str) -> APIKey | None:
 def api_keys_for(*, viewer: Any) -> QuerySet[APIKey]:
     """Keys an operator may see in the admin: those of the tenants on whose host it may manage
     API keys through the API (``manage_api_keys``)."""
-    tenants = tenant_list_reached_by(viewer=viewer, capability="manage_api_keys")
+    tenants = tenant_list_reached_by(viewer=viewer, capability=Capability.MANAGE_API_KEYS)
     return APIKey.objects.filter(tenant__in=tenants).select_related("tenant", "created_by")

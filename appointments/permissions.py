@@ -21,6 +21,7 @@ from appointments.models import Appointment, Blocker
 from core.exceptions import PermissionDenied
 from resources.models import Resource
 from tenancy.models import Tenant
+from users.roles import Capability
 
 STAFF_ACTIONS = frozenset(
     {"update", "reschedule", "move_series", "confirm", "complete", "no_show", "cancel"}
@@ -31,12 +32,14 @@ CUSTOMER_ACTIONS = frozenset({"cancel", "reschedule"})
 # DRF permission stacks of the schedule's endpoints (object scope is decided below).
 APPOINTMENT_PERMISSIONS = [
     IsInScopeOfThisHost,
-    any_capability_permission("manage_schedule", "view_schedule", "book_own"),
+    any_capability_permission(
+        Capability.MANAGE_SCHEDULE, Capability.VIEW_SCHEDULE, Capability.BOOK_OWN
+    ),
 ]
-BLOCKER_PERMISSIONS = [IsInScopeOfThisHost, capability_permission("view_schedule")]
+BLOCKER_PERMISSIONS = [IsInScopeOfThisHost, capability_permission(Capability.VIEW_SCHEDULE)]
 AVAILABILITY_PERMISSIONS = [
     IsInScopeOfThisHost,
-    any_capability_permission("view_schedule", "book_own"),
+    any_capability_permission(Capability.VIEW_SCHEDULE, Capability.BOOK_OWN),
 ]
 
 
@@ -47,14 +50,14 @@ def _caps(user: Any, tenant: Tenant) -> frozenset[str]:
 def sees_whole_schedule(*, user: Any, tenant: Tenant) -> bool:
     """The business's people see every appointment with its internal notes; a customer sees its
     own, without them."""
-    return sees_all_rows(user=user, tenant=tenant, sees_all="view_schedule")
+    return sees_all_rows(user=user, tenant=tenant, sees_all=Capability.VIEW_SCHEDULE)
 
 
 def visible_appointments(
     queryset: QuerySet[Appointment], *, user: Any, tenant: Tenant
 ) -> QuerySet[Appointment]:
     return visible_to(
-        queryset, user=user, tenant=tenant, sees_all="view_schedule",
+        queryset, user=user, tenant=tenant, sees_all=Capability.VIEW_SCHEDULE,
         own_user_field="customer__user_id",
     )  # fmt: skip
 
@@ -86,13 +89,13 @@ def check_appointment_action(
     *, user: Any, tenant: Tenant, appointment: Appointment, action: str
 ) -> None:
     caps = _caps(user, tenant)
-    if "manage_schedule" in caps:
+    if Capability.MANAGE_SCHEDULE in caps:
         return
-    if "view_schedule" in caps and action in STAFF_ACTIONS:
+    if Capability.VIEW_SCHEDULE in caps and action in STAFF_ACTIONS:
         if _holds_own_resource(appointment, user):
             return
         raise PermissionDenied("Staff change only appointments that hold their own resource.")
-    if "book_own" in caps and action in CUSTOMER_ACTIONS:
+    if Capability.BOOK_OWN in caps and action in CUSTOMER_ACTIONS:
         return  # visible_appointments already limited the customer to its own
     raise PermissionDenied(f"You may not {action.replace('_', ' ')} this appointment.")
 
@@ -103,9 +106,9 @@ def check_may_hold(*, user: Any, tenant: Tenant, resources: Iterable[Resource]) 
     if user is None:
         return
     caps = _caps(user, tenant)
-    if "manage_schedule" in caps or "book_own" in caps:
+    if Capability.MANAGE_SCHEDULE in caps or Capability.BOOK_OWN in caps:
         return
-    if "view_schedule" in caps and any(r.user_id == user.pk for r in resources):
+    if Capability.VIEW_SCHEDULE in caps and any(r.user_id == user.pk for r in resources):
         return
     raise PermissionDenied("Staff book and block only time of their own resource.")
 
@@ -129,7 +132,7 @@ def blocker_get_for(
 def books_for_self(*, user: Any, tenant: Tenant) -> bool:
     """A customer: its bookings are always for its own customer record."""
     caps = _caps(user, tenant)
-    return "book_own" in caps and "view_schedule" not in caps
+    return Capability.BOOK_OWN in caps and Capability.VIEW_SCHEDULE not in caps
 
 
 def check_may_set_price(
@@ -139,7 +142,7 @@ def check_may_set_price(
     managers) sets a price other than ``unchanged`` (the service's on booking, the current one on
     an edit). Staff and customers book at the service's price, so cancelling and booking again
     changes nothing either."""
-    if price is None or price == unchanged or "manage_schedule" in _caps(user, tenant):
+    if price is None or price == unchanged or Capability.MANAGE_SCHEDULE in _caps(user, tenant):
         return
     raise PermissionDenied(
         "Only owners and managers set a price; leave it out to use the service's price.",

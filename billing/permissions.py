@@ -11,23 +11,24 @@ from django.db.models import QuerySet
 from access.permissions import IsInScopeOfThisHost, any_capability_permission, capability_permission
 from access.scoping import get_visible, visible_to
 from billing.models import Charge
+from users.roles import Capability
 
 CHARGE_PERMISSIONS = [
     IsInScopeOfThisHost,
-    any_capability_permission("view_billing", "book_own"),
-    capability_permission("manage_billing", write_only=True),
+    any_capability_permission(Capability.VIEW_BILLING, Capability.BOOK_OWN),
+    capability_permission(Capability.MANAGE_BILLING, write_only=True),
 ]
-SUMMARY_PERMISSIONS = [IsInScopeOfThisHost, capability_permission("view_billing")]
+SUMMARY_PERMISSIONS = [IsInScopeOfThisHost, capability_permission(Capability.VIEW_BILLING)]
 SETTINGS_PERMISSIONS = [
     IsInScopeOfThisHost,
-    capability_permission("view_billing"),
-    capability_permission("manage_billing", write_only=True),
+    capability_permission(Capability.VIEW_BILLING),
+    capability_permission(Capability.MANAGE_BILLING, write_only=True),
 ]
 
 
 def visible_charges(queryset: QuerySet[Charge], *, user: Any, tenant: Any) -> QuerySet[Charge]:
     return visible_to(
-        queryset, user=user, tenant=tenant, sees_all="view_billing",
+        queryset, user=user, tenant=tenant, sees_all=Capability.VIEW_BILLING,
         own_user_field="customer__user_id",
     )  # fmt: skip
 

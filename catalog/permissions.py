@@ -1,8 +1,9 @@
 """Everyone in scope reads the catalogue (customers book from it); ``manage_services`` writes."""
 
 from access.permissions import IsInScopeOfThisHost, capability_permission
+from users.roles import Capability
 
 SERVICE_PERMISSIONS = [
     IsInScopeOfThisHost,
-    capability_permission("manage_services", write_only=True),
+    capability_permission(Capability.MANAGE_SERVICES, write_only=True),
 ]

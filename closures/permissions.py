@@ -3,9 +3,10 @@
 availability."""
 
 from access.permissions import IsInScopeOfThisHost, capability_permission
+from users.roles import Capability
 
 CLOSURE_PERMISSIONS = [
     IsInScopeOfThisHost,
-    capability_permission("view_schedule"),
-    capability_permission("manage_schedule", write_only=True),
+    capability_permission(Capability.VIEW_SCHEDULE),
+    capability_permission(Capability.MANAGE_SCHEDULE, write_only=True),
 ]

@@ -10,25 +10,30 @@ from django.db.models import QuerySet
 from access.permissions import IsInScopeOfThisHost, any_capability_permission, capability_permission
 from access.scoping import get_visible, sees_all_rows, visible_to
 from customers.models import Customer
+from users.roles import Capability
 
 CUSTOMER_PERMISSIONS = [
     IsInScopeOfThisHost,
-    any_capability_permission("view_customers", "book_own"),
-    capability_permission("manage_customers", write_only=True),
+    any_capability_permission(Capability.VIEW_CUSTOMERS, Capability.BOOK_OWN),
+    capability_permission(Capability.MANAGE_CUSTOMERS, write_only=True),
 ]
 
 
 def sees_all_customers(*, user: Any, tenant: Any) -> bool:
     """The business's people see every customer with its internal fields; a customer sees only
     itself, without them."""
-    return sees_all_rows(user=user, tenant=tenant, sees_all="view_customers")
+    return sees_all_rows(user=user, tenant=tenant, sees_all=Capability.VIEW_CUSTOMERS)
 
 
 def visible_customers(
     queryset: QuerySet[Customer], *, user: Any, tenant: Any
 ) -> QuerySet[Customer]:
     return visible_to(
-        queryset, user=user, tenant=tenant, sees_all="view_customers", own_user_field="user_id"
+        queryset,
+        user=user,
+        tenant=tenant,
+        sees_all=Capability.VIEW_CUSTOMERS,
+        own_user_field="user_id",
     )
 
 

@@ -10,13 +10,14 @@ from django.db.models import QuerySet
 from access.selectors import tenant_list_reached_by
 from notifications.models import Delivery, DueJob, OutboxEvent
 from tenancy.models import Tenant
+from users.roles import Capability
 
 
 def plugin_tenants_for(*, viewer: Any) -> QuerySet[Tenant]:
     """The tenants whose plugins, deliveries and scheduled plugin work a platform operator may
     see: those on whose host it may read the installed plugins (``view_plugins``), as the API
     decides (PLATFORM_SALES: demo tenants; PLATFORM_SUPPORT, SUPERUSER, PLATFORM_MANAGER: all)."""
-    return tenant_list_reached_by(viewer=viewer, capability="view_plugins")
+    return tenant_list_reached_by(viewer=viewer, capability=Capability.VIEW_PLUGINS)
 
 
 def deliveries_for(*, viewer: Any) -> QuerySet[Delivery]:

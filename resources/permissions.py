@@ -10,18 +10,25 @@ from django.db.models import QuerySet
 from access.permissions import IsInScopeOfThisHost, capability_permission
 from access.scoping import get_visible, sees_all_rows
 from resources.models import DateOverride
+from users.roles import Capability
 
 RESOURCE_PERMISSIONS = [
     IsInScopeOfThisHost,
-    capability_permission("manage_resources", write_only=True),
+    capability_permission(Capability.MANAGE_RESOURCES, write_only=True),
 ]
-RESOURCE_PHOTO_PERMISSIONS = [IsInScopeOfThisHost, capability_permission("manage_resources")]
+RESOURCE_PHOTO_PERMISSIONS = [
+    IsInScopeOfThisHost,
+    capability_permission(Capability.MANAGE_RESOURCES),
+]
 # The calendar-feed secret is a credential: its own capability, which a masquerade does not lend.
-RESOURCE_FEED_PERMISSIONS = [IsInScopeOfThisHost, capability_permission("manage_calendar_feeds")]
+RESOURCE_FEED_PERMISSIONS = [
+    IsInScopeOfThisHost,
+    capability_permission(Capability.MANAGE_CALENDAR_FEEDS),
+]
 OVERRIDE_PERMISSIONS = [
     IsInScopeOfThisHost,
-    capability_permission("view_schedule"),
-    capability_permission("manage_resources", write_only=True),
+    capability_permission(Capability.VIEW_SCHEDULE),
+    capability_permission(Capability.MANAGE_RESOURCES, write_only=True),
 ]
 
 
@@ -30,7 +37,7 @@ def visible_date_overrides(
 ) -> QuerySet[DateOverride]:
     """Date overrides are the business's schedule: those who see it see them all; no one else
     (a customer included) sees any."""
-    if sees_all_rows(user=user, tenant=tenant, sees_all="view_schedule"):
+    if sees_all_rows(user=user, tenant=tenant, sees_all=Capability.VIEW_SCHEDULE):
         return queryset
     return queryset.none()
 

@@ -7,7 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 from tenancy.selectors import is_platform, tenant_has_demo_accounts
-from users.roles import Access, Role, host_access, platform_capabilities, role_capabilities
+from users.roles import (
+    Access,
+    Capability,
+    Role,
+    host_access,
+    platform_capabilities,
+    role_capabilities,
+)
 
 
 def access_on_host(user: Any, tenant: Any) -> Access:
@@ -27,7 +34,7 @@ def access_on_host(user: Any, tenant: Any) -> Access:
     )
 
 
-def _role_capabilities(user: Any, tenant: Any, access: Access) -> frozenset[str]:
+def role_capabilities_with_access(user: Any, tenant: Any, access: Access) -> frozenset[Capability]:
     if access is Access.NONE:
         return frozenset()
     if is_platform(tenant):
@@ -35,7 +42,7 @@ def _role_capabilities(user: Any, tenant: Any, access: Access) -> frozenset[str]
     return role_capabilities(role=user.role, access=access)
 
 
-def role_capabilities_on_host(user: Any, tenant: Any) -> frozenset[str]:
+def role_capabilities_on_host(user: Any, tenant: Any) -> frozenset[Capability]:
     """What ``user``'s role alone lets it do on this host: the platform console's capabilities on
     the platform host, the tenant capabilities of its role (within its scope) on a tenant host."""
-    return _role_capabilities(user, tenant, access_on_host(user, tenant))
+    return role_capabilities_with_access(user, tenant, access_on_host(user, tenant))

@@ -60,42 +60,84 @@ def host_access(
     return Access.NONE
 
 
-# Capabilities inside one tenant. Views ask for one of these, never for a role.
+class Capability(enum.StrEnum):
+    """Something a user may do on a host. Views ask for one of these, never for a role; a name
+    that is not a member fails at import (``Capability("...")``) and at type-check time."""
+
+    MANAGE_SETTINGS = "manage_settings"
+    VIEW_BILLING = "view_billing"
+    MANAGE_BILLING = "manage_billing"
+    VIEW_STAFF = "view_staff"
+    MANAGE_STAFF = "manage_staff"
+    MANAGE_RESOURCES = "manage_resources"
+    MANAGE_SERVICES = "manage_services"
+    VIEW_SCHEDULE = "view_schedule"
+    MANAGE_SCHEDULE = "manage_schedule"
+    VIEW_CUSTOMERS = "view_customers"
+    MANAGE_CUSTOMERS = "manage_customers"
+    HANDLE_PERSONAL_DATA = "handle_personal_data"
+    MANAGE_PLUGINS = "manage_plugins"
+    INSTALL_PLUGINS = "install_plugins"
+    VIEW_PLUGINS = "view_plugins"
+    MANAGE_CALENDAR_FEEDS = "manage_calendar_feeds"
+    MANAGE_API_KEYS = "manage_api_keys"
+    BOOK_OWN = "book_own"
+    VIEW_TENANTS = "view_tenants"
+    MANAGE_TENANTS = "manage_tenants"
+    VIEW_USERS = "view_users"
+    MANAGE_USERS = "manage_users"
+
+
+# Capabilities inside one tenant.
 OWNER_CAPABILITIES = frozenset(
     {
-        "manage_settings",
-        "view_billing",
-        "manage_billing",
-        "view_staff",
-        "manage_staff",
-        "manage_resources",
-        "manage_calendar_feeds",
-        "manage_services",
-        "view_schedule",
-        "manage_schedule",
-        "view_customers",
-        "manage_customers",
-        "handle_personal_data",
-        "manage_plugins",
-        "install_plugins",
-        "view_plugins",
-        "manage_api_keys",
+        Capability.MANAGE_SETTINGS,
+        Capability.VIEW_BILLING,
+        Capability.MANAGE_BILLING,
+        Capability.VIEW_STAFF,
+        Capability.MANAGE_STAFF,
+        Capability.MANAGE_RESOURCES,
+        Capability.MANAGE_CALENDAR_FEEDS,
+        Capability.MANAGE_SERVICES,
+        Capability.VIEW_SCHEDULE,
+        Capability.MANAGE_SCHEDULE,
+        Capability.VIEW_CUSTOMERS,
+        Capability.MANAGE_CUSTOMERS,
+        Capability.HANDLE_PERSONAL_DATA,
+        Capability.MANAGE_PLUGINS,
+        Capability.INSTALL_PLUGINS,
+        Capability.VIEW_PLUGINS,
+        Capability.MANAGE_API_KEYS,
     }
 )
 # Owners install and uninstall plugins; managers configure them; staff see what is installed.
 MANAGER_CAPABILITIES = OWNER_CAPABILITIES - {
-    "manage_settings",
-    "view_billing",
-    "manage_billing",
-    "install_plugins",
-    "manage_api_keys",
+    Capability.MANAGE_SETTINGS,
+    Capability.VIEW_BILLING,
+    Capability.MANAGE_BILLING,
+    Capability.INSTALL_PLUGINS,
+    Capability.MANAGE_API_KEYS,
 }
-STAFF_CAPABILITIES = frozenset({"view_staff", "view_schedule", "view_customers", "view_plugins"})
+STAFF_CAPABILITIES = frozenset(
+    {
+        Capability.VIEW_STAFF,
+        Capability.VIEW_SCHEDULE,
+        Capability.VIEW_CUSTOMERS,
+        Capability.VIEW_PLUGINS,
+    }
+)
 # A customer acts on its own customer record only: book, cancel, read its appointments and charges.
-CUSTOMER_CAPABILITIES = frozenset({"book_own"})
-READ_CAPABILITIES = frozenset({"view_staff", "view_schedule", "view_customers", "view_plugins"})
+CUSTOMER_CAPABILITIES = frozenset({Capability.BOOK_OWN})
+READ_CAPABILITIES = frozenset(
+    {
+        Capability.VIEW_STAFF,
+        Capability.VIEW_SCHEDULE,
+        Capability.VIEW_CUSTOMERS,
+        Capability.VIEW_PLUGINS,
+    }
+)
 
-TENANT_ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
+TENANT_ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.TENANT_OWNER: OWNER_CAPABILITIES,
     Role.TENANT_MANAGER: MANAGER_CAPABILITIES,
     Role.TENANT_STAFF: STAFF_CAPABILITIES,
@@ -103,7 +145,7 @@ TENANT_ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
 }
 
 
-def role_capabilities(*, role: str, access: Access) -> frozenset[str]:
+def role_capabilities(*, role: str, access: Access) -> frozenset[Capability]:
     """Capabilities a role holds on a tenant host it reaches with ``access``.
 
     Platform roles act as the tenant's owner where they have FULL access and may only look where
@@ -117,49 +159,61 @@ def role_capabilities(*, role: str, access: Access) -> frozenset[str]:
 
 
 # Capabilities on the platform host (public schema): the operators' console.
-PLATFORM_ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
-    Role.SUPERUSER: frozenset({"view_tenants", "manage_tenants", "view_users", "manage_users"}),
-    Role.PLATFORM_MANAGER: frozenset(
-        {"view_tenants", "manage_tenants", "view_users", "manage_users"}
+PLATFORM_ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
+    Role.SUPERUSER: frozenset(
+        {
+            Capability.VIEW_TENANTS,
+            Capability.MANAGE_TENANTS,
+            Capability.VIEW_USERS,
+            Capability.MANAGE_USERS,
+        }
     ),
-    Role.PLATFORM_SUPPORT: frozenset({"view_tenants", "view_users"}),
-    Role.PLATFORM_SALES: frozenset({"view_tenants", "view_users"}),
+    Role.PLATFORM_MANAGER: frozenset(
+        {
+            Capability.VIEW_TENANTS,
+            Capability.MANAGE_TENANTS,
+            Capability.VIEW_USERS,
+            Capability.MANAGE_USERS,
+        }
+    ),
+    Role.PLATFORM_SUPPORT: frozenset({Capability.VIEW_TENANTS, Capability.VIEW_USERS}),
+    Role.PLATFORM_SALES: frozenset({Capability.VIEW_TENANTS, Capability.VIEW_USERS}),
 }
 
 
-def platform_capabilities(*, role: str) -> frozenset[str]:
+def platform_capabilities(*, role: str) -> frozenset[Capability]:
     return PLATFORM_ROLE_CAPABILITIES.get(role, frozenset())
 
 
 # What each capability lets one do, as refusals say it ("Your role may not ..."): API clients see
 # these sentences, never the capability names.
-CAPABILITY_ACTIONS: dict[str, str] = {
-    "manage_settings": "change this business's settings",
-    "view_billing": "see this business's billing",
-    "manage_billing": "change this business's billing",
-    "view_staff": "see this business's people",
-    "manage_staff": "add or change this business's people",
-    "manage_resources": "add or change resources",
-    "manage_services": "add or change services",
-    "view_schedule": "see the schedule",
-    "manage_schedule": "change the schedule",
-    "view_customers": "see customers",
-    "manage_customers": "add or change customers",
-    "handle_personal_data": "export or erase a customer's personal data",
-    "manage_plugins": "configure plugins, their webhooks or e-mail templates",
-    "install_plugins": "install or uninstall plugins",
-    "view_plugins": "see this business's plugins",
-    "manage_calendar_feeds": "issue or switch off calendar feeds",
-    "manage_api_keys": "create, list or revoke this business's API keys",
-    "book_own": "book for yourself",
-    "view_tenants": "see businesses",
-    "manage_tenants": "add or change businesses",
-    "view_users": "see platform users",
-    "manage_users": "add or change platform users",
+CAPABILITY_ACTIONS: dict[Capability, str] = {
+    Capability.MANAGE_SETTINGS: "change this business's settings",
+    Capability.VIEW_BILLING: "see this business's billing",
+    Capability.MANAGE_BILLING: "change this business's billing",
+    Capability.VIEW_STAFF: "see this business's people",
+    Capability.MANAGE_STAFF: "add or change this business's people",
+    Capability.MANAGE_RESOURCES: "add or change resources",
+    Capability.MANAGE_SERVICES: "add or change services",
+    Capability.VIEW_SCHEDULE: "see the schedule",
+    Capability.MANAGE_SCHEDULE: "change the schedule",
+    Capability.VIEW_CUSTOMERS: "see customers",
+    Capability.MANAGE_CUSTOMERS: "add or change customers",
+    Capability.HANDLE_PERSONAL_DATA: "export or erase a customer's personal data",
+    Capability.MANAGE_PLUGINS: "configure plugins, their webhooks or e-mail templates",
+    Capability.INSTALL_PLUGINS: "install or uninstall plugins",
+    Capability.VIEW_PLUGINS: "see this business's plugins",
+    Capability.MANAGE_CALENDAR_FEEDS: "issue or switch off calendar feeds",
+    Capability.MANAGE_API_KEYS: "create, list or revoke this business's API keys",
+    Capability.BOOK_OWN: "book for yourself",
+    Capability.VIEW_TENANTS: "see businesses",
+    Capability.MANAGE_TENANTS: "add or change businesses",
+    Capability.VIEW_USERS: "see platform users",
+    Capability.MANAGE_USERS: "add or change platform users",
 }
 
 
-def refusal_message(*capabilities: str) -> str:
+def refusal_message(*capabilities: Capability) -> str:
     """What a refusal for lacking all of ``capabilities`` tells the user."""
     return f"Your role may not {' or '.join(CAPABILITY_ACTIONS[c] for c in capabilities)}."
 

@@ -33,6 +33,7 @@ from core.validators import validate_timezone
 from customers.models import Customer
 from customers.services import customer_for_booking_user
 from resources.models import Resource
+from users.roles import Capability
 
 
 class ConflictSerializer(serializers.Serializer):
@@ -180,7 +181,7 @@ class AppointmentSeriesViewSet(
         )
         return visible_to(
             series_list().prefetch_related(occurrences).order_by("first_start", "id"),
-            user=self.request.user, tenant=self.request.tenant, sees_all="view_schedule",
+            user=self.request.user, tenant=self.request.tenant, sees_all=Capability.VIEW_SCHEDULE,
             own_user_field="customer__user_id",
         )  # fmt: skip
 

@@ -25,6 +25,7 @@ from core.api.viewsets import UUID_PATTERN
 from core.exceptions import PermissionDenied
 from customers.models import Customer
 from customers.services import customer_for_booking_user
+from users.roles import Capability
 
 
 class WaitlistEntrySerializer(serializers.ModelSerializer):
@@ -87,7 +88,7 @@ class WaitlistViewSet(
     def get_queryset(self) -> Any:
         return visible_to(
             waitlist_list().order_by("created_at", "id"), user=self.request.user,
-            tenant=self.request.tenant, sees_all="view_schedule",
+            tenant=self.request.tenant, sees_all=Capability.VIEW_SCHEDULE,
             own_user_field="customer__user_id",
         )  # fmt: skip
 

@@ -18,7 +18,7 @@ from core.validators import validate_custom_hostname
 from tenancy.dns_lookup import DnsUnavailable
 from tenancy.domains import custom_domain_add, custom_domain_remove, custom_domain_verify
 from tenancy.models import Domain
-from users.roles import may_choose_hosted_zone
+from users.roles import Capability, may_choose_hosted_zone
 
 VERIFICATION_COLOURS = {
     Domain.Verification.VERIFIED: "#1e7e34",
@@ -67,7 +67,7 @@ class DomainAdmin(admin.ModelAdmin):
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "tenant":
             kwargs["queryset"] = tenant_list_reached_by(
-                viewer=request.user, capability="manage_settings"
+                viewer=request.user, capability=Capability.MANAGE_SETTINGS
             )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 

@@ -32,9 +32,9 @@ from tenancy.domains import (
 )
 from tenancy.models import Domain
 from tenancy.selectors import domain_get_for_tenant, domain_list_for_tenant
-from users.roles import may_choose_hosted_zone
+from users.roles import Capability, may_choose_hosted_zone
 
-DOMAIN_PERMISSIONS = [IsInScopeOfThisHost, capability_permission("manage_settings")]
+DOMAIN_PERMISSIONS = [IsInScopeOfThisHost, capability_permission(Capability.MANAGE_SETTINGS)]
 VERIFY_AGAIN_AFTER_SECONDS = 30
 # Route53 behind every change (core.aws turns its failures into these).
 AWS_ERRORS = {

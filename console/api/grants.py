@@ -20,6 +20,7 @@ from access.selectors import grant_list_for
 from core.exceptions import NotFound, PermissionDenied
 from tenancy.models import Tenant
 from users.models import User
+from users.roles import Capability
 
 
 class GrantSerializer(serializers.ModelSerializer):
@@ -64,14 +65,14 @@ class GrantRevokeSerializer(serializers.Serializer):
 
 
 def _manages_grants(request: Request) -> bool:
-    return "manage_users" in capabilities_on_host(request.user, request.tenant)
+    return Capability.MANAGE_USERS in capabilities_on_host(request.user, request.tenant)
 
 
 class GrantListView(generics.ListCreateAPIView):
     """Time-limited extra capabilities (see access.grants for who may grant what)."""
 
     serializer_class = GrantSerializer
-    permission_classes = [IsInScopeOfThisHost, capability_permission("view_users")]
+    permission_classes = [IsInScopeOfThisHost, capability_permission(Capability.VIEW_USERS)]
     filterset_fields = ["action"]
 
     def get_queryset(self) -> QuerySet[PermissionGrant]:
@@ -90,7 +91,7 @@ class GrantListView(generics.ListCreateAPIView):
 class GrantRevokeView(APIView):
     """End a grant now: its grantor, or SUPERUSER / PLATFORM_MANAGER."""
 
-    permission_classes = [IsInScopeOfThisHost, capability_permission("view_users")]
+    permission_classes = [IsInScopeOfThisHost, capability_permission(Capability.VIEW_USERS)]
 
     @extend_schema(request=GrantRevokeSerializer, responses=GrantSerializer, tags=["grants"])
     def post(self, request: Request, grant_id: Any) -> Response:

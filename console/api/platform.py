@@ -19,14 +19,15 @@ from tenancy.services import (
     tenant_update,
 )
 from users.models import User
+from users.roles import Capability
 from users.selectors import user_list_for_host
 from users.serializers import PlatformUserCreateSerializer, UserSerializer
 from users.services import user_create
 
 TENANT_PERMISSIONS = [
     IsInScopeOfThisHost,
-    capability_permission("view_tenants"),
-    capability_permission("manage_tenants", write_only=True),
+    capability_permission(Capability.VIEW_TENANTS),
+    capability_permission(Capability.MANAGE_TENANTS, write_only=True),
 ]
 
 
@@ -106,8 +107,8 @@ class PlatformUserListView(generics.ListCreateAPIView):
     serializer_class = UserSerializer
     permission_classes = [
         IsInScopeOfThisHost,
-        capability_permission("view_users"),
-        capability_permission("manage_users", write_only=True),
+        capability_permission(Capability.VIEW_USERS),
+        capability_permission(Capability.MANAGE_USERS, write_only=True),
     ]
     filterset_fields = ["role", "is_temporary", "is_active"]
 

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from access.permissions import IsInScopeOfThisHost, capability_permission
 from tenancy.tiers import tier_limit
 from users.models import User
-from users.roles import STAFF_ROLES
+from users.roles import STAFF_ROLES, Capability
 
 Subscription = inline_serializer(
     "Subscription",
@@ -33,7 +33,7 @@ Subscription = inline_serializer(
 
 
 class SubscriptionView(APIView):
-    permission_classes = [IsInScopeOfThisHost, capability_permission("view_billing")]
+    permission_classes = [IsInScopeOfThisHost, capability_permission(Capability.VIEW_BILLING)]
 
     @extend_schema(responses=Subscription, tags=["billing"])
     def get(self, request: Request) -> Response:

@@ -16,6 +16,7 @@ from core.exceptions import NotFound
 from core.uploads import validated_image
 from tenancy.selectors import tenant_logo_url
 from tenancy.services import tenant_cors_origins_set, tenant_logo_set, tenant_public_booking_set
+from users.roles import Capability
 
 
 class LogoSerializer(serializers.Serializer):
@@ -32,7 +33,7 @@ class TenantLogoView(APIView):
 
     permission_classes = [
         IsInScopeOfThisHost,
-        capability_permission("manage_settings", write_only=True),
+        capability_permission(Capability.MANAGE_SETTINGS, write_only=True),
     ]
     parser_classes = [MultiPartParser, FormParser]
 
@@ -82,7 +83,7 @@ class TenantSettingsView(APIView):
     """The business's settings (``manage_settings``: the owner; SUPERUSER, PLATFORM_MANAGER).
     PATCH ``cors_allowed_origins`` replaces the list; the next request on every worker uses it."""
 
-    permission_classes = [IsInScopeOfThisHost, capability_permission("manage_settings")]
+    permission_classes = [IsInScopeOfThisHost, capability_permission(Capability.MANAGE_SETTINGS)]
 
     @extend_schema(responses=TenantSettingsSerializer, tags=["tenant"])
     def get(self, request: Request) -> Response:

@@ -10,6 +10,7 @@ from access.capabilities import capabilities_on_host
 from access.permissions import IsInScopeOfThisHost, capability_permission, masquerade_operator
 from tenancy.selectors import is_platform
 from users.models import User
+from users.roles import Capability
 from users.selectors import user_list_for_host
 from users.serializers import MeSerializer, UserCreateSerializer, UserSerializer
 from users.services import user_create
@@ -35,8 +36,8 @@ class TenantUserListView(generics.ListCreateAPIView):
     serializer_class = UserSerializer
     permission_classes = [
         IsInScopeOfThisHost,
-        capability_permission("view_staff"),
-        capability_permission("manage_staff", write_only=True),
+        capability_permission(Capability.VIEW_STAFF),
+        capability_permission(Capability.MANAGE_STAFF, write_only=True),
     ]
     filterset_fields = ["role", "is_active"]
 

@@ -32,8 +32,12 @@ from customers.services import (
     customer_personal_data_export,
     customer_update,
 )
+from users.roles import Capability
 
-PERSONAL_DATA_PERMISSIONS = [IsInScopeOfThisHost, capability_permission("handle_personal_data")]
+PERSONAL_DATA_PERMISSIONS = [
+    IsInScopeOfThisHost,
+    capability_permission(Capability.HANDLE_PERSONAL_DATA),
+]
 
 
 class CustomerFilter(filters.FilterSet):

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from access.permissions import IsInScopeOfThisHost, capability_permission
+from users.roles import Capability
 
 CATALOGUE_PERMISSIONS = [IsInScopeOfThisHost]
-INSTALL_PERMISSIONS = [IsInScopeOfThisHost, capability_permission("install_plugins")]
+INSTALL_PERMISSIONS = [IsInScopeOfThisHost, capability_permission(Capability.INSTALL_PLUGINS)]
 INSTALLED_PERMISSIONS = [
     IsInScopeOfThisHost,
-    capability_permission("view_plugins"),
-    capability_permission("manage_plugins", write_only=True),
+    capability_permission(Capability.VIEW_PLUGINS),
+    capability_permission(Capability.MANAGE_PLUGINS, write_only=True),
 ]
-RATE_PERMISSIONS = [IsInScopeOfThisHost, capability_permission("manage_plugins")]
+RATE_PERMISSIONS = [IsInScopeOfThisHost, capability_permission(Capability.MANAGE_PLUGINS)]
 REVIEW_PERMISSIONS = [
     IsInScopeOfThisHost,
-    capability_permission("view_customers"),
-    capability_permission("manage_customers", write_only=True),
+    capability_permission(Capability.VIEW_CUSTOMERS),
+    capability_permission(Capability.MANAGE_CUSTOMERS, write_only=True),
 ]

@@ -30,6 +30,7 @@ from plugins.api.serializers import (
 )
 from plugins.data.selectors import review_appointment
 from plugins.data.services import customer_preference_set, review_reply, review_submit
+from users.roles import Capability
 
 INVALID_LINK = "A forged, foreign or expired link, or reviews switched off here (`invalid_link`)."
 
@@ -134,9 +135,9 @@ class CustomerPreferenceView(APIView):
     def get_permissions(self) -> list:
         # A customer reads and sets its own (customer_get_for limits it to its own record).
         needed = (
-            ("view_customers", "book_own")
+            (Capability.VIEW_CUSTOMERS, Capability.BOOK_OWN)
             if self.request.method == "GET"
-            else ("manage_customers", "book_own")
+            else (Capability.MANAGE_CUSTOMERS, Capability.BOOK_OWN)
         )
         return [IsInScopeOfThisHost(), any_capability_permission(*needed)()]
 

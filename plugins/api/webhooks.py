@@ -23,6 +23,7 @@ from plugins.data.services import (
     webhook_endpoint_rotate_secret,
     webhook_endpoint_update,
 )
+from users.roles import Capability
 
 ENDPOINT_EXAMPLE = OpenApiExample(
     "Bookings and cancellations to the CRM",
@@ -61,7 +62,9 @@ def sees_full_urls(request: Request) -> bool:
     if getattr(user, "tenant_id", None) != getattr(request.tenant, "pk", None):
         return False
     operator = masquerade_operator(request)
-    return capability_on_host(user, request.tenant, "manage_plugins", operator=operator).allowed
+    return capability_on_host(
+        user, request.tenant, Capability.MANAGE_PLUGINS, operator=operator
+    ).allowed
 
 
 @extend_schema_view(

@@ -2,8 +2,19 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from access.permissions import any_capability_permission, capability_permission
+from access.policy import GRANTABLE_ACTIONS, MASQUERADE_GUARDED_CAPABILITIES
 from users.models import User
-from users.roles import PLATFORM_ROLES, TENANT_ROLES, Access, Role, host_access, may_assign_role
+from users.roles import (
+    CAPABILITY_ACTIONS,
+    PLATFORM_ROLES,
+    TENANT_ROLES,
+    Access,
+    Capability,
+    Role,
+    host_access,
+    may_assign_role,
+)
 
 A, B = 1, 2
 
@@ -115,3 +126,16 @@ def test_createsuperuser_makes_a_superuser(db):
 )
 def test_who_may_assign_which_role(actor, target, allowed):
     assert may_assign_role(actor_role=actor, target_role=target) is allowed
+
+
+def test_every_capability_says_what_it_lets_one_do_and_grants_are_a_subset():
+    assert set(CAPABILITY_ACTIONS) == set(Capability)
+    assert all(isinstance(action, Capability) for action in GRANTABLE_ACTIONS)
+    assert all(isinstance(c, Capability) for c in MASQUERADE_GUARDED_CAPABILITIES)
+
+
+def test_a_capability_name_that_does_not_exist_fails_when_the_view_is_built():
+    with pytest.raises(ValueError, match="manage_setting"):
+        capability_permission("manage_setting")  # type: ignore[arg-type]  # the typo under test
+    with pytest.raises(ValueError, match="veiw_schedule"):
+        any_capability_permission(Capability.VIEW_SCHEDULE, "veiw_schedule")  # type: ignore[arg-type]
