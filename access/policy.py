@@ -46,7 +46,7 @@ MASQUERADE_GUARDED_CAPABILITIES = frozenset(
 @dataclass(frozen=True)
 class GrantableAction:
     """One thing that may be granted for a while: why one would, and which roles may receive it
-    (users.access checks it at creation and again at every use)."""
+    (access.capabilities checks it at creation and again at every use)."""
 
     description: str
     grantee_roles: frozenset[str]

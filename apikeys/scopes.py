@@ -1,6 +1,6 @@
 """What an API key may do: a fixed set of scopes, each a set of the capabilities of
 ``users/roles.py``. A key never holds more than its creator's role holds on the host at the time
-of the request (``users.access`` intersects the two); a scope only narrows.
+of the request (``access.capabilities`` intersects the two); a scope only narrows.
 
 Reads (GET, HEAD, OPTIONS) may use the capabilities of every scope the key holds; writes only
 those of its ``:write`` scopes, so a read scope can never be used to change anything (for

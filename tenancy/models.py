@@ -75,7 +75,7 @@ class Tenant(TenantMixin):
     )
     # Set when an operator schedules the tenant's deletion: from then on its hosts answer 410
     # (core.middleware), and once this time has passed core.tasks.purge_deleted_tenants drops its
-    # schema and deletes it. Cleared by cancelling within the grace period (core.services).
+    # schema and deletes it. Cleared by cancelling within the grace period (tenancy.services).
     deletion_due_at = models.DateTimeField(null=True, blank=True)
     # Public booking pages (appointments.api.public): the catalogue, availability, slot holds and
     # guest booking without an account on this tenant's hosts. Off: those endpoints answer 404.

@@ -82,7 +82,7 @@ DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 # reach every worker at once whatever this is; it bounds memory, and staleness after a cache outage.
 # 0 reads the database on every request.
 TENANT_ROUTE_CACHE_SECONDS = env.int("TENANT_ROUTE_CACHE_SECONDS", default=60)
-# New tenant schemas are cloned from this migrated template (core/provisioning.py keeps it current).
+# New tenant schemas are cloned from this migrated template (tenancy/provisioning.py keeps it current).
 TENANT_TEMPLATE_SCHEMA = "tenant_template"
 
 MIDDLEWARE = [
@@ -90,7 +90,7 @@ MIDDLEWARE = [
     # Right after routing (it reads the tenant's allowed origins) and before anything that may
     # answer, so every API answer carries its CORS headers; preflights end here, unauthenticated.
     "tenancy.cors.CorsMiddleware",
-    # Per-tenant request rate (core/ratelimit.py): after routing (it counts per tenant) and CORS
+    # Per-tenant request rate (tenancy/ratelimit.py): after routing (it counts per tenant) and CORS
     # (preflights end before it, and its 429 carries CORS headers), before anything costly.
     "tenancy.ratelimit.TenantRateLimitMiddleware",
     # Refuses text PostgreSQL cannot store and oversized bodies before anything else reads them.
@@ -159,7 +159,7 @@ MEDIA_ROOT = BASE_DIR / "media"
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# Browser front ends on other origins (core/cors.py): these origins on every host, plus each
+# Browser front ends on other origins (tenancy/cors.py): these origins on every host, plus each
 # tenant's own list on its hosts; only /api/ answers cross-origin. Credentials are allowed only
 # to origins trusted with the session cookie (CSRF_TRUSTED_ORIGINS); token clients need none.
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
@@ -316,7 +316,7 @@ TIER_LIMITS = {
     "BUSINESS": {"staff_users": 75, "resources": 200},
     "ENTERPRISE": {"staff_users": None, "resources": None},
 }
-# Request rates per tier (core/ratelimit.py), counted in the shared cache (Redis) per fixed
+# Request rates per tier (tenancy/ratelimit.py), counted in the shared cache (Redis) per fixed
 # window of RATE_LIMIT_WINDOW_SECONDS: every request to a tenant's hosts, and each API key's
 # requests apart (None: no limit).
 RATE_LIMIT_WINDOW_SECONDS = env.int("RATE_LIMIT_WINDOW_SECONDS", default=60)

@@ -1,4 +1,4 @@
-"""Cross-origin browser front ends (core/cors.py): which origins may call which host's API,
+"""Cross-origin browser front ends (tenancy/cors.py): which origins may call which host's API,
 preflights that never need credentials, and credentials only for cookie-using origins."""
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 transaction: none when the write rolls back, and no write when its event cannot be recorded.
 
 The service functions are found, not listed: every public function of every ``services.py`` (or
-``services/`` package) in the project, and of ``core/grants.py``, ``core/domains.py``,
-``core/tenant_archive.py``, ``users/tokens.py`` and ``users/signin.py``. Each one
+``services/`` package) in the project, and of ``access/grants.py``, ``tenancy/domains.py``,
+``console/tenant_archive.py``, ``users/tokens.py`` and ``users/signin.py``. Each one
 needs a recipe below that performs it, or an entry in ``NOT_WRITES`` saying why it writes
 nothing; a new service without either fails ``test_every_service_function_has_a_recipe``.
 """
@@ -260,7 +260,7 @@ class Ctx:
         request = self.rf.post("/", HTTP_HOST=host)
         request.session = session or SessionStore()
         request.user = user
-        # What core.middleware sets on every request; HttpRequest declares neither attribute.
+        # What routing and authentication set on every request; HttpRequest declares neither attribute.
         request.tenant = platform_tenant() if host == PLATFORM_HOST else self.world.tenant  # type: ignore[attr-defined]
         request.masquerade = None  # type: ignore[attr-defined]
         return request
