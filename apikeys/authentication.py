@@ -5,8 +5,9 @@ A key works only on its own tenant's hosts (401 ``wrong_host`` elsewhere, the pl
 included), only while it is live (read from the database on every request, so a revocation
 counts at once), only while its creator is active and still reaches the host, and only on
 endpoints that check a capability (403 elsewhere). What it may do there is its creator's
-capabilities on this host narrowed to its scopes (``access.capabilities``). Each key has its own rate
-limit, and the tenant's calls with keys count against its daily quota (``tenancy.ratelimit``).
+capabilities on this host narrowed to its scopes (``access.capabilities``). Each key has its
+own rate limit, and the tenant's calls with keys count against its daily quota
+(``tenancy.ratelimit``).
 """
 
 from __future__ import annotations

@@ -82,7 +82,8 @@ DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 # reach every worker at once whatever this is; it bounds memory, and staleness after a cache outage.
 # 0 reads the database on every request.
 TENANT_ROUTE_CACHE_SECONDS = env.int("TENANT_ROUTE_CACHE_SECONDS", default=60)
-# New tenant schemas are cloned from this migrated template (tenancy/provisioning.py keeps it current).
+# New tenant schemas are cloned from this migrated template (tenancy/provisioning.py keeps it
+# current).
 TENANT_TEMPLATE_SCHEMA = "tenant_template"
 
 MIDDLEWARE = [

@@ -260,7 +260,7 @@ class Ctx:
         request = self.rf.post("/", HTTP_HOST=host)
         request.session = session or SessionStore()
         request.user = user
-        # What routing and authentication set on every request; HttpRequest declares neither attribute.
+        # What routing and authentication set on every request; HttpRequest declares neither.
         request.tenant = platform_tenant() if host == PLATFORM_HOST else self.world.tenant  # type: ignore[attr-defined]
         request.masquerade = None  # type: ignore[attr-defined]
         return request
