@@ -6,19 +6,28 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from rest_framework.permissions import BasePermission
 
 from access.permissions import IsInScopeOfThisHost, capability_permission
 from access.scoping import get_visible, sees_all_rows
 from resources.models import DateOverride
+from tenancy.models import Tenant
+from users.models import User
 
-RESOURCE_PERMISSIONS = [
+RESOURCE_PERMISSIONS: list[type[BasePermission]] = [
     IsInScopeOfThisHost,
     capability_permission("manage_resources", write_only=True),
 ]
-RESOURCE_PHOTO_PERMISSIONS = [IsInScopeOfThisHost, capability_permission("manage_resources")]
+RESOURCE_PHOTO_PERMISSIONS: list[type[BasePermission]] = [
+    IsInScopeOfThisHost,
+    capability_permission("manage_resources"),
+]
 # The calendar-feed secret is a credential: its own capability, which a masquerade does not lend.
-RESOURCE_FEED_PERMISSIONS = [IsInScopeOfThisHost, capability_permission("manage_calendar_feeds")]
-OVERRIDE_PERMISSIONS = [
+RESOURCE_FEED_PERMISSIONS: list[type[BasePermission]] = [
+    IsInScopeOfThisHost,
+    capability_permission("manage_calendar_feeds"),
+]
+OVERRIDE_PERMISSIONS: list[type[BasePermission]] = [
     IsInScopeOfThisHost,
     capability_permission("view_schedule"),
     capability_permission("manage_resources", write_only=True),
@@ -26,7 +35,7 @@ OVERRIDE_PERMISSIONS = [
 
 
 def visible_date_overrides(
-    queryset: QuerySet[DateOverride], *, user: Any, tenant: Any
+    queryset: QuerySet[DateOverride], *, user: User, tenant: Tenant
 ) -> QuerySet[DateOverride]:
     """Date overrides are the business's schedule: those who see it see them all; no one else
     (a customer included) sees any."""
@@ -36,7 +45,7 @@ def visible_date_overrides(
 
 
 def date_override_get_for(
-    queryset: QuerySet[DateOverride], *, user: Any, tenant: Any, public_id: Any
+    queryset: QuerySet[DateOverride], *, user: User, tenant: Tenant, public_id: Any
 ) -> DateOverride:
     """The access-checked fetcher: a date override the user may see, else 404."""
     visible = visible_date_overrides(queryset, user=user, tenant=tenant)
