@@ -7,31 +7,39 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from rest_framework.permissions import BasePermission
 
 from access.permissions import IsInScopeOfThisHost, any_capability_permission, capability_permission
 from access.scoping import get_visible, visible_to
 from billing.models import Charge
+from tenancy.models import Tenant
+from users.models import User
 
-CHARGE_PERMISSIONS = [
+CHARGE_PERMISSIONS: list[type[BasePermission]] = [
     IsInScopeOfThisHost,
     any_capability_permission("view_billing", "book_own"),
     capability_permission("manage_billing", write_only=True),
 ]
-SUMMARY_PERMISSIONS = [IsInScopeOfThisHost, capability_permission("view_billing")]
-SETTINGS_PERMISSIONS = [
+SUMMARY_PERMISSIONS: list[type[BasePermission]] = [
+    IsInScopeOfThisHost,
+    capability_permission("view_billing"),
+]
+SETTINGS_PERMISSIONS: list[type[BasePermission]] = [
     IsInScopeOfThisHost,
     capability_permission("view_billing"),
     capability_permission("manage_billing", write_only=True),
 ]
 
 
-def visible_charges(queryset: QuerySet[Charge], *, user: Any, tenant: Any) -> QuerySet[Charge]:
+def visible_charges(queryset: QuerySet[Charge], *, user: User, tenant: Tenant) -> QuerySet[Charge]:
     return visible_to(
         queryset, user=user, tenant=tenant, sees_all="view_billing",
         own_user_field="customer__user_id",
     )  # fmt: skip
 
 
-def charge_get_for(queryset: QuerySet[Charge], *, user: Any, tenant: Any, public_id: Any) -> Charge:
+def charge_get_for(
+    queryset: QuerySet[Charge], *, user: User, tenant: Tenant, public_id: Any
+) -> Charge:
     visible = visible_charges(queryset, user=user, tenant=tenant)
     return get_visible(visible, public_id=public_id, noun="charge")
