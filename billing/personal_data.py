@@ -11,6 +11,7 @@ from django.db.models.functions import Coalesce
 
 from billing.models import Charge, PaymentStatus
 from customers.models import Customer
+from tenancy.models import Tenant
 
 
 def customer_spend(customers: QuerySet[Customer]) -> QuerySet[Customer]:
@@ -41,6 +42,6 @@ def export_charges(customer: Customer) -> list[dict[str, Any]]:
     ]
 
 
-def erase_charges(*, tenant: Any, customer: Customer, emails: set[str]) -> dict[str, Any]:
+def erase_charges(*, tenant: Tenant, customer: Customer, emails: set[str]) -> dict[str, Any]:
     """Charges and their amounts stay: the business must keep its financial records."""
     return {"charges_kept": Charge.objects.filter(customer=customer).count()}

@@ -7,11 +7,14 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
+from rest_framework.request import Request
 
 from billing.models import Charge, PaymentStatus
 from core.audit import security_event
 from core.exceptions import DomainError
+from users.models import User
 
 # Payment status moves forward only; VOID and REFUNDED are final.
 PAYMENT_TRANSITIONS: dict[str, frozenset[str]] = {
@@ -21,7 +24,7 @@ PAYMENT_TRANSITIONS: dict[str, frozenset[str]] = {
 
 
 @transaction.atomic
-def charge_create(*, appointment: Any, kind: str, amount: Decimal, actor: Any) -> Charge:
+def charge_create(*, appointment: Any, kind: str, amount: Decimal, actor: User | None) -> Charge:
     """Bill an appointment (its price on completion, or a late-cancellation fee)."""
     charge = Charge.objects.create(
         appointment=appointment, customer=appointment.customer, kind=kind, amount=amount
@@ -39,7 +42,12 @@ def charge_create(*, appointment: Any, kind: str, amount: Decimal, actor: Any) -
 
 @transaction.atomic
 def charge_set_status(
-    *, charge: Charge, status: str, actor: Any, request: Any = None, now: datetime | None = None
+    *,
+    charge: Charge,
+    status: str,
+    actor: User | None,
+    request: HttpRequest | Request | None = None,
+    now: datetime | None = None,
 ) -> Charge:
     charge = Charge.objects.select_for_update().get(pk=charge.pk)
     if status not in PAYMENT_TRANSITIONS.get(charge.status, frozenset()):

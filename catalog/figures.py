@@ -8,7 +8,9 @@ from collections.abc import Callable
 
 from django.db.models import QuerySet
 
-ServiceAnnotator = Callable[[QuerySet], QuerySet]
+from catalog.models import Service
+
+ServiceAnnotator = Callable[[QuerySet[Service]], QuerySet[Service]]
 
 _annotators: list[ServiceAnnotator] = []
 
@@ -19,7 +21,7 @@ def register_service_annotator(annotator: ServiceAnnotator) -> None:
         _annotators.append(annotator)
 
 
-def with_service_figures(services: QuerySet) -> QuerySet:
+def with_service_figures(services: QuerySet[Service]) -> QuerySet[Service]:
     """``services`` with every registered app's figures annotated."""
     for annotator in _annotators:
         services = annotator(services)

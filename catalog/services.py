@@ -11,6 +11,7 @@ from django.db import transaction
 from catalog.models import Service, ServiceRequirement, ServiceResourceOverride
 from core.audit import security_event
 from core.exceptions import Conflict, DomainError
+from users.models import User
 
 
 def _replace_requirements(service: Service, requirements: Sequence[dict[str, Any]]) -> None:
@@ -60,7 +61,7 @@ def _replace_overrides(service: Service, overrides: Sequence[dict[str, Any]]) ->
 @transaction.atomic
 def service_create(
     *,
-    actor: Any,
+    actor: User | None,
     requirements: Sequence[dict[str, Any]] = (),
     resource_overrides: Sequence[dict[str, Any]] = (),
     **fields: Any,
@@ -76,7 +77,7 @@ def service_create(
 def service_update(
     *,
     service: Service,
-    actor: Any,
+    actor: User | None,
     requirements: Sequence[dict[str, Any]] | None = None,
     resource_overrides: Sequence[dict[str, Any]] | None = None,
     **changes: Any,
@@ -99,7 +100,7 @@ def service_update(
 
 
 @transaction.atomic
-def service_delete(*, service: Service, actor: Any) -> None:
+def service_delete(*, service: Service, actor: User | None) -> None:
     if service.appointments.exists():
         raise Conflict(
             f"'{service.name}' has appointments; set it inactive instead.", code="service_in_use"

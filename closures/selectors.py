@@ -16,11 +16,13 @@ transaction-pooling PgBouncer; keyed by the schema, so tenants never wait for on
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
 from django.db import connection
 from django.db.models import QuerySet
 
 from closures.models import Closure
+from core.db.base import DatabaseWrapper
 from core.exceptions import DomainError
 
 # Two-key advisory locks live apart from one-key ones; this class names the closure lock.
@@ -30,10 +32,9 @@ _CLOSURE_LOCK_CLASS = 7_340_213
 def closure_lock(*, exclusive: bool) -> None:
     """Take this tenant's closure lock until the caller's transaction ends."""
     function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    schema = cast(DatabaseWrapper, connection).schema_name  # the backend is core.db's
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {function}(%s, hashtext(%s))", [_CLOSURE_LOCK_CLASS, connection.schema_name]
-        )
+        cursor.execute(f"SELECT {function}(%s, hashtext(%s))", [_CLOSURE_LOCK_CLASS, schema])
 
 
 def closure_list() -> QuerySet[Closure]:

@@ -14,9 +14,10 @@ from closures.models import Closure
 from closures.selectors import closure_lock
 from core.audit import security_event
 from resources.timespans import require_aware, require_order
+from users.models import User
 
 
-def _audit(event: str, *, actor: Any, closure: Closure, affected: Sequence[Any]) -> None:
+def _audit(event: str, *, actor: User | None, closure: Closure, affected: Sequence[Any]) -> None:
     security_event(
         event,
         actor=actor,
@@ -30,7 +31,7 @@ def _audit(event: str, *, actor: Any, closure: Closure, affected: Sequence[Any])
 
 @transaction.atomic
 def closure_create(
-    *, actor: Any, title: str, starts_at: datetime, ends_at: datetime
+    *, actor: User, title: str, starts_at: datetime, ends_at: datetime
 ) -> tuple[Closure, Sequence[Any]]:
     """Close the whole business from ``starts_at`` to ``ends_at``. Returns the closure and the
     open appointments inside it, which stay as they are (the business decides what to do with
@@ -48,7 +49,7 @@ def closure_create(
 
 @transaction.atomic
 def closure_update(
-    *, closure: Closure, actor: Any, **changes: Any
+    *, closure: Closure, actor: User | None, **changes: Any
 ) -> tuple[Closure, Sequence[Any]]:
     """Change a closure's title or times; returns it with the open appointments now inside."""
     closure_lock(exclusive=True)
@@ -64,6 +65,6 @@ def closure_update(
 
 
 @transaction.atomic
-def closure_delete(*, closure: Closure, actor: Any) -> None:
+def closure_delete(*, closure: Closure, actor: User | None) -> None:
     _audit("closure_deleted", actor=actor, closure=closure, affected=())
     closure.delete()

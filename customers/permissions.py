@@ -6,27 +6,30 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from rest_framework.permissions import BasePermission
 
 from access.permissions import IsInScopeOfThisHost, any_capability_permission, capability_permission
 from access.scoping import get_visible, sees_all_rows, visible_to
 from customers.models import Customer
+from tenancy.models import Tenant
+from users.models import User
 from users.roles import Capability
 
-CUSTOMER_PERMISSIONS = [
+CUSTOMER_PERMISSIONS: list[type[BasePermission]] = [
     IsInScopeOfThisHost,
     any_capability_permission(Capability.VIEW_CUSTOMERS, Capability.BOOK_OWN),
     capability_permission(Capability.MANAGE_CUSTOMERS, write_only=True),
 ]
 
 
-def sees_all_customers(*, user: Any, tenant: Any) -> bool:
+def sees_all_customers(*, user: User, tenant: Tenant) -> bool:
     """The business's people see every customer with its internal fields; a customer sees only
     itself, without them."""
     return sees_all_rows(user=user, tenant=tenant, sees_all=Capability.VIEW_CUSTOMERS)
 
 
 def visible_customers(
-    queryset: QuerySet[Customer], *, user: Any, tenant: Any
+    queryset: QuerySet[Customer], *, user: User, tenant: Tenant
 ) -> QuerySet[Customer]:
     return visible_to(
         queryset,
@@ -38,7 +41,7 @@ def visible_customers(
 
 
 def customer_get_for(
-    queryset: QuerySet[Customer], *, user: Any, tenant: Any, public_id: Any
+    queryset: QuerySet[Customer], *, user: User, tenant: Tenant, public_id: Any
 ) -> Customer:
     visible = visible_customers(queryset, user=user, tenant=tenant)
     return get_visible(visible, public_id=public_id, noun="customer")

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 from django.db.models import QuerySet
 
 from customers.models import Customer
+from tenancy.models import Tenant
 
 Exporter = Callable[[Customer], Any]
 
@@ -19,7 +20,9 @@ class Eraser(Protocol):
     """Erases what one app keeps about ``customer`` (inside the erasure's transaction, the
     customer row locked) and returns the figures the erasure's audit event records."""
 
-    def __call__(self, *, tenant: Any, customer: Customer, emails: set[str]) -> dict[str, Any]: ...
+    def __call__(
+        self, *, tenant: Tenant, customer: Customer, emails: set[str]
+    ) -> dict[str, Any]: ...
 
 
 Annotator = Callable[[QuerySet[Customer]], QuerySet[Customer]]
@@ -50,7 +53,7 @@ def exported_sections(customer: Customer) -> dict[str, Any]:
     return {section: exporter(customer) for section, exporter in _exporters.items()}
 
 
-def erase_elsewhere(*, tenant: Any, customer: Customer, emails: set[str]) -> dict[str, Any]:
+def erase_elsewhere(*, tenant: Tenant, customer: Customer, emails: set[str]) -> dict[str, Any]:
     """Every registered eraser run in turn; their audit figures merged."""
     figures: dict[str, Any] = {}
     for eraser in _erasers:

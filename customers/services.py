@@ -6,6 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from rest_framework.request import Request
 
 from core import clock
 from core.audit import security_event
@@ -14,11 +16,12 @@ from customers.models import Customer
 from customers.personal_data import erase_elsewhere
 from customers.selectors import customer_personal_data
 from customers.signals import customer_created
+from tenancy.models import Tenant
 from users.models import User
 from users.roles import Role
 
 
-def _check_user(user: Any, tenant: Any) -> None:
+def _check_user(user: User | None, tenant: Tenant) -> None:
     if user is not None and (user.role != Role.CUSTOMER or user.tenant_id != tenant.pk):
         raise DomainError(
             "Only a CUSTOMER account of this business can be linked to a customer.",
@@ -39,7 +42,9 @@ def _linked(save: Callable[[], Customer]) -> Customer:
 
 
 @transaction.atomic
-def customer_create(*, tenant: Any, actor: Any, user: Any = None, **fields: Any) -> Customer:
+def customer_create(
+    *, tenant: Tenant, actor: User | None, user: User | None = None, **fields: Any
+) -> Customer:
     _check_user(user, tenant)
     customer = _linked(lambda: Customer.objects.create(user=user, **fields))
     security_event("customer_created", actor=actor, target=user, subject=customer, tenant=tenant)
@@ -48,7 +53,9 @@ def customer_create(*, tenant: Any, actor: Any, user: Any = None, **fields: Any)
 
 
 @transaction.atomic
-def customer_update(*, tenant: Any, customer: Customer, actor: Any, **changes: Any) -> Customer:
+def customer_update(
+    *, tenant: Tenant, customer: Customer, actor: User | None, **changes: Any
+) -> Customer:
     if "user" in changes:
         _check_user(changes["user"], tenant)
     for field, value in changes.items():
@@ -71,7 +78,7 @@ def customer_update(*, tenant: Any, customer: Customer, actor: Any, **changes: A
 
 
 @transaction.atomic
-def customer_delete(*, customer: Customer, actor: Any) -> None:
+def customer_delete(*, customer: Customer, actor: User | None) -> None:
     if customer.appointments.exists():
         raise Conflict(
             f"'{customer.name}' has appointments; set the status to INACTIVE instead.",
@@ -87,7 +94,7 @@ def customer_delete(*, customer: Customer, actor: Any) -> None:
     customer.delete()
 
 
-def customer_for_booking_user(*, user: Any) -> Customer:
+def customer_for_booking_user(*, user: User) -> Customer:
     """The customer record of a signed-in customer, made from its account on first booking."""
     customer = Customer.objects.filter(user_id=user.pk).first()
     if customer is not None:
@@ -111,7 +118,7 @@ ERASED_NAME = "Erased customer"
 
 @transaction.atomic
 def customer_personal_data_export(
-    *, customer: Customer, actor: Any, request: Any = None
+    *, customer: Customer, actor: User | None, request: HttpRequest | Request | None = None
 ) -> dict[str, Any]:
     """The customer's personal data (``customers.selectors.customer_personal_data``), handed
     out once per call and recorded as such: who took a copy of whose data, and when."""
@@ -127,7 +134,13 @@ def customer_personal_data_export(
 
 
 @transaction.atomic
-def customer_erase(*, tenant: Any, customer: Customer, actor: Any, request: Any = None) -> Customer:
+def customer_erase(
+    *,
+    tenant: Tenant,
+    customer: Customer,
+    actor: User | None,
+    request: HttpRequest | Request | None = None,
+) -> Customer:
     """Erase ``customer``'s personal data (GDPR), irreversibly: the record becomes an anonymous
     placeholder, its account an inactive one with an unusable password and a meaningless e-mail
     (it can never sign in again), its appointments lose their notes, its reviews their comments,
@@ -137,7 +150,11 @@ def customer_erase(*, tenant: Any, customer: Customer, actor: Any, request: Any 
     if customer.erased_at is not None:
         return customer
     former_email = customer.email
-    account = User.objects.select_for_update().filter(pk=customer.user_id).first()
+    account = (
+        User.objects.select_for_update().filter(pk=customer.user_id).first()
+        if customer.user_id is not None
+        else None
+    )
     account_email = account.email if account is not None else ""
     if account is not None:
         account.email = f"erased-{account.public_id.hex}@erased.invalid"

@@ -6,26 +6,29 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from rest_framework.permissions import BasePermission
 
 from access.permissions import IsInScopeOfThisHost, capability_permission
 from access.scoping import get_visible, sees_all_rows
 from resources.models import DateOverride
+from tenancy.models import Tenant
+from users.models import User
 from users.roles import Capability
 
-RESOURCE_PERMISSIONS = [
+RESOURCE_PERMISSIONS: list[type[BasePermission]] = [
     IsInScopeOfThisHost,
     capability_permission(Capability.MANAGE_RESOURCES, write_only=True),
 ]
-RESOURCE_PHOTO_PERMISSIONS = [
+RESOURCE_PHOTO_PERMISSIONS: list[type[BasePermission]] = [
     IsInScopeOfThisHost,
     capability_permission(Capability.MANAGE_RESOURCES),
 ]
 # The calendar-feed secret is a credential: its own capability, which a masquerade does not lend.
-RESOURCE_FEED_PERMISSIONS = [
+RESOURCE_FEED_PERMISSIONS: list[type[BasePermission]] = [
     IsInScopeOfThisHost,
     capability_permission(Capability.MANAGE_CALENDAR_FEEDS),
 ]
-OVERRIDE_PERMISSIONS = [
+OVERRIDE_PERMISSIONS: list[type[BasePermission]] = [
     IsInScopeOfThisHost,
     capability_permission(Capability.VIEW_SCHEDULE),
     capability_permission(Capability.MANAGE_RESOURCES, write_only=True),
@@ -33,7 +36,7 @@ OVERRIDE_PERMISSIONS = [
 
 
 def visible_date_overrides(
-    queryset: QuerySet[DateOverride], *, user: Any, tenant: Any
+    queryset: QuerySet[DateOverride], *, user: User, tenant: Tenant
 ) -> QuerySet[DateOverride]:
     """Date overrides are the business's schedule: those who see it see them all; no one else
     (a customer included) sees any."""
@@ -43,7 +46,7 @@ def visible_date_overrides(
 
 
 def date_override_get_for(
-    queryset: QuerySet[DateOverride], *, user: Any, tenant: Any, public_id: Any
+    queryset: QuerySet[DateOverride], *, user: User, tenant: Tenant, public_id: Any
 ) -> DateOverride:
     """The access-checked fetcher: a date override the user may see, else 404."""
     visible = visible_date_overrides(queryset, user=user, tenant=tenant)

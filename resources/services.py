@@ -9,6 +9,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from rest_framework.request import Request
 
 from core.audit import security_event
 from core.exceptions import Conflict, DomainError
@@ -16,10 +18,11 @@ from core.uploads import ValidatedImage, image_field_replace
 from resources.models import DateOverride, Resource, ResourceType, WorkingHours
 from tenancy.models import Tenant
 from tenancy.tiers import tier_limit_check
+from users.models import User
 from users.roles import STAFF_ROLES
 
 
-def _check_user(*, tenant: Tenant, resource_type: str, user: Any) -> None:
+def _check_user(*, tenant: Tenant, resource_type: str, user: User | None) -> None:
     if user is None:
         return
     if resource_type != ResourceType.STAFF:
@@ -54,14 +57,14 @@ def _save(resource: Resource) -> None:
 def resource_create(
     *,
     tenant: Tenant,
-    actor: Any,
+    actor: User | None,
     name: str,
     type: str,
     timezone: str | None = None,
-    user: Any = None,
+    user: User | None = None,
     is_active: bool = True,
     working_hours: Iterable[dict[str, Any]] = (),
-    request: Any = None,
+    request: HttpRequest | Request | None = None,
 ) -> Resource:
     """Add a resource, counted against the tier's limit under a lock on the tenant row so two
     concurrent creations cannot both squeeze under it."""
@@ -85,7 +88,12 @@ def resource_create(
 
 @transaction.atomic
 def resource_update(
-    *, tenant: Tenant, resource: Resource, actor: Any, working_hours: Any = None, **changes: Any
+    *,
+    tenant: Tenant,
+    resource: Resource,
+    actor: User | None,
+    working_hours: Iterable[dict[str, Any]] | None = None,
+    **changes: Any,
 ) -> Resource:
     for field, value in changes.items():
         setattr(resource, field, value)
@@ -101,7 +109,7 @@ def resource_update(
 
 
 @transaction.atomic
-def resource_delete(*, resource: Resource, actor: Any) -> None:
+def resource_delete(*, resource: Resource, actor: User | None) -> None:
     # Visitors' slot holds (appointments.services.slot_holds) are no one's booking: they go.
     resource.allocations.filter(hold__isnull=False).delete()
     if resource.allocations.exists():
@@ -114,7 +122,9 @@ def resource_delete(*, resource: Resource, actor: Any) -> None:
 
 
 @transaction.atomic
-def ical_token_rotate(*, resource: Resource, actor: Any, request: Any = None) -> Resource:
+def ical_token_rotate(
+    *, resource: Resource, actor: User | None, request: HttpRequest | Request | None = None
+) -> Resource:
     """A new secret feed URL; the old one stops working at once."""
     resource.ical_token = secrets.token_urlsafe(32)
     resource.save(update_fields=["ical_token", "updated_at"])
@@ -123,7 +133,9 @@ def ical_token_rotate(*, resource: Resource, actor: Any, request: Any = None) ->
 
 
 @transaction.atomic
-def ical_token_revoke(*, resource: Resource, actor: Any, request: Any = None) -> Resource:
+def ical_token_revoke(
+    *, resource: Resource, actor: User | None, request: HttpRequest | Request | None = None
+) -> Resource:
     resource.ical_token = None
     resource.save(update_fields=["ical_token", "updated_at"])
     security_event("ical_feed_revoked", request=request, actor=actor, subject=resource)
@@ -131,7 +143,11 @@ def ical_token_revoke(*, resource: Resource, actor: Any, request: Any = None) ->
 
 
 def resource_photo_set(
-    *, resource: Resource, image: ValidatedImage | None, actor: Any, request: Any = None
+    *,
+    resource: Resource,
+    image: ValidatedImage | None,
+    actor: User | None,
+    request: HttpRequest | Request | None = None,
 ) -> Resource:
     """Store ``image`` (from ``core.uploads.validated_image``) as the resource's photo; None
     removes it. The old file goes only once the change is committed."""
@@ -151,7 +167,9 @@ def resource_photo_set(
     return resource
 
 
-def _audit_override(event: str, *, actor: Any, override: DateOverride, **details: Any) -> None:
+def _audit_override(
+    event: str, *, actor: User | None, override: DateOverride, **details: Any
+) -> None:
     security_event(
         event,
         actor=actor,
@@ -165,7 +183,7 @@ def _audit_override(event: str, *, actor: Any, override: DateOverride, **details
 @transaction.atomic
 def date_override_create(
     *,
-    actor: Any,
+    actor: User | None,
     resource: Resource,
     date: datetime.date,
     is_closed: bool = False,
@@ -183,7 +201,9 @@ def date_override_create(
 
 
 @transaction.atomic
-def date_override_update(*, actor: Any, override: DateOverride, **changes: Any) -> DateOverride:
+def date_override_update(
+    *, actor: User | None, override: DateOverride, **changes: Any
+) -> DateOverride:
     for field, value in changes.items():
         setattr(override, field, value)
     override.save()
@@ -192,6 +212,6 @@ def date_override_update(*, actor: Any, override: DateOverride, **changes: Any) 
 
 
 @transaction.atomic
-def date_override_delete(*, actor: Any, override: DateOverride) -> None:
+def date_override_delete(*, actor: User | None, override: DateOverride) -> None:
     _audit_override("date_override_deleted", actor=actor, override=override)
     override.delete()

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import cast
 
+from django.db.models import QuerySet
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
@@ -28,7 +29,14 @@ from billing.selectors import charge_list, revenue_summary
 from billing.services import charge_set_status
 from core.api.filters import UTCIsoDateTimeFilter
 from core.api.viewsets import UUID_PATTERN
+from tenancy.http import request_tenant
 from tenancy.services import tenant_update
+from users.models import User
+
+
+def _user(request: Request) -> User:
+    """The signed-in user: every view here requires one (``IsInScopeOfThisHost``)."""
+    return cast(User, request.user)
 
 
 class ChargeFilter(filters.FilterSet):
@@ -60,12 +68,14 @@ class ChargeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     lookup_value_regex = UUID_PATTERN
     http_method_names = ["get", "patch"]
 
-    def get_queryset(self) -> Any:
-        return visible_charges(charge_list(), user=self.request.user, tenant=self.request.tenant)
+    def get_queryset(self) -> QuerySet[Charge]:
+        return visible_charges(
+            charge_list(), user=_user(self.request), tenant=request_tenant(self.request)
+        )
 
     def get_object(self) -> Charge:
         return charge_get_for(
-            charge_list(), user=self.request.user, tenant=self.request.tenant,
+            charge_list(), user=_user(self.request), tenant=request_tenant(self.request),
             public_id=self.kwargs["id"],
         )  # fmt: skip
 
@@ -80,7 +90,7 @@ class ChargeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         data = ChargeStatusSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         charge = charge_set_status(
-            charge=charge, status=data.validated_data["status"], actor=request.user,
+            charge=charge, status=data.validated_data["status"], actor=_user(request),
             request=request,
         )  # fmt: skip
         return Response(ChargeSerializer(charge_list().get(pk=charge.pk)).data)
@@ -108,7 +118,7 @@ class BillingSettingsView(APIView):
 
     @extend_schema(tags=["billing"], responses=BillingSettingsSerializer)
     def get(self, request: Request) -> Response:
-        return Response(BillingSettingsSerializer(request.tenant).data)
+        return Response(BillingSettingsSerializer(request_tenant(request)).data)
 
     @extend_schema(
         tags=["billing"],
@@ -123,9 +133,12 @@ class BillingSettingsView(APIView):
         ],
     )
     def patch(self, request: Request) -> Response:
-        data = BillingSettingsSerializer(request.tenant, data=request.data, partial=True)
+        data = BillingSettingsSerializer(request_tenant(request), data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         tenant = tenant_update(
-            tenant=request.tenant, actor=request.user, request=request, **data.validated_data
+            tenant=request_tenant(request),
+            actor=_user(request),
+            request=request,
+            **data.validated_data,
         )
         return Response(BillingSettingsSerializer(tenant).data)

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import cast
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import viewsets
+from rest_framework.request import Request
+from rest_framework.serializers import BaseSerializer
 
 from catalog.api.serializers import ServiceSerializer
 from catalog.figures import with_service_figures
@@ -12,6 +14,13 @@ from catalog.models import Service, ServiceRequirement, ServiceResourceOverride
 from catalog.permissions import SERVICE_PERMISSIONS
 from catalog.services import service_create, service_delete, service_update
 from core.api.viewsets import UUID_PATTERN
+from users.models import User
+
+
+def _user(request: Request) -> User:
+    """The signed-in user: every view here requires one (``IsInScopeOfThisHost``)."""
+    return cast(User, request.user)
+
 
 SERVICE_EXAMPLE = OpenApiExample(
     "A treatment needing a therapist and a room",
@@ -52,7 +61,7 @@ class ServiceViewSet(viewsets.ModelViewSet):
     lookup_value_regex = UUID_PATTERN
     http_method_names = ["get", "post", "patch", "delete"]
 
-    def get_queryset(self) -> Any:
+    def get_queryset(self) -> QuerySet[Service]:
         return with_service_figures(
             Service.objects.prefetch_related(
                 Prefetch(
@@ -66,13 +75,14 @@ class ServiceViewSet(viewsets.ModelViewSet):
             )
         ).order_by("name", "id")
 
-    def perform_create(self, serializer: ServiceSerializer) -> None:
-        serializer.instance = service_create(actor=self.request.user, **serializer.validated_data)
+    def perform_create(self, serializer: BaseSerializer[Service]) -> None:
+        serializer.instance = service_create(actor=_user(self.request), **serializer.validated_data)
 
-    def perform_update(self, serializer: ServiceSerializer) -> None:
+    def perform_update(self, serializer: BaseSerializer[Service]) -> None:
+        assert serializer.instance is not None  # an update's serializer holds the service
         serializer.instance = service_update(
-            service=serializer.instance, actor=self.request.user, **serializer.validated_data
+            service=serializer.instance, actor=_user(self.request), **serializer.validated_data
         )
 
     def perform_destroy(self, instance: Service) -> None:
-        service_delete(service=instance, actor=self.request.user)
+        service_delete(service=instance, actor=_user(self.request))

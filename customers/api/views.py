@@ -1,14 +1,16 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import cast
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.decorators import action
+from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 
 from access.permissions import IsInScopeOfThisHost, capability_permission
 from core.api.viewsets import UUID_PATTERN
@@ -32,12 +34,19 @@ from customers.services import (
     customer_personal_data_export,
     customer_update,
 )
+from tenancy.http import request_tenant
+from users.models import User
 from users.roles import Capability
 
-PERSONAL_DATA_PERMISSIONS = [
+PERSONAL_DATA_PERMISSIONS: list[type[BasePermission]] = [
     IsInScopeOfThisHost,
     capability_permission(Capability.HANDLE_PERSONAL_DATA),
 ]
+
+
+def _user(request: Request) -> User:
+    """The signed-in user: every view here requires one (``IsInScopeOfThisHost``)."""
+    return cast(User, request.user)
 
 
 class CustomerFilter(filters.FilterSet):
@@ -53,20 +62,22 @@ class CustomerFilter(filters.FilterSet):
     # them by filtering its own record (``?tag=difficult``), so for it they match nothing.
     INTERNAL_FILTERS = frozenset({"status", "tag"})
 
-    def filter_queryset(self, queryset: Any) -> Any:
+    def filter_queryset(self, queryset: QuerySet[Customer]) -> QuerySet[Customer]:
         used = {name for name, value in self.form.cleaned_data.items() if value not in (None, "")}
         if used & self.INTERNAL_FILTERS and not sees_all_customers(
-            user=self.request.user, tenant=self.request.tenant
+            user=_user(self.request), tenant=request_tenant(self.request)
         ):
             return queryset.none()
         return super().filter_queryset(queryset)
 
-    def filter_search(self, queryset: Any, name: str, value: str) -> Any:
+    def filter_search(
+        self, queryset: QuerySet[Customer], name: str, value: str
+    ) -> QuerySet[Customer]:
         return queryset.filter(
             Q(name__icontains=value) | Q(email__icontains=value) | Q(phone__icontains=value)
         )
 
-    def filter_tag(self, queryset: Any, name: str, value: str) -> Any:
+    def filter_tag(self, queryset: QuerySet[Customer], name: str, value: str) -> QuerySet[Customer]:
         return queryset.filter(tags__contains=[value])
 
 
@@ -100,39 +111,42 @@ class CustomerViewSet(viewsets.ModelViewSet):
 
     def get_serializer_class(self) -> type[CustomerSerializer]:
         if getattr(self, "swagger_fake_view", False) or sees_all_customers(
-            user=self.request.user, tenant=self.request.tenant
+            user=_user(self.request), tenant=request_tenant(self.request)
         ):
             return CustomerSerializer
         return OwnCustomerSerializer
 
-    def get_queryset(self) -> Any:
+    def get_queryset(self) -> QuerySet[Customer]:
         return visible_customers(
             customer_list().order_by("name", "id"),
-            user=self.request.user,
-            tenant=self.request.tenant,
+            user=_user(self.request),
+            tenant=request_tenant(self.request),
         )
 
     def get_object(self) -> Customer:
         return customer_get_for(
-            customer_list(), user=self.request.user, tenant=self.request.tenant,
+            customer_list(), user=_user(self.request), tenant=request_tenant(self.request),
             public_id=self.kwargs["id"],
         )  # fmt: skip
 
-    def perform_create(self, serializer: CustomerSerializer) -> None:
+    def perform_create(self, serializer: BaseSerializer[Customer]) -> None:
         customer = customer_create(
-            tenant=self.request.tenant, actor=self.request.user, **serializer.validated_data
-        )
+            tenant=request_tenant(self.request), actor=_user(self.request),
+            **serializer.validated_data,
+        )  # fmt: skip
         serializer.instance = customer_list().get(pk=customer.pk)
 
-    def perform_update(self, serializer: CustomerSerializer) -> None:
+    def perform_update(self, serializer: BaseSerializer[Customer]) -> None:
+        assert serializer.instance is not None  # an update's serializer holds the customer
         customer = customer_update(
-            tenant=self.request.tenant, customer=serializer.instance, actor=self.request.user,
+            tenant=request_tenant(self.request), customer=serializer.instance,
+            actor=_user(self.request),
             **serializer.validated_data,
         )  # fmt: skip
         serializer.instance = customer_list().get(pk=customer.pk)
 
     def perform_destroy(self, instance: Customer) -> None:
-        customer_delete(customer=instance, actor=self.request.user)
+        customer_delete(customer=instance, actor=_user(self.request))
 
     @extend_schema(tags=["customers"], responses=PersonalDataSerializer)
     @action(detail=True, methods=["get"], permission_classes=PERSONAL_DATA_PERMISSIONS)
@@ -140,7 +154,7 @@ class CustomerViewSet(viewsets.ModelViewSet):
         """Everything kept about this customer as a person (GDPR right of access): its record,
         account, appointments, charges, reviews and e-mail preferences. Owners and managers."""
         data = customer_personal_data_export(
-            customer=self.get_object(), actor=request.user, request=request
+            customer=self.get_object(), actor=_user(request), request=request
         )
         return Response(PersonalDataSerializer(data).data)
 
@@ -151,6 +165,7 @@ class CustomerViewSet(viewsets.ModelViewSet):
         and its account are anonymised, the account can no longer sign in; appointments and
         charges stay with their amounts (financial records). Erasing again changes nothing."""
         customer = customer_erase(
-            tenant=request.tenant, customer=self.get_object(), actor=request.user, request=request
-        )
+            tenant=request_tenant(request), customer=self.get_object(), actor=_user(request),
+            request=request,
+        )  # fmt: skip
         return Response(CustomerSerializer(customer_list().get(pk=customer.pk)).data)

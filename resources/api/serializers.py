@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
 from rest_framework import serializers
 
 from core.api.fields import PublicIdField
@@ -13,7 +14,7 @@ from users.models import User
 class TenantUserField(PublicIdField):
     """A user of the request's tenant, by public id; other tenants' users do not exist here."""
 
-    def get_queryset(self) -> Any:
+    def get_queryset(self) -> QuerySet[User]:
         return User.objects.filter(tenant=self.context["request"].tenant)
 
 

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import cast
 
+from django.db.models import QuerySet
 from django.urls import reverse
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
@@ -10,6 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 
 from core.api.viewsets import UUID_PATTERN
 from core.uploads import validated_image
@@ -41,6 +43,14 @@ from resources.services import (
     resource_photo_set,
     resource_update,
 )
+from tenancy.http import request_tenant
+from users.models import User
+
+
+def _user(request: Request) -> User:
+    """The signed-in user: every view here requires one (``IsInScopeOfThisHost``)."""
+    return cast(User, request.user)
+
 
 RESOURCE_EXAMPLE = OpenApiExample(
     "A stylist working weekdays 9-17",
@@ -82,23 +92,25 @@ class ResourceViewSet(viewsets.ModelViewSet):
     lookup_value_regex = UUID_PATTERN
     http_method_names = ["get", "post", "patch", "delete"]
 
-    def get_queryset(self) -> Any:
+    def get_queryset(self) -> QuerySet[Resource]:
         return Resource.objects.prefetch_related("working_hours").order_by("name", "id")
 
-    def perform_create(self, serializer: ResourceSerializer) -> None:
+    def perform_create(self, serializer: BaseSerializer[Resource]) -> None:
         serializer.instance = resource_create(
-            tenant=self.request.tenant, actor=self.request.user, request=self.request,
+            tenant=request_tenant(self.request), actor=_user(self.request), request=self.request,
             **serializer.validated_data,
         )  # fmt: skip
 
-    def perform_update(self, serializer: ResourceSerializer) -> None:
+    def perform_update(self, serializer: BaseSerializer[Resource]) -> None:
+        assert serializer.instance is not None  # an update's serializer holds the resource
         serializer.instance = resource_update(
-            tenant=self.request.tenant, resource=serializer.instance, actor=self.request.user,
+            tenant=request_tenant(self.request), resource=serializer.instance,
+            actor=_user(self.request),
             **serializer.validated_data,
         )  # fmt: skip
 
     def perform_destroy(self, instance: Resource) -> None:
-        resource_delete(resource=instance, actor=self.request.user)
+        resource_delete(resource=instance, actor=_user(self.request))
 
     @extend_schema(
         methods=["POST"],
@@ -123,9 +135,9 @@ class ResourceViewSet(viewsets.ModelViewSet):
     def calendar_feed(self, request: Request, id: str) -> Response:
         resource = self.get_object()
         if request.method == "DELETE":
-            ical_token_revoke(resource=resource, actor=request.user, request=request)
+            ical_token_revoke(resource=resource, actor=_user(request), request=request)
             return Response(status=204)
-        resource = ical_token_rotate(resource=resource, actor=request.user, request=request)
+        resource = ical_token_rotate(resource=resource, actor=_user(request), request=request)
         url = request.build_absolute_uri(
             reverse("calendar-feed", kwargs={"token": resource.ical_token})
         )
@@ -155,11 +167,11 @@ class ResourceViewSet(viewsets.ModelViewSet):
     def photo(self, request: Request, id: str) -> Response:
         resource = self.get_object()
         if request.method == "DELETE":
-            resource_photo_set(resource=resource, image=None, actor=request.user, request=request)
+            resource_photo_set(resource=resource, image=None, actor=_user(request), request=request)
             return Response(status=204)
         image = validated_image(request.FILES.get("file"))
         resource = resource_photo_set(
-            resource=resource, image=image, actor=request.user, request=request
+            resource=resource, image=image, actor=_user(request), request=request
         )
         return Response({"photo_url": resource.photo.url})
 
@@ -219,26 +231,27 @@ class DateOverrideViewSet(
     lookup_value_regex = UUID_PATTERN
     http_method_names = ["get", "post", "patch", "delete"]
 
-    def get_queryset(self) -> Any:
+    def get_queryset(self) -> QuerySet[DateOverride]:
         return visible_date_overrides(
-            date_override_list(), user=self.request.user, tenant=self.request.tenant
+            date_override_list(), user=_user(self.request), tenant=request_tenant(self.request)
         ).order_by("date", "start_time")
 
     def get_object(self) -> DateOverride:
         return date_override_get_for(
-            date_override_list(), user=self.request.user, tenant=self.request.tenant,
+            date_override_list(), user=_user(self.request), tenant=request_tenant(self.request),
             public_id=self.kwargs["id"],
         )  # fmt: skip
 
-    def perform_create(self, serializer: DateOverrideSerializer) -> None:
+    def perform_create(self, serializer: BaseSerializer[DateOverride]) -> None:
         serializer.instance = date_override_create(
-            actor=self.request.user, **serializer.validated_data
+            actor=_user(self.request), **serializer.validated_data
         )
 
-    def perform_update(self, serializer: DateOverrideSerializer) -> None:
+    def perform_update(self, serializer: BaseSerializer[DateOverride]) -> None:
+        assert serializer.instance is not None  # an update's serializer holds the override
         serializer.instance = date_override_update(
-            actor=self.request.user, override=serializer.instance, **serializer.validated_data
+            actor=_user(self.request), override=serializer.instance, **serializer.validated_data
         )
 
     def perform_destroy(self, instance: DateOverride) -> None:
-        date_override_delete(actor=self.request.user, override=instance)
+        date_override_delete(actor=_user(self.request), override=instance)
