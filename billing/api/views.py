@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from typing import cast
-
 from django.db.models import QuerySet
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
@@ -10,6 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from access.http import request_user
 from billing.api.serializers import (
     BillingSettingsSerializer,
     ChargeSerializer,
@@ -31,12 +30,6 @@ from core.api.filters import UTCIsoDateTimeFilter
 from core.api.viewsets import UUID_PATTERN
 from tenancy.http import request_tenant
 from tenancy.services import tenant_update
-from users.models import User
-
-
-def _user(request: Request) -> User:
-    """The signed-in user: every view here requires one (``IsInScopeOfThisHost``)."""
-    return cast(User, request.user)
 
 
 class ChargeFilter(filters.FilterSet):
@@ -70,12 +63,12 @@ class ChargeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     def get_queryset(self) -> QuerySet[Charge]:
         return visible_charges(
-            charge_list(), user=_user(self.request), tenant=request_tenant(self.request)
+            charge_list(), user=request_user(self.request), tenant=request_tenant(self.request)
         )
 
     def get_object(self) -> Charge:
         return charge_get_for(
-            charge_list(), user=_user(self.request), tenant=request_tenant(self.request),
+            charge_list(), user=request_user(self.request), tenant=request_tenant(self.request),
             public_id=self.kwargs["id"],
         )  # fmt: skip
 
@@ -90,7 +83,7 @@ class ChargeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         data = ChargeStatusSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         charge = charge_set_status(
-            charge=charge, status=data.validated_data["status"], actor=_user(request),
+            charge=charge, status=data.validated_data["status"], actor=request_user(request),
             request=request,
         )  # fmt: skip
         return Response(ChargeSerializer(charge_list().get(pk=charge.pk)).data)
@@ -137,7 +130,7 @@ class BillingSettingsView(APIView):
         data.is_valid(raise_exception=True)
         tenant = tenant_update(
             tenant=request_tenant(request),
-            actor=_user(request),
+            actor=request_user(request),
             request=request,
             **data.validated_data,
         )

@@ -1,26 +1,17 @@
 from __future__ import annotations
 
-from typing import cast
-
 from django.db.models import Prefetch, QuerySet
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import viewsets
-from rest_framework.request import Request
 from rest_framework.serializers import BaseSerializer
 
+from access.http import request_user
 from catalog.api.serializers import ServiceSerializer
 from catalog.figures import with_service_figures
 from catalog.models import Service, ServiceRequirement, ServiceResourceOverride
 from catalog.permissions import SERVICE_PERMISSIONS
 from catalog.services import service_create, service_delete, service_update
 from core.api.viewsets import UUID_PATTERN
-from users.models import User
-
-
-def _user(request: Request) -> User:
-    """The signed-in user: every view here requires one (``IsInScopeOfThisHost``)."""
-    return cast(User, request.user)
-
 
 SERVICE_EXAMPLE = OpenApiExample(
     "A treatment needing a therapist and a room",
@@ -76,13 +67,17 @@ class ServiceViewSet(viewsets.ModelViewSet):
         ).order_by("name", "id")
 
     def perform_create(self, serializer: BaseSerializer[Service]) -> None:
-        serializer.instance = service_create(actor=_user(self.request), **serializer.validated_data)
+        serializer.instance = service_create(
+            actor=request_user(self.request), **serializer.validated_data
+        )
 
     def perform_update(self, serializer: BaseSerializer[Service]) -> None:
         assert serializer.instance is not None  # an update's serializer holds the service
         serializer.instance = service_update(
-            service=serializer.instance, actor=_user(self.request), **serializer.validated_data
+            service=serializer.instance,
+            actor=request_user(self.request),
+            **serializer.validated_data,
         )
 
     def perform_destroy(self, instance: Service) -> None:
-        service_delete(service=instance, actor=_user(self.request))
+        service_delete(service=instance, actor=request_user(self.request))

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from typing import cast
-
 from django.db.models import Q, QuerySet
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
@@ -12,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
+from access.http import request_user
 from access.permissions import IsInScopeOfThisHost, capability_permission
 from core.api.viewsets import UUID_PATTERN
 from customers.api.serializers import (
@@ -35,18 +34,12 @@ from customers.services import (
     customer_update,
 )
 from tenancy.http import request_tenant
-from users.models import User
 from users.roles import Capability
 
 PERSONAL_DATA_PERMISSIONS: list[type[BasePermission]] = [
     IsInScopeOfThisHost,
     capability_permission(Capability.HANDLE_PERSONAL_DATA),
 ]
-
-
-def _user(request: Request) -> User:
-    """The signed-in user: every view here requires one (``IsInScopeOfThisHost``)."""
-    return cast(User, request.user)
 
 
 class CustomerFilter(filters.FilterSet):
@@ -65,7 +58,7 @@ class CustomerFilter(filters.FilterSet):
     def filter_queryset(self, queryset: QuerySet[Customer]) -> QuerySet[Customer]:
         used = {name for name, value in self.form.cleaned_data.items() if value not in (None, "")}
         if used & self.INTERNAL_FILTERS and not sees_all_customers(
-            user=_user(self.request), tenant=request_tenant(self.request)
+            user=request_user(self.request), tenant=request_tenant(self.request)
         ):
             return queryset.none()
         return super().filter_queryset(queryset)
@@ -111,7 +104,7 @@ class CustomerViewSet(viewsets.ModelViewSet):
 
     def get_serializer_class(self) -> type[CustomerSerializer]:
         if getattr(self, "swagger_fake_view", False) or sees_all_customers(
-            user=_user(self.request), tenant=request_tenant(self.request)
+            user=request_user(self.request), tenant=request_tenant(self.request)
         ):
             return CustomerSerializer
         return OwnCustomerSerializer
@@ -119,19 +112,19 @@ class CustomerViewSet(viewsets.ModelViewSet):
     def get_queryset(self) -> QuerySet[Customer]:
         return visible_customers(
             customer_list().order_by("name", "id"),
-            user=_user(self.request),
+            user=request_user(self.request),
             tenant=request_tenant(self.request),
         )
 
     def get_object(self) -> Customer:
         return customer_get_for(
-            customer_list(), user=_user(self.request), tenant=request_tenant(self.request),
+            customer_list(), user=request_user(self.request), tenant=request_tenant(self.request),
             public_id=self.kwargs["id"],
         )  # fmt: skip
 
     def perform_create(self, serializer: BaseSerializer[Customer]) -> None:
         customer = customer_create(
-            tenant=request_tenant(self.request), actor=_user(self.request),
+            tenant=request_tenant(self.request), actor=request_user(self.request),
             **serializer.validated_data,
         )  # fmt: skip
         serializer.instance = customer_list().get(pk=customer.pk)
@@ -140,13 +133,13 @@ class CustomerViewSet(viewsets.ModelViewSet):
         assert serializer.instance is not None  # an update's serializer holds the customer
         customer = customer_update(
             tenant=request_tenant(self.request), customer=serializer.instance,
-            actor=_user(self.request),
+            actor=request_user(self.request),
             **serializer.validated_data,
         )  # fmt: skip
         serializer.instance = customer_list().get(pk=customer.pk)
 
     def perform_destroy(self, instance: Customer) -> None:
-        customer_delete(customer=instance, actor=_user(self.request))
+        customer_delete(customer=instance, actor=request_user(self.request))
 
     @extend_schema(tags=["customers"], responses=PersonalDataSerializer)
     @action(detail=True, methods=["get"], permission_classes=PERSONAL_DATA_PERMISSIONS)
@@ -154,7 +147,7 @@ class CustomerViewSet(viewsets.ModelViewSet):
         """Everything kept about this customer as a person (GDPR right of access): its record,
         account, appointments, charges, reviews and e-mail preferences. Owners and managers."""
         data = customer_personal_data_export(
-            customer=self.get_object(), actor=_user(request), request=request
+            customer=self.get_object(), actor=request_user(request), request=request
         )
         return Response(PersonalDataSerializer(data).data)
 
@@ -165,7 +158,7 @@ class CustomerViewSet(viewsets.ModelViewSet):
         and its account are anonymised, the account can no longer sign in; appointments and
         charges stay with their amounts (financial records). Erasing again changes nothing."""
         customer = customer_erase(
-            tenant=request_tenant(request), customer=self.get_object(), actor=_user(request),
+            tenant=request_tenant(request), customer=self.get_object(), actor=request_user(request),
             request=request,
         )  # fmt: skip
         return Response(CustomerSerializer(customer_list().get(pk=customer.pk)).data)

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from typing import cast
-
 from django.db.models import QuerySet
 from django.urls import reverse
 from django_filters import rest_framework as filters
@@ -13,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
+from access.http import request_user
 from core.api.viewsets import UUID_PATTERN
 from core.uploads import validated_image
 from resources.api.serializers import (
@@ -44,13 +43,6 @@ from resources.services import (
     resource_update,
 )
 from tenancy.http import request_tenant
-from users.models import User
-
-
-def _user(request: Request) -> User:
-    """The signed-in user: every view here requires one (``IsInScopeOfThisHost``)."""
-    return cast(User, request.user)
-
 
 RESOURCE_EXAMPLE = OpenApiExample(
     "A stylist working weekdays 9-17",
@@ -97,7 +89,7 @@ class ResourceViewSet(viewsets.ModelViewSet):
 
     def perform_create(self, serializer: BaseSerializer[Resource]) -> None:
         serializer.instance = resource_create(
-            tenant=request_tenant(self.request), actor=_user(self.request), request=self.request,
+            tenant=request_tenant(self.request), actor=request_user(self.request), request=self.request,
             **serializer.validated_data,
         )  # fmt: skip
 
@@ -105,12 +97,12 @@ class ResourceViewSet(viewsets.ModelViewSet):
         assert serializer.instance is not None  # an update's serializer holds the resource
         serializer.instance = resource_update(
             tenant=request_tenant(self.request), resource=serializer.instance,
-            actor=_user(self.request),
+            actor=request_user(self.request),
             **serializer.validated_data,
         )  # fmt: skip
 
     def perform_destroy(self, instance: Resource) -> None:
-        resource_delete(resource=instance, actor=_user(self.request))
+        resource_delete(resource=instance, actor=request_user(self.request))
 
     @extend_schema(
         methods=["POST"],
@@ -135,9 +127,11 @@ class ResourceViewSet(viewsets.ModelViewSet):
     def calendar_feed(self, request: Request, id: str) -> Response:
         resource = self.get_object()
         if request.method == "DELETE":
-            ical_token_revoke(resource=resource, actor=_user(request), request=request)
+            ical_token_revoke(resource=resource, actor=request_user(request), request=request)
             return Response(status=204)
-        resource = ical_token_rotate(resource=resource, actor=_user(request), request=request)
+        resource = ical_token_rotate(
+            resource=resource, actor=request_user(request), request=request
+        )
         url = request.build_absolute_uri(
             reverse("calendar-feed", kwargs={"token": resource.ical_token})
         )
@@ -167,11 +161,13 @@ class ResourceViewSet(viewsets.ModelViewSet):
     def photo(self, request: Request, id: str) -> Response:
         resource = self.get_object()
         if request.method == "DELETE":
-            resource_photo_set(resource=resource, image=None, actor=_user(request), request=request)
+            resource_photo_set(
+                resource=resource, image=None, actor=request_user(request), request=request
+            )
             return Response(status=204)
         image = validated_image(request.FILES.get("file"))
         resource = resource_photo_set(
-            resource=resource, image=image, actor=_user(request), request=request
+            resource=resource, image=image, actor=request_user(request), request=request
         )
         return Response({"photo_url": resource.photo.url})
 
@@ -233,25 +229,29 @@ class DateOverrideViewSet(
 
     def get_queryset(self) -> QuerySet[DateOverride]:
         return visible_date_overrides(
-            date_override_list(), user=_user(self.request), tenant=request_tenant(self.request)
+            date_override_list(),
+            user=request_user(self.request),
+            tenant=request_tenant(self.request),
         ).order_by("date", "start_time")
 
     def get_object(self) -> DateOverride:
         return date_override_get_for(
-            date_override_list(), user=_user(self.request), tenant=request_tenant(self.request),
+            date_override_list(), user=request_user(self.request), tenant=request_tenant(self.request),
             public_id=self.kwargs["id"],
         )  # fmt: skip
 
     def perform_create(self, serializer: BaseSerializer[DateOverride]) -> None:
         serializer.instance = date_override_create(
-            actor=_user(self.request), **serializer.validated_data
+            actor=request_user(self.request), **serializer.validated_data
         )
 
     def perform_update(self, serializer: BaseSerializer[DateOverride]) -> None:
         assert serializer.instance is not None  # an update's serializer holds the override
         serializer.instance = date_override_update(
-            actor=_user(self.request), override=serializer.instance, **serializer.validated_data
+            actor=request_user(self.request),
+            override=serializer.instance,
+            **serializer.validated_data,
         )
 
     def perform_destroy(self, instance: DateOverride) -> None:
-        date_override_delete(actor=_user(self.request), override=instance)
+        date_override_delete(actor=request_user(self.request), override=instance)
