@@ -89,17 +89,20 @@ class ResourceViewSet(viewsets.ModelViewSet):
 
     def perform_create(self, serializer: BaseSerializer[Resource]) -> None:
         serializer.instance = resource_create(
-            tenant=request_tenant(self.request), actor=request_user(self.request), request=self.request,
+            tenant=request_tenant(self.request),
+            actor=request_user(self.request),
+            request=self.request,
             **serializer.validated_data,
-        )  # fmt: skip
+        )
 
     def perform_update(self, serializer: BaseSerializer[Resource]) -> None:
         assert serializer.instance is not None  # an update's serializer holds the resource
         serializer.instance = resource_update(
-            tenant=request_tenant(self.request), resource=serializer.instance,
+            tenant=request_tenant(self.request),
+            resource=serializer.instance,
             actor=request_user(self.request),
             **serializer.validated_data,
-        )  # fmt: skip
+        )
 
     def perform_destroy(self, instance: Resource) -> None:
         resource_delete(resource=instance, actor=request_user(self.request))
@@ -236,9 +239,11 @@ class DateOverrideViewSet(
 
     def get_object(self) -> DateOverride:
         return date_override_get_for(
-            date_override_list(), user=request_user(self.request), tenant=request_tenant(self.request),
+            date_override_list(),
+            user=request_user(self.request),
+            tenant=request_tenant(self.request),
             public_id=self.kwargs["id"],
-        )  # fmt: skip
+        )
 
     def perform_create(self, serializer: BaseSerializer[DateOverride]) -> None:
         serializer.instance = date_override_create(
