@@ -23,6 +23,7 @@ from apikeys.scopes import scope_capabilities
 from apikeys.selectors import api_key_for_secret
 from apikeys.services import KEY_PREFIX, api_key_mark_used
 from core.audit import security_event
+from tenancy.http import request_tenant
 from users.reach import access_on_host
 from users.roles import Access
 
@@ -59,7 +60,7 @@ class APIKeyAuthentication(BaseAuthentication):
                 "This API key is not valid: unknown, revoked or expired.",
                 code="authentication_failed",
             )
-        user, tenant = key.created_by, request.tenant
+        user, tenant = key.created_by, request_tenant(request)
         if not user.is_active:
             raise exceptions.AuthenticationFailed(
                 "The account this API key acts for is deactivated.", code="user_inactive"

@@ -28,6 +28,7 @@ from plugins.api.serializers import (
 from plugins.models import Category, PluginInstallation, PluginTemplate
 from plugins.selectors import catalogue, installation_get, installations, plugin_get
 from plugins.services import plugin_configure, plugin_install, plugin_rate, plugin_uninstall
+from tenancy.http import request_tenant
 
 SLUG_PATTERN = r"[a-z0-9][a-z0-9-]{0,63}"
 
@@ -76,6 +77,7 @@ INSTALL_EXAMPLE = OpenApiExample(
     },
     request_only=True,
 )
+
 BAD_SETTINGS_EXAMPLE = OpenApiExample(
     "A setting the schema refuses",
     value={
@@ -119,11 +121,11 @@ class PluginInstallView(APIView):
         data = InstallSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         installation = plugin_install(
-            tenant=request.tenant, plugin=plugin, actor=request.user,
+            tenant=request_tenant(request), plugin=plugin, actor=request.user,
             accepted_permissions=data.validated_data["accepted_permissions"],
             settings=data.validated_data.get("settings"), request=request,
         )  # fmt: skip
-        fresh = installations(tenant=request.tenant).get(pk=installation.pk)
+        fresh = installations(tenant=request_tenant(request)).get(pk=installation.pk)
         return Response(InstallationSerializer(fresh).data, status=201)
 
 
@@ -144,7 +146,7 @@ class PluginRatingView(APIView):
         data = RatingSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         rating = plugin_rate(
-            tenant=request.tenant, plugin=plugin, actor=request.user, request=request,
+            tenant=request_tenant(request), plugin=plugin, actor=request.user, request=request,
             score=data.validated_data["score"], comment=data.validated_data["comment"],
         )  # fmt: skip
         return Response(RatingSerializer(rating).data)
@@ -174,10 +176,10 @@ class InstalledPluginViewSet(
         return super().get_permissions()
 
     def get_queryset(self) -> Any:
-        return installations(tenant=self.request.tenant)
+        return installations(tenant=request_tenant(self.request))
 
     def get_object(self) -> Any:
-        return installation_get(tenant=self.request.tenant, slug=self.kwargs["slug"])
+        return installation_get(tenant=request_tenant(self.request), slug=self.kwargs["slug"])
 
     @extend_schema(
         tags=["plugins"],
@@ -214,7 +216,7 @@ class InstalledPluginViewSet(
     def destroy(self, request: Request, slug: str) -> Response:
         installation = self.get_object()
         plugin_uninstall(
-            tenant=request.tenant, plugin=installation.plugin, actor=request.user,
+            tenant=request_tenant(request), plugin=installation.plugin, actor=request.user,
             request=request,
         )  # fmt: skip
         return Response(status=204)

@@ -24,6 +24,7 @@ from plugin_data.selectors import customer_unsubscribed
 from plugins.api.permissions import INSTALLED_PERMISSIONS
 from plugins.data.selectors import unsubscribe_customer
 from plugins.data.services import customer_unsubscribe, email_template_reset, email_template_save
+from tenancy.http import request_tenant
 
 
 class DeliverySerializer(serializers.ModelSerializer):
@@ -70,7 +71,7 @@ class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     def get_queryset(self) -> Any:
         return (
-            Delivery.objects.filter(tenant=self.request.tenant)
+            Delivery.objects.filter(tenant=request_tenant(self.request))
             .select_related("event")
             .order_by("-created_at", "-id")
         )
@@ -200,17 +201,17 @@ class UnsubscribeView(APIView):
 
     @extend_schema(tags=["email"], responses=UnsubscribeSerializer)
     def get(self, request: Request, token: str) -> Response:
-        customer = unsubscribe_customer(tenant=request.tenant, token=token)
+        customer = unsubscribe_customer(tenant=request_tenant(request), token=token)
         if customer_unsubscribed(customer):
-            message = f"{request.tenant.name} does not e-mail you any more."
+            message = f"{request_tenant(request).name} does not e-mail you any more."
         else:
-            message = f"POST to this link to stop e-mails from {request.tenant.name}."
+            message = f"POST to this link to stop e-mails from {request_tenant(request).name}."
         return Response({"unsubscribed": customer_unsubscribed(customer), "message": message})
 
     @extend_schema(tags=["email"], request=None, responses=UnsubscribeSerializer)
     def post(self, request: Request, token: str) -> Response:
-        customer_unsubscribe(tenant=request.tenant, token=token, request=request)
+        customer_unsubscribe(tenant=request_tenant(request), token=token, request=request)
         return Response({
             "unsubscribed": True,
-            "message": f"{request.tenant.name} will not e-mail you any more.",
+            "message": f"{request_tenant(request).name} will not e-mail you any more.",
         })  # fmt: skip

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+from rest_framework.permissions import BasePermission
+
 from access.permissions import IsInScopeOfThisHost, capability_permission
 
-CATALOGUE_PERMISSIONS = [IsInScopeOfThisHost]
-INSTALL_PERMISSIONS = [IsInScopeOfThisHost, capability_permission("install_plugins")]
-INSTALLED_PERMISSIONS = [
+CATALOGUE_PERMISSIONS: list[type[BasePermission]] = [IsInScopeOfThisHost]
+INSTALL_PERMISSIONS: list[type[BasePermission]] = [
+    IsInScopeOfThisHost,
+    capability_permission("install_plugins"),
+]
+INSTALLED_PERMISSIONS: list[type[BasePermission]] = [
     IsInScopeOfThisHost,
     capability_permission("view_plugins"),
     capability_permission("manage_plugins", write_only=True),
 ]
-RATE_PERMISSIONS = [IsInScopeOfThisHost, capability_permission("manage_plugins")]
-REVIEW_PERMISSIONS = [
+RATE_PERMISSIONS: list[type[BasePermission]] = [
+    IsInScopeOfThisHost,
+    capability_permission("manage_plugins"),
+]
+REVIEW_PERMISSIONS: list[type[BasePermission]] = [
     IsInScopeOfThisHost,
     capability_permission("view_customers"),
     capability_permission("manage_customers", write_only=True),

@@ -30,6 +30,7 @@ from plugins.api.serializers import (
 )
 from plugins.data.selectors import review_appointment
 from plugins.data.services import customer_preference_set, review_reply, review_submit
+from tenancy.http import request_tenant
 
 INVALID_LINK = "A forged, foreign or expired link, or reviews switched off here (`invalid_link`)."
 
@@ -94,10 +95,10 @@ class ReviewLinkView(APIView):
         responses={200: ReviewLinkSerializer, 404: error_response(INVALID_LINK)},
     )
     def get(self, request: Request, token: str) -> Response:
-        appointment = review_appointment(tenant=request.tenant, token=token)
+        appointment = review_appointment(tenant=request_tenant(request), token=token)
         return Response(
             ReviewLinkSerializer({
-                "business": request.tenant.name,
+                "business": request_tenant(request).name,
                 "service": appointment.service.name,
                 "starts_at": appointment.starts_at,
                 "already_reviewed": Review.objects.filter(appointment=appointment).exists(),
@@ -121,7 +122,7 @@ class ReviewLinkView(APIView):
         data = ReviewSubmitSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         review = review_submit(
-            tenant=request.tenant, token=token, request=request, **data.validated_data
+            tenant=request_tenant(request), token=token, request=request, **data.validated_data
         )
         return Response(ReviewSerializer(review).data, status=201)
 
@@ -142,7 +143,7 @@ class CustomerPreferenceView(APIView):
 
     def _customer(self, request: Request, id: str) -> Customer:
         return customer_get_for(
-            Customer.objects.all(), user=request.user, tenant=request.tenant, public_id=id
+            Customer.objects.all(), user=request.user, tenant=request_tenant(request), public_id=id
         )
 
     @extend_schema(tags=["customers"], responses=CustomerPreferenceSerializer)

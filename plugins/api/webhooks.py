@@ -23,6 +23,7 @@ from plugins.data.services import (
     webhook_endpoint_rotate_secret,
     webhook_endpoint_update,
 )
+from tenancy.http import request_tenant
 
 ENDPOINT_EXAMPLE = OpenApiExample(
     "Bookings and cancellations to the CRM",
@@ -58,10 +59,12 @@ def sees_full_urls(request: Request) -> bool:
     who manage its plugins see them whole; everyone else (staff, platform operators) sees
     scheme://host/... ."""
     user = request.user
-    if getattr(user, "tenant_id", None) != getattr(request.tenant, "pk", None):
+    if getattr(user, "tenant_id", None) != getattr(request_tenant(request), "pk", None):
         return False
     operator = masquerade_operator(request)
-    return capability_on_host(user, request.tenant, "manage_plugins", operator=operator).allowed
+    return capability_on_host(
+        user, request_tenant(request), "manage_plugins", operator=operator
+    ).allowed
 
 
 @extend_schema_view(
@@ -111,7 +114,10 @@ class WebhookEndpointViewSet(viewsets.ModelViewSet):
         data = WebhookEndpointSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         endpoint = webhook_endpoint_create(
-            tenant=request.tenant, actor=request.user, request=request, **data.validated_data
+            tenant=request_tenant(request),
+            actor=request.user,
+            request=request,
+            **data.validated_data,
         )
         return Response(
             WebhookEndpointWithSecretSerializer(
