@@ -4,6 +4,8 @@ the tenants on whose host it may manage keys through the API (``apikeys.selector
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -11,6 +13,7 @@ from django.http import HttpRequest
 from apikeys.models import APIKey
 from apikeys.selectors import api_keys_for
 from core.admin_kit import ReadOnlyAdmin
+from users.models import User
 
 
 @admin.register(APIKey)
@@ -25,4 +28,4 @@ class APIKeyAdmin(ReadOnlyAdmin):
     list_select_related = ["tenant", "created_by"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[APIKey]:
-        return api_keys_for(viewer=request.user)
+        return api_keys_for(viewer=cast(User, request.user))

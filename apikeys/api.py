@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
@@ -18,6 +18,7 @@ from apikeys.services import api_key_create, api_key_revoke
 from core.api.viewsets import UUID_PATTERN
 from core.exceptions import NotFound
 from tenancy.http import request_tenant
+from users.models import User
 
 
 @extend_schema_view(
@@ -64,7 +65,7 @@ class APIKeyViewSet(viewsets.GenericViewSet):
         data.is_valid(raise_exception=True)
         issued = api_key_create(
             tenant=request_tenant(request),
-            actor=request.user,
+            actor=cast(User, request.user),
             request=request,
             **data.validated_data,
         )
@@ -78,5 +79,5 @@ class APIKeyViewSet(viewsets.GenericViewSet):
     )  # fmt: skip
     @action(detail=True, methods=["post"])
     def revoke(self, request: Request, id: str) -> Response:
-        key = api_key_revoke(key=self.get_object(), actor=request.user, request=request)
+        key = api_key_revoke(key=self.get_object(), actor=cast(User, request.user), request=request)
         return Response(APIKeySerializer(key).data)

@@ -6,6 +6,8 @@ installed plugins it may read through the API (``notifications.selectors.plugin_
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -13,6 +15,7 @@ from django.http import HttpRequest
 from core.admin_kit import ReadOnlyAdmin
 from plugins.models import PluginInstallation, PluginRating, PluginTemplate
 from plugins.selectors import installations_for, ratings_for
+from users.models import User
 
 
 @admin.register(PluginTemplate)
@@ -33,7 +36,7 @@ class PluginInstallationAdmin(ReadOnlyAdmin):
     list_select_related = ["plugin", "tenant", "installed_by"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[PluginInstallation]:
-        return installations_for(viewer=request.user)
+        return installations_for(viewer=cast(User, request.user))
 
 
 @admin.register(PluginRating)
@@ -44,4 +47,4 @@ class PluginRatingAdmin(ReadOnlyAdmin):
     list_select_related = ["plugin", "tenant"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[PluginRating]:
-        return ratings_for(viewer=request.user)
+        return ratings_for(viewer=cast(User, request.user))

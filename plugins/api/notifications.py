@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.http import Http404
 from django_filters import rest_framework as filters
@@ -25,6 +25,7 @@ from plugins.api.permissions import INSTALLED_PERMISSIONS
 from plugins.data.selectors import unsubscribe_customer
 from plugins.data.services import customer_unsubscribe, email_template_reset, email_template_save
 from tenancy.http import request_tenant
+from users.models import User
 
 
 class DeliverySerializer(serializers.ModelSerializer):
@@ -90,7 +91,7 @@ class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @action(detail=True, methods=["post"])
     def redeliver(self, request: Request, id: str) -> Response:
         delivery = delivery_redeliver(
-            delivery=self.get_object(), actor=request.user, request=request
+            delivery=self.get_object(), actor=cast(User, request.user), request=request
         )
         return Response(DeliverySerializer(delivery).data, status=202)
 
@@ -173,14 +174,14 @@ class EmailTemplateView(APIView):
         data = EmailTemplateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         email_template_save(
-            kind=kind, source=TemplateSource(**data.validated_data), actor=request.user,
+            kind=kind, source=TemplateSource(**data.validated_data), actor=cast(User, request.user),
             request=request,
         )  # fmt: skip
         return Response(_template_data(kind))
 
     @extend_schema(tags=["email"], responses={204: None}, description="Back to the default.")
     def delete(self, request: Request, kind: str) -> Response:
-        email_template_reset(kind=self._kind(kind), actor=request.user, request=request)
+        email_template_reset(kind=self._kind(kind), actor=cast(User, request.user), request=request)
         return Response(status=204)
 
 

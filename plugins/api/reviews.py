@@ -3,7 +3,7 @@ customers' e-mail preferences."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
@@ -31,6 +31,7 @@ from plugins.api.serializers import (
 from plugins.data.selectors import review_appointment
 from plugins.data.services import customer_preference_set, review_reply, review_submit
 from tenancy.http import request_tenant
+from users.models import User
 
 INVALID_LINK = "A forged, foreign or expired link, or reviews switched off here (`invalid_link`)."
 
@@ -78,7 +79,7 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         data = ReplySerializer(data=request.data)
         data.is_valid(raise_exception=True)
         review = review_reply(
-            review=self.get_object(), actor=request.user, request=request,
+            review=self.get_object(), actor=cast(User, request.user), request=request,
             reply=data.validated_data["reply"],
         )  # fmt: skip
         return Response(ReviewSerializer(self.get_queryset().get(pk=review.pk)).data)
@@ -165,7 +166,7 @@ class CustomerPreferenceView(APIView):
         data = CustomerPreferenceSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         preference = customer_preference_set(
-            customer=customer, actor=request.user, request=request,
+            customer=customer, actor=cast(User, request.user), request=request,
             timezone_name=data.validated_data["timezone"],
         )  # fmt: skip
         return Response(CustomerPreferenceSerializer(preference).data)

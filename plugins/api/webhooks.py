@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import viewsets
@@ -24,6 +24,7 @@ from plugins.data.services import (
     webhook_endpoint_update,
 )
 from tenancy.http import request_tenant
+from users.models import User
 
 ENDPOINT_EXAMPLE = OpenApiExample(
     "Bookings and cancellations to the CRM",
@@ -115,7 +116,7 @@ class WebhookEndpointViewSet(viewsets.ModelViewSet):
         data.is_valid(raise_exception=True)
         endpoint = webhook_endpoint_create(
             tenant=request_tenant(request),
-            actor=request.user,
+            actor=cast(User, request.user),
             request=request,
             **data.validated_data,
         )
@@ -131,14 +132,19 @@ class WebhookEndpointViewSet(viewsets.ModelViewSet):
         data = WebhookEndpointSerializer(endpoint, data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         endpoint = webhook_endpoint_update(
-            endpoint=endpoint, actor=request.user, request=request, **data.validated_data
+            endpoint=endpoint,
+            actor=cast(User, request.user),
+            request=request,
+            **data.validated_data,
         )
         return Response(
             WebhookEndpointSerializer(endpoint, context=self.get_serializer_context()).data
         )
 
     def perform_destroy(self, instance: WebhookEndpoint) -> None:
-        webhook_endpoint_delete(endpoint=instance, actor=self.request.user, request=self.request)
+        webhook_endpoint_delete(
+            endpoint=instance, actor=cast(User, self.request.user), request=self.request
+        )
 
     @extend_schema(
         tags=["webhooks"], request=None, responses={200: WebhookEndpointWithSecretSerializer},
@@ -147,7 +153,7 @@ class WebhookEndpointViewSet(viewsets.ModelViewSet):
     @action(detail=True, methods=["post"], url_path="rotate-secret")
     def rotate_secret(self, request: Request, id: str) -> Response:
         endpoint = webhook_endpoint_rotate_secret(
-            endpoint=self.get_object(), actor=request.user, request=request
+            endpoint=self.get_object(), actor=cast(User, request.user), request=request
         )
         return Response(
             WebhookEndpointWithSecretSerializer(
