@@ -11,26 +11,27 @@ limit, and the tenant's calls with keys count against its daily quota (``tenancy
 
 from __future__ import annotations
 
-from typing import Any
-
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.permissions import SAFE_METHODS
+from rest_framework.request import Request
 
 from access.permissions import checks_a_capability
 from access.policy import CREDENTIAL_CAPABILITIES_ATTR
+from apikeys.models import APIKey
 from apikeys.scopes import scope_capabilities
 from apikeys.selectors import api_key_for_secret
 from apikeys.services import KEY_PREFIX, api_key_mark_used
 from core.audit import security_event
 from tenancy.http import request_tenant
+from users.models import User
 from users.reach import access_on_host
 from users.roles import Access
 
 SCHEMES = (b"api-key", b"bearer")
 
 
-def presented_key(request: Any) -> str | None:
+def presented_key(request: Request) -> str | None:
     """The API key in the Authorization header, or None when the header holds something else
     (a JWT is left to its own authentication)."""
     parts = get_authorization_header(request).split()
@@ -50,7 +51,7 @@ def presented_key(request: Any) -> str | None:
 
 
 class APIKeyAuthentication(BaseAuthentication):
-    def authenticate(self, request: Any) -> tuple[Any, Any] | None:
+    def authenticate(self, request: Request) -> tuple[User, APIKey] | None:
         raw = presented_key(request)
         if raw is None:
             return None
@@ -84,7 +85,7 @@ class APIKeyAuthentication(BaseAuthentication):
         setattr(user, CREDENTIAL_CAPABILITIES_ATTR, scope_capabilities(key.scopes, writing=writing))
         return user, key
 
-    def _count(self, request: Any, key: Any) -> None:
+    def _count(self, request: Request, key: APIKey) -> None:
         # Not at module level: DRF imports this class while rest_framework.views is loading,
         # which tenancy.ratelimit's error responses import.
         from tenancy import ratelimit
@@ -98,6 +99,6 @@ class APIKeyAuthentication(BaseAuthentication):
         if quota is not None and quota.exceeded:
             raise ratelimit.quota_exceeded(quota, "API calls per day")
 
-    def authenticate_header(self, request: Any) -> str:
+    def authenticate_header(self, request: Request) -> str:
         # The same challenge as the token authentication's, so a 401 reads the same everywhere.
         return 'Bearer realm="api"'
