@@ -202,17 +202,19 @@ class UnsubscribeView(APIView):
 
     @extend_schema(tags=["email"], responses=UnsubscribeSerializer)
     def get(self, request: Request, token: str) -> Response:
-        customer = unsubscribe_customer(tenant=request_tenant(request), token=token)
+        tenant = request_tenant(request)
+        customer = unsubscribe_customer(tenant=tenant, token=token)
         if customer_unsubscribed(customer):
-            message = f"{request_tenant(request).name} does not e-mail you any more."
+            message = f"{tenant.name} does not e-mail you any more."
         else:
-            message = f"POST to this link to stop e-mails from {request_tenant(request).name}."
+            message = f"POST to this link to stop e-mails from {tenant.name}."
         return Response({"unsubscribed": customer_unsubscribed(customer), "message": message})
 
     @extend_schema(tags=["email"], request=None, responses=UnsubscribeSerializer)
     def post(self, request: Request, token: str) -> Response:
-        customer_unsubscribe(tenant=request_tenant(request), token=token, request=request)
+        tenant = request_tenant(request)
+        customer_unsubscribe(tenant=tenant, token=token, request=request)
         return Response({
             "unsubscribed": True,
-            "message": f"{request_tenant(request).name} will not e-mail you any more.",
+            "message": f"{tenant.name} will not e-mail you any more.",
         })  # fmt: skip

@@ -96,10 +96,11 @@ class ReviewLinkView(APIView):
         responses={200: ReviewLinkSerializer, 404: error_response(INVALID_LINK)},
     )
     def get(self, request: Request, token: str) -> Response:
-        appointment = review_appointment(tenant=request_tenant(request), token=token)
+        tenant = request_tenant(request)
+        appointment = review_appointment(tenant=tenant, token=token)
         return Response(
             ReviewLinkSerializer({
-                "business": request_tenant(request).name,
+                "business": tenant.name,
                 "service": appointment.service.name,
                 "starts_at": appointment.starts_at,
                 "already_reviewed": Review.objects.filter(appointment=appointment).exists(),

@@ -59,13 +59,11 @@ def sees_full_urls(request: Request) -> bool:
     """Endpoint URLs can carry credentials in their path or query: only people of this business
     who manage its plugins see them whole; everyone else (staff, platform operators) sees
     scheme://host/... ."""
-    user = request.user
-    if getattr(user, "tenant_id", None) != getattr(request_tenant(request), "pk", None):
+    user, tenant = request.user, request_tenant(request)
+    if getattr(user, "tenant_id", None) != tenant.pk:
         return False
     operator = masquerade_operator(request)
-    return capability_on_host(
-        user, request_tenant(request), "manage_plugins", operator=operator
-    ).allowed
+    return capability_on_host(user, tenant, "manage_plugins", operator=operator).allowed
 
 
 @extend_schema_view(
