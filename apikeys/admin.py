@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from access.http import request_user
 from apikeys.models import APIKey
 from apikeys.selectors import api_keys_for
 from core.admin_kit import ReadOnlyAdmin
@@ -25,4 +26,4 @@ class APIKeyAdmin(ReadOnlyAdmin):
     list_select_related = ["tenant", "created_by"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[APIKey]:
-        return api_keys_for(viewer=request.user)
+        return api_keys_for(viewer=request_user(request))

@@ -10,6 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from access.http import request_user
 from apikeys.models import APIKey
 from apikeys.permissions import API_KEY_PERMISSIONS
 from apikeys.selectors import api_key_get, api_key_list
@@ -17,6 +18,7 @@ from apikeys.serializers import APIKeySerializer, APIKeyWithSecretSerializer
 from apikeys.services import api_key_create, api_key_revoke
 from core.api.viewsets import UUID_PATTERN
 from core.exceptions import NotFound
+from tenancy.http import request_tenant
 
 
 @extend_schema_view(
@@ -43,10 +45,10 @@ class APIKeyViewSet(viewsets.GenericViewSet):
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):
             return APIKey.objects.none()
-        return api_key_list(tenant=self.request.tenant)
+        return api_key_list(tenant=request_tenant(self.request))
 
     def get_object(self) -> APIKey:
-        key = api_key_get(tenant=self.request.tenant, public_id=self.kwargs["id"])
+        key = api_key_get(tenant=request_tenant(self.request), public_id=self.kwargs["id"])
         if key is None:
             raise NotFound("No such API key.")
         return key
@@ -62,7 +64,10 @@ class APIKeyViewSet(viewsets.GenericViewSet):
         data = APIKeySerializer(data=request.data)
         data.is_valid(raise_exception=True)
         issued = api_key_create(
-            tenant=request.tenant, actor=request.user, request=request, **data.validated_data
+            tenant=request_tenant(request),
+            actor=request_user(request),
+            request=request,
+            **data.validated_data,
         )
         body = APIKeyWithSecretSerializer(issued.key).data | {"key": issued.secret}
         return Response(body, status=201)
@@ -74,5 +79,5 @@ class APIKeyViewSet(viewsets.GenericViewSet):
     )  # fmt: skip
     @action(detail=True, methods=["post"])
     def revoke(self, request: Request, id: str) -> Response:
-        key = api_key_revoke(key=self.get_object(), actor=request.user, request=request)
+        key = api_key_revoke(key=self.get_object(), actor=request_user(request), request=request)
         return Response(APIKeySerializer(key).data)

@@ -12,25 +12,28 @@ own rate limit, and the tenant's calls with keys count against its daily quota
 
 from __future__ import annotations
 
-from typing import Any
-
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.permissions import SAFE_METHODS
+from rest_framework.request import Request
 
 from access.permissions import checks_a_capability
 from access.policy import CREDENTIAL_CAPABILITIES_ATTR
+from apikeys.models import APIKey
 from apikeys.scopes import scope_capabilities
 from apikeys.selectors import api_key_for_secret
 from apikeys.services import KEY_PREFIX, api_key_mark_used
 from core.audit import security_event
+from tenancy import ratelimit
+from tenancy.http import request_tenant
+from users.models import User
 from users.reach import access_on_host
 from users.roles import Access
 
 SCHEMES = (b"api-key", b"bearer")
 
 
-def presented_key(request: Any) -> str | None:
+def presented_key(request: Request) -> str | None:
     """The API key in the Authorization header, or None when the header holds something else
     (a JWT is left to its own authentication)."""
     parts = get_authorization_header(request).split()
@@ -50,7 +53,7 @@ def presented_key(request: Any) -> str | None:
 
 
 class APIKeyAuthentication(BaseAuthentication):
-    def authenticate(self, request: Any) -> tuple[Any, Any] | None:
+    def authenticate(self, request: Request) -> tuple[User, APIKey] | None:
         raw = presented_key(request)
         if raw is None:
             return None
@@ -60,7 +63,7 @@ class APIKeyAuthentication(BaseAuthentication):
                 "This API key is not valid: unknown, revoked or expired.",
                 code="authentication_failed",
             )
-        user, tenant = key.created_by, request.tenant
+        user, tenant = key.created_by, request_tenant(request)
         if not user.is_active:
             raise exceptions.AuthenticationFailed(
                 "The account this API key acts for is deactivated.", code="user_inactive"
@@ -84,11 +87,7 @@ class APIKeyAuthentication(BaseAuthentication):
         setattr(user, CREDENTIAL_CAPABILITIES_ATTR, scope_capabilities(key.scopes, writing=writing))
         return user, key
 
-    def _count(self, request: Any, key: Any) -> None:
-        # Not at module level: DRF imports this class while rest_framework.views is loading,
-        # which tenancy.ratelimit's error responses import.
-        from tenancy import ratelimit
-
+    def _count(self, request: Request, key: APIKey) -> None:
         window = ratelimit.api_key_request_window(key.tenant, key.prefix)
         ratelimit.remember(request, window)
         if window is not None and window.exceeded:
@@ -98,6 +97,6 @@ class APIKeyAuthentication(BaseAuthentication):
         if quota is not None and quota.exceeded:
             raise ratelimit.quota_exceeded(quota, "API calls per day")
 
-    def authenticate_header(self, request: Any) -> str:
+    def authenticate_header(self, request: Request) -> str:
         # The same challenge as the token authentication's, so a 401 reads the same everywhere.
         return 'Bearer realm="api"'

@@ -7,18 +7,20 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
+from django.http import HttpRequest
 from django.utils import timezone
+from rest_framework.request import Request
 
 from apikeys.models import APIKey
 from apikeys.scopes import Scope
 from core.audit import security_event
 from core.exceptions import DomainError
 from tenancy.models import Tenant
+from users.models import User
 
 KEY_PREFIX = "sk_"
 
@@ -54,11 +56,11 @@ def _check_expiry(expires_at: datetime | None, now: datetime) -> datetime:
 def api_key_create(
     *,
     tenant: Tenant,
-    actor: Any,
+    actor: User,
     name: str,
     scopes: list[str],
     expires_at: datetime | None = None,
-    request: Any = None,
+    request: HttpRequest | Request | None = None,
 ) -> IssuedKey:
     """A new key of ``tenant`` acting for ``actor`` within ``scopes``. Its secret is in the
     result only: the database keeps its SHA-256."""
@@ -79,7 +81,9 @@ def api_key_create(
     return IssuedKey(key=key, secret=f"{KEY_PREFIX}{prefix}_{secret}")
 
 
-def api_key_revoke(*, key: APIKey, actor: Any, request: Any = None) -> APIKey:
+def api_key_revoke(
+    *, key: APIKey, actor: User, request: HttpRequest | Request | None = None
+) -> APIKey:
     """Revoke ``key`` at once: the next request presenting it is refused (keys are read from
     the database on every request). Revoking a revoked key changes nothing and records nothing."""
     with transaction.atomic():

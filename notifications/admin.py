@@ -13,12 +13,16 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from access.http import request_user
 from core.admin_kit import ReadOnlyAdmin
 from core.exceptions import DomainError
 from notifications.models import Delivery, DueJob, OutboxEvent
 from notifications.selectors import deliveries_for, due_jobs_for, outbox_events_for
 from notifications.services import delivery_redeliver
 from users.roles import Role
+
+# What ModelAdmin.get_fields returns: field names, or groups of them shown on one line.
+FieldGroups = list[str | list[str] | tuple[str, ...] | tuple[()]]
 
 
 @admin.register(OutboxEvent)
@@ -30,7 +34,7 @@ class OutboxEventAdmin(ReadOnlyAdmin):
     date_hierarchy = "occurred_at"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[OutboxEvent]:
-        return outbox_events_for(viewer=request.user)
+        return outbox_events_for(viewer=request_user(request))
 
 
 @admin.register(Delivery)
@@ -45,9 +49,9 @@ class DeliveryAdmin(ReadOnlyAdmin):
     actions = ["redeliver"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Delivery]:
-        return deliveries_for(viewer=request.user)
+        return deliveries_for(viewer=request_user(request))
 
-    def get_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: Delivery | None = None) -> FieldGroups:
         # The message holds customers' signed links (review, unsubscribe): credentials anyone
         # reading the page could use. Only SUPERUSER sees it whole; others see it without them.
         fields = [f for f in super().get_fields(request, obj) if f != "message_redacted"]
@@ -55,7 +59,7 @@ class DeliveryAdmin(ReadOnlyAdmin):
             return fields
         return [("message_redacted" if f == "message" else f) for f in fields]
 
-    def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
+    def get_readonly_fields(self, request: HttpRequest, obj: Delivery | None = None) -> list[str]:
         return [*super().get_readonly_fields(request, obj), "message_redacted"]
 
     @admin.display(description="message (links removed)")
@@ -67,14 +71,14 @@ class DeliveryAdmin(ReadOnlyAdmin):
         queued = 0
         for delivery in queryset:
             try:
-                delivery_redeliver(delivery=delivery, actor=request.user, request=request)
+                delivery_redeliver(delivery=delivery, actor=request_user(request), request=request)
             except DomainError as error:
                 self.message_user(request, f"{delivery}: {error}", messages.WARNING)
                 continue
             queued += 1
         self.message_user(request, f"{queued} queued again.", messages.SUCCESS)
 
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Delivery | None = None) -> bool:
         # Only the redeliver action uses it (the change form stays read-only: no field edits).
         return obj is None and request.user.has_perm("notifications.change_delivery")
 
@@ -99,4 +103,4 @@ class DueJobAdmin(ReadOnlyAdmin):
     list_select_related = ["tenant"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[DueJob]:
-        return due_jobs_for(viewer=request.user)
+        return due_jobs_for(viewer=request_user(request))

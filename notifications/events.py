@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db import transaction
 
+from customers.models import Customer
 from notifications.models import OutboxEvent
 from tenancy.models import Tenant
 
@@ -66,7 +67,7 @@ def appointment_payload(appointment: Any) -> dict[str, Any]:
     }
 
 
-def customer_payload(customer: Any) -> dict[str, Any]:
+def customer_payload(customer: Customer) -> dict[str, Any]:
     return {
         "id": str(customer.public_id),
         "name": customer.name,
@@ -94,7 +95,9 @@ def event_emit(*, tenant: Tenant, kind: str, subject: Any) -> OutboxEvent:
     return event_record(tenant=tenant, kind=kind, payload=builder(subject))
 
 
-def customer_created_emit(sender: Any, *, tenant: Tenant, customer: Any, **kwargs: Any) -> None:
+def customer_created_emit(
+    sender: Any, *, tenant: Tenant, customer: Customer, **kwargs: Any
+) -> None:
     """``customers.signals.customer_created`` receiver: the ``customer.created`` event."""
     event_emit(tenant=tenant, kind=CUSTOMER_CREATED, subject=customer)
 

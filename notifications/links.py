@@ -11,6 +11,7 @@ from django.core import signing
 from django.urls import reverse
 
 from core.exceptions import NotFound
+from customers.models import Customer
 from tenancy.models import Domain, Tenant
 
 
@@ -39,7 +40,7 @@ def link_value(
     return str(data["v"])
 
 
-def unsubscribe_url(*, tenant: Tenant, customer: Any) -> str:
+def unsubscribe_url(*, tenant: Tenant, customer: Customer) -> str:
     token = link_token(purpose="unsubscribe", tenant=tenant, value=str(customer.public_id))
     path = reverse("unsubscribe", urlconf="config.urls_tenant", kwargs={"token": token})
     return tenant_base_url(tenant) + path

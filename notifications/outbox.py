@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from notifications.handlers import installed_handlers, platform_handlers
+from notifications.handlers import Handler, installed_handlers, platform_handlers
 from notifications.models import Delivery, DueJob, OutboxEvent
 from tenancy.models import Tenant
 
@@ -84,13 +84,13 @@ def due_jobs_fire(*, now: datetime | None = None, limit: int = 1000) -> list[int
     return [event.pk for event in events]
 
 
-def _handlers(event: OutboxEvent) -> Iterable[tuple[str, Any, dict[str, Any]]]:
+def _handlers(event: OutboxEvent) -> Iterable[tuple[str, Handler, dict[str, Any]]]:
     if event.tenant.is_suspended:  # a suspended business sends nothing
         return
     if not event.plugin:  # the platform's own e-mails (a guest's booking confirmation)
-        for slug, handler in platform_handlers().items():
-            if event.kind in handler.events:
-                yield slug, handler, {}
+        for slug, platform_handler in platform_handlers().items():
+            if event.kind in platform_handler.events:
+                yield slug, platform_handler, {}
     for slug, handler, handler_settings, installed_at in installed_handlers(event.tenant):
         if installed_at > event.occurred_at:
             continue  # a plugin hears what happens once it is installed, not before

@@ -8,9 +8,10 @@ from django.db.models import Q
 
 from customers.models import Customer
 from notifications.models import Delivery, DeliveryStatus, OutboxEvent
+from tenancy.models import Tenant
 
 
-def erase_outbox_copies(*, tenant: Any, customer: Customer, emails: set[str]) -> dict[str, Any]:
+def erase_outbox_copies(*, tenant: Tenant, customer: Customer, emails: set[str]) -> dict[str, Any]:
     """The outbox's copies of an erased customer (public schema, this tenant's rows): events
     about it or its appointments get the placeholder name and no contact details; messages to or
     about it lose their rendered text and recipient, and those not yet sent are cancelled."""

@@ -4,21 +4,25 @@ recording deliveries, firing due jobs). Each is one transaction with its audit e
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
+from rest_framework.request import Request
 
 from core.audit import security_event
 from core.exceptions import Conflict
 from notifications.delivery import send_refusal
 from notifications.models import Delivery, DeliveryStatus
 from notifications.tasks import enqueue, send_deliveries
+from users.models import User
 
 logger = logging.getLogger(__name__)
 
 
-def delivery_redeliver(*, delivery: Delivery, actor: Any, request: Any = None) -> Delivery:
+def delivery_redeliver(
+    *, delivery: Delivery, actor: User, request: HttpRequest | Request | None = None
+) -> Delivery:
     """Send a delivery again (a webhook the receiver lost, one that FAILED): back to PENDING,
     due now; a sender is asked for once this commits. Refused (409) for a CANCELLED delivery
     (its plugin was uninstalled) and for one that could not go out now anyway (the customer

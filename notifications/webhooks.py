@@ -164,7 +164,8 @@ def resolve_target(url: str) -> tuple[str, str, int, str]:
     except (OSError, UnicodeError) as error:
         logger.warning("webhook target %r does not resolve: %s", parts.hostname, error)
         raise UnsafeTarget(UNSAFE_TARGET_MESSAGE) from error
-    addresses = sorted({info[4][0] for info in infos})
+    # str(): an AF_INET or AF_INET6 address is one already (typeshed's sockaddr allows an int).
+    addresses = sorted({str(info[4][0]) for info in infos})
     allowed = _allowed_networks()
     for address in addresses:
         ip = ipaddress.ip_address(address.split("%", 1)[0])

@@ -8,6 +8,7 @@ from typing import Any
 
 from customers.models import Customer
 from plugin_data.models import CustomerPreference, Review
+from tenancy.models import Tenant
 
 
 def export_reviews(customer: Customer) -> list[dict[str, Any]]:
@@ -33,7 +34,7 @@ def export_preferences(customer: Customer) -> dict[str, Any] | None:
 
 
 def erase_reviews_and_preferences(
-    *, tenant: Any, customer: Customer, emails: set[str]
+    *, tenant: Tenant, customer: Customer, emails: set[str]
 ) -> dict[str, Any]:
     Review.objects.filter(customer=customer).exclude(comment="").update(comment="")
     CustomerPreference.objects.filter(customer=customer).delete()

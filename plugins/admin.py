@@ -10,6 +10,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from access.http import request_user
 from core.admin_kit import ReadOnlyAdmin
 from plugins.models import PluginInstallation, PluginRating, PluginTemplate
 from plugins.selectors import installations_for, ratings_for
@@ -33,7 +34,7 @@ class PluginInstallationAdmin(ReadOnlyAdmin):
     list_select_related = ["plugin", "tenant", "installed_by"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[PluginInstallation]:
-        return installations_for(viewer=request.user)
+        return installations_for(viewer=request_user(request))
 
 
 @admin.register(PluginRating)
@@ -44,4 +45,4 @@ class PluginRatingAdmin(ReadOnlyAdmin):
     list_select_related = ["plugin", "tenant"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[PluginRating]:
-        return ratings_for(viewer=request.user)
+        return ratings_for(viewer=request_user(request))

@@ -11,9 +11,12 @@ from core.exceptions import NotFound
 from notifications.selectors import plugin_tenants_for
 from plugins.models import PluginInstallation, PluginRating, PluginTemplate
 from tenancy.models import Tenant
+from users.models import User
 
 
-def catalogue(*, category: str | None = None, search: str | None = None) -> QuerySet:
+def catalogue(
+    *, category: str | None = None, search: str | None = None
+) -> QuerySet[PluginTemplate]:
     plugins = PluginTemplate.objects.all()
     if category:
         plugins = plugins.filter(category=category)
@@ -77,9 +80,9 @@ def plugin_active(*, tenant: Tenant, slug: str) -> bool:
     return active_settings(tenant=tenant, slug=slug) is not None
 
 
-def installations_for(*, viewer: Any) -> QuerySet[PluginInstallation]:
+def installations_for(*, viewer: User) -> QuerySet[PluginInstallation]:
     return PluginInstallation.objects.filter(tenant__in=plugin_tenants_for(viewer=viewer))
 
 
-def ratings_for(*, viewer: Any) -> QuerySet[PluginRating]:
+def ratings_for(*, viewer: User) -> QuerySet[PluginRating]:
     return PluginRating.objects.filter(tenant__in=plugin_tenants_for(viewer=viewer))

@@ -15,8 +15,10 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Avg, Count
+from django.http import HttpRequest
 from django_tenants.utils import tenant_context
 from jsonschema import Draft202012Validator, validators
+from rest_framework.request import Request
 
 from core.audit import security_event
 from core.exceptions import Conflict, DomainError, TierLimitExceeded
@@ -24,6 +26,7 @@ from notifications.models import Delivery, DeliveryStatus, DueJob
 from plugins.models import PluginInstallation, PluginRating, PluginTemplate
 from plugins.registry import plugin_for
 from tenancy.models import Tenant
+from users.models import User
 
 
 def _is_integer(checker: Any, instance: Any) -> bool:
@@ -149,10 +152,10 @@ def plugin_install(
     *,
     tenant: Tenant,
     plugin: PluginTemplate,
-    actor: Any,
+    actor: User | None,
     accepted_permissions: list[str],
     settings: dict[str, Any] | None = None,
-    request: Any = None,
+    request: HttpRequest | Request | None = None,
 ) -> PluginInstallation:
     """Install ``plugin`` for ``tenant`` once its permissions are consented to."""
     required = sorted(p["code"] for p in plugin.required_permissions)
@@ -200,10 +203,10 @@ def plugin_install(
 def plugin_configure(
     *,
     installation: PluginInstallation,
-    actor: Any,
+    actor: User,
     settings: dict[str, Any] | None = None,
     enabled: bool | None = None,
-    request: Any = None,
+    request: HttpRequest | Request | None = None,
 ) -> PluginInstallation:
     """Change an installation's settings and/or switch it on or off; its scheduled work follows."""
     with transaction.atomic():
@@ -240,7 +243,11 @@ def plugin_configure(
 
 
 def plugin_uninstall(
-    *, tenant: Tenant, plugin: PluginTemplate, actor: Any, request: Any = None
+    *,
+    tenant: Tenant,
+    plugin: PluginTemplate,
+    actor: User | None,
+    request: HttpRequest | Request | None = None,
 ) -> None:
     """Remove the installation, the plugin's data in the tenant's schema, its scheduled jobs,
     and cancel what it had not sent yet."""
@@ -277,10 +284,10 @@ def plugin_rate(
     *,
     tenant: Tenant,
     plugin: PluginTemplate,
-    actor: Any,
+    actor: User | None,
     score: int,
     comment: str = "",
-    request: Any = None,
+    request: HttpRequest | Request | None = None,
 ) -> PluginRating:
     """The tenant's rating of ``plugin`` (1-5), created or changed."""
     if not 1 <= score <= 5:

@@ -29,8 +29,11 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions
+
+# The module, not its function: DRF imports the authentication classes while rest_framework.views
+# is still loading, and they may import this module (through the rate limiter's answers).
+from rest_framework import views as drf_views
 from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.exceptions import DomainError
 
@@ -293,7 +296,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
 
-    response = drf_exception_handler(exc, context)
+    response = drf_views.exception_handler(exc, context)
     if response is None:
         return server_error_response(context["request"], exc)
     code = getattr(exc.detail, "code", None) or getattr(exc, "default_code", "error")

@@ -12,6 +12,7 @@ from appointments.ical import resource_calendar_feed
 from core.exceptions import NotFound
 from plugins.selectors import plugin_active
 from resources.models import Resource
+from tenancy.http import request_tenant
 
 
 class CalendarFeedView(APIView):
@@ -29,7 +30,9 @@ class CalendarFeedView(APIView):
     def get(self, request: Request, token: str) -> HttpResponse:
         resource = Resource.objects.filter(ical_token=token).first()
         # The feeds are the calendar-feed plugin's: without it every feed URL is a 404.
-        if resource is None or not plugin_active(tenant=request.tenant, slug="calendar-feed"):
+        if resource is None or not plugin_active(
+            tenant=request_tenant(request), slug="calendar-feed"
+        ):
             raise NotFound("No such calendar feed.")
         body = resource_calendar_feed(resource=resource, host=request.get_host())
         response = HttpResponse(body, content_type="text/calendar; charset=utf-8")

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
+from django.db.models import QuerySet
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
+from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from access.http import request_user
 from core.api.openapi import error_response
 from plugins.api.permissions import (
     CATALOGUE_PERMISSIONS,
@@ -28,6 +31,7 @@ from plugins.api.serializers import (
 from plugins.models import Category, PluginInstallation, PluginTemplate
 from plugins.selectors import catalogue, installation_get, installations, plugin_get
 from plugins.services import plugin_configure, plugin_install, plugin_rate, plugin_uninstall
+from tenancy.http import request_tenant
 
 SLUG_PATTERN = r"[a-z0-9][a-z0-9-]{0,63}"
 
@@ -42,7 +46,9 @@ class CatalogueFilter(filters.FilterSet):
         model = PluginTemplate
         fields = ["category", "search"]
 
-    def filter_search(self, queryset: Any, name: str, value: str) -> Any:
+    def filter_search(
+        self, queryset: QuerySet[PluginTemplate], name: str, value: str
+    ) -> QuerySet[PluginTemplate]:
         return queryset & catalogue(search=value)
 
 
@@ -61,7 +67,7 @@ class CatalogueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     lookup_url_kwarg = "slug"
     lookup_value_regex = SLUG_PATTERN
 
-    def get_queryset(self) -> Any:
+    def get_queryset(self) -> QuerySet[PluginTemplate]:
         return catalogue()
 
     def get_object(self) -> PluginTemplate:
@@ -76,6 +82,7 @@ INSTALL_EXAMPLE = OpenApiExample(
     },
     request_only=True,
 )
+
 BAD_SETTINGS_EXAMPLE = OpenApiExample(
     "A setting the schema refuses",
     value={
@@ -119,11 +126,11 @@ class PluginInstallView(APIView):
         data = InstallSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         installation = plugin_install(
-            tenant=request.tenant, plugin=plugin, actor=request.user,
+            tenant=request_tenant(request), plugin=plugin, actor=request_user(request),
             accepted_permissions=data.validated_data["accepted_permissions"],
             settings=data.validated_data.get("settings"), request=request,
         )  # fmt: skip
-        fresh = installations(tenant=request.tenant).get(pk=installation.pk)
+        fresh = installations(tenant=request_tenant(request)).get(pk=installation.pk)
         return Response(InstallationSerializer(fresh).data, status=201)
 
 
@@ -144,8 +151,9 @@ class PluginRatingView(APIView):
         data = RatingSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         rating = plugin_rate(
-            tenant=request.tenant, plugin=plugin, actor=request.user, request=request,
-            score=data.validated_data["score"], comment=data.validated_data["comment"],
+            tenant=request_tenant(request), plugin=plugin, actor=request_user(request),
+            request=request, score=data.validated_data["score"],
+            comment=data.validated_data["comment"],
         )  # fmt: skip
         return Response(RatingSerializer(rating).data)
 
@@ -168,16 +176,17 @@ class InstalledPluginViewSet(
     lookup_value_regex = SLUG_PATTERN
     http_method_names = ["get", "patch", "delete"]
 
-    def get_permissions(self) -> list:
+    def get_permissions(self) -> Sequence[BasePermission]:
+        # An uninstall (DELETE) is the owners', as an install is.
         if self.request.method == "DELETE":
             return [permission() for permission in INSTALL_PERMISSIONS]
-        return super().get_permissions()
+        return [permission() for permission in INSTALLED_PERMISSIONS]
 
-    def get_queryset(self) -> Any:
-        return installations(tenant=self.request.tenant)
+    def get_queryset(self) -> QuerySet[PluginInstallation]:
+        return installations(tenant=request_tenant(self.request))
 
-    def get_object(self) -> Any:
-        return installation_get(tenant=self.request.tenant, slug=self.kwargs["slug"])
+    def get_object(self) -> PluginInstallation:
+        return installation_get(tenant=request_tenant(self.request), slug=self.kwargs["slug"])
 
     @extend_schema(
         tags=["plugins"],
@@ -200,7 +209,7 @@ class InstalledPluginViewSet(
         data = ConfigureSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         plugin_configure(
-            installation=installation, actor=request.user, request=request,
+            installation=installation, actor=request_user(request), request=request,
             settings=data.validated_data.get("settings"),
             enabled=data.validated_data.get("enabled"),
         )  # fmt: skip
@@ -214,7 +223,7 @@ class InstalledPluginViewSet(
     def destroy(self, request: Request, slug: str) -> Response:
         installation = self.get_object()
         plugin_uninstall(
-            tenant=request.tenant, plugin=installation.plugin, actor=request.user,
-            request=request,
+            tenant=request_tenant(request), plugin=installation.plugin,
+            actor=request_user(request), request=request,
         )  # fmt: skip
         return Response(status=204)

@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from access.http import request_user
 from core.api.openapi import error_response
 from core.api.viewsets import UUID_PATTERN
 from core.exceptions import NotFound
@@ -24,6 +25,7 @@ from plugin_data.selectors import customer_unsubscribed
 from plugins.api.permissions import INSTALLED_PERMISSIONS
 from plugins.data.selectors import unsubscribe_customer
 from plugins.data.services import customer_unsubscribe, email_template_reset, email_template_save
+from tenancy.http import request_tenant
 
 
 class DeliverySerializer(serializers.ModelSerializer):
@@ -70,7 +72,7 @@ class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     def get_queryset(self) -> Any:
         return (
-            Delivery.objects.filter(tenant=self.request.tenant)
+            Delivery.objects.filter(tenant=request_tenant(self.request))
             .select_related("event")
             .order_by("-created_at", "-id")
         )
@@ -89,7 +91,7 @@ class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @action(detail=True, methods=["post"])
     def redeliver(self, request: Request, id: str) -> Response:
         delivery = delivery_redeliver(
-            delivery=self.get_object(), actor=request.user, request=request
+            delivery=self.get_object(), actor=request_user(request), request=request
         )
         return Response(DeliverySerializer(delivery).data, status=202)
 
@@ -172,14 +174,14 @@ class EmailTemplateView(APIView):
         data = EmailTemplateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         email_template_save(
-            kind=kind, source=TemplateSource(**data.validated_data), actor=request.user,
+            kind=kind, source=TemplateSource(**data.validated_data), actor=request_user(request),
             request=request,
         )  # fmt: skip
         return Response(_template_data(kind))
 
     @extend_schema(tags=["email"], responses={204: None}, description="Back to the default.")
     def delete(self, request: Request, kind: str) -> Response:
-        email_template_reset(kind=self._kind(kind), actor=request.user, request=request)
+        email_template_reset(kind=self._kind(kind), actor=request_user(request), request=request)
         return Response(status=204)
 
 
@@ -200,17 +202,19 @@ class UnsubscribeView(APIView):
 
     @extend_schema(tags=["email"], responses=UnsubscribeSerializer)
     def get(self, request: Request, token: str) -> Response:
-        customer = unsubscribe_customer(tenant=request.tenant, token=token)
+        tenant = request_tenant(request)
+        customer = unsubscribe_customer(tenant=tenant, token=token)
         if customer_unsubscribed(customer):
-            message = f"{request.tenant.name} does not e-mail you any more."
+            message = f"{tenant.name} does not e-mail you any more."
         else:
-            message = f"POST to this link to stop e-mails from {request.tenant.name}."
+            message = f"POST to this link to stop e-mails from {tenant.name}."
         return Response({"unsubscribed": customer_unsubscribed(customer), "message": message})
 
     @extend_schema(tags=["email"], request=None, responses=UnsubscribeSerializer)
     def post(self, request: Request, token: str) -> Response:
-        customer_unsubscribe(tenant=request.tenant, token=token, request=request)
+        tenant = request_tenant(request)
+        customer_unsubscribe(tenant=tenant, token=token, request=request)
         return Response({
             "unsubscribed": True,
-            "message": f"{request.tenant.name} will not e-mail you any more.",
+            "message": f"{tenant.name} will not e-mail you any more.",
         })  # fmt: skip

@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from access.http import request_user
 from access.permissions import IsInScopeOfThisHost, any_capability_permission
 from core.api.openapi import error_response
 from core.api.viewsets import UUID_PATTERN
@@ -30,6 +31,7 @@ from plugins.api.serializers import (
 )
 from plugins.data.selectors import review_appointment
 from plugins.data.services import customer_preference_set, review_reply, review_submit
+from tenancy.http import request_tenant
 from users.roles import Capability
 
 INVALID_LINK = "A forged, foreign or expired link, or reviews switched off here (`invalid_link`)."
@@ -78,7 +80,7 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         data = ReplySerializer(data=request.data)
         data.is_valid(raise_exception=True)
         review = review_reply(
-            review=self.get_object(), actor=request.user, request=request,
+            review=self.get_object(), actor=request_user(request), request=request,
             reply=data.validated_data["reply"],
         )  # fmt: skip
         return Response(ReviewSerializer(self.get_queryset().get(pk=review.pk)).data)
@@ -95,10 +97,11 @@ class ReviewLinkView(APIView):
         responses={200: ReviewLinkSerializer, 404: error_response(INVALID_LINK)},
     )
     def get(self, request: Request, token: str) -> Response:
-        appointment = review_appointment(tenant=request.tenant, token=token)
+        tenant = request_tenant(request)
+        appointment = review_appointment(tenant=tenant, token=token)
         return Response(
             ReviewLinkSerializer({
-                "business": request.tenant.name,
+                "business": tenant.name,
                 "service": appointment.service.name,
                 "starts_at": appointment.starts_at,
                 "already_reviewed": Review.objects.filter(appointment=appointment).exists(),
@@ -122,7 +125,7 @@ class ReviewLinkView(APIView):
         data = ReviewSubmitSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         review = review_submit(
-            tenant=request.tenant, token=token, request=request, **data.validated_data
+            tenant=request_tenant(request), token=token, request=request, **data.validated_data
         )
         return Response(ReviewSerializer(review).data, status=201)
 
@@ -143,7 +146,7 @@ class CustomerPreferenceView(APIView):
 
     def _customer(self, request: Request, id: str) -> Customer:
         return customer_get_for(
-            Customer.objects.all(), user=request.user, tenant=request.tenant, public_id=id
+            Customer.objects.all(), user=request.user, tenant=request_tenant(request), public_id=id
         )
 
     @extend_schema(tags=["customers"], responses=CustomerPreferenceSerializer)
@@ -165,7 +168,7 @@ class CustomerPreferenceView(APIView):
         data = CustomerPreferenceSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         preference = customer_preference_set(
-            customer=customer, actor=request.user, request=request,
+            customer=customer, actor=request_user(request), request=request,
             timezone_name=data.validated_data["timezone"],
         )  # fmt: skip
         return Response(CustomerPreferenceSerializer(preference).data)

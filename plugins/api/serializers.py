@@ -11,7 +11,8 @@ from plugins.models import Category, PluginInstallation, PluginRating, PluginTem
 
 class PermissionSerializer(serializers.Serializer):
     code = serializers.CharField()
-    label = serializers.CharField()
+    # The metaclass takes declared fields off the class: this is no Field.label (stubs think so).
+    label = serializers.CharField()  # type: ignore[assignment]
 
 
 class PluginSerializer(serializers.ModelSerializer):

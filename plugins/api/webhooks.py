@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from access.capabilities import capability_on_host
+from access.http import request_user
 from access.permissions import masquerade_operator
 from core.api.viewsets import UUID_PATTERN
 from core.exceptions import NotFound
@@ -23,6 +24,7 @@ from plugins.data.services import (
     webhook_endpoint_rotate_secret,
     webhook_endpoint_update,
 )
+from tenancy.http import request_tenant
 from users.roles import Capability
 
 ENDPOINT_EXAMPLE = OpenApiExample(
@@ -58,13 +60,11 @@ def sees_full_urls(request: Request) -> bool:
     """Endpoint URLs can carry credentials in their path or query: only people of this business
     who manage its plugins see them whole; everyone else (staff, platform operators) sees
     scheme://host/... ."""
-    user = request.user
-    if getattr(user, "tenant_id", None) != getattr(request.tenant, "pk", None):
+    user, tenant = request.user, request_tenant(request)
+    if getattr(user, "tenant_id", None) != tenant.pk:
         return False
     operator = masquerade_operator(request)
-    return capability_on_host(
-        user, request.tenant, Capability.MANAGE_PLUGINS, operator=operator
-    ).allowed
+    return capability_on_host(user, tenant, Capability.MANAGE_PLUGINS, operator=operator).allowed
 
 
 @extend_schema_view(
@@ -114,7 +114,10 @@ class WebhookEndpointViewSet(viewsets.ModelViewSet):
         data = WebhookEndpointSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         endpoint = webhook_endpoint_create(
-            tenant=request.tenant, actor=request.user, request=request, **data.validated_data
+            tenant=request_tenant(request),
+            actor=request_user(request),
+            request=request,
+            **data.validated_data,
         )
         return Response(
             WebhookEndpointWithSecretSerializer(
@@ -128,14 +131,19 @@ class WebhookEndpointViewSet(viewsets.ModelViewSet):
         data = WebhookEndpointSerializer(endpoint, data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         endpoint = webhook_endpoint_update(
-            endpoint=endpoint, actor=request.user, request=request, **data.validated_data
+            endpoint=endpoint,
+            actor=request_user(request),
+            request=request,
+            **data.validated_data,
         )
         return Response(
             WebhookEndpointSerializer(endpoint, context=self.get_serializer_context()).data
         )
 
     def perform_destroy(self, instance: WebhookEndpoint) -> None:
-        webhook_endpoint_delete(endpoint=instance, actor=self.request.user, request=self.request)
+        webhook_endpoint_delete(
+            endpoint=instance, actor=request_user(self.request), request=self.request
+        )
 
     @extend_schema(
         tags=["webhooks"], request=None, responses={200: WebhookEndpointWithSecretSerializer},
@@ -144,7 +152,7 @@ class WebhookEndpointViewSet(viewsets.ModelViewSet):
     @action(detail=True, methods=["post"], url_path="rotate-secret")
     def rotate_secret(self, request: Request, id: str) -> Response:
         endpoint = webhook_endpoint_rotate_secret(
-            endpoint=self.get_object(), actor=request.user, request=request
+            endpoint=self.get_object(), actor=request_user(request), request=request
         )
         return Response(
             WebhookEndpointWithSecretSerializer(

@@ -67,8 +67,10 @@ def agenda_items(*, day: date, tz: ZoneInfo) -> dict[int, list[dict[str, str]]]:
     )
     items: dict[int, list[dict[str, str]]] = defaultdict(list)
     for hold in holds:
-        appointment = hold.appointment
-        items[hold.resource.user_id].append({
+        appointment, user_id = hold.appointment, hold.resource.user_id
+        if appointment is None or user_id is None:
+            continue  # never: the query keeps appointments' holds of people's resources
+        items[user_id].append({
             "starts_at": f"{appointment.starts_at.astimezone(tz):%H:%M}",
             "ends_at": f"{appointment.ends_at.astimezone(tz):%H:%M}",
             "service": appointment.service.name,

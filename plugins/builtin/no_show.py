@@ -16,6 +16,7 @@ from django.utils import timezone
 from appointments.event_context import appointment_for
 from appointments.models import Appointment, AppointmentStatus
 from appointments.services import appointment_transition
+from customers.models import Customer
 from customers.selectors import customer_list
 from notifications import events
 from notifications.handlers import Outgoing
@@ -29,9 +30,11 @@ SLUG = "no-show-tracking"
 JOB = "no_show"
 
 
-def no_show_count(customer: Any) -> int:
+def no_show_count(customer: Customer) -> int:
     """The customer's count as its API shows it (``customers.selectors.customer_list``)."""
-    return customer_list().values_list("no_show_count", flat=True).get(pk=customer.pk)
+    # An annotation registered at run time (customers.personal_data): the plugin cannot see it.
+    counts = customer_list().values_list("no_show_count", flat=True)  # type: ignore[misc]
+    return counts.get(pk=customer.pk)
 
 
 def no_show_sync(*, tenant: Tenant, appointment: Appointment, settings: dict[str, Any]) -> None:
@@ -77,7 +80,7 @@ class NoShowTracking(Plugin):
         due_jobs_cancel(tenant=tenant, kind=JOB)
 
 
-def booking_status(*, tenant: Tenant, customer: Any, now: datetime | None = None) -> str:
+def booking_status(*, tenant: Tenant, customer: Customer, now: datetime | None = None) -> str:
     """The status a new booking of ``customer`` starts in: PENDING unless no-show tracking is
     on with auto-confirm and the customer is below the threshold, then CONFIRMED."""
     settings = active_settings(tenant=tenant, slug=SLUG)

@@ -7,7 +7,9 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 from django.utils import timezone
+from rest_framework.request import Request
 
 from core.audit import security_event
 from core.exceptions import Conflict, DomainError
@@ -21,6 +23,7 @@ from plugins.data.selectors import review_appointment, unsubscribe_customer
 from plugins.models import PluginInstallation
 from plugins.selectors import plugin_active
 from tenancy.models import Tenant
+from users.models import User
 
 
 def _require_plugin(tenant: Tenant, slug: str) -> None:
@@ -57,11 +60,11 @@ def _check_event_types(event_types: list[str]) -> None:
 def webhook_endpoint_create(
     *,
     tenant: Tenant,
-    actor: Any,
+    actor: User,
     url: str,
     description: str = "",
     event_types: list[str] | None = None,
-    request: Any = None,
+    request: HttpRequest | Request | None = None,
 ) -> WebhookEndpoint:
     """A new endpoint with a fresh secret (the caller shows it once); at most
     ``WEBHOOK_ENDPOINTS_PER_TENANT`` of them. The webhooks installation's row is locked first, so
@@ -91,7 +94,11 @@ def webhook_endpoint_create(
 
 
 def webhook_endpoint_update(
-    *, endpoint: WebhookEndpoint, actor: Any, request: Any = None, **changes: Any
+    *,
+    endpoint: WebhookEndpoint,
+    actor: User,
+    request: HttpRequest | Request | None = None,
+    **changes: Any,
 ) -> WebhookEndpoint:
     """Change an endpoint; enabling it again forgets its failures."""
     if "url" in changes:
@@ -115,7 +122,7 @@ def webhook_endpoint_update(
 
 
 def webhook_endpoint_rotate_secret(
-    *, endpoint: WebhookEndpoint, actor: Any, request: Any = None
+    *, endpoint: WebhookEndpoint, actor: User, request: HttpRequest | Request | None = None
 ) -> WebhookEndpoint:
     with transaction.atomic():
         endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
@@ -125,7 +132,9 @@ def webhook_endpoint_rotate_secret(
     return endpoint
 
 
-def webhook_endpoint_delete(*, endpoint: WebhookEndpoint, actor: Any, request: Any = None) -> None:
+def webhook_endpoint_delete(
+    *, endpoint: WebhookEndpoint, actor: User, request: HttpRequest | Request | None = None
+) -> None:
     with transaction.atomic():
         security_event(
             "webhook_endpoint_deleted", request=request, actor=actor, subject=endpoint,
@@ -135,7 +144,7 @@ def webhook_endpoint_delete(*, endpoint: WebhookEndpoint, actor: Any, request: A
 
 
 def email_template_save(
-    *, kind: str, source: TemplateSource, actor: Any, request: Any = None
+    *, kind: str, source: TemplateSource, actor: User, request: HttpRequest | Request | None = None
 ) -> EmailTemplate:
     """The tenant's own version of an e-mail; refused (400 naming the field) unless it renders
     with the documented variables."""
@@ -152,7 +161,9 @@ def email_template_save(
     return template
 
 
-def email_template_reset(*, kind: str, actor: Any, request: Any = None) -> None:
+def email_template_reset(
+    *, kind: str, actor: User, request: HttpRequest | Request | None = None
+) -> None:
     """Back to the shipped default: the tenant's own version goes (nothing to do without one)."""
     with transaction.atomic():
         template = EmailTemplate.objects.select_for_update().filter(kind=kind).first()
@@ -165,7 +176,11 @@ def email_template_reset(*, kind: str, actor: Any, request: Any = None) -> None:
 
 
 def customer_preference_set(
-    *, customer: Customer, actor: Any, timezone_name: str, request: Any = None
+    *,
+    customer: Customer,
+    actor: User,
+    timezone_name: str,
+    request: HttpRequest | Request | None = None,
 ) -> CustomerPreference:
     if timezone_name:
         try:
@@ -185,7 +200,9 @@ def customer_preference_set(
     return preference
 
 
-def customer_unsubscribe(*, tenant: Tenant, token: str, request: Any = None) -> Customer:
+def customer_unsubscribe(
+    *, tenant: Tenant, token: str, request: HttpRequest | Request | None = None
+) -> Customer:
     """Stop e-mails to the customer a signed unsubscribe link names (idempotent)."""
     customer = unsubscribe_customer(tenant=tenant, token=token)
     with transaction.atomic():
@@ -203,7 +220,12 @@ def customer_unsubscribe(*, tenant: Tenant, token: str, request: Any = None) -> 
 
 
 def review_submit(
-    *, tenant: Tenant, token: str, rating: int, comment: str = "", request: Any = None
+    *,
+    tenant: Tenant,
+    token: str,
+    rating: int,
+    comment: str = "",
+    request: HttpRequest | Request | None = None,
 ) -> Review:
     """The customer's review through a signed link; the link works once (409 after)."""
     appointment = review_appointment(tenant=tenant, token=token)
@@ -228,7 +250,9 @@ def review_submit(
     return review
 
 
-def review_reply(*, review: Review, actor: Any, reply: str, request: Any = None) -> Review:
+def review_reply(
+    *, review: Review, actor: User, reply: str, request: HttpRequest | Request | None = None
+) -> Review:
     with transaction.atomic():
         review = Review.objects.select_for_update().get(pk=review.pk)
         review.reply = reply

@@ -7,9 +7,12 @@ from typing import Any
 from plugins.models import PluginInstallation, PluginTemplate
 from plugins.services import plugin_install
 from tenancy.models import Tenant
+from users.models import User
 
 
-def install(tenant: Tenant, slug: str, actor: Any = None, **settings: Any) -> PluginInstallation:
+def install(
+    tenant: Tenant, slug: str, actor: User | None = None, **settings: Any
+) -> PluginInstallation:
     """Install ``slug`` for ``tenant``, consenting to everything it asks."""
     plugin = PluginTemplate.objects.get(slug=slug)
     return plugin_install(
