@@ -16,7 +16,7 @@ from apikeys.permissions import API_KEY_PERMISSIONS
 from apikeys.selectors import api_key_get, api_key_list
 from apikeys.serializers import APIKeySerializer, APIKeyWithSecretSerializer
 from apikeys.services import api_key_create, api_key_revoke
-from core.api.viewsets import UUID_PATTERN
+from core.api.viewsets import PublicIdLookupMixin
 from core.exceptions import NotFound
 from tenancy.http import request_tenant
 
@@ -32,15 +32,12 @@ from tenancy.http import request_tenant
         "only. The whole key is in this answer only: it is stored as a hash.",
     ),
 )
-class APIKeyViewSet(viewsets.GenericViewSet):
+class APIKeyViewSet(PublicIdLookupMixin, viewsets.GenericViewSet):
     """The business's API keys (owners)."""
 
     queryset = APIKey.objects.none()  # for the schema generator
     serializer_class = APIKeySerializer
     permission_classes = API_KEY_PERMISSIONS
-    lookup_field = "public_id"
-    lookup_url_kwarg = "id"
-    lookup_value_regex = UUID_PATTERN
 
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):

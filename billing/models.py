@@ -1,9 +1,9 @@
 """Money owed: a charge per completed appointment and per late cancellation."""
 
-import uuid
-
 from django.db import models
 from django.db.models import Q
+
+from core.models import PublicRecord
 
 
 class ChargeKind(models.TextChoices):
@@ -18,11 +18,10 @@ class PaymentStatus(models.TextChoices):
     VOID = "VOID"
 
 
-class Charge(models.Model):
+class Charge(PublicRecord):
     Kind = ChargeKind
     Status = PaymentStatus
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     # No index of its own: charge_one_per_kind (appointment, kind) serves lookups by appointment.
     appointment = models.ForeignKey(
         "appointments.Appointment", on_delete=models.PROTECT, related_name="charges", db_index=False
@@ -36,8 +35,6 @@ class Charge(models.Model):
         max_length=16, choices=PaymentStatus.choices, default=PaymentStatus.PENDING
     )
     paid_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -1,15 +1,13 @@
 """What a business sells: services, how long they take and which resources they hold."""
 
-import uuid
-
 from django.db import models
 from django.db.models import Q
 
+from core.models import PublicRecord
 from resources.models import Resource, ResourceType
 
 
-class Service(models.Model):
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+class Service(PublicRecord):
     name = models.CharField(max_length=120)
     description = models.TextField(blank=True, default="")
     duration_minutes = models.PositiveIntegerField()
@@ -30,8 +28,6 @@ class Service(models.Model):
     # Intake questions as a JSON Schema (an object schema: typed properties, required ones,
     # enums for choices); a booking's answers are validated against it (catalog.intake).
     intake_schema = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name", "id"]

@@ -1,22 +1,18 @@
 """Tenant-wide closures: the whole business closed for a while (a public holiday, a closed
 week). No resource can be booked then, whatever its own hours say."""
 
-import uuid
-
 from django.db import models
 from django.db.models import F, Q
 
+from core.models import PublicRecord
 from users.fields import tenant_user_link
 
 
-class Closure(models.Model):
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+class Closure(PublicRecord):
     title = models.CharField(max_length=200)
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     created_by = tenant_user_link(blank=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["starts_at", "id"]

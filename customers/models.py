@@ -1,10 +1,9 @@
 """The business's customers. Spend and last visit are derived (customers.selectors)."""
 
-import uuid
-
 from django.db import models
 from django.db.models import Q
 
+from core.models import PublicRecord
 from users.fields import tenant_user_link
 
 
@@ -14,10 +13,9 @@ class CustomerStatus(models.TextChoices):
     BLOCKED = "BLOCKED"
 
 
-class Customer(models.Model):
+class Customer(PublicRecord):
     Status = CustomerStatus
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=150)
     email = models.EmailField(max_length=254, blank=True, default="")
     phone = models.CharField(max_length=40, blank=True, default="")
@@ -32,8 +30,6 @@ class Customer(models.Model):
     # Set once, when the customer's personal data is erased (GDPR): the record stays, anonymous,
     # for the appointments and charges that point at it (customers.services.customer_erase).
     erased_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name", "id"]

@@ -6,9 +6,10 @@ import uuid
 from django.db import models
 from django.db.models import Q
 
+from core.models import PublicRecord
 
-class WebhookEndpoint(models.Model):
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+
+class WebhookEndpoint(PublicRecord):
     url = models.URLField(max_length=500)
     description = models.CharField(max_length=200, blank=True, default="")
     # Event kinds it receives; empty: every kind.
@@ -19,8 +20,6 @@ class WebhookEndpoint(models.Model):
     consecutive_failures = models.PositiveIntegerField(default=0)
     disabled_at = models.DateTimeField(null=True, blank=True)
     disabled_reason = models.CharField(max_length=200, blank=True, default="")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["created_at", "id"]

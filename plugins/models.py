@@ -11,6 +11,8 @@ from django.conf import settings as django_settings
 from django.db import models
 from django.db.models import Q
 
+from core.models import PublicRecord
+
 
 class Category(models.TextChoices):
     NOTIFICATIONS = "NOTIFICATIONS"
@@ -20,12 +22,11 @@ class Category(models.TextChoices):
     CUSTOMERS = "CUSTOMERS"
 
 
-class PluginTemplate(models.Model):
+class PluginTemplate(PublicRecord):
     """A plugin of the catalogue. Platform plugins are shipped as data (``sync_plugins``)."""
 
     Category = Category
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     slug = models.SlugField(max_length=64, unique=True)
     name = models.CharField(max_length=100)
     author = models.CharField(max_length=100)
@@ -43,8 +44,6 @@ class PluginTemplate(models.Model):
     install_count = models.PositiveIntegerField(default=0)
     rating_count = models.PositiveIntegerField(default=0)
     rating_average = models.DecimalField(max_digits=3, decimal_places=2, null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name", "id"]

@@ -1,10 +1,9 @@
 """Things that can be booked: people, rooms and equipment, and when each is open."""
 
-import uuid
-
 from django.db import models
 from django.db.models import Q
 
+from core.models import PublicRecord
 from core.validators import validate_timezone
 from users.fields import tenant_user_link
 
@@ -15,10 +14,9 @@ class ResourceType(models.TextChoices):
     EQUIPMENT = "EQUIPMENT"
 
 
-class Resource(models.Model):
+class Resource(PublicRecord):
     Type = ResourceType
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=120)
     type = models.CharField(max_length=16, choices=ResourceType.choices)
     # Looked up by user only through the partial unique index resource_one_per_user.
@@ -32,8 +30,6 @@ class Resource(models.Model):
     # Secret of the resource's iCalendar feed URL; NULL when the feed is off (NULLs never clash
     # under resource_ical_token_unique, empty strings would).
     ical_token = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name", "id"]
@@ -78,21 +74,18 @@ class WorkingHours(models.Model):
         return f"{self.resource} weekday {self.weekday} {self.start_time} to {self.end_time}"
 
 
-class DateOverride(models.Model):
+class DateOverride(PublicRecord):
     """Replaces the weekly hours on one date: closed all day, or open only in these hours.
 
     Several open rows on one date add up; one closed row closes the day.
     """
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="overrides")
     date = models.DateField()
     is_closed = models.BooleanField(default=False)
     start_time = models.TimeField(null=True, blank=True)
     end_time = models.TimeField(null=True, blank=True)
     note = models.CharField(max_length=200, blank=True, default="")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["resource_id", "date", "start_time"]

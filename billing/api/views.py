@@ -27,7 +27,7 @@ from billing.permissions import (
 from billing.selectors import charge_list, revenue_summary
 from billing.services import charge_set_status
 from core.api.filters import UTCIsoDateTimeFilter
-from core.api.viewsets import UUID_PATTERN
+from core.api.viewsets import PublicIdLookupMixin
 from tenancy.http import request_tenant
 from tenancy.services import tenant_update
 
@@ -49,16 +49,15 @@ class ChargeFilter(filters.FilterSet):
     list=extend_schema(tags=["billing"]),
     retrieve=extend_schema(tags=["billing"]),
 )
-class ChargeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ChargeViewSet(
+    PublicIdLookupMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Charges for completed appointments and late cancellations, and their payment status."""
 
     queryset = Charge.objects.none()  # for the schema generator; get_queryset scopes
     serializer_class = ChargeSerializer
     permission_classes = CHARGE_PERMISSIONS
     filterset_class = ChargeFilter
-    lookup_field = "public_id"
-    lookup_url_kwarg = "id"
-    lookup_value_regex = UUID_PATTERN
     http_method_names = ["get", "patch"]
 
     def get_queryset(self) -> QuerySet[Charge]:

@@ -11,7 +11,7 @@ from catalog.figures import with_service_figures
 from catalog.models import Service, ServiceRequirement, ServiceResourceOverride
 from catalog.permissions import SERVICE_PERMISSIONS
 from catalog.services import service_create, service_delete, service_update
-from core.api.viewsets import UUID_PATTERN
+from core.api.viewsets import PublicIdLookupMixin
 
 SERVICE_EXAMPLE = OpenApiExample(
     "A treatment needing a therapist and a room",
@@ -41,15 +41,12 @@ SERVICE_EXAMPLE = OpenApiExample(
     partial_update=extend_schema(tags=["services"]),
     destroy=extend_schema(tags=["services"]),
 )
-class ServiceViewSet(viewsets.ModelViewSet):
+class ServiceViewSet(PublicIdLookupMixin, viewsets.ModelViewSet):
     """What the business sells: duration, price, buffers, notice, horizon, required resources."""
 
     serializer_class = ServiceSerializer
     permission_classes = SERVICE_PERMISSIONS
     filterset_fields = ["is_active"]
-    lookup_field = "public_id"
-    lookup_url_kwarg = "id"
-    lookup_value_regex = UUID_PATTERN
     http_method_names = ["get", "post", "patch", "delete"]
 
     def get_queryset(self) -> QuerySet[Service]:

@@ -2,3 +2,12 @@
 
 # A viewset's ``lookup_value_regex`` for objects addressed by their public UUID.
 UUID_PATTERN = "[0-9a-fA-F-]{36}"
+
+
+class PublicIdLookupMixin:
+    """Objects are addressed by their public UUID (``PublicRecord.public_id``) under the URL
+    keyword ``id``; the primary key never appears in a URL."""
+
+    lookup_field = "public_id"
+    lookup_url_kwarg = "id"
+    lookup_value_regex = UUID_PATTERN

@@ -12,11 +12,18 @@ from typing import Any
 from django.apps import apps
 
 from core.models.audit import AppendOnlyError, AuditEvent, MasqueradeLogBacklog
+from core.models.base import PublicRecord
 
 # The ``core`` label's records defined above the kernel, by the name the seed uses.
 REGISTERED_ELSEWHERE = frozenset({"Tenant", "Domain", "PermissionGrant", "MasqueradeSession"})
 
-__all__ = ["AppendOnlyError", "AuditEvent", "MasqueradeLogBacklog", *sorted(REGISTERED_ELSEWHERE)]
+__all__ = [
+    "AppendOnlyError",
+    "AuditEvent",
+    "MasqueradeLogBacklog",
+    "PublicRecord",
+    *sorted(REGISTERED_ELSEWHERE),
+]
 
 
 def __getattr__(name: str) -> Any:

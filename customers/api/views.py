@@ -12,7 +12,7 @@ from rest_framework.serializers import BaseSerializer
 
 from access.http import request_user
 from access.permissions import IsInScopeOfThisHost, capability_permission
-from core.api.viewsets import UUID_PATTERN
+from core.api.viewsets import PublicIdLookupMixin
 from customers.api.serializers import (
     CustomerSerializer,
     OwnCustomerSerializer,
@@ -90,16 +90,13 @@ class CustomerFilter(filters.FilterSet):
     partial_update=extend_schema(tags=["customers"]),
     destroy=extend_schema(tags=["customers"]),
 )
-class CustomerViewSet(viewsets.ModelViewSet):
+class CustomerViewSet(PublicIdLookupMixin, viewsets.ModelViewSet):
     """The business's customers. Staff read them; a customer sees only itself."""
 
     queryset = Customer.objects.none()  # for the schema generator; get_queryset scopes
     serializer_class = CustomerSerializer
     permission_classes = CUSTOMER_PERMISSIONS
     filterset_class = CustomerFilter
-    lookup_field = "public_id"
-    lookup_url_kwarg = "id"
-    lookup_value_regex = UUID_PATTERN
     http_method_names = ["get", "post", "patch", "delete"]
 
     def get_serializer_class(self) -> type[CustomerSerializer]:

@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from access.http import request_user
 from core.api.openapi import error_response
-from core.api.viewsets import UUID_PATTERN
+from core.api.viewsets import PublicIdLookupMixin
 from core.exceptions import NotFound
 from notifications.models import Channel, Delivery, DeliveryStatus
 from notifications.services import delivery_redeliver
@@ -61,14 +61,13 @@ class DeliveryFilter(filters.FilterSet):
                        "plugins sent or tried to send, newest first."),
     retrieve=extend_schema(tags=["deliveries"]),
 )  # fmt: skip
-class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class DeliveryViewSet(
+    PublicIdLookupMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     queryset = Delivery.objects.none()  # for the schema generator
     serializer_class = DeliverySerializer
     permission_classes = INSTALLED_PERMISSIONS
     filterset_class = DeliveryFilter
-    lookup_field = "public_id"
-    lookup_url_kwarg = "id"
-    lookup_value_regex = UUID_PATTERN
 
     def get_queryset(self) -> Any:
         return (

@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 from access.http import request_user
 from access.permissions import IsInScopeOfThisHost, any_capability_permission
 from core.api.openapi import error_response
-from core.api.viewsets import UUID_PATTERN
+from core.api.viewsets import PublicIdLookupMixin
 from core.exceptions import NotFound
 from customers.models import Customer
 from customers.permissions import customer_get_for
@@ -47,16 +47,15 @@ class ReviewFilter(filters.FilterSet):
 
 
 @extend_schema_view(list=extend_schema(tags=["reviews"]), retrieve=extend_schema(tags=["reviews"]))
-class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ReviewViewSet(
+    PublicIdLookupMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Customers' reviews of completed appointments (the review-requests plugin)."""
 
     queryset = Review.objects.none()  # for the schema generator
     serializer_class = ReviewSerializer
     permission_classes = REVIEW_PERMISSIONS
     filterset_class = ReviewFilter
-    lookup_field = "public_id"
-    lookup_url_kwarg = "id"
-    lookup_value_regex = UUID_PATTERN
 
     def get_queryset(self) -> Any:
         return Review.objects.select_related("appointment", "service", "customer").order_by(

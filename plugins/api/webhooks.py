@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from access.capabilities import capability_on_host
 from access.http import request_user
 from access.permissions import masquerade_operator
-from core.api.viewsets import UUID_PATTERN
+from core.api.viewsets import PublicIdLookupMixin
 from core.exceptions import NotFound
 from plugin_data.models import WebhookEndpoint
 from plugins.api.permissions import INSTALLED_PERMISSIONS
@@ -87,15 +87,12 @@ def sees_full_urls(request: Request) -> bool:
     ),
     destroy=extend_schema(tags=["webhooks"]),
 )
-class WebhookEndpointViewSet(viewsets.ModelViewSet):
+class WebhookEndpointViewSet(PublicIdLookupMixin, viewsets.ModelViewSet):
     """Where the webhooks plugin POSTs signed events (Standard Webhooks)."""
 
     queryset = WebhookEndpoint.objects.none()  # for the schema generator
     serializer_class = WebhookEndpointSerializer
     permission_classes = INSTALLED_PERMISSIONS
-    lookup_field = "public_id"
-    lookup_url_kwarg = "id"
-    lookup_value_regex = UUID_PATTERN
     http_method_names = ["get", "post", "patch", "delete"]
 
     def get_queryset(self) -> Any:

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from access.http import request_user
-from core.api.viewsets import UUID_PATTERN
+from core.api.viewsets import PublicIdLookupMixin
 from core.uploads import validated_image
 from resources.api.serializers import (
     CalendarFeedSerializer,
@@ -73,15 +73,12 @@ class ResourceFilter(filters.FilterSet):
     partial_update=extend_schema(tags=["resources"]),
     destroy=extend_schema(tags=["resources"]),
 )
-class ResourceViewSet(viewsets.ModelViewSet):
+class ResourceViewSet(PublicIdLookupMixin, viewsets.ModelViewSet):
     """People, rooms and equipment that can be booked, with their weekly working hours."""
 
     serializer_class = ResourceSerializer
     permission_classes = RESOURCE_PERMISSIONS
     filterset_class = ResourceFilter
-    lookup_field = "public_id"
-    lookup_url_kwarg = "id"
-    lookup_value_regex = UUID_PATTERN
     http_method_names = ["get", "post", "patch", "delete"]
 
     def get_queryset(self) -> QuerySet[Resource]:
@@ -212,6 +209,7 @@ class DateOverrideFilter(filters.FilterSet):
     destroy=extend_schema(tags=["resources"]),
 )
 class DateOverrideViewSet(
+    PublicIdLookupMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -225,9 +223,6 @@ class DateOverrideViewSet(
     serializer_class = DateOverrideSerializer
     permission_classes = OVERRIDE_PERMISSIONS
     filterset_class = DateOverrideFilter
-    lookup_field = "public_id"
-    lookup_url_kwarg = "id"
-    lookup_value_regex = UUID_PATTERN
     http_method_names = ["get", "post", "patch", "delete"]
 
     def get_queryset(self) -> QuerySet[DateOverride]:
