@@ -8,6 +8,6 @@ class PublicIdLookupMixin:
     """Objects are addressed by their public UUID (``PublicRecord.public_id``) under the URL
     keyword ``id``; the primary key never appears in a URL."""
 
-    lookup_field = "public_id"
-    lookup_url_kwarg = "id"
-    lookup_value_regex = UUID_PATTERN
+    lookup_field: str = "public_id"
+    lookup_url_kwarg: str | None = "id"
+    lookup_value_regex: str = UUID_PATTERN
