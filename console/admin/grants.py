@@ -106,11 +106,15 @@ class PermissionGrantAdmin(admin.ModelAdmin):
             return ("grantee", "action", "tenant", "reason", "duration_minutes")
         return tuple(self.readonly_fields)
 
-    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: PermissionGrant, form: Any, change: bool
+    ) -> None:
         # grant_create already saved (and audited) it while validating the form.
         return None
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_delete_permission(
+        self, request: HttpRequest, obj: PermissionGrant | None = None
+    ) -> bool:
         return False
 
     @admin.display(description="Status")

@@ -34,7 +34,7 @@ class DomainInline(admin.TabularInline):
     fields = ["domain", "is_primary", "is_custom_domain", "verification_status"]
     readonly_fields = ["is_custom_domain", "verification_status"]
 
-    def has_delete_permission(self, request, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Tenant | None = None) -> bool:
         return False
 
 
@@ -90,7 +90,7 @@ class TenantAdmin(admin.ModelAdmin):
         # A tenant is suspended, never deleted with a click: its schema holds a business.
         return False
 
-    def get_readonly_fields(self, request, obj=None):
+    def get_readonly_fields(self, request: HttpRequest, obj: Tenant | None = None) -> list[str]:
         # The schema name is the tenant's address in PostgreSQL: fixed once the schema exists.
         return [*self.readonly_fields, "schema_name"] if obj else []
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from uuid import UUID
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
@@ -95,7 +95,7 @@ class GrantRevokeView(APIView):
     permission_classes = [IsInScopeOfThisHost, capability_permission("view_users")]
 
     @extend_schema(request=GrantRevokeSerializer, responses=GrantSerializer, tags=["grants"])
-    def post(self, request: Request, grant_id: Any) -> Response:
+    def post(self, request: Request, grant_id: UUID) -> Response:
         user = request_user(request)
         grant = grant_list_for(viewer=user).filter(public_id=grant_id).first()
         if grant is None:
