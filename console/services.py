@@ -1,5 +1,6 @@
 """Platform operations that span every layer: a tenant's final deletion reaches its users, their
-grants and masquerades, its plugin installs and its schema at once."""
+grants and masquerades, its plugin installs and its schema at once; the platform API's new users
+name their tenant by its schema."""
 
 from __future__ import annotations
 
@@ -8,15 +9,19 @@ from functools import partial
 
 from django.db import connection, transaction
 from django.db.models import Q
+from django.http import HttpRequest
 from psycopg import sql
+from rest_framework.request import Request
 
 from access.models import MasqueradeSession, PermissionGrant
 from core import clock
 from core.audit import security_event
+from core.exceptions import DomainError
 from core.storage import tenant_media_delete_all
 from plugins.services import plugin_figures_recount, plugin_rows_lock
 from tenancy.models import Tenant
 from users.models import User
+from users.services import user_create
 
 logger = logging.getLogger(__name__)
 
@@ -82,3 +87,38 @@ def _tenant_media_purge(schema: str) -> None:
         )
         return
     logger.info("Deleted %d media files of deleted tenant '%s'", count, schema)
+
+
+def platform_user_create(
+    *,
+    actor: User,
+    email: str,
+    role: str,
+    tenant_schema: str | None,
+    password: str | None = None,
+    first_name: str = "",
+    last_name: str = "",
+    is_temporary: bool = False,
+    request: HttpRequest | Request | None = None,
+) -> User:
+    """Create a user of the tenant whose schema is ``tenant_schema`` (none: a platform account)
+    through ``users.services.user_create``, its rules and its audit event. An unknown schema is
+    refused on the ``tenant`` field."""
+    tenant = None
+    if tenant_schema:
+        tenant = Tenant.objects.filter(schema_name=tenant_schema).first()
+        if tenant is None:
+            raise DomainError(
+                f"No tenant '{tenant_schema}'.", fields={"tenant": ["Unknown tenant."]}
+            )
+    return user_create(
+        actor=actor,
+        email=email,
+        role=role,
+        tenant=tenant,
+        password=password,
+        first_name=first_name,
+        last_name=last_name,
+        is_temporary=is_temporary,
+        request=request,
+    )

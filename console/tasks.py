@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from celery import shared_task
 from django.db import connection
 
 from console.services import tenant_deletion_execute
+from core.db.base import DatabaseWrapper
 from tenancy.selectors import tenants_due_for_deletion
 
 
@@ -14,5 +17,5 @@ from tenancy.selectors import tenants_due_for_deletion
 def purge_deleted_tenants() -> int:
     """Delete every tenant whose deletion grace period is over, each in its own transaction (a
     failing one leaves the others done and is tried again on the next run)."""
-    connection.set_schema_to_public()
+    cast(DatabaseWrapper, connection).set_schema_to_public()
     return sum(tenant_deletion_execute(tenant_id=pk) for pk in tenants_due_for_deletion())

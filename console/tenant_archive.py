@@ -41,6 +41,7 @@ from typing import IO, Any
 from django.apps import apps
 from django.conf import settings
 from django.core import serializers
+from django.core.files.storage import default_storage
 from django.core.management.color import no_style
 from django.core.serializers.base import DeserializationError
 from django.core.serializers.json import DjangoJSONEncoder
@@ -136,11 +137,9 @@ def platform_tenant_migrations() -> list[str]:
 
 
 def _media_manifest(tenant: Tenant) -> list[dict[str, Any]]:
-    from django.core.files.storage import default_storage
-
     entries = []
     stored: list[tuple[str, str]] = []
-    if tenant.logo:
+    if tenant.logo and tenant.logo.name:
         stored.append(("core.tenant.logo", tenant.logo.name))
     for model in tenant_models():
         for field in model._meta.concrete_fields:
@@ -149,8 +148,8 @@ def _media_manifest(tenant: Tenant) -> list[dict[str, Any]]:
                     field.name, flat=True
                 )
                 stored += [(f"{model._meta.label_lower}.{field.name}", n) for n in names]
-    for field, name in stored:
-        entry: dict[str, Any] = {"field": field, "key": name}
+    for label, name in stored:
+        entry: dict[str, Any] = {"field": label, "key": name}
         try:
             digest = hashlib.sha256()
             with default_storage.open(name, "rb") as handle:
@@ -175,7 +174,9 @@ def _json(value: Any) -> bytes:
     return json.dumps(value, cls=ExactJSONEncoder, indent=1).encode()
 
 
-def tenant_export(*, tenant: Tenant, destination: IO[bytes], actor: Any = None) -> dict[str, Any]:
+def tenant_export(
+    *, tenant: Tenant, destination: IO[bytes], actor: User | None = None
+) -> dict[str, Any]:
     """Write ``tenant``'s archive (see the module's docstring) to ``destination``; returns its
     manifest. The rows are read in one repeatable-read transaction, so the archive is one
     consistent moment of the tenant even while it keeps working. Audited (``tenant_exported``)."""
@@ -202,7 +203,7 @@ def tenant_export(*, tenant: Tenant, destination: IO[bytes], actor: Any = None) 
     return manifest
 
 
-def _export_rows(tenant: Tenant, destination: IO[bytes], user_model: type) -> dict[str, Any]:
+def _export_rows(tenant: Tenant, destination: IO[bytes], user_model: type[User]) -> dict[str, Any]:
     checksums: dict[str, str] = {}
     counts: dict[str, int] = {}
     users = list(user_model.objects.filter(tenant=tenant).order_by("pk").values("pk", *USER_FIELDS))
@@ -364,7 +365,9 @@ def _rows_insert(contents: ArchiveContents, user_ids: dict[int, int]) -> dict[st
         fields = list(model._meta.concrete_fields)
         for start in range(0, len(objects), INSERT_BATCH):
             # raw: the values as exported, auto_now and defaults untouched.
-            model._base_manager._insert(objects[start : start + INSERT_BATCH], fields, raw=True)
+            model._base_manager._insert(  # type: ignore[attr-defined]  # private, not in the stubs
+                objects[start : start + INSERT_BATCH], fields, raw=True
+            )
         counts[model._meta.label_lower] = len(objects)
     with connection.cursor() as cursor:
         for statement in connection.ops.sequence_reset_sql(no_style(), tenant_models()):
@@ -379,7 +382,7 @@ def tenant_import(
     domain: str,
     name: str | None = None,
     relabel_users: bool = False,
-    actor: Any = None,
+    actor: User | None = None,
 ) -> Tenant:
     """Create a new tenant (schema ``schema_name``, primary ``domain``) holding everything in the
     archive read from ``source``, all in one transaction, audited (``tenant_imported``).

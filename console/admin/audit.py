@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
+from access.http import request_user
 from access.selectors import audit_events_for
 from core.models import AuditEvent
 
@@ -28,7 +29,9 @@ class ActionFilter(admin.SimpleListFilter):
         )
         return [(action, action) for action in actions]
 
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[AuditEvent]
+    ) -> QuerySet[AuditEvent]:
         return queryset.filter(action=self.value()) if self.value() else queryset
 
 
@@ -49,24 +52,25 @@ class AuditEventAdmin(admin.ModelAdmin):
     search_fields = ["actor_email", "target_email", "operator_email", "object_id", "action"]
     date_hierarchy = "occurred_at"
     actions = None
-    fields = [
+    # A tuple: the same names serve as ``readonly_fields``, a list of plain names only.
+    fields = (
         "public_id", "occurred_at", "action", "level", "actor_email", "actor_role",
         "target_email", "operator_email", "masquerade_id", "tenant_schema", "object_type",
         "object_id", "ip_address", "host", "request_method", "request_path", "request_id",
         "details_json",
-    ]  # fmt: skip
+    )  # fmt: skip
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[AuditEvent]:
-        return audit_events_for(viewer=request.user)
+        return audit_events_for(viewer=request_user(request))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:
         return False
 
     @admin.display(description="Details")

@@ -1,17 +1,18 @@
 """Domains in the admin: custom domains added, verified and removed with Route53 kept in step."""
 
+from __future__ import annotations
+
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.models import LogEntry
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
-from access.selectors import (
-    domain_list_for,
-    tenant_list_reached_by,
-)
+from access.http import request_user
+from access.selectors import domain_list_for, tenant_list_reached_by
 from core.admin_kit import badge
 from core.exceptions import DomainError
 from core.validators import validate_custom_hostname
@@ -20,7 +21,7 @@ from tenancy.domains import custom_domain_add, custom_domain_remove, custom_doma
 from tenancy.models import Domain
 from users.roles import Capability, may_choose_hosted_zone
 
-VERIFICATION_COLOURS = {
+VERIFICATION_COLOURS: dict[str, str] = {
     Domain.Verification.VERIFIED: "#1e7e34",
     Domain.Verification.PENDING: "#b26a00",
     Domain.Verification.FAILED: "#c62828",
@@ -62,16 +63,16 @@ class DomainAdmin(admin.ModelAdmin):
     actions = ["verify_now"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Domain]:
-        return domain_list_for(viewer=request.user)
+        return domain_list_for(viewer=request_user(request))
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "tenant":
             kwargs["queryset"] = tenant_list_reached_by(
-                viewer=request.user, capability=Capability.MANAGE_SETTINGS
+                viewer=request_user(request), capability=Capability.MANAGE_SETTINGS
             )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    def get_readonly_fields(self, request, obj=None):
+    def get_readonly_fields(self, request: HttpRequest, obj: Domain | None = None) -> list[str]:
         if obj is not None and obj.is_custom_domain:
             # Renaming or moving a custom domain would leave its Route53 record behind.
             return [
@@ -92,7 +93,8 @@ class DomainAdmin(admin.ModelAdmin):
         )
 
     @admin.action(description="Verify now (check the DNS records)", permissions=["change"])
-    def verify_now(self, request, queryset) -> None:
+    def verify_now(self, request: HttpRequest, queryset: QuerySet[Domain]) -> None:
+        actor = request_user(request)
         for domain in queryset.select_related("tenant"):
             if not domain.is_custom_domain:
                 self.message_user(
@@ -100,7 +102,7 @@ class DomainAdmin(admin.ModelAdmin):
                 )
                 continue
             try:
-                checked = custom_domain_verify(domain=domain, actor=request.user, request=request)
+                checked = custom_domain_verify(domain=domain, actor=actor, request=request)
             except DnsUnavailable as error:
                 self.message_user(
                     request, f"Could not check {domain.domain}: {error.message}", messages.ERROR
@@ -115,17 +117,18 @@ class DomainAdmin(admin.ModelAdmin):
                     messages.WARNING,
                 )
 
-    def save_model(self, request, obj: Domain, form, change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: Domain, form: Any, change: bool) -> None:
         if change or not obj.is_custom_domain:
             super().save_model(request, obj, form, change)
             return
+        actor = request_user(request)
         try:
             created = custom_domain_add(
                 tenant=obj.tenant,
                 domain=obj.domain,
                 route53_zone_id=obj.route53_zone_id,
-                may_choose_zone=may_choose_hosted_zone(request.user),
-                actor=request.user,
+                may_choose_zone=may_choose_hosted_zone(actor),
+                actor=actor,
                 request=request,
             )
         except DomainError as error:
@@ -134,30 +137,34 @@ class DomainAdmin(admin.ModelAdmin):
         obj.pk = created.pk
         obj._state.adding = False
 
-    def log_addition(self, request, obj, message):
+    def log_addition(  # type: ignore[override]  # None when nothing is logged; Django ignores it
+        self, request: HttpRequest, obj: Domain, message: Any
+    ) -> LogEntry | None:
         if obj.pk is None:  # the service refused it; there is nothing to log
             return None
         return super().log_addition(request, obj, message)
 
-    def response_add(self, request, obj, post_url_continue=None):
+    def response_add(
+        self, request: HttpRequest, obj: Domain, post_url_continue: str | None = None
+    ) -> HttpResponse:
         if obj.pk is None:
             return HttpResponseRedirect(request.path)
         return super().response_add(request, obj, post_url_continue)
 
-    def delete_model(self, request, obj: Domain) -> None:
+    def delete_model(self, request: HttpRequest, obj: Domain) -> None:
         if not obj.is_custom_domain:
             super().delete_model(request, obj)
             return
         try:
-            custom_domain_remove(domain=obj, actor=request.user, request=request)
+            custom_domain_remove(domain=obj, actor=request_user(request), request=request)
         except DomainError as error:
             self.message_user(request, f"Kept {obj.domain}: {error.message}", messages.ERROR)
 
-    def delete_queryset(self, request, queryset) -> None:
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Domain]) -> None:
         for domain in queryset.select_related("tenant"):
             self.delete_model(request, domain)
 
-    def response_delete(self, request, obj_display, obj_id):
+    def response_delete(self, request: HttpRequest, obj_display: str, obj_id: int) -> HttpResponse:
         if Domain.objects.filter(pk=obj_id).exists():  # Route53 refused: the domain stays
             return HttpResponseRedirect(request.path.rsplit("/delete/", 1)[0] + "/")
         return super().response_delete(request, obj_display, obj_id)

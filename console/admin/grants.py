@@ -1,18 +1,20 @@
 """Permission grants in the admin: created and revoked through access's services."""
 
-from typing import Any
+from __future__ import annotations
+
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from access.grants import grant_create
-from access.models import PermissionGrant
+from access.grants import grant_create, grants_revoke
+from access.http import request_user
+from access.models import PermissionGrant, PermissionGrantQuerySet
 from access.policy import GRANTABLE_ACTIONS
-from access.selectors import (
-    grant_list_for,
-)
+from access.selectors import grant_list_for
+from console.admin.service_forms import service_form_for
 from core import clock
 from core.admin_kit import ServiceForm, status_badge
 
@@ -24,10 +26,13 @@ class GrantStatusFilter(admin.SimpleListFilter):
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
         return [("active", "Active"), ("expired", "Expired"), ("revoked", "Revoked")]
 
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[PermissionGrant]
+    ) -> QuerySet[PermissionGrant]:
         now = clock.now()
         if self.value() == "active":
-            return queryset.active(now)
+            # The admin's rows are grant_list_for's: PermissionGrant.objects, filtered.
+            return cast(PermissionGrantQuerySet, queryset).active(now)
         if self.value() == "expired":
             return queryset.filter(revoked_at__isnull=True, expires_at__lte=now)
         if self.value() == "revoked":
@@ -48,7 +53,7 @@ class GrantCreateForm(ServiceForm):
     def apply(self) -> PermissionGrant:
         data = self.cleaned_data
         return grant_create(
-            grantor=self.request.user,
+            grantor=request_user(self.request),
             grantee=data["grantee"],
             action=data["action"],
             reason=data["reason"],
@@ -74,29 +79,42 @@ class PermissionGrantAdmin(admin.ModelAdmin):
     ]  # fmt: skip
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[PermissionGrant]:
-        return grant_list_for(viewer=request.user)
+        return grant_list_for(viewer=request_user(request))
 
-    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any):
+    def get_form(
+        self,
+        request: HttpRequest,
+        obj: PermissionGrant | None = None,
+        change: bool = False,
+        **kwargs: Any,
+    ) -> type[forms.ModelForm[Any]]:
         if obj is not None:
-            return super().get_form(request, obj, **kwargs)
-        form = super().get_form(request, obj, form=GrantCreateForm, **kwargs)
-        form.request = request
-        return form
+            return super().get_form(request, obj, change, **kwargs)
+        form = super().get_form(request, obj, change, form=GrantCreateForm, **kwargs)
+        return service_form_for(form, request)
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: PermissionGrant | None = None
+    ) -> list[str]:
         # A grant is a fact once made: it can be revoked, never rewritten.
         return self.readonly_fields if obj is not None else []
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+    def get_fields(
+        self, request: HttpRequest, obj: PermissionGrant | None = None
+    ) -> tuple[str, ...]:
         if obj is None:
-            return ["grantee", "action", "tenant", "reason", "duration_minutes"]
-        return self.readonly_fields
+            return ("grantee", "action", "tenant", "reason", "duration_minutes")
+        return tuple(self.readonly_fields)
 
-    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: PermissionGrant, form: Any, change: bool
+    ) -> None:
         # grant_create already saved (and audited) it while validating the form.
         return None
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_delete_permission(
+        self, request: HttpRequest, obj: PermissionGrant | None = None
+    ) -> bool:
         return False
 
     @admin.display(description="Status")
@@ -104,8 +122,11 @@ class PermissionGrantAdmin(admin.ModelAdmin):
         return status_badge(obj.status)
 
     @admin.action(description="Revoke selected grants", permissions=["change"])
-    def revoke_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
-        count = queryset.revoke(
-            revoked_by=request.user, reason="Revoked in the admin", request=request
+    def revoke_selected(self, request: HttpRequest, queryset: QuerySet[PermissionGrant]) -> None:
+        count = grants_revoke(
+            grants=queryset,
+            revoked_by=request_user(request),
+            reason="Revoked in the admin",
+            request=request,
         )
         self.message_user(request, f"Revoked {count} active grant(s).", messages.SUCCESS)

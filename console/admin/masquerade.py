@@ -1,9 +1,12 @@
 """Masquerade sessions in the admin: read-only facts."""
 
+from __future__ import annotations
+
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from access.http import request_user
 from access.models import MasqueradeSession
 from access.selectors import masquerade_list_for
 from core import clock
@@ -23,7 +26,7 @@ class MasqueradeSessionAdmin(ReadOnlyAdmin):
     exclude = ["session_digest", "handoff_digest"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[MasqueradeSession]:
-        return masquerade_list_for(viewer=request.user)
+        return masquerade_list_for(viewer=request_user(request))
 
     @admin.display(description="State")
     def state(self, obj: MasqueradeSession) -> str:

@@ -1,5 +1,7 @@
 """Tenants in the admin: created and changed through tenancy's services."""
 
+from __future__ import annotations
+
 from typing import Any
 
 from django import forms
@@ -8,7 +10,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
+from access.http import request_user
 from access.selectors import tenant_list_for
+from console.admin.service_forms import service_form_for
 from core.admin_kit import ServiceForm, status_badge
 from core.exceptions import DomainError
 from tenancy.models import Domain, Tenant
@@ -30,7 +34,7 @@ class DomainInline(admin.TabularInline):
     fields = ["domain", "is_primary", "is_custom_domain", "verification_status"]
     readonly_fields = ["is_custom_domain", "verification_status"]
 
-    def has_delete_permission(self, request, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Tenant | None = None) -> bool:
         return False
 
 
@@ -57,7 +61,7 @@ class TenantAddForm(ServiceForm):
     def apply(self) -> Tenant:
         data = self.cleaned_data
         return tenant_provision(
-            actor=self.request.user,
+            actor=request_user(self.request),
             schema_name=data["schema_name"],
             domain=data["domain"],
             **{field: data[field] for field in TENANT_SETTINGS},
@@ -80,24 +84,25 @@ class TenantAdmin(admin.ModelAdmin):
     actions = ["schedule_deletion", "cancel_deletion"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Tenant]:
-        return tenant_list_for(viewer=request.user)
+        return tenant_list_for(viewer=request_user(request))
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Tenant | None = None) -> bool:
         # A tenant is suspended, never deleted with a click: its schema holds a business.
         return False
 
-    def get_readonly_fields(self, request, obj=None):
+    def get_readonly_fields(self, request: HttpRequest, obj: Tenant | None = None) -> list[str]:
         # The schema name is the tenant's address in PostgreSQL: fixed once the schema exists.
         return [*self.readonly_fields, "schema_name"] if obj else []
 
-    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+    def get_form(
+        self, request: HttpRequest, obj: Tenant | None = None, change: bool = False, **kwargs: Any
+    ) -> type[forms.ModelForm[Any]]:
         if obj is not None:
-            return super().get_form(request, obj, **kwargs)
-        form = super().get_form(request, obj, form=TenantAddForm, **kwargs)
-        form.request = request
-        return form
+            return super().get_form(request, obj, change, **kwargs)
+        form = super().get_form(request, obj, change, form=TenantAddForm, **kwargs)
+        return service_form_for(form, request)
 
-    def get_inlines(self, request: HttpRequest, obj: Any = None) -> list:
+    def get_inlines(self, request: HttpRequest, obj: Tenant | None = None) -> list:
         # A new tenant's primary domain is part of the add form; more come once it exists.
         return self.inlines if obj is not None else []
 
@@ -106,7 +111,7 @@ class TenantAdmin(admin.ModelAdmin):
         tenant_update, which audits a suspension or reactivation."""
         changes = {field: form.cleaned_data[field] for field in form.changed_data}
         if change and changes:
-            tenant_update(tenant=obj, actor=request.user, request=request, **changes)
+            tenant_update(tenant=obj, actor=request_user(request), request=request, **changes)
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, obj: Tenant) -> str:
@@ -116,10 +121,11 @@ class TenantAdmin(admin.ModelAdmin):
         description="Schedule deletion (after the grace period; the hosts stop answering now)",
         permissions=["change"],
     )
-    def schedule_deletion(self, request: HttpRequest, queryset: QuerySet) -> None:
+    def schedule_deletion(self, request: HttpRequest, queryset: QuerySet[Tenant]) -> None:
+        actor = request_user(request)
         for tenant in queryset:
             try:
-                done = tenant_deletion_schedule(tenant=tenant, actor=request.user, request=request)
+                done = tenant_deletion_schedule(tenant=tenant, actor=actor, request=request)
             except DomainError as error:
                 self.message_user(request, error.message, messages.WARNING)
                 continue
@@ -130,10 +136,11 @@ class TenantAdmin(admin.ModelAdmin):
             )
 
     @admin.action(description="Cancel scheduled deletion", permissions=["change"])
-    def cancel_deletion(self, request: HttpRequest, queryset: QuerySet) -> None:
+    def cancel_deletion(self, request: HttpRequest, queryset: QuerySet[Tenant]) -> None:
+        actor = request_user(request)
         for tenant in queryset:
             try:
-                done = tenant_deletion_cancel(tenant=tenant, actor=request.user, request=request)
+                done = tenant_deletion_cancel(tenant=tenant, actor=actor, request=request)
             except DomainError as error:
                 self.message_user(request, error.message, messages.WARNING)
                 continue

@@ -1,10 +1,15 @@
+"""People in the admin: created and changed through users.services, as over the API."""
+
+from __future__ import annotations
+
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.contrib.auth import admin as auth_admin
+from django.contrib.auth import admin as _auth_admin  # noqa: F401 (registers Group first)
 from django.contrib.auth.forms import SetPasswordForm
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -15,6 +20,8 @@ from hijack.contrib.admin import HijackUserAdminMixin
 from rest_framework_simplejwt.token_blacklist import admin as _token_blacklist_admin  # noqa: F401 (registers first)
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
+from access.http import request_user
+from console.admin.service_forms import service_form_for
 from core.admin_kit import ServiceForm, badge
 from core.exceptions import DomainError
 from tenancy.selectors import platform_tenant
@@ -25,14 +32,14 @@ from users.selectors import user_list_for_host
 
 # Access follows roles (users/roles.py); Django's groups and permissions are not used. Importing
 # django.contrib.auth's admin first registers its Group page, which this takes away again.
-admin.site.unregister(auth_admin.Group)
+admin.site.unregister(Group)
 # Refresh-token records are bookkeeping of sign-in (users/tokens.py): they end through a password
 # change, a deactivation or sign-out, never by an operator browsing every user's token ids.
 admin.site.unregister(OutstandingToken)
 admin.site.unregister(BlacklistedToken)
 
 # One colour per role, darkest for the most powerful.
-ROLE_COLOURS = {
+ROLE_COLOURS: dict[str, str] = {
     Role.SUPERUSER: "#7f1d1d",
     Role.PLATFORM_MANAGER: "#b91c1c",
     Role.PLATFORM_SALES: "#c2410c",
@@ -52,7 +59,7 @@ def role_badge(role: str) -> str:
     return badge(kind="role", value=role, label=label, colour=ROLE_COLOURS.get(role))
 
 
-def administers(actor: Any, user: User) -> bool:
+def administers(actor: User, user: User) -> bool:
     """Whether ``actor`` may change ``user``'s account (users.services decides the same)."""
     return actor.pk != user.pk and may_administer(
         actor_role=actor.role,
@@ -65,12 +72,13 @@ def administers(actor: Any, user: User) -> bool:
 class _UserForm(ServiceForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if "role" in self.fields:
+        if isinstance(role_field := self.fields.get("role"), forms.ChoiceField):
             # Only the roles the operator may hand out are offered (services check it again).
-            self.fields["role"].choices = [
+            actor_role = request_user(self.request).role
+            role_field.choices = [
                 (role.value, role.label)
                 for role in Role
-                if may_assign_role(actor_role=self.request.user.role, target_role=role)
+                if may_assign_role(actor_role=actor_role, target_role=role)
             ]
 
 
@@ -82,7 +90,7 @@ class UserAddForm(_UserForm):
         model = User
         fields = [*PROFILE_FIELDS, "role", "tenant", "is_temporary"]
 
-    def clean_password2(self) -> str:
+    def clean_password2(self) -> str | None:
         first, second = self.cleaned_data.get("password1"), self.cleaned_data.get("password2")
         if first and second and first != second:
             raise forms.ValidationError("The two passwords differ.")
@@ -91,7 +99,7 @@ class UserAddForm(_UserForm):
     def apply(self) -> User:
         data = self.cleaned_data
         return services.user_create(
-            actor=self.request.user,
+            actor=request_user(self.request),
             request=self.request,
             password=data["password1"],
             **{field: data[field] for field in [*PROFILE_FIELDS, "role", "tenant", "is_temporary"]},
@@ -107,7 +115,7 @@ class UserChangeForm(_UserForm):
         fields = [*PROFILE_FIELDS, "role", "tenant", "is_temporary", "is_active"]
 
     def apply(self) -> User:
-        actor, request, data = self.request.user, self.request, self.cleaned_data
+        actor, request, data = request_user(self.request), self.request, self.cleaned_data
         user = User.objects.select_related("tenant").get(pk=self.instance.pk)
         changed = set(self.changed_data)
         profile = {f: data[f] for f in [*PROFILE_FIELDS, "is_temporary"] if f in changed}
@@ -144,12 +152,12 @@ class UserAdmin(HijackUserAdminMixin, admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         # The admin shows each operator the people its role reaches (sales: demo accounts).
-        return user_list_for_host(viewer=request.user, tenant=platform_tenant())
+        return user_list_for_host(viewer=request_user(request), tenant=platform_tenant())
 
-    def get_fields(self, request: HttpRequest, obj: User | None = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: User | None = None) -> tuple[str, ...]:
         if obj is None:
-            return [*PROFILE_FIELDS, "role", "tenant", "is_temporary", "password1", "password2"]
-        return [*UserChangeForm.Meta.fields, *self.readonly_fields]
+            return (*PROFILE_FIELDS, "role", "tenant", "is_temporary", "password1", "password2")
+        return (*UserChangeForm.Meta.fields, *self.readonly_fields)
 
     def get_readonly_fields(self, request: HttpRequest, obj: User | None = None) -> list[str]:
         if obj is None:
@@ -158,16 +166,17 @@ class UserAdmin(HijackUserAdminMixin, admin.ModelAdmin):
             return [*OWN_ACCOUNT_READONLY, *self.readonly_fields]
         return self.readonly_fields
 
-    def get_form(self, request: HttpRequest, obj: User | None = None, **kwargs: Any) -> Any:
+    def get_form(
+        self, request: HttpRequest, obj: User | None = None, change: bool = False, **kwargs: Any
+    ) -> type[forms.ModelForm[Any]]:
         kwargs["form"] = UserAddForm if obj is None else UserChangeForm
-        form = super().get_form(request, obj, **kwargs)
-        form.request = request
-        return form
+        return service_form_for(super().get_form(request, obj, change, **kwargs), request)
 
     def has_change_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
         if not super().has_change_permission(request, obj):
             return False
-        return obj is None or obj.pk == request.user.pk or administers(request.user, obj)
+        actor = request_user(request)
+        return obj is None or obj.pk == actor.pk or administers(actor, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
         # Accounts carry the audit trail's names: they are deactivated, never deleted.
@@ -192,7 +201,7 @@ class UserAdmin(HijackUserAdminMixin, admin.ModelAdmin):
         done = 0
         for user in queryset:
             try:
-                switch(actor=request.user, user=user, request=request)
+                switch(actor=request_user(request), user=user, request=request)
                 done += 1
             except DomainError as error:
                 self.message_user(request, f"Skipped {user.email}: {error.message}", messages.ERROR)
@@ -229,7 +238,7 @@ class UserAdmin(HijackUserAdminMixin, admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             try:
                 services.user_password_set(
-                    actor=request.user,
+                    actor=request_user(request),
                     user=user,
                     password=form.cleaned_data["new_password1"],
                     request=request,

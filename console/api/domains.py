@@ -11,6 +11,7 @@ as it was (its ``verification_checked_at`` moves once the worker is done).
 from __future__ import annotations
 
 from django.conf import settings
+from django.db.models import QuerySet
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -18,10 +19,12 @@ from drf_spectacular.utils import (
     extend_schema_field,
 )
 from rest_framework import generics, serializers
+from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from access.http import request_user
 from access.permissions import IsInScopeOfThisHost, capability_permission
 from core.api.openapi import error_response
 from tenancy.domains import (
@@ -30,11 +33,15 @@ from tenancy.domains import (
     custom_domain_verify_or_queue,
     records_to_publish,
 )
+from tenancy.http import request_tenant
 from tenancy.models import Domain
 from tenancy.selectors import domain_get_for_tenant, domain_list_for_tenant
 from users.roles import Capability, may_choose_hosted_zone
 
-DOMAIN_PERMISSIONS = [IsInScopeOfThisHost, capability_permission(Capability.MANAGE_SETTINGS)]
+DOMAIN_PERMISSIONS: list[type[BasePermission]] = [
+    IsInScopeOfThisHost,
+    capability_permission(Capability.MANAGE_SETTINGS),
+]
 VERIFY_AGAIN_AFTER_SECONDS = 30
 # Route53 behind every change (core.aws turns its failures into these).
 AWS_ERRORS = {
@@ -110,7 +117,9 @@ class OperatorDomainSerializer(TenantDomainSerializer):
 
 def domain_serializer_for(request: Request) -> type[TenantDomainSerializer]:
     return (
-        OperatorDomainSerializer if may_choose_hosted_zone(request.user) else TenantDomainSerializer
+        OperatorDomainSerializer
+        if may_choose_hosted_zone(request_user(request))
+        else TenantDomainSerializer
     )
 
 
@@ -133,10 +142,10 @@ class DomainListView(generics.ListAPIView):
             return TenantDomainSerializer
         return domain_serializer_for(self.request)
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Domain]:
         if getattr(self, "swagger_fake_view", False):  # OpenAPI generation: no tenant
             return Domain.objects.none()
-        return domain_list_for_tenant(tenant=self.request.tenant)
+        return domain_list_for_tenant(tenant=request_tenant(self.request))
 
     @extend_schema(
         request=CustomDomainAddSerializer,
@@ -153,10 +162,11 @@ class DomainListView(generics.ListAPIView):
     def post(self, request: Request) -> Response:
         data = CustomDomainAddSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        actor = request_user(request)
         domain = custom_domain_add(
-            tenant=request.tenant,
-            may_choose_zone=may_choose_hosted_zone(request.user),
-            actor=request.user,
+            tenant=request_tenant(request),
+            may_choose_zone=may_choose_hosted_zone(actor),
+            actor=actor,
             request=request,
             **data.validated_data,
         )
@@ -168,13 +178,13 @@ class DomainDetailView(APIView):
 
     @extend_schema(responses=TenantDomainSerializer, tags=["domains"])
     def get(self, request: Request, domain: str) -> Response:
-        found = domain_get_for_tenant(tenant=request.tenant, name=domain)
+        found = domain_get_for_tenant(tenant=request_tenant(request), name=domain)
         return Response(domain_serializer_for(request)(found).data)
 
     @extend_schema(responses={204: None, **AWS_ERRORS}, tags=["domains"])
     def delete(self, request: Request, domain: str) -> Response:
-        found = domain_get_for_tenant(tenant=request.tenant, name=domain)
-        custom_domain_remove(domain=found, actor=request.user, request=request)
+        found = domain_get_for_tenant(tenant=request_tenant(request), name=domain)
+        custom_domain_remove(domain=found, actor=request_user(request), request=request)
         return Response(status=204)
 
 
@@ -208,9 +218,9 @@ class DomainVerifyView(APIView):
         tags=["domains"],
     )
     def post(self, request: Request, domain: str) -> Response:
-        found = domain_get_for_tenant(tenant=request.tenant, name=domain)
+        found = domain_get_for_tenant(tenant=request_tenant(request), name=domain)
         checked, queued = custom_domain_verify_or_queue(
-            domain=found, actor=request.user, request=request
+            domain=found, actor=request_user(request), request=request
         )
         data = domain_serializer_for(request)(checked).data
         if queued:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from uuid import UUID
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
@@ -13,11 +13,13 @@ from rest_framework.views import APIView
 
 from access.capabilities import capabilities_on_host
 from access.grants import grant_create, grants_revoke
+from access.http import request_user
 from access.models import PermissionGrant
 from access.permissions import IsInScopeOfThisHost, capability_permission
 from access.policy import GRANTABLE_ACTIONS
 from access.selectors import grant_list_for
 from core.exceptions import NotFound, PermissionDenied
+from tenancy.http import request_tenant
 from tenancy.models import Tenant
 from users.models import User
 from users.roles import Capability
@@ -65,7 +67,9 @@ class GrantRevokeSerializer(serializers.Serializer):
 
 
 def _manages_grants(request: Request) -> bool:
-    return Capability.MANAGE_USERS in capabilities_on_host(request.user, request.tenant)
+    return Capability.MANAGE_USERS in capabilities_on_host(
+        request_user(request), request_tenant(request)
+    )
 
 
 class GrantListView(generics.ListCreateAPIView):
@@ -78,13 +82,13 @@ class GrantListView(generics.ListCreateAPIView):
     def get_queryset(self) -> QuerySet[PermissionGrant]:
         if getattr(self, "swagger_fake_view", False):
             return PermissionGrant.objects.none()
-        return grant_list_for(viewer=self.request.user)
+        return grant_list_for(viewer=request_user(self.request))
 
     @extend_schema(request=GrantCreateSerializer, responses={201: GrantSerializer}, tags=["grants"])
     def post(self, request: Request) -> Response:
         data = GrantCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        grant = grant_create(grantor=request.user, request=request, **data.validated_data)
+        grant = grant_create(grantor=request_user(request), request=request, **data.validated_data)
         return Response(GrantSerializer(grant).data, status=201)
 
 
@@ -94,17 +98,18 @@ class GrantRevokeView(APIView):
     permission_classes = [IsInScopeOfThisHost, capability_permission(Capability.VIEW_USERS)]
 
     @extend_schema(request=GrantRevokeSerializer, responses=GrantSerializer, tags=["grants"])
-    def post(self, request: Request, grant_id: Any) -> Response:
-        grant = grant_list_for(viewer=request.user).filter(public_id=grant_id).first()
+    def post(self, request: Request, grant_id: UUID) -> Response:
+        user = request_user(request)
+        grant = grant_list_for(viewer=user).filter(public_id=grant_id).first()
         if grant is None:
             raise NotFound("No such grant.")
-        if grant.grantor_id != request.user.pk and not _manages_grants(request):
+        if grant.grantor_id != user.pk and not _manages_grants(request):
             raise PermissionDenied("Only the grantor or a platform manager may revoke a grant.")
         data = GrantRevokeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         grants_revoke(
             grants=PermissionGrant.objects.filter(pk=grant.pk),
-            revoked_by=request.user,
+            revoked_by=user,
             reason=data.validated_data["reason"],
             request=request,
         )

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.errors import json_error
+from tenancy.http import request_tenant
 from tenancy.selectors import is_platform
 
 FALLBACK_NAME = "not-found"
@@ -44,7 +45,7 @@ class IndexView(APIView):
 
     @extend_schema(responses=Index, tags=["index"])
     def get(self, request: Request) -> Response:
-        platform = is_platform(request.tenant)
+        platform = is_platform(request_tenant(request))
         links = {
             "docs": reverse("docs"),
             "schema": reverse("schema"),

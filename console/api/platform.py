@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics
+from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from access.http import request_user
 from access.permissions import IsInScopeOfThisHost, capability_permission
 from access.selectors import tenant_list_for
 from console.api.serializers import TenantCreateSerializer, TenantSerializer, TenantUpdateSerializer
-from core.exceptions import DomainError
+from console.services import platform_user_create
+from tenancy.http import request_tenant
 from tenancy.models import Tenant
 from tenancy.services import (
     tenant_deletion_cancel,
@@ -22,9 +26,8 @@ from users.models import User
 from users.roles import Capability
 from users.selectors import user_list_for_host
 from users.serializers import PlatformUserCreateSerializer, UserSerializer
-from users.services import user_create
 
-TENANT_PERMISSIONS = [
+TENANT_PERMISSIONS: list[type[BasePermission]] = [
     IsInScopeOfThisHost,
     capability_permission(Capability.VIEW_TENANTS),
     capability_permission(Capability.MANAGE_TENANTS, write_only=True),
@@ -36,10 +39,10 @@ class TenantListView(generics.ListCreateAPIView):
     permission_classes = TENANT_PERMISSIONS
     filterset_fields = ["status", "subscription_tier"]
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Tenant]:
         if getattr(self, "swagger_fake_view", False):  # the OpenAPI generator has no user
             return Tenant.objects.none()
-        return tenant_list_for(viewer=self.request.user)
+        return tenant_list_for(viewer=request_user(self.request))
 
     @extend_schema(
         request=TenantCreateSerializer, responses={201: TenantSerializer}, tags=["platform"]
@@ -47,7 +50,7 @@ class TenantListView(generics.ListCreateAPIView):
     def post(self, request: Request) -> Response:
         data = TenantCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        tenant = tenant_provision(actor=request.user, **data.validated_data)
+        tenant = tenant_provision(actor=request_user(request), **data.validated_data)
         return Response(TenantSerializer(tenant).data, status=201)
 
 
@@ -57,10 +60,10 @@ class TenantDetailView(generics.RetrieveAPIView):
     lookup_field = "public_id"
     lookup_url_kwarg = "tenant_id"
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Tenant]:
         if getattr(self, "swagger_fake_view", False):  # the OpenAPI generator has no user
             return Tenant.objects.none()
-        return tenant_list_for(viewer=self.request.user)
+        return tenant_list_for(viewer=request_user(self.request))
 
     @extend_schema(request=TenantUpdateSerializer, responses=TenantSerializer, tags=["platform"])
     def patch(self, request: Request, tenant_id: str) -> Response:
@@ -68,7 +71,7 @@ class TenantDetailView(generics.RetrieveAPIView):
         data = TenantUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         tenant = tenant_update(
-            tenant=tenant, actor=request.user, request=request, **data.validated_data
+            tenant=tenant, actor=request_user(request), request=request, **data.validated_data
         )
         return Response(TenantSerializer(tenant).data)
 
@@ -83,22 +86,22 @@ class TenantDeletionView(generics.GenericAPIView):
     lookup_field = "public_id"
     lookup_url_kwarg = "tenant_id"
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Tenant]:
         if getattr(self, "swagger_fake_view", False):  # the OpenAPI generator has no user
             return Tenant.objects.none()
-        return tenant_list_for(viewer=self.request.user)
+        return tenant_list_for(viewer=request_user(self.request))
 
     @extend_schema(request=None, responses=TenantSerializer, tags=["platform"])
     def post(self, request: Request, tenant_id: str) -> Response:
         tenant = tenant_deletion_schedule(
-            tenant=self.get_object(), actor=request.user, request=request
+            tenant=self.get_object(), actor=request_user(request), request=request
         )
         return Response(TenantSerializer(tenant).data)
 
     @extend_schema(responses=TenantSerializer, tags=["platform"])
     def delete(self, request: Request, tenant_id: str) -> Response:
         tenant = tenant_deletion_cancel(
-            tenant=self.get_object(), actor=request.user, request=request
+            tenant=self.get_object(), actor=request_user(request), request=request
         )
         return Response(TenantSerializer(tenant).data)
 
@@ -112,10 +115,12 @@ class PlatformUserListView(generics.ListCreateAPIView):
     ]
     filterset_fields = ["role", "is_temporary", "is_active"]
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[User]:
         if getattr(self, "swagger_fake_view", False):  # the OpenAPI generator has no tenant
             return User.objects.none()
-        return user_list_for_host(viewer=self.request.user, tenant=self.request.tenant)
+        return user_list_for_host(
+            viewer=request_user(self.request), tenant=request_tenant(self.request)
+        )
 
     @extend_schema(
         request=PlatformUserCreateSerializer, responses={201: UserSerializer}, tags=["platform"]
@@ -124,11 +129,10 @@ class PlatformUserListView(generics.ListCreateAPIView):
         data = PlatformUserCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
-        schema = fields.pop("tenant")
-        tenant = None
-        if schema:
-            tenant = Tenant.objects.filter(schema_name=schema).first()
-            if tenant is None:
-                raise DomainError(f"No tenant '{schema}'.", fields={"tenant": ["Unknown tenant."]})
-        user = user_create(actor=request.user, tenant=tenant, request=request, **fields)
+        user = platform_user_create(
+            actor=request_user(request),
+            tenant_schema=fields.pop("tenant"),
+            request=request,
+            **fields,
+        )
         return Response(UserSerializer(user).data, status=201)

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from rest_framework import serializers
 
 from tenancy.models import Domain, Tenant
@@ -42,7 +44,7 @@ class TenantCreateSerializer(serializers.Serializer):
     timezone = serializers.CharField(max_length=64, default="UTC")
     cancellation_window_hours = serializers.IntegerField(min_value=0, max_value=720, default=24)
     late_cancellation_fee_percent = serializers.DecimalField(
-        max_digits=5, decimal_places=2, min_value=0, max_value=100, default=0
+        max_digits=5, decimal_places=2, min_value=0, max_value=100, default=Decimal(0)
     )
 
 

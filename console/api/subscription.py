@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from access.permissions import IsInScopeOfThisHost, capability_permission
+from tenancy.http import request_tenant
 from tenancy.tiers import tier_limit
 from users.models import User
 from users.roles import STAFF_ROLES, Capability
@@ -37,7 +38,7 @@ class SubscriptionView(APIView):
 
     @extend_schema(responses=Subscription, tags=["billing"])
     def get(self, request: Request) -> Response:
-        tenant = request.tenant  # this view is routed on tenant hosts only
+        tenant = request_tenant(request)  # this view is routed on tenant hosts only
         staff = User.objects.filter(tenant=tenant, role__in=STAFF_ROLES).count()
         return Response(
             {

@@ -10,10 +10,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from access.http import request_user
 from access.permissions import IsInScopeOfThisHost, capability_permission
 from core.api.openapi import error_response
 from core.exceptions import NotFound
 from core.uploads import validated_image
+from tenancy.http import request_tenant
 from tenancy.selectors import tenant_logo_url
 from tenancy.services import tenant_cors_origins_set, tenant_logo_set, tenant_public_booking_set
 from users.roles import Capability
@@ -42,7 +44,7 @@ class TenantLogoView(APIView):
         tags=["tenant"],
     )
     def get(self, request: Request) -> Response:
-        url = tenant_logo_url(request.tenant)
+        url = tenant_logo_url(request_tenant(request))
         if url is None:
             raise NotFound("This business has no logo.")
         return Response({"logo_url": url})
@@ -51,13 +53,18 @@ class TenantLogoView(APIView):
     def put(self, request: Request) -> Response:
         image = validated_image(request.FILES.get("file"))
         tenant = tenant_logo_set(
-            tenant=request.tenant, image=image, actor=request.user, request=request
+            tenant=request_tenant(request),
+            image=image,
+            actor=request_user(request),
+            request=request,
         )
         return Response({"logo_url": tenant_logo_url(tenant)})
 
     @extend_schema(responses={204: None}, tags=["tenant"])
     def delete(self, request: Request) -> Response:
-        tenant_logo_set(tenant=request.tenant, image=None, actor=request.user, request=request)
+        tenant_logo_set(
+            tenant=request_tenant(request), image=None, actor=request_user(request), request=request
+        )
         return Response(status=204)
 
 
@@ -87,7 +94,7 @@ class TenantSettingsView(APIView):
 
     @extend_schema(responses=TenantSettingsSerializer, tags=["tenant"])
     def get(self, request: Request) -> Response:
-        return Response(TenantSettingsSerializer(request.tenant).data)
+        return Response(TenantSettingsSerializer(request_tenant(request)).data)
 
     @extend_schema(
         request=TenantSettingsSerializer,
@@ -109,20 +116,21 @@ class TenantSettingsView(APIView):
     def patch(self, request: Request) -> Response:
         data = TenantSettingsSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
+        actor = request_user(request)
         with transaction.atomic():  # both changes or neither
-            tenant = request.tenant
+            tenant = request_tenant(request)
             if "cors_allowed_origins" in data.validated_data:
                 tenant = tenant_cors_origins_set(
                     tenant=tenant,
                     origins=data.validated_data["cors_allowed_origins"],
-                    actor=request.user,
+                    actor=actor,
                     request=request,
                 )
             if "public_booking_enabled" in data.validated_data:
                 tenant = tenant_public_booking_set(
                     tenant=tenant,
                     enabled=data.validated_data["public_booking_enabled"],
-                    actor=request.user,
+                    actor=actor,
                     request=request,
                 )
         return Response(TenantSettingsSerializer(tenant).data)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics
 from rest_framework.request import Request
@@ -7,7 +8,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from access.capabilities import capabilities_on_host
+from access.http import request_masquerade, request_user
 from access.permissions import IsInScopeOfThisHost, capability_permission, masquerade_operator
+from tenancy.http import request_tenant
 from tenancy.selectors import is_platform
 from users.models import User
 from users.roles import Capability
@@ -21,13 +24,14 @@ class MeView(APIView):
 
     @extend_schema(responses=MeSerializer, tags=["auth"])
     def get(self, request: Request) -> Response:
+        user = request_user(request)
         context = {
             "capabilities": capabilities_on_host(
-                request.user, request.tenant, operator=masquerade_operator(request)
+                user, request_tenant(request), operator=masquerade_operator(request)
             ),
-            "masquerade": getattr(request, "masquerade", None),
+            "masquerade": request_masquerade(request),
         }
-        return Response(MeSerializer(request.user, context=context).data)
+        return Response(MeSerializer(user, context=context).data)
 
 
 class TenantUserListView(generics.ListCreateAPIView):
@@ -41,17 +45,20 @@ class TenantUserListView(generics.ListCreateAPIView):
     ]
     filterset_fields = ["role", "is_active"]
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[User]:
         if getattr(self, "swagger_fake_view", False):  # the OpenAPI generator has no tenant
             return User.objects.none()
-        return user_list_for_host(viewer=self.request.user, tenant=self.request.tenant)
+        return user_list_for_host(
+            viewer=request_user(self.request), tenant=request_tenant(self.request)
+        )
 
     @extend_schema(request=UserCreateSerializer, responses={201: UserSerializer}, tags=["users"])
     def post(self, request: Request) -> Response:
         data = UserCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        tenant = None if is_platform(request.tenant) else request.tenant
+        host_tenant = request_tenant(request)
+        tenant = None if is_platform(host_tenant) else host_tenant
         user = user_create(
-            actor=request.user, tenant=tenant, request=request, **data.validated_data
+            actor=request_user(request), tenant=tenant, request=request, **data.validated_data
         )
         return Response(UserSerializer(user).data, status=201)

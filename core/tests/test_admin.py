@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from access.grants import grants_revoke
 from access.models import MasqueradeSession, PermissionGrant
 from conftest import PLATFORM_HOST
 from users.roles import Role
@@ -85,7 +86,7 @@ def test_grant_admin_shows_status_colours_and_bulk_revokes(
     gone = PermissionGrant.create_grant(
         grantor=superuser, grantee=support, action="manage_plugins", reason="r3"
     )
-    gone.revoke(revoked_by=superuser)
+    grants_revoke(grants=PermissionGrant.objects.filter(pk=gone.pk), revoked_by=superuser)
     frozen_clock.set(frozen_clock.moment + timedelta(minutes=2))
     client = browser(PLATFORM_HOST, superuser)
     html = client.get("/admin/core/permissiongrant/").content.decode()

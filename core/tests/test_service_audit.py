@@ -479,6 +479,22 @@ def _(c: Ctx) -> Recipe:
     )
 
 
+@recipe("console.services.platform_user_create")
+def _(c: Ctx) -> Recipe:
+    email = f"{c.uniq('new')}@example.com"
+    return Recipe(
+        lambda: console_services.platform_user_create(
+            actor=c.superuser,
+            email=email,
+            role=Role.TENANT_STAFF,
+            tenant_schema=c.world.tenant.schema_name,
+            password=NEW_PASSWORD,
+        ),
+        _values(User, email=email),
+        "user_created",
+    )
+
+
 def _exported_world(c: Ctx) -> bytes:
     buffer = io.BytesIO()
     connection.set_schema_to_public()
