@@ -145,7 +145,10 @@ class CustomerPreferenceView(APIView):
 
     def _customer(self, request: Request, id: str) -> Customer:
         return customer_get_for(
-            Customer.objects.all(), user=request.user, tenant=request_tenant(request), public_id=id
+            Customer.objects.all(),
+            user=request_user(request),
+            tenant=request_tenant(request),
+            public_id=id,
         )
 
     @extend_schema(tags=["customers"], responses=CustomerPreferenceSerializer)
