@@ -163,7 +163,7 @@ class MasqueradeSession(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
     end_reason = models.CharField(max_length=32, blank=True, default="")
     # Never the session key or token itself (a usable credential): its keyed fingerprint
-    # (access.masquerade.services.session_fingerprint), which ties log lines to one session.
+    # (access.masquerade.records.session_fingerprint), which ties log lines to one session.
     session_digest = models.CharField(max_length=64, blank=True, default="")
     # Admin hand-off to the tenant's host: only a digest of the one-time ticket is stored.
     handoff_digest = models.CharField(max_length=64, null=True, blank=True, unique=True)
