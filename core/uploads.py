@@ -17,11 +17,12 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Model
 from django_tenants.utils import tenant_context
 from PIL import Image, UnidentifiedImageError
 
+from core.db.connection import connection
 from core.exceptions import DomainError
 
 # Pillow format -> (extension, content type). No SVG: it is a document that can carry scripts.
