@@ -6,10 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from access.models import PermissionGrant
+from access.models import PermissionGrant, PermissionGrantQuerySet
 from core import clock
 from core.audit import security_event
 from tenancy.models import Tenant
@@ -42,7 +41,7 @@ def grant_create(
 
 @transaction.atomic
 def grants_revoke(
-    *, grants: QuerySet[PermissionGrant], revoked_by: Any, reason: str = "", request: Any = None
+    *, grants: PermissionGrantQuerySet, revoked_by: User, reason: str = "", request: Any = None
 ) -> int:
     """Revoke every grant of ``grants`` still in force; return how many were revoked."""
     now = clock.now()

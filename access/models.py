@@ -17,7 +17,7 @@ from tenancy.models import Tenant
 from users.models import User
 
 
-class PermissionGrantQuerySet(models.QuerySet):
+class PermissionGrantQuerySet(models.QuerySet["PermissionGrant"]):
     def active(self, at: datetime | None = None) -> PermissionGrantQuerySet:
         """Grants in force at ``at`` (now): not revoked and not yet expired."""
         return self.filter(revoked_at__isnull=True, expires_at__gt=at or clock.now())

@@ -24,10 +24,12 @@ from users.roles import (
 
 
 def active_grants_of(*, user: object) -> QuerySet[PermissionGrant]:
-    """``user``'s grants in force right now, whichever tenant they apply to."""
-    if getattr(user, "pk", None) is None:
+    """``user``'s grants in force right now, whichever tenant they apply to (none for anyone
+    not signed in)."""
+    user_id = getattr(user, "pk", None)
+    if user_id is None:
         return PermissionGrant.objects.none()
-    return PermissionGrant.objects.active(clock.now()).filter(grantee_id=user.pk)
+    return PermissionGrant.objects.active(clock.now()).filter(grantee_id=user_id)
 
 
 def active_grants_for(*, user: object, tenant: Tenant) -> QuerySet[PermissionGrant]:
@@ -80,9 +82,10 @@ def tenant_list_reached_by(*, viewer: Any, capability: str | None = None) -> Que
     """The tenants whose host ``viewer`` reaches; given ``capability``, those on whose host it
     holds it by its role or an active, backed grant (``access.capabilities.capability_on_host`` for
     every tenant at once)."""
-    grantable = capability in GRANTABLE_ACTIONS
     everywhere, granted_on = (
-        _backed_grant_tenants(viewer, capability) if grantable else (False, set())
+        _backed_grant_tenants(viewer, capability)
+        if capability is not None and capability in GRANTABLE_ACTIONS
+        else (False, set())
     )
     scope = Q(pk__in=[])
     for group, access in _reach(viewer):

@@ -35,9 +35,15 @@ IMAGE_FORMATS: dict[str, tuple[str, str]] = {
 MAX_IMAGE_SIDE = 8000
 
 
+class ImageContent(ContentFile):
+    """The bytes of a checked image; ``content_type`` is what the storage (S3) sends with it."""
+
+    content_type: str
+
+
 @dataclass(frozen=True)
 class ValidatedImage:
-    file: ContentFile
+    file: ImageContent
     content_type: str
     width: int
     height: int
@@ -77,7 +83,7 @@ def validated_image(
             f"The image is {width}x{height} pixels; each side may be at most {MAX_IMAGE_SIDE}.",
         )
     extension, content_type = IMAGE_FORMATS[image_format]
-    file = ContentFile(data, name=f"{uuid.uuid4().hex}.{extension}")
+    file = ImageContent(data, name=f"{uuid.uuid4().hex}.{extension}")
     file.content_type = content_type
     return ValidatedImage(file=file, content_type=content_type, width=width, height=height)
 
