@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from tenancy.models import Tenant
 from tenancy.selectors import is_platform, tenant_has_demo_accounts
 from users.roles import Access, Role, host_access, platform_capabilities, role_capabilities
 
 
-def access_on_host(user: Any, tenant: Any) -> Access:
+def access_on_host(user: Any, tenant: Tenant) -> Access:
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return Access.NONE
     on_platform = is_platform(tenant)
@@ -27,7 +28,7 @@ def access_on_host(user: Any, tenant: Any) -> Access:
     )
 
 
-def _role_capabilities(user: Any, tenant: Any, access: Access) -> frozenset[str]:
+def _role_capabilities(user: Any, tenant: Tenant, access: Access) -> frozenset[str]:
     if access is Access.NONE:
         return frozenset()
     if is_platform(tenant):
@@ -35,7 +36,7 @@ def _role_capabilities(user: Any, tenant: Any, access: Access) -> frozenset[str]
     return role_capabilities(role=user.role, access=access)
 
 
-def role_capabilities_on_host(user: Any, tenant: Any) -> frozenset[str]:
+def role_capabilities_on_host(user: Any, tenant: Tenant) -> frozenset[str]:
     """What ``user``'s role alone lets it do on this host: the platform console's capabilities on
     the platform host, the tenant capabilities of its role (within its scope) on a tenant host."""
     return _role_capabilities(user, tenant, access_on_host(user, tenant))

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -103,8 +104,8 @@ def masquerade_log_line(event: AuditEvent) -> dict[str, Any]:
     }
 
 
-def _person(user: Any, prefix: str) -> dict[str, Any]:
-    if user is None or not getattr(user, "is_authenticated", False):
+def _person(user: User | AnonymousUser | None, prefix: str) -> dict[str, Any]:
+    if not isinstance(user, User):  # nobody, or the anonymous user
         return {f"{prefix}_email": None, f"{prefix}_role": None, f"{prefix}_id": None}
     return {
         f"{prefix}_email": user.email,
@@ -136,13 +137,13 @@ def masquerade_line(
     action: str,
     *,
     request: Any,
-    hijacker: Any,
-    hijacked: Any,
+    hijacker: User | AnonymousUser | None,
+    hijacked: User | None,
     reason: str,
     channel: str,
     session_key: str | None = None,
     justification: str = "",
-    masquerade: Any = None,
+    masquerade: MasqueradeSession | None = None,
 ) -> AuditEvent:
     """Record a masquerade event and write its line. Only HIJACK_START raises
     (``AuditUnavailable``) when the line cannot be written; see the module's docstring.
