@@ -1,5 +1,7 @@
-"""Masquerade audit: every attempt is an ``AuditEvent`` row (HIJACK_START, HIJACK_END,
-HIJACK_DENIED) and one JSON line in ``logs/masquerade.log`` in the seed's format.
+"""Masquerade records and their audit. A masquerade is a ``MasqueradeSession`` row (opened at the
+start, closed at the end; it keeps only a fingerprint of the session key or token id), and every
+attempt is an ``AuditEvent`` row (HIJACK_START, HIJACK_END, HIJACK_DENIED) and one JSON line in
+``logs/masquerade.log`` in the seed's format.
 
 Python's logging swallows write errors (``Handler.handleError``), which is right for ordinary
 logs and wrong here, so the file is written directly: lock, append, flush, fsync. What a failed
