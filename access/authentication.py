@@ -7,7 +7,7 @@ from typing import Any
 
 from rest_framework import exceptions
 
-from access.masquerade.services import masquerade_for_token
+from access.masquerade.tokens import masquerade_for_token
 from core.audit import security_event
 from core.exceptions import NotFound
 from users.authentication import TenantJWTAuthentication

@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from access.models import PermissionGrant
 from access.policy import (
     CREDENTIAL_CAPABILITIES_ATTR,
     GRANTABLE_ACTIONS,
@@ -27,12 +28,15 @@ from access.policy import (
     grant_is_backed,
 )
 from access.selectors import active_grants_for
+from tenancy.models import Tenant
 from tenancy.selectors import is_platform
 from users.reach import access_on_host, role_capabilities_with_access
 from users.roles import Access, Capability
 
 
-def _backed_grants(user: Any, tenant: Any, capability: Capability | None = None) -> list[Any]:
+def _backed_grants(
+    user: Any, tenant: Tenant, capability: Capability | None = None
+) -> list[PermissionGrant]:
     grants = active_grants_for(user=user, tenant=tenant).select_related("grantor", "tenant")
     if capability is not None:
         grants = grants.filter(action=capability)
@@ -42,7 +46,8 @@ def _backed_grants(user: Any, tenant: Any, capability: Capability | None = None)
 @dataclass(frozen=True)
 class CapabilityCheck:
     allowed: bool
-    grant: Any = None  # the active PermissionGrant it rests on, when the role alone lacks it
+    # The active grant it rests on, when the role alone lacks it.
+    grant: PermissionGrant | None = None
     refused_in_masquerade: bool = False  # the user holds it; the masquerading operator does not
 
 
@@ -52,7 +57,7 @@ def credential_limit(user: Any) -> frozenset[Capability] | None:
     return getattr(user, CREDENTIAL_CAPABILITIES_ATTR, None)
 
 
-def _capability(user: Any, tenant: Any, capability: Capability) -> CapabilityCheck:
+def _capability(user: Any, tenant: Tenant, capability: Capability) -> CapabilityCheck:
     limit = credential_limit(user)
     if limit is not None and capability not in limit:
         return CapabilityCheck(allowed=False)
@@ -66,7 +71,7 @@ def _capability(user: Any, tenant: Any, capability: Capability) -> CapabilityChe
 
 
 def capability_on_host(
-    user: Any, tenant: Any, capability: Capability, *, operator: Any = None
+    user: Any, tenant: Tenant, capability: Capability, *, operator: Any = None
 ) -> CapabilityCheck:
     """May ``user`` use ``capability`` on this host: by its role, or by a backed, active grant
     (which the result names, so its use can be audited). ``operator`` is the real person when
@@ -81,7 +86,9 @@ def capability_on_host(
     return CapabilityCheck(allowed=False, refused_in_masquerade=True)
 
 
-def capabilities_on_host(user: Any, tenant: Any, *, operator: Any = None) -> frozenset[Capability]:
+def capabilities_on_host(
+    user: Any, tenant: Tenant, *, operator: Any = None
+) -> frozenset[Capability]:
     """Everything ``capability_on_host`` allows ``user`` on this host."""
     access = access_on_host(user, tenant)
     capabilities = role_capabilities_with_access(user, tenant, access)

@@ -3,10 +3,9 @@ while; ``access.capabilities.capabilities_on_host`` reads the active ones at eve
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from access.models import PermissionGrant
+from access.models import PermissionGrant, PermissionGrantQuerySet
 from tenancy.models import Tenant
 from users.models import User
 
@@ -37,7 +36,7 @@ def grant_create(
 
 def grants_revoke(
     *,
-    grants: QuerySet[PermissionGrant],
+    grants: PermissionGrantQuerySet,
     revoked_by: User,
     reason: str = "",
     request: HttpRequest | None = None,

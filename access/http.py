@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Protocol, cast
 
 from django.http import HttpRequest
-from rest_framework.exceptions import NotAuthenticated
 from rest_framework.request import Request
 
 from access.models import MasqueradeSession
-from users.models import User
+
+
+class _Marked(Protocol):
+    masquerade: MasqueradeSession | None
 
 
 def request_masquerade(request: HttpRequest | Request) -> MasqueradeSession | None:
@@ -18,10 +20,6 @@ def request_masquerade(request: HttpRequest | Request) -> MasqueradeSession | No
     return cast(MasqueradeSession | None, getattr(request, "masquerade", None))
 
 
-def request_user(request: HttpRequest | Request) -> User:
-    """The signed-in user of a request every view of which requires one
-    (``IsInScopeOfThisHost``); fails closed (401) if there is none after all."""
-    user = request.user
-    if not isinstance(user, User):
-        raise NotAuthenticated()
-    return user
+def request_masquerade_mark(request: HttpRequest, record: MasqueradeSession | None) -> None:
+    """Mark ``request`` as made in ``record`` (None: in no masquerade)."""
+    cast(_Marked, request).masquerade = record

@@ -17,7 +17,7 @@ from tenancy.models import Tenant
 from users.models import User
 
 
-class PermissionGrantQuerySet(models.QuerySet):
+class PermissionGrantQuerySet(models.QuerySet["PermissionGrant"]):
     def active(self, at: datetime | None = None) -> PermissionGrantQuerySet:
         """Grants in force at ``at`` (now): not revoked and not yet expired."""
         return self.filter(revoked_at__isnull=True, expires_at__gt=at or clock.now())
@@ -202,7 +202,7 @@ class MasqueradeSession(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
     end_reason = models.CharField(max_length=32, blank=True, default="")
     # Never the session key or token itself (a usable credential): its keyed fingerprint
-    # (access.masquerade.services.session_fingerprint), which ties log lines to one session.
+    # (access.masquerade.records.session_fingerprint), which ties log lines to one session.
     session_digest = models.CharField(max_length=64, blank=True, default="")
     # Admin hand-off to the tenant's host: only a digest of the one-time ticket is stored.
     handoff_digest = models.CharField(max_length=64, null=True, blank=True, unique=True)

@@ -25,10 +25,12 @@ from users.roles import (
 
 
 def active_grants_of(*, user: object) -> QuerySet[PermissionGrant]:
-    """``user``'s grants in force right now, whichever tenant they apply to."""
-    if getattr(user, "pk", None) is None:
+    """``user``'s grants in force right now, whichever tenant they apply to (none for anyone
+    not signed in)."""
+    user_id = getattr(user, "pk", None)
+    if user_id is None:
         return PermissionGrant.objects.none()
-    return PermissionGrant.objects.active(clock.now()).filter(grantee_id=user.pk)
+    return PermissionGrant.objects.active(clock.now()).filter(grantee_id=user_id)
 
 
 def active_grants_for(*, user: object, tenant: Tenant) -> QuerySet[PermissionGrant]:

@@ -8,10 +8,10 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from access.http import request_user
 from apikeys.models import APIKey
 from apikeys.selectors import api_keys_for
 from core.admin_kit import ReadOnlyAdmin
+from users.http import request_user
 
 
 @admin.register(APIKey)

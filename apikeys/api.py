@@ -10,7 +10,6 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from access.http import request_user
 from apikeys.models import APIKey
 from apikeys.permissions import API_KEY_PERMISSIONS
 from apikeys.selectors import api_key_get, api_key_list
@@ -19,6 +18,7 @@ from apikeys.services import api_key_create, api_key_revoke
 from core.api.viewsets import PublicIdLookupMixin
 from core.exceptions import NotFound
 from tenancy.http import request_tenant
+from users.http import request_user
 
 
 @extend_schema_view(

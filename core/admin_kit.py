@@ -58,7 +58,7 @@ class ServiceForm(forms.ModelForm):
         raise NotImplementedError(f"{type(self).__name__} says which services write it")
 
     def _post_clean(self) -> None:
-        super()._post_clean()
+        super()._post_clean()  # type: ignore[misc]  # Django's own hook; django-stubs omit it
         if self.errors:
             return
         try:
@@ -77,8 +77,10 @@ class ServiceForm(forms.ModelForm):
             self.add_error(None, error.message)
 
     def save(self, commit: bool = True) -> Any:
-        self.save_m2m = lambda: None
         return self.instance
+
+    def save_m2m(self) -> None:
+        """Nothing left to write: the services wrote the relations too."""
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -17,11 +17,12 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Model
 from django_tenants.utils import tenant_context
 from PIL import Image, UnidentifiedImageError
 
+from core.db.connection import connection
 from core.exceptions import DomainError
 
 # Pillow format -> (extension, content type). No SVG: it is a document that can carry scripts.
@@ -34,9 +35,15 @@ IMAGE_FORMATS: dict[str, tuple[str, str]] = {
 MAX_IMAGE_SIDE = 8000
 
 
+class ImageContent(ContentFile):
+    """The bytes of a checked image; ``content_type`` is what the storage (S3) sends with it."""
+
+    content_type: str
+
+
 @dataclass(frozen=True)
 class ValidatedImage:
-    file: ContentFile
+    file: ImageContent
     content_type: str
     width: int
     height: int
@@ -76,7 +83,7 @@ def validated_image(
             f"The image is {width}x{height} pixels; each side may be at most {MAX_IMAGE_SIDE}.",
         )
     extension, content_type = IMAGE_FORMATS[image_format]
-    file = ContentFile(data, name=f"{uuid.uuid4().hex}.{extension}")
+    file = ImageContent(data, name=f"{uuid.uuid4().hex}.{extension}")
     file.content_type = content_type
     return ValidatedImage(file=file, content_type=content_type, width=width, height=height)
 

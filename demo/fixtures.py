@@ -13,7 +13,7 @@ from datetime import time as clock
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from appointments.services import (
@@ -23,6 +23,7 @@ from appointments.services import (
 )
 from catalog.models import Service
 from catalog.services import service_create
+from core.db.connection import connection
 from customers.models import Customer
 from resources.models import Resource
 from resources.services import ical_token_rotate, resource_create

@@ -13,12 +13,12 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from access.http import request_user
 from core.admin_kit import ReadOnlyAdmin
 from core.exceptions import DomainError
 from notifications.models import Delivery, DueJob, OutboxEvent
 from notifications.selectors import deliveries_for, due_jobs_for, outbox_events_for
 from notifications.services import delivery_redeliver
+from users.http import request_user
 from users.roles import Role
 
 # What ModelAdmin.get_fields returns: field names, or groups of them shown on one line.

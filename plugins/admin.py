@@ -10,10 +10,10 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from access.http import request_user
 from core.admin_kit import ReadOnlyAdmin
 from plugins.models import PluginInstallation, PluginRating, PluginTemplate
 from plugins.selectors import installations_for, ratings_for
+from users.http import request_user
 
 
 @admin.register(PluginTemplate)

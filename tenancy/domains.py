@@ -34,6 +34,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 from celery import current_app
@@ -85,11 +86,10 @@ def zone_for(domain: Domain) -> str:
 
 def record_created_for(domain: Domain) -> route53.CnameRecord | None:
     """The CNAME the platform created for ``domain``, exactly; None when it created none."""
-    if not domain.route53_record_value:
+    ttl = domain.route53_record_ttl  # set exactly when the value is (a check constraint)
+    if not domain.route53_record_value or ttl is None:
         return None
-    return route53.CnameRecord(
-        name=domain.domain, target=domain.route53_record_value, ttl=domain.route53_record_ttl
-    )
+    return route53.CnameRecord(name=domain.domain, target=domain.route53_record_value, ttl=ttl)
 
 
 def records_to_publish(domain: Domain) -> list[dict[str, str]]:
@@ -227,18 +227,7 @@ def custom_domain_add(
     one; everyone else gets the platform's default zone.
     """
     name = _clean_name(domain)
-    zone_id = _clean_zone_id(route53_zone_id)
-    if zone_id and not may_choose_zone:
-        raise PermissionDenied(
-            "Only platform operators choose the Route53 hosted zone.",
-            fields={"route53_zone_id": ["Leave this empty to use the platform's zone."]},
-        )
-    zone_id = zone_id or _clean_zone_id(settings.AWS_ROUTE53_HOSTED_ZONE_ID)
-    if not zone_id:
-        raise DomainError(
-            "Custom domains are not set up on this platform (no Route53 hosted zone).",
-            code="custom_domains_unavailable",
-        )
+    zone_id = _zone_to_add_in(route53_zone_id, may_choose_zone=may_choose_zone)
     _refuse_unavailable_name(name=name, tenant=tenant)
     _refuse_zone_of_another_tenant(zone_id=zone_id, tenant=tenant)
     record = route53.CnameRecord(
@@ -251,33 +240,82 @@ def custom_domain_add(
         "zone_id": zone_id,
         "tenant_schema": tenant.schema_name,
     }
-    create_sent = written = False
+    return _record_and_row_create(tenant=tenant, zone_id=zone_id, record=record, audit=audit)
+
+
+def _zone_to_add_in(route53_zone_id: str, *, may_choose_zone: bool) -> str:
+    """The hosted zone a new custom domain's record goes to: the one asked for, if the caller
+    may choose, else the platform's default; refused when there is none."""
+    zone_id = _clean_zone_id(route53_zone_id)
+    if zone_id and not may_choose_zone:
+        raise PermissionDenied(
+            "Only platform operators choose the Route53 hosted zone.",
+            fields={"route53_zone_id": ["Leave this empty to use the platform's zone."]},
+        )
+    zone_id = zone_id or _clean_zone_id(settings.AWS_ROUTE53_HOSTED_ZONE_ID)
+    if not zone_id:
+        raise DomainError(
+            "Custom domains are not set up on this platform (no Route53 hosted zone).",
+            code="custom_domains_unavailable",
+        )
+    return zone_id
+
+
+@dataclass
+class _AddProgress:
+    """How far an add got, for what a failure has to clean up."""
+
+    create_sent: bool = False  # the CREATE went to Route53 (it may have landed)
+    written: bool = False  # Route53 confirmed the CREATE
+
+
+def _record_and_row_create(
+    *, tenant: Tenant, zone_id: str, record: route53.CnameRecord, audit: dict[str, Any]
+) -> Domain:
+    """Create the record, then the row, within one AWS time budget; on failure, audit it and
+    undo (or have a worker undo) whatever record this add may have created."""
+    progress = _AddProgress()
     with aws.time_budget():
         try:
-            with transaction.atomic():
-                _lock_name(name)
-                _refuse_unavailable_name(name=name, tenant=tenant)
-                if route53.record_sets_named(zone_id=zone_id, name=name):
-                    raise _record_exists(name)
-                create_sent = True
-                route53.cname_create(zone_id=zone_id, record=record)
-                written = True
-                created = _insert_row(tenant=tenant, zone_id=zone_id, record=record)
-                security_event("custom_domain_added", cname_target=record.target, **audit)
+            return _create_under_lock(
+                tenant=tenant, zone_id=zone_id, record=record, audit=audit, progress=progress
+            )
         except aws.AwsError as error:
             security_event(
                 "custom_domain_add_failed", aws_code=error.aws_code, detail=error.detail, **audit
             )
-            if create_sent and isinstance(error, aws.AwsUnavailable):
+            if progress.create_sent and isinstance(error, aws.AwsUnavailable):
                 # No answer to the CREATE: it may have landed all the same.
                 _discard_later(zone_id=zone_id, record=record, audit=audit)
-            raise _explain_aws_refusal(error, name=name) from error
+            raise _explain_aws_refusal(error, name=record.name) from error
         except Exception as error:
             if isinstance(error, DomainError):  # refused under the lock: taken, record exists
                 security_event("custom_domain_add_refused", code=error.code, **audit)
-            if written:
+            if progress.written:
                 _undo_create(zone_id=zone_id, record=record, audit=audit)
             raise
+
+
+def _create_under_lock(
+    *,
+    tenant: Tenant,
+    zone_id: str,
+    record: route53.CnameRecord,
+    audit: dict[str, Any],
+    progress: _AddProgress,
+) -> Domain:
+    """Under the name's lock, checked again: the CREATE (never over an existing record), then
+    the row remembering it exactly, then its audit event."""
+    with transaction.atomic():
+        _lock_name(record.name)
+        _refuse_unavailable_name(name=record.name, tenant=tenant)
+        if route53.record_sets_named(zone_id=zone_id, name=record.name):
+            raise _record_exists(record.name)
+        progress.create_sent = True
+        route53.cname_create(zone_id=zone_id, record=record)
+        progress.written = True
+        created = _insert_row(tenant=tenant, zone_id=zone_id, record=record)
+        security_event("custom_domain_added", cname_target=record.target, **audit)
     return created
 
 
@@ -491,7 +529,7 @@ def custom_domain_remove(*, domain: Domain, actor: Any, request: Any = None) -> 
             ours = record is not None and _holds_exactly(zone_id=zone_id, record=record)
             Domain.objects.filter(pk=domain.pk).delete()
             security_event("custom_domain_removed", record_removed=ours, **audit)
-            if ours:
+            if ours and record is not None:
                 route53.cname_delete(zone_id=zone_id, record=record)
     except aws.AwsError as error:
         security_event(

@@ -19,3 +19,8 @@ def request_tenant(request: HttpRequest | Request) -> Tenant:
     """The tenant whose host ``request`` came to; on the platform host, the public schema's
     unsaved stand-in (``tenancy.selectors.platform_tenant``). Set before any view runs."""
     return cast(_Routed, request).tenant
+
+
+def request_tenant_set(request: HttpRequest, tenant: Tenant) -> None:
+    """Route ``request`` to ``tenant`` (``TenantRoutingMiddleware``, before any view runs)."""
+    cast(_Routed, request).tenant = tenant

@@ -6,13 +6,14 @@ import logging
 
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
-from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.http.request import split_domain_port
 from django_tenants.middleware.main import TenantMainMiddleware
 
 from core.api.errors import json_error
+from core.db.connection import connection
 from core.health import PROBES
+from tenancy.http import request_tenant, request_tenant_set
 from tenancy.selectors import domain_for_host, platform_tenant
 
 logger = logging.getLogger("security")
@@ -37,8 +38,8 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
             return json_error(400, "bad_host", "The Host header is not valid.")
 
         if hostname in settings.PLATFORM_HOSTS:
-            request.tenant = platform_tenant()
-            connection.set_tenant(request.tenant)
+            request_tenant_set(request, platform_tenant())
+            connection.set_tenant(request_tenant(request))
             self.setup_url_routing(request)
             return None
 
@@ -59,7 +60,7 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
                 "Contact support to cancel the deletion before then.",
             )
         tenant.domain_url = hostname
-        request.tenant = tenant
+        request_tenant_set(request, tenant)
         connection.set_tenant(tenant)
         self.setup_url_routing(request)
         return None

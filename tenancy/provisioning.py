@@ -34,10 +34,13 @@ from typing import TypeVar
 
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connection, connections, transaction
+from django.db import connections, transaction
+from django.db.backends.utils import CursorWrapper
 from django.db.migrations.loader import MigrationLoader
 from django_tenants.utils import get_public_schema_name, get_tenant_model
 from psycopg import sql
+
+from core.db.connection import connection
 
 # Any constant distinct from other advisory locks of this database.
 _TEMPLATE_LOCK_KEY = 7_340_211_001
@@ -158,17 +161,35 @@ def _schema_comment(cursor, schema: str) -> str | None:
     return _template_fingerprint(cursor, schema)
 
 
-def _clone_plan_read(cursor, source: str, comment: str | None) -> _ClonePlan:
+def _clone_plan_read(cursor: CursorWrapper, source: str, comment: str | None) -> _ClonePlan:
     _refuse_what_clone_cannot_copy(cursor, source)
     # Read every definition with only the source on the search path: source tables then come
     # out unqualified and resolve to the target's tables when replayed there.
     cursor.execute(sql.SQL("SET LOCAL search_path TO {}").format(sql.Identifier(source)))
+    tables = _source_tables(cursor, source)
+    with_rows = _tables_with_rows(cursor, source, tables)
+    return _ClonePlan(
+        tables,
+        with_rows,
+        _identity_columns(cursor, source, with_rows),
+        _source_constraints(cursor, source),
+        _source_indexes(cursor, source),
+        comment,
+    )
+
+
+def _source_tables(cursor: CursorWrapper, source: str) -> tuple[str, ...]:
     cursor.execute(
         "SELECT c.relname FROM pg_class c WHERE c.relnamespace = %s::regnamespace "
         "AND c.relkind IN ('r', 'p') ORDER BY c.relname",
         [source],
     )
-    tables = tuple(row[0] for row in cursor.fetchall())
+    return tuple(row[0] for row in cursor.fetchall())
+
+
+def _tables_with_rows(
+    cursor: CursorWrapper, source: str, tables: tuple[str, ...]
+) -> tuple[str, ...]:
     with_rows = []
     for table in tables:
         cursor.execute(
@@ -176,21 +197,33 @@ def _clone_plan_read(cursor, source: str, comment: str | None) -> _ClonePlan:
                 sql.Identifier(source), sql.Identifier(table)
             )
         )
-        if cursor.fetchone()[0]:
+        if cursor.fetchone() == (True,):
             with_rows.append(table)
+    return tuple(with_rows)
+
+
+def _identity_columns(
+    cursor: CursorWrapper, source: str, with_rows: tuple[str, ...]
+) -> tuple[tuple[str, str], ...]:
     cursor.execute(
         "SELECT table_name, column_name FROM information_schema.columns "
         "WHERE table_schema = %s AND is_identity = 'YES' ORDER BY 1, 2",
         [source],
     )
-    identity = tuple((t, c) for t, c in cursor.fetchall() if t in with_rows)
+    return tuple((t, c) for t, c in cursor.fetchall() if t in with_rows)
+
+
+def _source_constraints(cursor: CursorWrapper, source: str) -> tuple[tuple[str, str, str], ...]:
     cursor.execute(
         "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) "
         "FROM pg_constraint WHERE connamespace = %s::regnamespace "
         "AND contype IN ('p', 'u', 'x', 'f') ORDER BY contype = 'f', conname",
         [source],
     )
-    constraints = tuple(cursor.fetchall())
+    return tuple(cursor.fetchall())
+
+
+def _source_indexes(cursor: CursorWrapper, source: str) -> tuple[tuple[str, str], ...]:
     cursor.execute(
         "SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i "
         "JOIN pg_class c ON c.oid = i.indexrelid "
@@ -200,8 +233,12 @@ def _clone_plan_read(cursor, source: str, comment: str | None) -> _ClonePlan:
         [source],
     )
     # pg_get_indexdef qualifies the table with its schema whatever the search path.
-    indexes = tuple(tuple(row[0].split(f" ON {source}.", 1)) for row in cursor.fetchall())
-    return _ClonePlan(tables, tuple(with_rows), identity, constraints, indexes, comment)
+    return tuple(_split_index(row[0], source) for row in cursor.fetchall())
+
+
+def _split_index(definition: str, source: str) -> tuple[str, str]:
+    head, tail = definition.split(f" ON {source}.", 1)
+    return head, tail
 
 
 def _clone_plan(cursor, source: str) -> _ClonePlan:
@@ -217,11 +254,26 @@ def _clone_plan(cursor, source: str) -> _ClonePlan:
 
 
 def _clone_script(plan: _ClonePlan, *, source: str, target: str) -> sql.Composed:
-    src, dst = sql.Identifier(source), sql.Identifier(target)
-    statements = [
+    dst = sql.Identifier(target)
+    statements: list[sql.Composable] = [
         sql.SQL("CREATE SCHEMA {}").format(dst),
         sql.SQL("SET LOCAL search_path TO {}, public").format(dst),
+        *_tables_create(plan, source=source, target=target),
+        *_identities_reset(plan, target=target),
+        *_constraints_add(plan),
+        *(sql.SQL(f"{head} ON ") + dst + sql.SQL(f".{tail}") for head, tail in plan.indexes),
     ]
+    if plan.comment is not None:
+        statements.append(
+            sql.SQL("COMMENT ON SCHEMA {} IS {}").format(dst, sql.Literal(plan.comment))
+        )
+    return sql.SQL(";\n").join(statements)
+
+
+def _tables_create(plan: _ClonePlan, *, source: str, target: str) -> list[sql.Composable]:
+    """Every table, then the rows of those that hold any."""
+    src, dst = sql.Identifier(source), sql.Identifier(target)
+    statements: list[sql.Composable] = []
     for table in plan.tables:
         t = sql.Identifier(table)
         statements.append(
@@ -233,33 +285,34 @@ def _clone_script(plan: _ClonePlan, *, source: str, target: str) -> sql.Composed
     for table in plan.tables_with_rows:
         t = sql.Identifier(table)
         statements.append(sql.SQL("INSERT INTO {}.{} SELECT * FROM {}.{}").format(dst, t, src, t))
-    for table, column in plan.identity_columns:
-        statements.append(
-            sql.SQL(
-                "SELECT setval(pg_get_serial_sequence({qualified}, {column}), "
-                "coalesce(max({c}), 0) + 1, false) FROM {d}.{t}"
-            ).format(
-                qualified=sql.Literal(f'"{target}"."{table}"'),
-                column=sql.Literal(column),
-                c=sql.Identifier(column),
-                d=dst,
-                t=sql.Identifier(table),
-            )
+    return statements
+
+
+def _identities_reset(plan: _ClonePlan, *, target: str) -> list[sql.Composable]:
+    """Identity sequences continue after the copied rows."""
+    return [
+        sql.SQL(
+            "SELECT setval(pg_get_serial_sequence({qualified}, {column}), "
+            "coalesce(max({c}), 0) + 1, false) FROM {d}.{t}"
+        ).format(
+            qualified=sql.Literal(f'"{target}"."{table}"'),
+            column=sql.Literal(column),
+            c=sql.Identifier(column),
+            d=sql.Identifier(target),
+            t=sql.Identifier(table),
         )
-    for table, name, definition in plan.constraints:
-        statements.append(
-            sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} ").format(
-                sql.Identifier(table), sql.Identifier(name)
-            )
-            + sql.SQL(definition)
+        for table, column in plan.identity_columns
+    ]
+
+
+def _constraints_add(plan: _ClonePlan) -> list[sql.Composable]:
+    return [
+        sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} ").format(
+            sql.Identifier(table), sql.Identifier(name)
         )
-    for head, tail in plan.indexes:
-        statements.append(sql.SQL(f"{head} ON ") + dst + sql.SQL(f".{tail}"))
-    if plan.comment is not None:
-        statements.append(
-            sql.SQL("COMMENT ON SCHEMA {} IS {}").format(dst, sql.Literal(plan.comment))
-        )
-    return sql.SQL(";\n").join(statements)
+        + sql.SQL(definition)
+        for table, name, definition in plan.constraints
+    ]
 
 
 def schema_clone(*, source: str, target: str) -> None:

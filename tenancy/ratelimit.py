@@ -37,6 +37,7 @@ from django.http import HttpRequest, HttpResponse
 from core.api.errors import json_error
 from core.cache import local_incr_window
 from core.exceptions import QuotaExceeded, TooManyRequests
+from tenancy.models import Tenant
 from tenancy.selectors import is_platform
 from tenancy.tiers import tier_quota, tier_rate_limit
 
@@ -138,7 +139,7 @@ def quota_exceeded(window: Window, what: str) -> QuotaExceeded:
     )
 
 
-def tenant_request_window(tenant: Any) -> Window | None:
+def tenant_request_window(tenant: Tenant) -> Window | None:
     limit = tier_rate_limit(tenant=tenant, kind="tenant_requests")
     if limit is None:
         return None
@@ -146,7 +147,7 @@ def tenant_request_window(tenant: Any) -> Window | None:
     return window_hit(bucket=f"tenant:{tenant.schema_name}", limit=limit, period=period)
 
 
-def api_key_request_window(tenant: Any, key_prefix: str) -> Window | None:
+def api_key_request_window(tenant: Tenant, key_prefix: str) -> Window | None:
     limit = tier_rate_limit(tenant=tenant, kind="api_key_requests")
     if limit is None:
         return None
@@ -154,7 +155,7 @@ def api_key_request_window(tenant: Any, key_prefix: str) -> Window | None:
     return window_hit(bucket=f"key:{key_prefix}", limit=limit, period=period)
 
 
-def api_call_quota_window(tenant: Any) -> Window | None:
+def api_call_quota_window(tenant: Tenant) -> Window | None:
     limit = tier_quota(tenant=tenant, kind="api_calls_per_day")
     if limit is None:
         return None

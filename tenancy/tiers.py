@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.conf import settings
 
 from core.exceptions import TierLimitExceeded
 from tenancy.models import Tenant
 
+# A limit per tier and kind; None: unlimited.
+TierTable = dict[str, dict[str, int | None]]
+
 
 def tier_limit(*, tenant: Tenant, kind: str) -> int | None:
-    return settings.TIER_LIMITS[tenant.subscription_tier][kind]
+    limits = cast(TierTable, settings.TIER_LIMITS)  # settings infer its type from the values
+    return limits[tenant.subscription_tier][kind]
 
 
 def tier_limit_check(*, tenant: Tenant, kind: str, current: int, adding: int = 1) -> None:
@@ -34,4 +40,5 @@ def tier_rate_limit(*, tenant: Tenant, kind: str) -> int | None:
 
 def tier_quota(*, tenant: Tenant, kind: str) -> int | None:
     """A tenant's tier quota (``TIER_QUOTAS``): ``bookings_per_month``, ``api_calls_per_day``."""
-    return settings.TIER_QUOTAS[tenant.subscription_tier][kind]
+    quotas = cast(TierTable, settings.TIER_QUOTAS)  # settings infer its type from the values
+    return quotas[tenant.subscription_tier][kind]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tenancy.models import Tenant
 from tenancy.selectors import is_platform, tenant_has_demo_accounts
 from users.roles import (
     Access,
@@ -17,7 +18,7 @@ from users.roles import (
 )
 
 
-def access_on_host(user: Any, tenant: Any) -> Access:
+def access_on_host(user: Any, tenant: Tenant) -> Access:
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return Access.NONE
     on_platform = is_platform(tenant)
@@ -34,7 +35,9 @@ def access_on_host(user: Any, tenant: Any) -> Access:
     )
 
 
-def role_capabilities_with_access(user: Any, tenant: Any, access: Access) -> frozenset[Capability]:
+def role_capabilities_with_access(
+    user: Any, tenant: Tenant, access: Access
+) -> frozenset[Capability]:
     if access is Access.NONE:
         return frozenset()
     if is_platform(tenant):
@@ -42,7 +45,7 @@ def role_capabilities_with_access(user: Any, tenant: Any, access: Access) -> fro
     return role_capabilities(role=user.role, access=access)
 
 
-def role_capabilities_on_host(user: Any, tenant: Any) -> frozenset[Capability]:
+def role_capabilities_on_host(user: Any, tenant: Tenant) -> frozenset[Capability]:
     """What ``user``'s role alone lets it do on this host: the platform console's capabilities on
     the platform host, the tenant capabilities of its role (within its scope) on a tenant host."""
     return role_capabilities_with_access(user, tenant, access_on_host(user, tenant))

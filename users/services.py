@@ -122,17 +122,17 @@ def user_change_role(
     actor administers, never one's own, within the tier's staff limit."""
     if actor.pk == user.pk:
         raise PermissionDenied("You cannot change your own role.", code="own_account")
-    joins_staff = tenant is not None and role in STAFF_ROLES
-    if joins_staff:
-        tenant = _locked_tenant(tenant)
+    staff_tenant = tenant if role in STAFF_ROLES else None  # the business whose staff it joins
+    if staff_tenant is not None:
+        tenant = staff_tenant = _locked_tenant(staff_tenant)
     user = _locked(user)
     _check_manages(actor, user)
     tenant_id = tenant.pk if tenant is not None else None
     refusal = f"Your role cannot change a {user.role} into a {role} there."
     _check_administers(actor, role, tenant_id, refusal)
     _check_pair(role, tenant)
-    if joins_staff and not (user.tenant_id == tenant_id and user.role in STAFF_ROLES):
-        _check_staff_room(tenant, joining=user)
+    if staff_tenant is not None and not (user.tenant_id == tenant_id and user.role in STAFF_ROLES):
+        _check_staff_room(staff_tenant, joining=user)
     previous_role, previous_tenant = user.role, user.tenant
     if (previous_role, previous_tenant) == (role, tenant):
         return user

@@ -8,7 +8,7 @@ so a password change ends all of them, access tokens included.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.db import transaction
 from rest_framework.exceptions import AuthenticationFailed
@@ -57,7 +57,7 @@ def _refused(message: str) -> AuthenticationFailed:
 def _decode(raw: str) -> RefreshToken:
     """A refresh token whose signature, expiry and type hold and that is not blacklisted."""
     try:
-        return RefreshToken(raw)
+        return RefreshToken(raw)  # type: ignore[arg-type]  # simplejwt annotates it as Token
     except TokenError as error:
         raise _refused(str(error)) from None
 
@@ -72,12 +72,17 @@ def _blacklist(refresh: RefreshToken) -> bool:
     return created
 
 
+def _user_of(refresh: RefreshToken) -> User:
+    """The token's user: active, and the password it was made under (AUTH_USER_MODEL is User)."""
+    return cast(User, TenantJWTAuthentication().get_user(refresh))
+
+
 def token_refresh(*, request: Any, raw: str) -> dict[str, str]:
     """Exchange a refresh token issued on this host for a new pair; the old one is spent. Refused
     (401) when it is invalid, expired, spent or revoked, its user is inactive or changed password
     since, or it belongs to another host."""
     refresh = _decode(raw)
-    user = TenantJWTAuthentication().get_user(refresh)  # active, and the password it was made under
+    user = _user_of(refresh)
     issued_on = refresh.get(TENANT_CLAIM)
     if not credential_fits_host(user=user, issued_on=issued_on, request=request):
         raise AuthenticationFailed("This token is not valid here.", code="wrong_host")

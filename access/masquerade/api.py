@@ -10,10 +10,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from access.masquerade import services
+from access.http import request_masquerade
+from access.masquerade.services import MASQUERADE_KEY, masquerade_end
+from access.masquerade.sessions import masquerade_session_release
+from access.masquerade.tokens import masquerade_token_start
 from access.models import MasqueradeSession
 from core.api.openapi import error_response
 from core.exceptions import DomainError
+from users.http import request_user
 from users.serializers import UserSerializer
 
 
@@ -79,10 +83,9 @@ class MasqueradeView(APIView):
                 "A target user id and a reason are required.",
                 fields={k: [str(m) for m in v] for k, v in data.errors.items()},
             )
-        hijacker = request.user
-        record, token, host = services.masquerade_token_start(
+        record, token, host = masquerade_token_start(
             request=request,
-            hijacker=hijacker,
+            hijacker=request_user(request),
             target_id=str(data.validated_data["user"]),
             justification=data.validated_data["reason"].strip(),
         )
@@ -101,15 +104,15 @@ class MasqueradeView(APIView):
         tags=["masquerade"],
     )
     def delete(self, request: Request) -> Response:
-        record = getattr(request, "masquerade", None)
+        record = request_masquerade(request)
         if record is None:
             raise DomainError("This request is not made in a masquerade.", code="not_masquerading")
-        if request._request.session.get(services.MASQUERADE_KEY):
-            services.masquerade_session_release(
+        if request._request.session.get(MASQUERADE_KEY):
+            masquerade_session_release(
                 request=request._request, record=record, end_reason="ended_by_api"
             )
         else:
-            services.masquerade_end(request=request, record=record, end_reason="ended_by_api")
+            masquerade_end(request=request, record=record, end_reason="ended_by_api")
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

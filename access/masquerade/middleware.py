@@ -9,7 +9,10 @@ from django.contrib.auth import logout
 from django.db import DatabaseError, transaction
 from django.http import HttpRequest, HttpResponse
 
-from access.masquerade import services
+from access.http import request_masquerade, request_masquerade_mark
+from access.masquerade.selectors import masquerade_live_record, masquerade_still_valid
+from access.masquerade.services import HISTORY_KEY, MASQUERADE_KEY, masquerade_end
+from access.models import MasqueradeSession
 from core.audit import request_context, security_event
 
 logger = logging.getLogger("security")
@@ -35,18 +38,18 @@ class MasqueradeAuditMiddleware:
             return self._serve(request)
 
     def _serve(self, request: HttpRequest) -> HttpResponse:
-        request.masquerade = None
-        if request.session.get(services.HISTORY_KEY):
-            record = services.masquerade_live_record(request.session.get(services.MASQUERADE_KEY))
-            stop = services.masquerade_still_valid(record)
+        request_masquerade_mark(request, None)
+        if request.session.get(HISTORY_KEY):
+            record = masquerade_live_record(request.session.get(MASQUERADE_KEY))
+            stop = masquerade_still_valid(record)
             if stop is None:
-                request.masquerade = record
+                request_masquerade_mark(request, record)
             else:
                 if record is not None:
-                    services.masquerade_end(request=request, record=record, end_reason=stop)
+                    masquerade_end(request=request, record=record, end_reason=stop)
                 logout(request)
         response = self.get_response(request)
-        record = getattr(request, "masquerade", None)
+        record = request_masquerade(request)
         if record is not None:
             response["X-Masquerade-Actor"] = record.hijacker.email
             response["X-Masquerade-Id"] = str(record.public_id)
@@ -55,7 +58,9 @@ class MasqueradeAuditMiddleware:
         return response
 
     @staticmethod
-    def _record_write(request: HttpRequest, record, response: HttpResponse) -> None:
+    def _record_write(
+        request: HttpRequest, record: MasqueradeSession, response: HttpResponse
+    ) -> None:
         """The request's summary row. The writes themselves were audited in their own
         transactions, each naming the operator; this row comes after they committed, so losing
         the database now must not turn a saved write into an error for the client: the summary

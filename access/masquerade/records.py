@@ -1,5 +1,7 @@
-"""Masquerade audit: every attempt is an ``AuditEvent`` row (HIJACK_START, HIJACK_END,
-HIJACK_DENIED) and one JSON line in ``logs/masquerade.log`` in the seed's format.
+"""Masquerade records and their audit. A masquerade is a ``MasqueradeSession`` row (opened at the
+start, closed at the end; it keeps only a fingerprint of the session key or token id), and every
+attempt is an ``AuditEvent`` row (HIJACK_START, HIJACK_END, HIJACK_DENIED) and one JSON line in
+``logs/masquerade.log`` in the seed's format.
 
 Python's logging swallows write errors (``Handler.handleError``), which is right for ordinary
 logs and wrong here, so the file is written directly: lock, append, flush, fsync. What a failed
@@ -22,17 +24,23 @@ import fcntl
 import json
 import os
 import threading
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
+from access.models import MasqueradeSession
+from core import clock
 from core.audit import client_ip, security_event
 from core.exceptions import DomainError
 from core.log_format import iso_utc
 from core.models import AuditEvent, MasqueradeLogBacklog
+from users.models import User
 
 HIJACK_START = "HIJACK_START"
 HIJACK_END = "HIJACK_END"
@@ -49,6 +57,8 @@ LINE_FIELDS = (
 _DETAIL_OF_FIELD = {"tenant": "hijacked_tenant"}
 
 _thread_lock = threading.Lock()
+# Changing it changes every fingerprint; migration 0005's data step uses the same one.
+FINGERPRINT_SALT = "core.masquerade.session_fingerprint"
 
 
 class AuditUnavailable(DomainError):
@@ -96,8 +106,8 @@ def masquerade_log_line(event: AuditEvent) -> dict[str, Any]:
     }
 
 
-def _person(user: Any, prefix: str) -> dict[str, Any]:
-    if user is None or not getattr(user, "is_authenticated", False):
+def _person(user: User | AnonymousUser | None, prefix: str) -> dict[str, Any]:
+    if not isinstance(user, User):  # nobody, or the anonymous user
         return {f"{prefix}_email": None, f"{prefix}_role": None, f"{prefix}_id": None}
     return {
         f"{prefix}_email": user.email,
@@ -129,13 +139,13 @@ def masquerade_line(
     action: str,
     *,
     request: Any,
-    hijacker: Any,
-    hijacked: Any,
+    hijacker: User | AnonymousUser | None,
+    hijacked: User | None,
     reason: str,
     channel: str,
     session_key: str | None = None,
     justification: str = "",
-    masquerade: Any = None,
+    masquerade: MasqueradeSession | None = None,
 ) -> AuditEvent:
     """Record a masquerade event and write its line. Only HIJACK_START raises
     (``AuditUnavailable``) when the line cannot be written; see the module's docstring.
@@ -193,3 +203,75 @@ def masquerade_log_replay() -> int:
             raise _unavailable() from error
         MasqueradeLogBacklog.objects.filter(pk__in=[p.pk for p in pending]).delete()
     return len(pending)
+
+
+def session_fingerprint(session_key: str | None) -> str | None:
+    """What the masquerade record and ``masquerade.log`` keep of a session key (or of an API
+    token's ``jti``): an HMAC-SHA256 under a key derived from SECRET_KEY. Equal keys give equal
+    fingerprints, so lines of one session can be matched, but a fingerprint opens nothing: put
+    into a ``sessionid`` cookie it is just an unknown key."""
+    if not session_key:
+        return None
+    return salted_hmac(FINGERPRINT_SALT, session_key, algorithm="sha256").hexdigest()
+
+
+def request_fingerprint(request: Any) -> str | None:
+    """The fingerprint of the request's session key, None without a session."""
+    session = getattr(request, "session", None)
+    return session_fingerprint(session.session_key) if session is not None else None
+
+
+def masquerade_record_open(
+    *,
+    request: Any,
+    hijacker: User,
+    hijacked: User,
+    channel: str,
+    justification: str,
+    **fields: Any,
+) -> MasqueradeSession:
+    """The record of a masquerade starting now, live for ``MASQUERADE_MAX_MINUTES``."""
+    now = clock.now()
+    return MasqueradeSession.objects.create(
+        hijacker=hijacker,
+        hijacked=hijacked,
+        tenant_id=hijacked.tenant_id,
+        channel=channel,
+        reason=justification,
+        ip_address=client_ip(request),
+        user_agent=request.META.get("HTTP_USER_AGENT", "")[:512],
+        started_at=now,
+        expires_at=now + timedelta(minutes=settings.MASQUERADE_MAX_MINUTES),
+        **fields,
+    )
+
+
+def masquerade_record_line(
+    action: str, request: Any, record: MasqueradeSession, *, reason: str, session_digest: str | None
+) -> None:
+    """The masquerade.log line of an existing masquerade; raises ``AuditUnavailable`` when it
+    cannot be written."""
+    masquerade_line(
+        action,
+        request=request,
+        hijacker=record.hijacker,
+        hijacked=record.hijacked,
+        reason=reason,
+        channel=record.channel,
+        session_key=session_digest,
+        justification=record.reason,
+        masquerade=record,
+    )
+
+
+def masquerade_start_line(request: Any, record: MasqueradeSession, *, reason: str) -> None:
+    """The HIJACK_START line; raising means the start is rolled back."""
+    masquerade_record_line(
+        HIJACK_START, request, record, reason=reason, session_digest=record.session_digest
+    )
+
+
+def masquerade_record_close(record: MasqueradeSession, end_reason: str) -> None:
+    record.ended_at = clock.now()
+    record.end_reason = end_reason
+    record.save(update_fields=["ended_at", "end_reason"])

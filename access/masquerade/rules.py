@@ -16,8 +16,10 @@ while already masquerading (depth 1).
 from __future__ import annotations
 
 import enum
-from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
+
+from users.models import User
 from users.roles import TENANT_ROLES, Role
 
 
@@ -37,7 +39,7 @@ class Refusal(enum.StrEnum):
 OWNER_MAY_BECOME = frozenset({Role.TENANT_MANAGER, Role.TENANT_STAFF})
 
 
-def _matrix_allows(hijacker: Any, hijacked: Any) -> bool:
+def _matrix_allows(hijacker: User, hijacked: User) -> bool:
     role, target_role = hijacker.role, hijacked.role
     if role == Role.SUPERUSER:
         return True
@@ -54,21 +56,24 @@ def _matrix_allows(hijacker: Any, hijacked: Any) -> bool:
     return False
 
 
-def is_masquerading(user: Any) -> bool:
+def is_masquerading(user: User) -> bool:
     """Whether ``user`` is already someone else's masquerade: a session whose hijack history is
     not empty (django-hijack's ``is_hijacked``) or a request made with a masquerade token."""
     return bool(getattr(user, "is_hijacked", False) or getattr(user, "masquerade", None))
 
 
 def masquerade_refusal(
-    *, hijacker: Any, hijacked: Any, already_masquerading: bool | None = None
+    *,
+    hijacker: User | AnonymousUser | None,
+    hijacked: User | None,
+    already_masquerading: bool | None = None,
 ) -> Refusal | None:
     """None when ``hijacker`` may become ``hijacked`` now, else the reason it may not.
 
     ``already_masquerading`` is what the caller's session or token says; when not given it is
     read from the hijacker object (django-hijack's middleware marks hijacked sessions).
     """
-    if hijacker is None or not getattr(hijacker, "is_authenticated", False):
+    if not isinstance(hijacker, User):  # nobody, or the anonymous user
         return Refusal.NOT_SIGNED_IN
     if not hijacker.is_active:
         return Refusal.HIJACKER_INACTIVE
@@ -89,6 +94,6 @@ def masquerade_refusal(
     return None
 
 
-def may_masquerade(*, hijacker: Any, hijacked: Any) -> bool:
+def may_masquerade(*, hijacker: User | AnonymousUser | None, hijacked: User | None) -> bool:
     """django-hijack's ``HIJACK_PERMISSION_CHECK``: the admin button and hijack's own views."""
     return masquerade_refusal(hijacker=hijacker, hijacked=hijacked) is None

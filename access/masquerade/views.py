@@ -12,13 +12,18 @@ from django.urls import reverse
 from django.views import View
 from hijack import views as hijack_views
 
-from access.masquerade import services
+from access.http import request_masquerade
+from access.masquerade.sessions import (
+    masquerade_acquire,
+    masquerade_handoff_redeem,
+    masquerade_session_release,
+)
 from core.api.errors import json_error
 from core.exceptions import DomainError
+from tenancy.http import request_tenant
 from tenancy.selectors import is_platform
+from users.http import request_user
 from users.models import User
-from users.reach import access_on_host
-from users.roles import Access
 
 
 def _error(error: DomainError) -> HttpResponse:
@@ -57,48 +62,41 @@ class MasqueradeAcquireView(hijack_views.AcquireUserView):
             return _error(error)
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        hijacker = User.objects.select_related("tenant").get(pk=request.user.pk)
-        if access_on_host(hijacker, request.tenant) is Access.NONE:
-            return json_error(403, "wrong_host", "Your session does not belong to this host.")
-        hijacked = self.get_object()
-        justification = request.POST.get("reason", "").strip()[:500]
-        if is_platform(request.tenant):
-            return_url = request.build_absolute_uri(reverse("admin:users_user_changelist"))
-        else:
-            return_url = request.build_absolute_uri("/api/me/")
-        if hijacked is not None and services.is_home_of(hijacked, request):
-            services.masquerade_session_start(
-                request=request,
-                hijacker=hijacker,
-                hijacked=hijacked,
-                justification=justification,
-                return_url=return_url,
-            )
-            return HttpResponseRedirect(_landing_path(request))
-        record, ticket = services.masquerade_handoff_issue(
+        hijacker = User.objects.select_related("tenant").get(pk=request_user(request).pk)
+        record, ticket = masquerade_acquire(
             request=request,
             hijacker=hijacker,
-            hijacked=hijacked,
-            justification=justification,
-            return_url=return_url,
+            hijacked=self.get_object(),
+            justification=request.POST.get("reason", "").strip()[:500],
+            return_url=_return_url(request),
         )
+        if ticket is None:
+            return HttpResponseRedirect(_landing_path(request))
         target = _absolute(request, record.handoff_host, f"/masquerade/enter/?ticket={ticket}")
         return HttpResponseRedirect(target)
 
 
+def _return_url(request: HttpRequest) -> str:
+    # Where the operator goes back to once the masquerade ends: the admin's user list on the
+    # platform host, the API's own profile on a tenant host.
+    if is_platform(request_tenant(request)):
+        return request.build_absolute_uri(reverse("admin:users_user_changelist"))
+    return request.build_absolute_uri("/api/me/")
+
+
 def _landing_path(request: HttpRequest) -> str:
     # Platform people work in the admin; everyone else on the tenant host's masquerade page.
-    return reverse("admin:index") if is_platform(request.tenant) else "/masquerade/"
+    return reverse("admin:index") if is_platform(request_tenant(request)) else "/masquerade/"
 
 
 class MasqueradeReleaseView(hijack_views.ReleaseUserView):
     """POST: stop masquerading; back to where the real user started (the admin, usually)."""
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        record = getattr(request, "masquerade", None)
+        record = request_masquerade(request)
         if record is None:
             return json_error(409, "not_masquerading", "This session is not masquerading.")
-        destination = services.masquerade_session_release(
+        destination = masquerade_session_release(
             request=request, record=record, end_reason="released"
         )
         return HttpResponseRedirect(destination)
@@ -109,9 +107,7 @@ class MasqueradeEnterView(View):
 
     def get(self, request: HttpRequest) -> HttpResponse:
         try:
-            services.masquerade_handoff_redeem(
-                request=request, ticket=request.GET.get("ticket", "")
-            )
+            masquerade_handoff_redeem(request=request, ticket=request.GET.get("ticket", ""))
         except DomainError as error:
             return _error(error)
         return HttpResponseRedirect("/masquerade/")
@@ -122,7 +118,7 @@ class MasqueradeLandingView(View):
     back (the release button is in the banner every HTML page gets while masquerading)."""
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        record = getattr(request, "masquerade", None)
+        record = request_masquerade(request)
         if record is None:
             return json_error(404, "not_masquerading", "This session is not masquerading.")
         return render(request, "masquerade/landing.html", {"masquerade": record})

@@ -8,7 +8,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from access.http import request_user
 from billing.api.serializers import (
     BillingSettingsSerializer,
     ChargeSerializer,
@@ -30,6 +29,7 @@ from core.api.filters import UTCIsoDateTimeFilter
 from core.api.viewsets import PublicIdLookupMixin
 from tenancy.http import request_tenant
 from tenancy.services import tenant_update
+from users.http import request_user
 
 
 class ChargeFilter(filters.FilterSet):

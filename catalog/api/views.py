@@ -5,13 +5,13 @@ from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_v
 from rest_framework import viewsets
 from rest_framework.serializers import BaseSerializer
 
-from access.http import request_user
 from catalog.api.serializers import ServiceSerializer
 from catalog.figures import with_service_figures
 from catalog.models import Service, ServiceRequirement, ServiceResourceOverride
 from catalog.permissions import SERVICE_PERMISSIONS
 from catalog.services import service_create, service_delete, service_update
 from core.api.viewsets import PublicIdLookupMixin
+from users.http import request_user
 
 SERVICE_EXAMPLE = OpenApiExample(
     "A treatment needing a therapist and a room",

@@ -11,9 +11,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from access.http import request_user
 from access.selectors import audit_events_for
 from core.models import AuditEvent
+from users.http import request_user
 
 
 class ActionFilter(admin.SimpleListFilter):

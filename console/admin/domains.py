@@ -11,7 +11,6 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
-from access.http import request_user
 from access.selectors import domain_list_for, tenant_list_reached_by
 from core.admin_kit import badge
 from core.exceptions import DomainError
@@ -19,6 +18,7 @@ from core.validators import validate_custom_hostname
 from tenancy.dns_lookup import DnsUnavailable
 from tenancy.domains import custom_domain_add, custom_domain_remove, custom_domain_verify
 from tenancy.models import Domain
+from users.http import request_user
 from users.roles import Capability, may_choose_hosted_zone
 
 VERIFICATION_COLOURS: dict[str, str] = {

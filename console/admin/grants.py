@@ -10,13 +10,13 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from access.grants import grant_create, grants_revoke
-from access.http import request_user
 from access.models import PermissionGrant, PermissionGrantQuerySet
 from access.policy import GRANTABLE_ACTIONS
 from access.selectors import grant_list_for
 from console.admin.service_forms import service_form_for
 from core import clock
 from core.admin_kit import ServiceForm, status_badge
+from users.http import request_user
 
 
 class GrantStatusFilter(admin.SimpleListFilter):

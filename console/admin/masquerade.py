@@ -6,11 +6,11 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from access.http import request_user
 from access.models import MasqueradeSession
 from access.selectors import masquerade_list_for
 from core import clock
 from core.admin_kit import ReadOnlyAdmin, status_badge
+from users.http import request_user
 
 
 @admin.register(MasqueradeSession)

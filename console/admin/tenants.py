@@ -10,7 +10,6 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from access.http import request_user
 from access.selectors import tenant_list_for
 from console.admin.service_forms import service_form_for
 from core.admin_kit import ServiceForm, status_badge
@@ -23,6 +22,7 @@ from tenancy.services import (
     tenant_provision,
     tenant_update,
 )
+from users.http import request_user
 
 
 class DomainInline(admin.TabularInline):

@@ -20,12 +20,12 @@ from hijack.contrib.admin import HijackUserAdminMixin
 from rest_framework_simplejwt.token_blacklist import admin as _token_blacklist_admin  # noqa: F401 (registers first)
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from access.http import request_user
 from console.admin.service_forms import service_form_for
 from core.admin_kit import ServiceForm, badge
 from core.exceptions import DomainError
 from tenancy.selectors import platform_tenant
 from users import services
+from users.http import request_user
 from users.models import User
 from users.roles import Role, may_administer, may_assign_role
 from users.selectors import user_list_for_host

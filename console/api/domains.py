@@ -24,7 +24,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from access.http import request_user
 from access.permissions import IsInScopeOfThisHost, capability_permission
 from core.api.openapi import error_response
 from tenancy.domains import (
@@ -36,6 +35,7 @@ from tenancy.domains import (
 from tenancy.http import request_tenant
 from tenancy.models import Domain
 from tenancy.selectors import domain_get_for_tenant, domain_list_for_tenant
+from users.http import request_user
 from users.roles import Capability, may_choose_hosted_zone
 
 DOMAIN_PERMISSIONS: list[type[BasePermission]] = [

@@ -13,7 +13,6 @@ from rest_framework.views import APIView
 
 from access.capabilities import capabilities_on_host
 from access.grants import grant_create, grants_revoke
-from access.http import request_user
 from access.models import PermissionGrant
 from access.permissions import IsInScopeOfThisHost, capability_permission
 from access.policy import GRANTABLE_ACTIONS
@@ -21,6 +20,7 @@ from access.selectors import grant_list_for
 from core.exceptions import NotFound, PermissionDenied
 from tenancy.http import request_tenant
 from tenancy.models import Tenant
+from users.http import request_user
 from users.models import User
 from users.roles import Capability
 

@@ -9,7 +9,6 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from access.http import request_user
 from access.permissions import IsInScopeOfThisHost, capability_permission
 from access.selectors import tenant_list_for
 from console.api.serializers import TenantCreateSerializer, TenantSerializer, TenantUpdateSerializer
@@ -22,6 +21,7 @@ from tenancy.services import (
     tenant_provision,
     tenant_update,
 )
+from users.http import request_user
 from users.models import User
 from users.roles import Capability
 from users.selectors import user_list_for_host

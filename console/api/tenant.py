@@ -10,7 +10,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from access.http import request_user
 from access.permissions import IsInScopeOfThisHost, capability_permission
 from core.api.openapi import error_response
 from core.exceptions import NotFound
@@ -18,6 +17,7 @@ from core.uploads import validated_image
 from tenancy.http import request_tenant
 from tenancy.selectors import tenant_logo_url
 from tenancy.services import tenant_cors_origins_set, tenant_logo_set, tenant_public_booking_set
+from users.http import request_user
 from users.roles import Capability
 
 

@@ -8,10 +8,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from access.capabilities import capabilities_on_host
-from access.http import request_masquerade, request_user
+from access.http import request_masquerade
 from access.permissions import IsInScopeOfThisHost, capability_permission, masquerade_operator
 from tenancy.http import request_tenant
 from tenancy.selectors import is_platform
+from users.http import request_user
 from users.models import User
 from users.roles import Capability
 from users.selectors import user_list_for_host

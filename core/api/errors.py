@@ -296,10 +296,15 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
 
-    response = drf_views.exception_handler(exc, context)
-    if response is None:
+    drf_response = drf_views.exception_handler(exc, context)
+    if drf_response is None or not isinstance(exc, exceptions.APIException):
         return server_error_response(context["request"], exc)
-    code = getattr(exc.detail, "code", None) or getattr(exc, "default_code", "error")
+    return _api_error_response(drf_response, exc)
+
+
+def _api_error_response(response: Response, exc: exceptions.APIException) -> Response:
+    """DRF's own answer to one of its exceptions, its body in the JSON error shape."""
+    code = str(getattr(exc.detail, "code", None) or exc.default_code)
     if isinstance(exc.detail, dict) and "code" in exc.detail:  # simplejwt's token errors
         code = str(exc.detail["code"])
     detail = exc.detail if isinstance(exc.detail, dict) else {"detail": exc.detail}
@@ -325,7 +330,8 @@ def server_error_response(request: Any, exc: BaseException) -> Response:
     signals.got_request_exception.send(sender=None, request=django_request)
     message = f"{type(exc).__name__}: {exc}" if settings.DEBUG else "Internal server error."
     response = _respond(500, "server_error", message)
-    response._has_been_logged = True  # Django's log_response would log it a second time
+    # Django's log_response would log it a second time (a private flag django-stubs omit).
+    response._has_been_logged = True  # type: ignore[attr-defined]
     return response
 
 
@@ -336,7 +342,7 @@ def handler404(request: HttpRequest, exception: Exception | None = None) -> Json
 def handler500(request: HttpRequest) -> JsonResponse:
     # Django calls this while handling the exception, so it is still the one in flight.
     exc = sys.exc_info()[1]
-    if database_unavailable(exc):
+    if exc is not None and database_unavailable(exc):
         _log_unavailable(exc)
         response = json_error(503, *DATABASE_UNAVAILABLE)
         response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)

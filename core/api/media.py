@@ -13,7 +13,7 @@ from core.api.errors import json_error
 from core.storage import local_media_signature_valid
 
 
-def local_media(request: HttpRequest, key: str) -> HttpResponse:
+def local_media(request: HttpRequest, key: str) -> HttpResponse | FileResponse:
     if request.method not in ("GET", "HEAD"):
         return json_error(405, "method_not_allowed", "Media files are read-only.")
     valid = local_media_signature_valid(

@@ -61,7 +61,8 @@ def _body_fields(request: HttpRequest) -> Iterator[str]:
     if content_type == "multipart/form-data":
         if request.method == "POST":  # Django parses (and caches for DRF) POST forms only
             yield from _form_fields(request.POST)
-            for name, upload in request.FILES.items():
+            for name, uploads in request.FILES.lists():
+                upload = uploads[-1]  # the one ``FILES[name]`` gives, as before
                 if UNSTORABLE.search(name) or UNSTORABLE.search(upload.name or ""):
                     yield UNSTORABLE.sub("?", name)
     elif content_type == "application/x-www-form-urlencoded":

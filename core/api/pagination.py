@@ -30,7 +30,7 @@ class DefaultPagination(PageNumberPagination):
     max_page_size = 200
     last_page_strings = ()
 
-    def get_page_size(self, request: Request) -> int:
+    def get_page_size(self, request: Request) -> int | None:
         size = _whole_number(request, self.page_size_query_param, self.max_page_size)
         return size or self.page_size
 

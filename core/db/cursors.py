@@ -86,9 +86,10 @@ class RefusedServerCursor(psycopg.ServerCursor):
         refuse_server_cursor()  # before the object exists: nothing half-built to clean up
 
 
-class PinningCursor(Cursor):
+class PinningCursor(Cursor, psycopg.ClientCursor[Any]):
     """Django's cursor (client-side parameter binding) sending each transaction's first
-    statement together with the pin of its search path."""
+    statement together with the pin of its search path. (Django's ``Cursor`` already is a
+    ``psycopg.ClientCursor``; django-stubs declare it without that base, so it is named again.)"""
 
     def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
         search_path = self._search_path_to_pin(query)

@@ -6,10 +6,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Protocol, cast
 
 from django.db.backends.postgresql.introspection import DatabaseIntrospection
 from django_tenants.utils import quote_schema_name
+
+from core.db.cursors import SearchPath
+
+
+class _SchemaConnection(Protocol):
+    """What ``core.db.base.DatabaseWrapper`` (which builds this introspection) adds."""
+
+    tenant_search_path: SearchPath
+    schema_name: str
 
 
 class SchemaIntrospection(DatabaseIntrospection):
@@ -18,9 +27,10 @@ class SchemaIntrospection(DatabaseIntrospection):
 
     @contextmanager
     def _current_schema_only(self) -> Iterator[None]:
-        search_path = self.connection.tenant_search_path
+        connection = cast(_SchemaConnection, self.connection)
+        search_path = connection.tenant_search_path
         previous = search_path.selected
-        search_path.select(quote_schema_name(self.connection.schema_name))
+        search_path.select(quote_schema_name(connection.schema_name))
         try:
             yield
         finally:
@@ -37,10 +47,6 @@ class SchemaIntrospection(DatabaseIntrospection):
     def get_sequences(self, cursor: Any, table_name: str, table_fields: Any = ()) -> Any:
         with self._current_schema_only():
             return super().get_sequences(cursor, table_name, table_fields)
-
-    def get_key_columns(self, cursor: Any, table_name: str) -> Any:
-        with self._current_schema_only():
-            return super().get_key_columns(cursor, table_name)
 
     def get_constraints(self, cursor: Any, table_name: str) -> Any:
         with self._current_schema_only():

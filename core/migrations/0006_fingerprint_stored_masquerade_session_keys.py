@@ -3,7 +3,7 @@ import re
 from django.db import migrations
 from django.utils.crypto import salted_hmac
 
-# The salt of access.masquerade.services.session_fingerprint, copied so this step never changes.
+# The salt of access.masquerade.records.session_fingerprint, copied so this step never changes.
 FINGERPRINT_SALT = "core.masquerade.session_fingerprint"
 # Django session keys are 32 characters, token ids 32 hex digits; fingerprints are 64 hex digits.
 FINGERPRINT = re.compile(r"[0-9a-f]{64}")

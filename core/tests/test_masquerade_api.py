@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from rest_framework_simplejwt.tokens import AccessToken
 
-from access.masquerade.services import session_fingerprint
+from access.masquerade.records import session_fingerprint
 from access.models import MasqueradeSession
 from conftest import HOST_A, HOST_B, PLATFORM_HOST
 from users.roles import Role

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.utils import timezone
 
-from access.masquerade.services import session_fingerprint
+from access.masquerade.records import session_fingerprint
 from access.models import MasqueradeSession
 from conftest import HOST_A, HOST_B, PLATFORM_HOST
 from core.models import AuditEvent

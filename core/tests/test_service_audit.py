@@ -2,8 +2,8 @@
 transaction: none when the write rolls back, and no write when its event cannot be recorded.
 
 The service functions are found, not listed: every public function of every ``services.py`` (or
-``services/`` package) in the project, and of ``access/grants.py``, ``tenancy/domains.py``,
-``console/tenant_archive.py``, ``users/tokens.py`` and ``users/signin.py``. Each one
+``services/`` package) in the project, and of the modules in ``EXTRA_SERVICE_MODULES``
+(grants, custom domains, tenant archives, tokens, sign-in, browser and token masquerades). Each one
 needs a recipe below that performs it, or an entry in ``NOT_WRITES`` saying why it writes
 nothing; a new service without either fails ``test_every_service_function_has_a_recipe``.
 """
@@ -40,6 +40,8 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 
 from access import grants
 from access.masquerade import services as masquerade
+from access.masquerade import sessions as masquerade_sessions
+from access.masquerade import tokens as masquerade_tokens
 from access.models import MasqueradeSession, PermissionGrant
 from apikeys.models import APIKey
 from apikeys.services import api_key_create, api_key_revoke
@@ -128,6 +130,8 @@ ROOT = Path(settings.BASE_DIR)
 # Writes that live outside a services module: grants, custom domains, tokens, the sign-in guard.
 EXTRA_SERVICE_MODULES = (
     "access.grants",
+    "access.masquerade.sessions",
+    "access.masquerade.tokens",
     "tenancy.domains",
     "users.tokens",
     "users.signin",
@@ -164,7 +168,6 @@ NOT_WRITES = {
     "tenancy.domains.challenge_name": "builds a name",
     "tenancy.domains.record_created_for": "a read",
     "tenancy.domains.records_to_publish": "a read",
-    "access.masquerade.services.session_fingerprint": "an HMAC of a value",
     "users.tokens.token_pair_issue": "records a token id inside the audited sign-in, refresh and "
     "password change",
     "users.signin.address_attempt": "counts in the cache, not a record; the throttle it sets off "
@@ -173,15 +176,11 @@ NOT_WRITES = {
     "users.signin.signin_attempt_failed": "changes nothing; records the lockout its attempt set "
     "(login_locked_out)",
     "users.signin.signin_attempt_succeeded": "forgets cache counters, not a record",
-    "access.masquerade.services.home_host": "a read",
     "access.masquerade.services.masquerades_end_on_password_change": "ends them (each audited "
     "HIJACK_END) inside the audited password change",
-    "access.masquerade.services.is_home_of": "a check",
     "access.masquerade.services.masquerade_check": "refuses (an event, HIJACK_DENIED) or passes",
     "access.masquerade.services.masquerade_deny": "records a refusal; changes nothing",
-    "access.masquerade.services.masquerade_live_record": "a read",
-    "access.masquerade.services.masquerade_still_valid": "a check",
-    "access.masquerade.services.masquerade_for_token": "a read",
+    "access.masquerade.tokens.masquerade_for_token": "a read",
     "plugins.services.settings_with_defaults": "fills in defaults",
     "plugins.services.settings_validate": "a check",
     "plugins.services.plugin_figures_recount": "rewrites derived figures inside the audited "
@@ -1264,11 +1263,11 @@ def _masquerades() -> Callable[[], Any]:
     return lambda: list(MasqueradeSession.objects.values())
 
 
-@recipe("access.masquerade.services.masquerade_session_start")
+@recipe("access.masquerade.sessions.masquerade_session_start")
 def _(c: Ctx) -> Recipe:
     w = c.world
     return Recipe(
-        lambda: masquerade.masquerade_session_start(
+        lambda: masquerade_sessions.masquerade_session_start(
             request=c.request(HOST_A, w.owner),
             hijacker=w.owner,
             hijacked=w.staff,
@@ -1280,10 +1279,26 @@ def _(c: Ctx) -> Recipe:
     )
 
 
-@recipe("access.masquerade.services.masquerade_handoff_issue")
+@recipe("access.masquerade.sessions.masquerade_acquire")
+def _(c: Ctx) -> Recipe:
+    w = c.world
+    return Recipe(
+        lambda: masquerade_sessions.masquerade_acquire(
+            request=c.request(HOST_A, w.owner),
+            hijacker=w.owner,
+            hijacked=w.staff,
+            justification="help",
+            return_url="/",
+        ),
+        _masquerades(),
+        "HIJACK_START",
+    )
+
+
+@recipe("access.masquerade.sessions.masquerade_handoff_issue")
 def _(c: Ctx) -> Recipe:
     return Recipe(
-        lambda: masquerade.masquerade_handoff_issue(
+        lambda: masquerade_sessions.masquerade_handoff_issue(
             request=c.request(PLATFORM_HOST, c.support),
             hijacker=c.support,
             hijacked=c.world.owner,
@@ -1295,14 +1310,14 @@ def _(c: Ctx) -> Recipe:
     )
 
 
-@recipe("access.masquerade.services.masquerade_handoff_redeem")
+@recipe("access.masquerade.sessions.masquerade_handoff_redeem")
 def _(c: Ctx) -> Recipe:
-    _, ticket = masquerade.masquerade_handoff_issue(
+    _, ticket = masquerade_sessions.masquerade_handoff_issue(
         request=c.request(PLATFORM_HOST, c.support), hijacker=c.support,
         hijacked=c.world.owner, justification="ticket", return_url="/admin/",
     )  # fmt: skip
     return Recipe(
-        lambda: masquerade.masquerade_handoff_redeem(
+        lambda: masquerade_sessions.masquerade_handoff_redeem(
             request=c.request(HOST_A, AnonymousUser()), ticket=ticket
         ),
         _masquerades(),
@@ -1311,14 +1326,14 @@ def _(c: Ctx) -> Recipe:
 
 
 def _token_masquerade(c: Ctx) -> MasqueradeSession:
-    record, _, _ = masquerade.masquerade_token_start(
+    record, _, _ = masquerade_tokens.masquerade_token_start(
         request=c.request(PLATFORM_HOST, c.support), hijacker=c.support,
         target_id=str(c.world.owner.public_id), justification="ticket",
     )  # fmt: skip
     return record
 
 
-@recipe("access.masquerade.services.masquerade_token_start")
+@recipe("access.masquerade.tokens.masquerade_token_start")
 def _(c: Ctx) -> Recipe:
     return Recipe(lambda: _token_masquerade(c), _masquerades(), "HIJACK_START")
 
@@ -1335,15 +1350,15 @@ def _(c: Ctx) -> Recipe:
     )
 
 
-@recipe("access.masquerade.services.masquerade_session_release")
+@recipe("access.masquerade.sessions.masquerade_session_release")
 def _(c: Ctx) -> Recipe:
     w = c.world
     request = c.request(HOST_A, w.owner)
-    record = masquerade.masquerade_session_start(
+    record = masquerade_sessions.masquerade_session_start(
         request=request, hijacker=w.owner, hijacked=w.staff, justification="", return_url="/"
     )
     return Recipe(
-        lambda: masquerade.masquerade_session_release(
+        lambda: masquerade_sessions.masquerade_session_release(
             request=request, record=record, end_reason="released"
         ),
         _values(MasqueradeSession, pk=record.pk),
@@ -1684,6 +1699,8 @@ def test_the_discovery_sees_the_services_of_every_app() -> None:
         "tenancy.services",
         "console.services",
         "access.masquerade.services",
+        "access.masquerade.sessions",
+        "access.masquerade.tokens",
         "appointments.services.booking",
         "customers.services",
         "access.grants",

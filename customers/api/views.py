@@ -10,7 +10,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
-from access.http import request_user
 from access.permissions import IsInScopeOfThisHost, capability_permission
 from core.api.viewsets import PublicIdLookupMixin
 from customers.api.serializers import (
@@ -34,6 +33,7 @@ from customers.services import (
     customer_update,
 )
 from tenancy.http import request_tenant
+from users.http import request_user
 from users.roles import Capability
 
 PERSONAL_DATA_PERMISSIONS: list[type[BasePermission]] = [

@@ -13,7 +13,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from access.http import request_user
 from core.api.openapi import error_response
 from plugins.api.permissions import (
     CATALOGUE_PERMISSIONS,
@@ -32,6 +31,7 @@ from plugins.models import Category, PluginInstallation, PluginTemplate
 from plugins.selectors import catalogue, installation_get, installations, plugin_get
 from plugins.services import plugin_configure, plugin_install, plugin_rate, plugin_uninstall
 from tenancy.http import request_tenant
+from users.http import request_user
 
 SLUG_PATTERN = r"[a-z0-9][a-z0-9-]{0,63}"
 

@@ -13,7 +13,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from access.http import request_user
 from core.api.openapi import error_response
 from core.api.viewsets import PublicIdLookupMixin
 from core.exceptions import NotFound
@@ -26,6 +25,7 @@ from plugins.api.permissions import INSTALLED_PERMISSIONS
 from plugins.data.selectors import unsubscribe_customer
 from plugins.data.services import customer_unsubscribe, email_template_reset, email_template_save
 from tenancy.http import request_tenant
+from users.http import request_user
 
 
 class DeliverySerializer(serializers.ModelSerializer):

@@ -13,7 +13,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from access.http import request_user
 from access.permissions import IsInScopeOfThisHost, any_capability_permission
 from core.api.openapi import error_response
 from core.api.viewsets import PublicIdLookupMixin
@@ -32,6 +31,7 @@ from plugins.api.serializers import (
 from plugins.data.selectors import review_appointment
 from plugins.data.services import customer_preference_set, review_reply, review_submit
 from tenancy.http import request_tenant
+from users.http import request_user
 from users.roles import Capability
 
 INVALID_LINK = "A forged, foreign or expired link, or reviews switched off here (`invalid_link`)."

@@ -11,7 +11,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from access.capabilities import capability_on_host
-from access.http import request_user
 from access.permissions import masquerade_operator
 from core.api.viewsets import PublicIdLookupMixin
 from core.exceptions import NotFound
@@ -25,6 +24,7 @@ from plugins.data.services import (
     webhook_endpoint_update,
 )
 from tenancy.http import request_tenant
+from users.http import request_user
 from users.roles import Capability
 
 ENDPOINT_EXAMPLE = OpenApiExample(

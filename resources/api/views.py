@@ -11,7 +11,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
-from access.http import request_user
 from core.api.viewsets import PublicIdLookupMixin
 from core.uploads import validated_image
 from resources.api.serializers import (
@@ -43,6 +42,7 @@ from resources.services import (
     resource_update,
 )
 from tenancy.http import request_tenant
+from users.http import request_user
 
 RESOURCE_EXAMPLE = OpenApiExample(
     "A stylist working weekdays 9-17",

@@ -16,7 +16,9 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.tokens import Token
 
 from core.api.openapi import error_response
+from tenancy.http import request_tenant
 from users.authentication import SESSION_SCHEMA_KEY, TENANT_CLAIM
+from users.http import request_user
 from users.serializers import (
     LoginSerializer,
     PasswordChangeSerializer,
@@ -129,7 +131,7 @@ class SessionView(AuthView):
         data.is_valid(raise_exception=True)
         user = user_authenticate_on_host(request=request, **data.validated_data)
         login(request._request, user, backend="django.contrib.auth.backends.ModelBackend")
-        request._request.session[SESSION_SCHEMA_KEY] = request.tenant.schema_name
+        request._request.session[SESSION_SCHEMA_KEY] = request_tenant(request).schema_name
         body = UserSerializer(user).data | {"csrf_token": get_token(request._request)}
         return Response(body)
 
@@ -164,13 +166,14 @@ class PasswordChangeView(APIView):
     def post(self, request: Request) -> Response:
         data = PasswordChangeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        by_token = isinstance(request.auth, Token)
+        token = request.auth if isinstance(request.auth, Token) else None
+        user = request_user(request)
         pair = user_password_change(
             request=request,
-            user=request.user,
-            reissue_on=request.auth[TENANT_CLAIM] if by_token else None,
+            user=user,
+            reissue_on=token[TENANT_CLAIM] if token is not None else None,
             **data.validated_data,
         )
-        if not by_token:
-            update_session_auth_hash(request._request, request.user)
+        if token is None:
+            update_session_auth_hash(request._request, user)
         return Response(pair or {"access": None, "refresh": None})

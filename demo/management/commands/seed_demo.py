@@ -8,6 +8,7 @@ development only (they are printed, and listed in the README).
 import contextlib
 import logging
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -84,7 +85,7 @@ class Command(BaseCommand):
                 subscription_tier=Tenant.Tier.PROFESSIONAL,
                 timezone="Europe/London",
                 cancellation_window_hours=24,
-                late_cancellation_fee_percent=50,
+                late_cancellation_fee_percent=Decimal("50"),
             )
         elif not Domain.objects.filter(domain=DEMO_HOST).exists():
             Domain.objects.create(domain=DEMO_HOST, tenant=tenant, is_primary=True)

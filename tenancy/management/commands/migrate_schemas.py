@@ -20,11 +20,12 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
 
 from django.core.management.base import CommandError
-from django.db import connection, connections
+from django.db import connections
 from django_tenants.management.commands.migrate_schemas import MigrateSchemasCommand
 from django_tenants.migration_executors.base import run_migrations
 from tqdm import tqdm
 
+from core.db.connection import connection
 from tenancy.provisioning import migrations_fingerprint, schema_stamp, tenant_schemas_behind
 
 # Options that make a run something other than "bring every tenant up to date".
