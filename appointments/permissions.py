@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import QuerySet
+from rest_framework.permissions import BasePermission
 
 from access.capabilities import capabilities_on_host
 from access.permissions import IsInScopeOfThisHost, any_capability_permission, capability_permission
@@ -29,12 +30,12 @@ STAFF_ACTIONS = frozenset(
 CUSTOMER_ACTIONS = frozenset({"cancel", "reschedule"})
 
 # DRF permission stacks of the schedule's endpoints (object scope is decided below).
-APPOINTMENT_PERMISSIONS = [
+APPOINTMENT_PERMISSIONS: list[type[BasePermission]] = [
     IsInScopeOfThisHost,
     any_capability_permission("manage_schedule", "view_schedule", "book_own"),
 ]
-BLOCKER_PERMISSIONS = [IsInScopeOfThisHost, capability_permission("view_schedule")]
-AVAILABILITY_PERMISSIONS = [
+BLOCKER_PERMISSIONS: list[type[BasePermission]] = [IsInScopeOfThisHost, capability_permission("view_schedule")]
+AVAILABILITY_PERMISSIONS: list[type[BasePermission]] = [
     IsInScopeOfThisHost,
     any_capability_permission("view_schedule", "book_own"),
 ]

@@ -41,6 +41,7 @@ from appointments.services import (
 from core.api.filters import UTCIsoDateTimeFilter
 from core.api.openapi import error_response
 from core.api.viewsets import UUID_PATTERN
+from tenancy.http import request_tenant
 
 CONFLICT_EXAMPLE = OpenApiExample(
     "The resource is taken",
@@ -150,26 +151,26 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
     def get_serializer_class(self) -> type[AppointmentSerializer]:
         if getattr(self, "swagger_fake_view", False) or permissions.sees_whole_schedule(
-            user=self.request.user, tenant=self.request.tenant
+            user=self.request.user, tenant=request_tenant(self.request)
         ):
             return AppointmentSerializer
         return OwnAppointmentSerializer
 
     def get_queryset(self) -> Any:
         return permissions.visible_appointments(
-            appointment_list(), user=self.request.user, tenant=self.request.tenant
+            appointment_list(), user=self.request.user, tenant=request_tenant(self.request)
         )
 
     def get_object(self) -> Appointment:
         return permissions.appointment_get_for(
-            appointment_list(), user=self.request.user, tenant=self.request.tenant,
+            appointment_list(), user=self.request.user, tenant=request_tenant(self.request),
             public_id=self.kwargs["id"],
         )  # fmt: skip
 
     def _fetch_for(self, action_name: str) -> Appointment:
         appointment = self.get_object()
         permissions.check_appointment_action(
-            user=self.request.user, tenant=self.request.tenant, appointment=appointment,
+            user=self.request.user, tenant=request_tenant(self.request), appointment=appointment,
             action=action_name,
         )  # fmt: skip
         return appointment
@@ -228,7 +229,7 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             raise serializers.ValidationError({"Idempotency-Key": ["At most 128 characters."]})
         representation = self.get_serializer_class()
         appointment, created = appointment_book_as_user(
-            tenant=request.tenant,
+            tenant=request_tenant(request),
             actor=request.user,
             service=values["service"],
             customer=values.get("customer"),
@@ -258,7 +259,7 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         data.is_valid(raise_exception=True)
         representation = self.get_serializer_class()
         updated = appointment_update(
-            tenant=request.tenant, appointment=appointment, actor=request.user,
+            tenant=request_tenant(request), appointment=appointment, actor=request.user,
             request=request, **data.validated_data,
         )  # fmt: skip
         return self._respond(representation, updated)
@@ -283,13 +284,13 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         appointment = self._fetch_for("reschedule")
         data = RescheduleSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
-        if permissions.books_for_self(user=request.user, tenant=request.tenant):
+        if permissions.books_for_self(user=request.user, tenant=request_tenant(request)):
             check_customer_may_reschedule(
-                tenant=request.tenant, appointment=appointment, now=timezone.now()
+                tenant=request_tenant(request), appointment=appointment, now=timezone.now()
             )
         representation = self.get_serializer_class()
         moved = appointment_reschedule(
-            tenant=request.tenant, actor=request.user, appointment=appointment,
+            tenant=request_tenant(request), actor=request.user, appointment=appointment,
             starts_at=data.validated_data["starts_at"],
             resources=data.validated_data.get("resources"), request=request,
         )  # fmt: skip
@@ -299,7 +300,7 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         appointment = self._fetch_for(action_name)
         representation = self.get_serializer_class()
         moved = appointment_transition(
-            tenant=request.tenant, actor=request.user, appointment=appointment, to=to,
+            tenant=request_tenant(request), actor=request.user, appointment=appointment, to=to,
             request=request,
         )  # fmt: skip
         return self._respond(representation, moved)

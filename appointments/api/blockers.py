@@ -17,6 +17,7 @@ from appointments.services import blocker_create, blocker_delete, blocker_update
 from core.api.filters import UTCIsoDateTimeFilter
 from core.api.openapi import error_response
 from core.api.viewsets import UUID_PATTERN
+from tenancy.http import request_tenant
 
 
 class BlockerFilter(filters.FilterSet):
@@ -70,25 +71,29 @@ class BlockerViewSet(viewsets.ModelViewSet):
 
     def get_queryset(self) -> Any:
         return permissions.visible_blockers(
-            blocker_list(), user=self.request.user, tenant=self.request.tenant
+            blocker_list(), user=self.request.user, tenant=request_tenant(self.request)
         ).order_by("starts_at", "id")
 
     def get_object(self) -> Blocker:
         return permissions.blocker_get_for(
-            blocker_list(), user=self.request.user, tenant=self.request.tenant,
+            blocker_list(), user=self.request.user, tenant=request_tenant(self.request),
             public_id=self.kwargs["id"],
         )  # fmt: skip
 
     def perform_create(self, serializer: BlockerSerializer) -> None:
         serializer.instance = blocker_create(
-            tenant=self.request.tenant, actor=self.request.user, **serializer.validated_data
+            tenant=request_tenant(self.request),
+            actor=self.request.user,
+            **serializer.validated_data,
         )
 
     def perform_update(self, serializer: BlockerSerializer) -> None:
         serializer.instance = blocker_update(
-            tenant=self.request.tenant, actor=self.request.user, blocker=serializer.instance,
-            **serializer.validated_data,
+            tenant=request_tenant(self.request), actor=self.request.user,
+            blocker=serializer.instance, **serializer.validated_data,
         )  # fmt: skip
 
     def perform_destroy(self, instance: Blocker) -> None:
-        blocker_delete(tenant=self.request.tenant, actor=self.request.user, blocker=instance)
+        blocker_delete(
+            tenant=request_tenant(self.request), actor=self.request.user, blocker=instance
+        )

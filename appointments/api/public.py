@@ -15,7 +15,7 @@ from django.conf import settings
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import generics, serializers
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -38,6 +38,7 @@ from core.api.fields import AwareDateTimeField, PublicIdField
 from core.api.openapi import error_response
 from core.audit import client_ip
 from core.exceptions import NotFound
+from tenancy.http import request_tenant
 
 THROTTLE_RATE_SETTINGS = {
     "public_read": "PUBLIC_READ_THROTTLE_RATE",
@@ -66,13 +67,13 @@ class PublicBookingThrottle(ScopedRateThrottle):
 
 
 class PublicView(APIView):
-    permission_classes = [AllowAny]
+    permission_classes: list[type[BasePermission]] = [AllowAny]
     throttle_classes = [PublicBookingThrottle]
     throttle_scope = "public_write"
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
-        if not request.tenant.public_booking_enabled:
+        if not request_tenant(request).public_booking_enabled:
             raise NotFound("This business does not take bookings online.")
 
 
@@ -156,7 +157,7 @@ class PublicHoldView(PublicView):
         data = HoldCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         hold, held = slot_hold_create(
-            tenant=request.tenant, service=data.validated_data["service"],
+            tenant=request_tenant(request), service=data.validated_data["service"],
             starts_at=data.validated_data["starts_at"], request=request,
         )  # fmt: skip
         body = {
@@ -237,8 +238,8 @@ class CancelledSerializer(PublicAppointmentSerializer):
 
 
 def _with_links(request: Request, appointment: Appointment) -> dict[str, Any]:
-    tokens = manage_tokens(tenant=request.tenant, appointment=appointment)
-    urls = manage_urls(tenant=request.tenant, tokens=tokens)
+    tokens = manage_tokens(tenant=request_tenant(request), appointment=appointment)
+    urls = manage_urls(tenant=request_tenant(request), tokens=tokens)
     appointment.manage = {
         **{p: {"token": tokens[p], "url": urls[p]} for p in tokens},
         "expires_at": appointment.ends_at,
@@ -289,8 +290,9 @@ class GuestBookingView(PublicView):
         data.is_valid(raise_exception=True)
         values = data.validated_data
         appointment = guest_book(
-            tenant=request.tenant, service=values["service"], starts_at=values["starts_at"],
-            name=values["name"], email=values["email"], phone=values["phone"],
+            tenant=request_tenant(request), service=values["service"],
+            starts_at=values["starts_at"], name=values["name"], email=values["email"],
+            phone=values["phone"],
             intake_answers=values.get("intake"), hold_id=values.get("hold"), request=request,
         )  # fmt: skip
         return Response(_with_links(request, appointment), status=201)
@@ -316,7 +318,7 @@ class ManageView(PublicView):
         data = ManageTokenSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         appointment = manage_link_appointment(
-            tenant=request.tenant, token=data.validated_data["token"], now=timezone.now()
+            tenant=request_tenant(request), token=data.validated_data["token"], now=timezone.now()
         )
         return Response(PublicAppointmentSerializer(appointment).data)
 
@@ -338,7 +340,7 @@ class ManageCancelView(PublicView):
         data = ManageTokenSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         appointment, fee = guest_cancel(
-            tenant=request.tenant, token=data.validated_data["token"], request=request
+            tenant=request_tenant(request), token=data.validated_data["token"], request=request
         )
         appointment.late_fee = fee
         return Response(CancelledSerializer(appointment).data)
@@ -365,7 +367,7 @@ class ManageRescheduleView(PublicView):
         data = ManageRescheduleSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         moved = guest_reschedule(
-            tenant=request.tenant, token=data.validated_data["token"],
+            tenant=request_tenant(request), token=data.validated_data["token"],
             starts_at=data.validated_data["starts_at"], request=request,
         )  # fmt: skip
         return Response(_with_links(request, moved))

@@ -33,6 +33,7 @@ from core.validators import validate_timezone
 from customers.models import Customer
 from customers.services import customer_for_booking_user
 from resources.models import Resource
+from tenancy.http import request_tenant
 
 
 class ConflictSerializer(serializers.Serializer):
@@ -168,7 +169,9 @@ class AppointmentSeriesViewSet(
     def _own_only(self) -> bool:
         return not (
             getattr(self, "swagger_fake_view", False)
-            or permissions.sees_whole_schedule(user=self.request.user, tenant=self.request.tenant)
+            or permissions.sees_whole_schedule(
+                user=self.request.user, tenant=request_tenant(self.request)
+            )
         )
 
     def get_serializer_class(self) -> type[SeriesSerializer]:
@@ -180,7 +183,7 @@ class AppointmentSeriesViewSet(
         )
         return visible_to(
             series_list().prefetch_related(occurrences).order_by("first_start", "id"),
-            user=self.request.user, tenant=self.request.tenant, sees_all="view_schedule",
+            user=self.request.user, tenant=request_tenant(self.request), sees_all="view_schedule",
             own_user_field="customer__user_id",
         )  # fmt: skip
 
@@ -213,7 +216,7 @@ class AppointmentSeriesViewSet(
         data = SeriesCreateSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        if permissions.books_for_self(user=request.user, tenant=request.tenant):
+        if permissions.books_for_self(user=request.user, tenant=request_tenant(request)):
             named = values.get("customer")
             if named is not None and named.user_id != request.user.pk:
                 raise PermissionDenied("Customers book for themselves only.")
@@ -224,9 +227,9 @@ class AppointmentSeriesViewSet(
             customer = values["customer"]
         representation = OwnSeriesBookedSerializer if self._own_only() else SeriesBookedSerializer
         booked = series_book(
-            tenant=request.tenant, actor=request.user, service=values["service"],
+            tenant=request_tenant(request), actor=request.user, service=values["service"],
             customer=customer, starts_at=values["starts_at"], rule=values["rrule"],
-            tz=ZoneInfo(values.get("timezone") or request.tenant.timezone),
+            tz=ZoneInfo(values.get("timezone") or request_tenant(request).timezone),
             resources=values.get("resources"), notes=values["notes"],
             book_free_only=values["book_free_only"], request=request,
         )  # fmt: skip
@@ -251,7 +254,7 @@ class AppointmentSeriesViewSet(
         targets = series_in_scope(series, scope=values["scope"], occurrence=occurrence)
         for appointment in targets:
             permissions.check_appointment_action(
-                user=request.user, tenant=request.tenant, appointment=appointment,
+                user=request.user, tenant=request_tenant(request), appointment=appointment,
                 action=action_name,
             )  # fmt: skip
         return series, targets, occurrence
@@ -277,7 +280,7 @@ class AppointmentSeriesViewSet(
         data.is_valid(raise_exception=True)
         series, targets, _ = self._in_scope(request, data, "cancel")
         cancelled = series_cancel(
-            tenant=request.tenant, actor=request.user, series=series, appointments=targets,
+            tenant=request_tenant(request), actor=request.user, series=series, appointments=targets,
             scope=data.validated_data["scope"], request=request,
         )  # fmt: skip
         return self._changed(cancelled)
@@ -306,7 +309,7 @@ class AppointmentSeriesViewSet(
         if anchor is None:
             raise serializers.ValidationError({"scope": ["The series has no occurrence."]})
         moved = series_reschedule(
-            tenant=request.tenant, actor=request.user, series=series, appointments=targets,
+            tenant=request_tenant(request), actor=request.user, series=series, appointments=targets,
             anchor=anchor, starts_at=data.validated_data["starts_at"],
             scope=data.validated_data["scope"], request=request,
         )  # fmt: skip

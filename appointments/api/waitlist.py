@@ -25,6 +25,7 @@ from core.api.viewsets import UUID_PATTERN
 from core.exceptions import PermissionDenied
 from customers.models import Customer
 from customers.services import customer_for_booking_user
+from tenancy.http import request_tenant
 
 
 class WaitlistEntrySerializer(serializers.ModelSerializer):
@@ -52,7 +53,7 @@ class WaitlistEntrySerializer(serializers.ModelSerializer):
     def get_claim_path(self, entry: WaitlistEntry) -> str | None:
         if entry.status != WaitlistStatus.OFFERED:
             return None
-        return claim_path(tenant=self.context["request"].tenant, entry=entry)
+        return claim_path(tenant=request_tenant(self.context["request"]), entry=entry)
 
 
 class WaitlistJoinSerializer(serializers.Serializer):
@@ -87,7 +88,7 @@ class WaitlistViewSet(
     def get_queryset(self) -> Any:
         return visible_to(
             waitlist_list().order_by("created_at", "id"), user=self.request.user,
-            tenant=self.request.tenant, sees_all="view_schedule",
+            tenant=request_tenant(self.request), sees_all="view_schedule",
             own_user_field="customer__user_id",
         )  # fmt: skip
 
@@ -120,7 +121,7 @@ class WaitlistViewSet(
         data = WaitlistJoinSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        if permissions.books_for_self(user=request.user, tenant=request.tenant):
+        if permissions.books_for_self(user=request.user, tenant=request_tenant(request)):
             named = values.get("customer")
             if named is not None and named.user_id != request.user.pk:
                 raise PermissionDenied("Customers join waitlists for themselves only.")
@@ -130,7 +131,7 @@ class WaitlistViewSet(
                 raise serializers.ValidationError({"customer": ["This field is required."]})
             customer = values["customer"]
         entry = waitlist_join(
-            tenant=request.tenant, actor=request.user, service=values["service"],
+            tenant=request_tenant(request), actor=request.user, service=values["service"],
             customer=customer, starts_at=values["starts_at"], request=request,
         )  # fmt: skip
         return Response(self.get_serializer(entry).data, status=201)
@@ -145,7 +146,10 @@ class WaitlistViewSet(
     )
     def destroy(self, request: Request, id: str) -> Response:
         waitlist_leave(
-            tenant=request.tenant, actor=request.user, entry=self.get_object(), request=request
+            tenant=request_tenant(request),
+            actor=request.user,
+            entry=self.get_object(),
+            request=request,
         )
         return Response(status=204)
 
@@ -170,5 +174,5 @@ class WaitlistClaimView(APIView):
         },
     )
     def post(self, request: Request, token: str) -> Response:
-        appointment = waitlist_claim(tenant=request.tenant, token=token, request=request)
+        appointment = waitlist_claim(tenant=request_tenant(request), token=token, request=request)
         return Response(OwnAppointmentSerializer(appointment).data, status=201)
