@@ -18,6 +18,8 @@ OPEN = ("PENDING", "CONFIRMED")
 def appointment_for(payload: dict[str, Any]) -> Appointment | None:
     """The appointment an event or job is about, as it is now (None once deleted)."""
     public_id = payload.get("appointment") or payload.get("id")
+    if public_id is None:
+        return None
     return (
         Appointment.objects.select_related("customer", "service")
         .filter(public_id=public_id)

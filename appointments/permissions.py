@@ -34,7 +34,10 @@ APPOINTMENT_PERMISSIONS: list[type[BasePermission]] = [
     IsInScopeOfThisHost,
     any_capability_permission("manage_schedule", "view_schedule", "book_own"),
 ]
-BLOCKER_PERMISSIONS: list[type[BasePermission]] = [IsInScopeOfThisHost, capability_permission("view_schedule")]
+BLOCKER_PERMISSIONS: list[type[BasePermission]] = [
+    IsInScopeOfThisHost,
+    capability_permission("view_schedule"),
+]
 AVAILABILITY_PERMISSIONS: list[type[BasePermission]] = [
     IsInScopeOfThisHost,
     any_capability_permission("view_schedule", "book_own"),
@@ -72,15 +75,15 @@ def _holds_own_resource(appointment: Appointment, user: Any) -> bool:
     """Its own allocations, or for a seat of a group session the session's (issue 13)."""
     if appointment.allocations.filter(resource__user_id=user.pk).exists():
         return True
-    return (
-        appointment.session_id is not None
-        and session_resources(appointment.session_id).filter(user_id=user.pk).exists()
-    )
+    return seat_session_resources(appointment).filter(user_id=user.pk).exists()
 
 
-def session_resources(session_id: int) -> QuerySet[Resource]:
-    """The resources a group session holds."""
-    return Resource.objects.filter(allocations__session_id=session_id)
+def seat_session_resources(appointment: Appointment) -> QuerySet[Resource]:
+    """The resources the group session ``appointment`` is a seat of holds; none when it is not
+    a seat."""
+    if appointment.session_id is None:
+        return Resource.objects.none()
+    return Resource.objects.filter(allocations__session_id=appointment.session_id)
 
 
 def check_appointment_action(

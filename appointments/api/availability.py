@@ -154,7 +154,7 @@ def slots_shape(
     sessions = sessions or {}
     described = _described(result)
     service = result.service
-    slots = [
+    slots: list[dict[str, Any]] = [
         {
             "starts_at": _local(slot.start, tz),
             "ends_at": _local(slot.end, tz),

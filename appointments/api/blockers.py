@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import viewsets
+from rest_framework.serializers import BaseSerializer
 
 from appointments import permissions
 from appointments.api.appointments import CONFLICT_EXAMPLE
@@ -80,17 +81,18 @@ class BlockerViewSet(viewsets.ModelViewSet):
             public_id=self.kwargs["id"],
         )  # fmt: skip
 
-    def perform_create(self, serializer: BlockerSerializer) -> None:
+    def perform_create(self, serializer: BaseSerializer[Blocker]) -> None:
         serializer.instance = blocker_create(
             tenant=request_tenant(self.request),
             actor=self.request.user,
             **serializer.validated_data,
         )
 
-    def perform_update(self, serializer: BlockerSerializer) -> None:
+    def perform_update(self, serializer: BaseSerializer[Blocker]) -> None:
+        blocker = cast(Blocker, serializer.instance)  # an update's serializer holds its row
         serializer.instance = blocker_update(
-            tenant=request_tenant(self.request), actor=self.request.user,
-            blocker=serializer.instance, **serializer.validated_data,
+            tenant=request_tenant(self.request), actor=self.request.user, blocker=blocker,
+            **serializer.validated_data,
         )  # fmt: skip
 
     def perform_destroy(self, instance: Blocker) -> None:

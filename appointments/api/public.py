@@ -60,6 +60,8 @@ class PublicBookingThrottle(ScopedRateThrottle):
     from the settings at each request."""
 
     def get_rate(self) -> str | None:
+        if self.scope is None:  # no scope, no throttling (as ScopedRateThrottle has it)
+            return None
         return getattr(settings, THROTTLE_RATE_SETTINGS[self.scope])
 
     def get_ident(self, request: Request) -> str:
@@ -226,11 +228,14 @@ class BookedSerializer(PublicAppointmentSerializer):
         read_only_fields = fields
 
 
+LATE_FEE = serializers.DecimalField(
+    max_digits=10, decimal_places=2, read_only=True,
+    help_text="Charged for cancelling inside the business's cancellation window.",
+)  # fmt: skip
+
+
 class CancelledSerializer(PublicAppointmentSerializer):
-    late_fee = serializers.DecimalField(
-        max_digits=10, decimal_places=2, read_only=True,
-        help_text="Charged for cancelling inside the business's cancellation window.",
-    )  # fmt: skip
+    late_fee = LATE_FEE
 
     class Meta(PublicAppointmentSerializer.Meta):
         fields = [*PublicAppointmentSerializer.Meta.fields, "late_fee"]
@@ -240,11 +245,14 @@ class CancelledSerializer(PublicAppointmentSerializer):
 def _with_links(request: Request, appointment: Appointment) -> dict[str, Any]:
     tokens = manage_tokens(tenant=request_tenant(request), appointment=appointment)
     urls = manage_urls(tenant=request_tenant(request), tokens=tokens)
-    appointment.manage = {
+    links = {
         **{p: {"token": tokens[p], "url": urls[p]} for p in tokens},
         "expires_at": appointment.ends_at,
     }
-    return BookedSerializer(appointment).data
+    return {
+        **PublicAppointmentSerializer(appointment).data,
+        "manage": ManageLinksSerializer(links).data,
+    }
 
 
 BOOKING_EXAMPLE = OpenApiExample(
@@ -342,8 +350,8 @@ class ManageCancelView(PublicView):
         appointment, fee = guest_cancel(
             tenant=request_tenant(request), token=data.validated_data["token"], request=request
         )
-        appointment.late_fee = fee
-        return Response(CancelledSerializer(appointment).data)
+        shown = PublicAppointmentSerializer(appointment).data
+        return Response({**shown, "late_fee": LATE_FEE.to_representation(fee)})
 
 
 class ManageRescheduleView(PublicView):

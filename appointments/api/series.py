@@ -22,16 +22,16 @@ from appointments.selectors import (
     appointment_list,
     series_in_scope,
     series_list,
+    series_shown,
 )
+from appointments.services.booking import customer_booked_for
 from appointments.services.series import SCOPES, series_book, series_cancel, series_reschedule
 from catalog.models import Service
 from core.api.fields import AwareDateTimeField, PublicIdField
 from core.api.openapi import error_response
 from core.api.viewsets import UUID_PATTERN
-from core.exceptions import PermissionDenied
 from core.validators import validate_timezone
 from customers.models import Customer
-from customers.services import customer_for_booking_user
 from resources.models import Resource
 from tenancy.http import request_tenant
 
@@ -71,10 +71,6 @@ class SeriesBookedSerializer(SeriesSerializer):
     class Meta(SeriesSerializer.Meta):
         fields = [*SeriesSerializer.Meta.fields, "conflicts"]
         read_only_fields = fields
-
-
-class OwnSeriesBookedSerializer(SeriesBookedSerializer):
-    occurrences = OwnAppointmentSerializer(many=True, read_only=True)
 
 
 class SeriesCreateSerializer(serializers.Serializer):
@@ -216,28 +212,21 @@ class AppointmentSeriesViewSet(
         data = SeriesCreateSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        if permissions.books_for_self(user=request.user, tenant=request_tenant(request)):
-            named = values.get("customer")
-            if named is not None and named.user_id != request.user.pk:
-                raise PermissionDenied("Customers book for themselves only.")
-            customer = customer_for_booking_user(user=request.user)
-        else:
-            if "customer" not in values:
-                raise serializers.ValidationError({"customer": ["This field is required."]})
-            customer = values["customer"]
-        representation = OwnSeriesBookedSerializer if self._own_only() else SeriesBookedSerializer
+        tenant = request_tenant(request)
+        customer = customer_booked_for(
+            tenant=tenant, actor=request.user, named=values.get("customer")
+        )
+        representation = self.get_serializer_class()
         booked = series_book(
-            tenant=request_tenant(request), actor=request.user, service=values["service"],
+            tenant=tenant, actor=request.user, service=values["service"],
             customer=customer, starts_at=values["starts_at"], rule=values["rrule"],
-            tz=ZoneInfo(values.get("timezone") or request_tenant(request).timezone),
+            tz=ZoneInfo(values.get("timezone") or tenant.timezone),
             resources=values.get("resources"), notes=values["notes"],
             book_free_only=values["book_free_only"], request=request,
         )  # fmt: skip
-        series = booked.series
-        series.conflicts = booked.conflicts
-        # What the booking wrote, in hand: showing it reads nothing after the commit.
-        series._prefetched_objects_cache = {"occurrences": booked.appointments}
-        return Response(representation(series).data, status=201)
+        series = series_shown(booked.series, booked.appointments)
+        conflicts = ConflictSerializer(booked.conflicts, many=True).data
+        return Response({**representation(series).data, "conflicts": conflicts}, status=201)
 
     def _in_scope(self, request: Request, data: serializers.Serializer, action_name: str) -> tuple:
         series = self.get_object()

@@ -16,15 +16,14 @@ from appointments import permissions
 from appointments.api.serializers import OwnAppointmentSerializer
 from appointments.models import WaitlistEntry, WaitlistStatus
 from appointments.selectors import waitlist_list
+from appointments.services.booking import customer_booked_for
 from appointments.services.offers import claim_path
 from appointments.services.waitlist import waitlist_claim, waitlist_join, waitlist_leave
 from catalog.models import Service
 from core.api.fields import AwareDateTimeField, PublicIdField
 from core.api.openapi import error_response
 from core.api.viewsets import UUID_PATTERN
-from core.exceptions import PermissionDenied
 from customers.models import Customer
-from customers.services import customer_for_booking_user
 from tenancy.http import request_tenant
 
 
@@ -121,17 +120,13 @@ class WaitlistViewSet(
         data = WaitlistJoinSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        if permissions.books_for_self(user=request.user, tenant=request_tenant(request)):
-            named = values.get("customer")
-            if named is not None and named.user_id != request.user.pk:
-                raise PermissionDenied("Customers join waitlists for themselves only.")
-            customer = customer_for_booking_user(user=request.user)
-        else:
-            if "customer" not in values:
-                raise serializers.ValidationError({"customer": ["This field is required."]})
-            customer = values["customer"]
+        tenant = request_tenant(request)
+        customer = customer_booked_for(
+            tenant=tenant, actor=request.user, named=values.get("customer"),
+            refusal="Customers join waitlists for themselves only.",
+        )  # fmt: skip
         entry = waitlist_join(
-            tenant=request_tenant(request), actor=request.user, service=values["service"],
+            tenant=tenant, actor=request.user, service=values["service"],
             customer=customer, starts_at=values["starts_at"], request=request,
         )  # fmt: skip
         return Response(self.get_serializer(entry).data, status=201)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -34,6 +34,7 @@ from catalog.intake import intake_validate
 from catalog.models import Service
 from closures.selectors import check_not_closed
 from core.audit import security_event
+from core.db.base import DatabaseWrapper
 from core.exceptions import Conflict, DomainError, PermissionDenied
 from customers.models import Customer
 from customers.services import customer_for_booking_user
@@ -316,12 +317,11 @@ def appointment_book_as_user(
     intake_answers: dict[str, Any] | None = None,
     request: Any = None,
 ) -> tuple[Appointment, bool]:
-    """``appointment_book`` as a signed-in user asks for it: a customer books for itself (its
-    customer record is made on its first booking) and may name no one else; the business's
-    people name the ``customer``."""
+    """``appointment_book`` as a signed-in user asks for it, for the customer
+    ``customer_booked_for`` gives."""
     booking = BookingRequest(
         tenant=tenant, actor=actor, service=service,
-        customer=_customer_booked_for(tenant=tenant, actor=actor, named=customer),
+        customer=customer_booked_for(tenant=tenant, actor=actor, named=customer),
         starts_at=starts_at, resources=resources, price=price, notes=notes,
         idempotency_key=idempotency_key, request_digest=request_digest,
         intake_answers=intake_answers,
@@ -329,10 +329,20 @@ def appointment_book_as_user(
     return _book(booking, request=request)
 
 
-def _customer_booked_for(*, tenant: Tenant, actor: Any, named: Customer | None) -> Customer:
+def customer_booked_for(
+    *,
+    tenant: Tenant,
+    actor: Any,
+    named: Customer | None,
+    refusal: str = "Customers book for themselves only.",
+) -> Customer:
+    """Whom a signed-in user's booking (an appointment, a series, a place on a waitlist) is
+    for: a customer books for itself (its customer record is made on its first booking) and
+    may name no one else (403 ``refusal``); the business's people must name the customer (400
+    on ``customer``)."""
     if permissions.books_for_self(user=actor, tenant=tenant):
         if named is not None and named.user_id != actor.pk:
-            raise PermissionDenied("Customers book for themselves only.")
+            raise PermissionDenied(refusal)
         return customer_for_booking_user(user=actor)
     if named is None:
         raise DomainError(
@@ -446,7 +456,7 @@ def _take_seat(
         fields=fields,
     )
     # Staff seat customers only in sessions of their own resource, as they book.
-    held_by_session = list(permissions.session_resources(appointment.session_id))
+    held_by_session = list(permissions.seat_session_resources(appointment))
     permissions.check_may_hold(user=actor, tenant=tenant, resources=held_by_session)
     return appointment
 
@@ -545,10 +555,11 @@ def _idempotent_replay(*, actor: Any, key: str, digest: str) -> Appointment | No
     """The appointment ``actor`` already booked with ``key``, once any concurrent booking with
     that key has committed or rolled back (a transaction-scoped lock on the key's hash, so it
     also holds behind a transaction-pooling PgBouncer); None when there is none."""
+    schema = cast(DatabaseWrapper, connection).schema_name
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
-            [_IDEMPOTENCY_LOCK_CLASS, f"{connection.schema_name}:{actor.pk}:{key}"],
+            [_IDEMPOTENCY_LOCK_CLASS, f"{schema}:{actor.pk}:{key}"],
         )
     existing = appointment_list().filter(created_by=actor, idempotency_key=key).first()
     if existing is not None and existing.request_digest != digest:

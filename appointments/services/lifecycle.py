@@ -128,7 +128,7 @@ def appointment_update(
     for field, value in changes.items():
         setattr(appointment, field, value)
     appointment.save(update_fields=[*changes, "updated_at"])
-    money = {}
+    money: dict[str, Any] = {}
     if "price" in changes:  # who changed a price, and from what, matters when money is disputed
         money = {"previous_price": str(previous_price), "price": str(appointment.price)}
     security_event(

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import viewsets
+from rest_framework.serializers import BaseSerializer
 
 from appointments.api.closures.serializers import ClosureSerializer
 from closures.models import Closure
@@ -59,16 +60,18 @@ class ClosureViewSet(viewsets.ModelViewSet):
     def get_queryset(self) -> Any:
         return closure_list().order_by("starts_at", "id")
 
-    def perform_create(self, serializer: ClosureSerializer) -> None:
+    def perform_create(self, serializer: BaseSerializer[Closure]) -> None:
         closure, affected = closure_create(actor=self.request.user, **serializer.validated_data)
-        closure.affected = affected
+        cast(ClosureSerializer, serializer).affected = affected
         serializer.instance = closure
 
-    def perform_update(self, serializer: ClosureSerializer) -> None:
+    def perform_update(self, serializer: BaseSerializer[Closure]) -> None:
         closure, affected = closure_update(
-            closure=serializer.instance, actor=self.request.user, **serializer.validated_data
+            closure=cast(Closure, serializer.instance),  # an update's serializer holds its row
+            actor=self.request.user,
+            **serializer.validated_data,
         )
-        closure.affected = affected
+        cast(ClosureSerializer, serializer).affected = affected
         serializer.instance = closure
 
     def perform_destroy(self, instance: Closure) -> None:
