@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 from rest_framework.permissions import BasePermission
 
@@ -22,6 +23,7 @@ from appointments.models import Appointment, Blocker
 from core.exceptions import PermissionDenied
 from resources.models import Resource
 from tenancy.models import Tenant
+from users.models import User
 
 STAFF_ACTIONS = frozenset(
     {"update", "reschedule", "move_series", "confirm", "complete", "no_show", "cancel"}
@@ -44,18 +46,18 @@ AVAILABILITY_PERMISSIONS: list[type[BasePermission]] = [
 ]
 
 
-def _caps(user: Any, tenant: Tenant) -> frozenset[str]:
+def _caps(user: User | AnonymousUser | None, tenant: Tenant) -> frozenset[str]:
     return capabilities_on_host(user, tenant)
 
 
-def sees_whole_schedule(*, user: Any, tenant: Tenant) -> bool:
+def sees_whole_schedule(*, user: User | AnonymousUser, tenant: Tenant) -> bool:
     """The business's people see every appointment with its internal notes; a customer sees its
     own, without them."""
     return sees_all_rows(user=user, tenant=tenant, sees_all="view_schedule")
 
 
 def visible_appointments(
-    queryset: QuerySet[Appointment], *, user: Any, tenant: Tenant
+    queryset: QuerySet[Appointment], *, user: User | AnonymousUser, tenant: Tenant
 ) -> QuerySet[Appointment]:
     return visible_to(
         queryset, user=user, tenant=tenant, sees_all="view_schedule",
@@ -64,14 +66,14 @@ def visible_appointments(
 
 
 def appointment_get_for(
-    queryset: QuerySet[Appointment], *, user: Any, tenant: Tenant, public_id: Any
+    queryset: QuerySet[Appointment], *, user: User | AnonymousUser, tenant: Tenant, public_id: Any
 ) -> Appointment:
     """The access-checked fetcher: an appointment the user may see, else 404."""
     visible = visible_appointments(queryset, user=user, tenant=tenant)
     return get_visible(visible, public_id=public_id, noun="appointment")
 
 
-def _holds_own_resource(appointment: Appointment, user: Any) -> bool:
+def _holds_own_resource(appointment: Appointment, user: User) -> bool:
     """Its own allocations, or for a seat of a group session the session's (issue 13)."""
     if appointment.allocations.filter(resource__user_id=user.pk).exists():
         return True
@@ -87,7 +89,7 @@ def seat_session_resources(appointment: Appointment) -> QuerySet[Resource]:
 
 
 def check_appointment_action(
-    *, user: Any, tenant: Tenant, appointment: Appointment, action: str
+    *, user: User, tenant: Tenant, appointment: Appointment, action: str
 ) -> None:
     caps = _caps(user, tenant)
     if "manage_schedule" in caps:
@@ -101,7 +103,7 @@ def check_appointment_action(
     raise PermissionDenied(f"You may not {action.replace('_', ' ')} this appointment.")
 
 
-def check_may_hold(*, user: Any, tenant: Tenant, resources: Iterable[Resource]) -> None:
+def check_may_hold(*, user: User | None, tenant: Tenant, resources: Iterable[Resource]) -> None:
     """Staff may book or block only time that holds a resource linked to them. ``user`` None is a
     guest of the public booking page, which let it in (``appointments.services.guest``)."""
     if user is None:
@@ -115,7 +117,7 @@ def check_may_hold(*, user: Any, tenant: Tenant, resources: Iterable[Resource]) 
 
 
 def visible_blockers(
-    queryset: QuerySet[Blocker], *, user: Any, tenant: Tenant
+    queryset: QuerySet[Blocker], *, user: User | AnonymousUser, tenant: Tenant
 ) -> QuerySet[Blocker]:
     """Time off is the business's own: those who see the schedule see all of it; no one else
     (a customer included) sees any."""
@@ -123,21 +125,21 @@ def visible_blockers(
 
 
 def blocker_get_for(
-    queryset: QuerySet[Blocker], *, user: Any, tenant: Tenant, public_id: Any
+    queryset: QuerySet[Blocker], *, user: User | AnonymousUser, tenant: Tenant, public_id: Any
 ) -> Blocker:
     """The access-checked fetcher: a blocker the user may see, else 404."""
     visible = visible_blockers(queryset, user=user, tenant=tenant)
     return get_visible(visible, public_id=public_id, noun="blocker")
 
 
-def books_for_self(*, user: Any, tenant: Tenant) -> bool:
+def books_for_self(*, user: User | AnonymousUser, tenant: Tenant) -> bool:
     """A customer: its bookings are always for its own customer record."""
     caps = _caps(user, tenant)
     return "book_own" in caps and "view_schedule" not in caps
 
 
 def check_may_set_price(
-    *, user: Any, tenant: Tenant, price: Decimal | None, unchanged: Decimal
+    *, user: User | None, tenant: Tenant, price: Decimal | None, unchanged: Decimal
 ) -> None:
     """The one price rule, for booking and for editing alike: only ``manage_schedule`` (owners,
     managers) sets a price other than ``unchanged`` (the service's on booking, the current one on

@@ -22,6 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from appointments import permissions
+from appointments.api.http import request_user
 from appointments.api.serializers import (
     AppointmentCreateSerializer,
     AppointmentSerializer,
@@ -170,7 +171,8 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     def _fetch_for(self, action_name: str) -> Appointment:
         appointment = self.get_object()
         permissions.check_appointment_action(
-            user=self.request.user, tenant=request_tenant(self.request), appointment=appointment,
+            user=request_user(self.request), tenant=request_tenant(self.request),
+            appointment=appointment,
             action=action_name,
         )  # fmt: skip
         return appointment
@@ -230,7 +232,7 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         representation = self.get_serializer_class()
         appointment, created = appointment_book_as_user(
             tenant=request_tenant(request),
-            actor=request.user,
+            actor=request_user(request),
             service=values["service"],
             customer=values.get("customer"),
             starts_at=values["starts_at"],
@@ -259,7 +261,7 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         data.is_valid(raise_exception=True)
         representation = self.get_serializer_class()
         updated = appointment_update(
-            tenant=request_tenant(request), appointment=appointment, actor=request.user,
+            tenant=request_tenant(request), appointment=appointment, actor=request_user(request),
             request=request, **data.validated_data,
         )  # fmt: skip
         return self._respond(representation, updated)
@@ -290,7 +292,7 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             )
         representation = self.get_serializer_class()
         moved = appointment_reschedule(
-            tenant=request_tenant(request), actor=request.user, appointment=appointment,
+            tenant=request_tenant(request), actor=request_user(request), appointment=appointment,
             starts_at=data.validated_data["starts_at"],
             resources=data.validated_data.get("resources"), request=request,
         )  # fmt: skip
@@ -300,8 +302,8 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         appointment = self._fetch_for(action_name)
         representation = self.get_serializer_class()
         moved = appointment_transition(
-            tenant=request_tenant(request), actor=request.user, appointment=appointment, to=to,
-            request=request,
+            tenant=request_tenant(request), actor=request_user(request), appointment=appointment,
+            to=to, request=request,
         )  # fmt: skip
         return self._respond(representation, moved)
 

@@ -11,6 +11,7 @@ from rest_framework.serializers import BaseSerializer
 
 from appointments import permissions
 from appointments.api.appointments import CONFLICT_EXAMPLE
+from appointments.api.http import request_user
 from appointments.api.serializers import BlockerSerializer
 from appointments.models import Blocker
 from appointments.selectors import blocker_list
@@ -84,18 +85,18 @@ class BlockerViewSet(viewsets.ModelViewSet):
     def perform_create(self, serializer: BaseSerializer[Blocker]) -> None:
         serializer.instance = blocker_create(
             tenant=request_tenant(self.request),
-            actor=self.request.user,
+            actor=request_user(self.request),
             **serializer.validated_data,
         )
 
     def perform_update(self, serializer: BaseSerializer[Blocker]) -> None:
         blocker = cast(Blocker, serializer.instance)  # an update's serializer holds its row
         serializer.instance = blocker_update(
-            tenant=request_tenant(self.request), actor=self.request.user, blocker=blocker,
+            tenant=request_tenant(self.request), actor=request_user(self.request), blocker=blocker,
             **serializer.validated_data,
         )  # fmt: skip
 
     def perform_destroy(self, instance: Blocker) -> None:
         blocker_delete(
-            tenant=request_tenant(self.request), actor=self.request.user, blocker=instance
+            tenant=request_tenant(self.request), actor=request_user(self.request), blocker=instance
         )

@@ -220,6 +220,7 @@ class ManageLinksSerializer(serializers.Serializer):
     expires_at = serializers.DateTimeField(help_text="The appointment's end: links die then.")
 
 
+# The answers' documented shapes; the views compose them from what the write returned.
 class BookedSerializer(PublicAppointmentSerializer):
     manage = ManageLinksSerializer(read_only=True, help_text="The signed manage links.")
 

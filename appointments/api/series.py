@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from access.scoping import get_visible, visible_to
 from appointments import permissions
+from appointments.api.http import request_user
 from appointments.api.serializers import AppointmentSerializer, OwnAppointmentSerializer
 from appointments.models import AppointmentSeries
 from appointments.recurrence import MAX_OCCURRENCES
@@ -62,6 +63,7 @@ class OwnSeriesSerializer(SeriesSerializer):
     occurrences = OwnAppointmentSerializer(many=True, read_only=True)
 
 
+# The booking's documented answer; the view adds the conflicts the write returned.
 class SeriesBookedSerializer(SeriesSerializer):
     conflicts = ConflictSerializer(
         many=True, read_only=True,
@@ -214,11 +216,11 @@ class AppointmentSeriesViewSet(
         values = data.validated_data
         tenant = request_tenant(request)
         customer = customer_booked_for(
-            tenant=tenant, actor=request.user, named=values.get("customer")
+            tenant=tenant, actor=request_user(request), named=values.get("customer")
         )
         representation = self.get_serializer_class()
         booked = series_book(
-            tenant=tenant, actor=request.user, service=values["service"],
+            tenant=tenant, actor=request_user(request), service=values["service"],
             customer=customer, starts_at=values["starts_at"], rule=values["rrule"],
             tz=ZoneInfo(values.get("timezone") or tenant.timezone),
             resources=values.get("resources"), notes=values["notes"],
@@ -243,7 +245,7 @@ class AppointmentSeriesViewSet(
         targets = series_in_scope(series, scope=values["scope"], occurrence=occurrence)
         for appointment in targets:
             permissions.check_appointment_action(
-                user=request.user, tenant=request_tenant(request), appointment=appointment,
+                user=request_user(request), tenant=request_tenant(request), appointment=appointment,
                 action=action_name,
             )  # fmt: skip
         return series, targets, occurrence
@@ -269,7 +271,8 @@ class AppointmentSeriesViewSet(
         data.is_valid(raise_exception=True)
         series, targets, _ = self._in_scope(request, data, "cancel")
         cancelled = series_cancel(
-            tenant=request_tenant(request), actor=request.user, series=series, appointments=targets,
+            tenant=request_tenant(request), actor=request_user(request), series=series,
+            appointments=targets,
             scope=data.validated_data["scope"], request=request,
         )  # fmt: skip
         return self._changed(cancelled)
@@ -298,7 +301,8 @@ class AppointmentSeriesViewSet(
         if anchor is None:
             raise serializers.ValidationError({"scope": ["The series has no occurrence."]})
         moved = series_reschedule(
-            tenant=request_tenant(request), actor=request.user, series=series, appointments=targets,
+            tenant=request_tenant(request), actor=request_user(request), series=series,
+            appointments=targets,
             anchor=anchor, starts_at=data.validated_data["starts_at"],
             scope=data.validated_data["scope"], request=request,
         )  # fmt: skip

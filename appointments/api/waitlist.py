@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from access.scoping import get_visible, visible_to
 from appointments import permissions
+from appointments.api.http import request_user
 from appointments.api.serializers import OwnAppointmentSerializer
 from appointments.models import WaitlistEntry, WaitlistStatus
 from appointments.selectors import waitlist_list
@@ -122,11 +123,11 @@ class WaitlistViewSet(
         values = data.validated_data
         tenant = request_tenant(request)
         customer = customer_booked_for(
-            tenant=tenant, actor=request.user, named=values.get("customer"),
+            tenant=tenant, actor=request_user(request), named=values.get("customer"),
             refusal="Customers join waitlists for themselves only.",
         )  # fmt: skip
         entry = waitlist_join(
-            tenant=tenant, actor=request.user, service=values["service"],
+            tenant=tenant, actor=request_user(request), service=values["service"],
             customer=customer, starts_at=values["starts_at"], request=request,
         )  # fmt: skip
         return Response(self.get_serializer(entry).data, status=201)
@@ -142,7 +143,7 @@ class WaitlistViewSet(
     def destroy(self, request: Request, id: str) -> Response:
         waitlist_leave(
             tenant=request_tenant(request),
-            actor=request.user,
+            actor=request_user(request),
             entry=self.get_object(),
             request=request,
         )

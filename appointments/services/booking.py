@@ -43,6 +43,7 @@ from notifications.events import event_emit
 from resources.models import Resource
 from resources.timespans import require_aware
 from tenancy.models import Tenant
+from users.models import User
 
 AUTO_PICK_ATTEMPTS = 3
 
@@ -124,7 +125,7 @@ def _pick_resources(
     terms: ServiceTerms,
     starts_at: datetime,
     named: Sequence[Resource] | None,
-    actor: Any = None,
+    actor: User | None = None,
     ignore_appointment_id: int | None = None,
     excluded: frozenset[int] = frozenset(),
 ) -> list[Resource]:
@@ -199,7 +200,7 @@ def _narrow_to_named(
 
 
 def _own_first(
-    requirements: Sequence[Sequence[Resource]], *, actor: Any, excluded: frozenset[int]
+    requirements: Sequence[Sequence[Resource]], *, actor: User | None, excluded: frozenset[int]
 ) -> list[list[Resource]]:
     """Each requirement's candidates less ``excluded``, the actor's own resource first: a
     stylist booking without naming one gets themself."""
@@ -255,7 +256,7 @@ class BookingRequest:
     ``now`` None is the clock's."""
 
     tenant: Tenant
-    actor: Any
+    actor: User | None
     service: Service
     customer: Customer
     starts_at: datetime
@@ -271,7 +272,7 @@ class BookingRequest:
 def appointment_book(
     *,
     tenant: Tenant,
-    actor: Any,
+    actor: User | None,
     service: Service,
     customer: Customer,
     starts_at: datetime,
@@ -305,7 +306,7 @@ def appointment_book(
 def appointment_book_as_user(
     *,
     tenant: Tenant,
-    actor: Any,
+    actor: User,
     service: Service,
     customer: Customer | None,
     starts_at: datetime,
@@ -332,7 +333,7 @@ def appointment_book_as_user(
 def customer_booked_for(
     *,
     tenant: Tenant,
-    actor: Any,
+    actor: User,
     named: Customer | None,
     refusal: str = "Customers book for themselves only.",
 ) -> Customer:
@@ -394,7 +395,7 @@ def _book_new(booking: BookingRequest) -> tuple[Appointment, list[Allocation]]:
 def book_one(
     *,
     tenant: Tenant,
-    actor: Any,
+    actor: User | None,
     service: Service,
     customer: Customer,
     starts_at: datetime,
@@ -551,7 +552,7 @@ def _hold_chosen(
 _IDEMPOTENCY_LOCK_CLASS = 7_340_212
 
 
-def _idempotent_replay(*, actor: Any, key: str, digest: str) -> Appointment | None:
+def _idempotent_replay(*, actor: User | None, key: str, digest: str) -> Appointment | None:
     """The appointment ``actor`` already booked with ``key``, once any concurrent booking with
     that key has committed or rolled back (a transaction-scoped lock on the key's hash, so it
     also holds behind a transaction-pooling PgBouncer); None when there is none."""
@@ -559,7 +560,7 @@ def _idempotent_replay(*, actor: Any, key: str, digest: str) -> Appointment | No
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
-            [_IDEMPOTENCY_LOCK_CLASS, f"{schema}:{actor.pk}:{key}"],
+            [_IDEMPOTENCY_LOCK_CLASS, f"{schema}:{getattr(actor, 'pk', None)}:{key}"],
         )
     existing = appointment_list().filter(created_by=actor, idempotency_key=key).first()
     if existing is not None and existing.request_digest != digest:
@@ -575,7 +576,7 @@ def _idempotent_replay(*, actor: Any, key: str, digest: str) -> Appointment | No
 def appointment_reschedule(
     *,
     tenant: Tenant,
-    actor: Any,
+    actor: User | None,
     appointment: Appointment,
     starts_at: datetime,
     resources: Sequence[Resource] | None = None,

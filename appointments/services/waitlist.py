@@ -30,11 +30,12 @@ from notifications.events import event_emit
 from notifications.links import link_value
 from resources.timespans import require_aware
 from tenancy.models import Tenant
+from users.models import User
 
 OPEN_ENTRY = (WaitlistStatus.WAITING, WaitlistStatus.OFFERED)
 
 
-def _require_full(*, service: Service, starts_at: datetime, actor: Any) -> None:
+def _require_full(*, service: Service, starts_at: datetime, actor: User) -> None:
     """409 ``slot_available`` unless the place is taken: the session has no seat left, or no
     combination of resources is free (a 400 when nobody works then at all)."""
     if service.is_group:
@@ -61,7 +62,7 @@ def _require_full(*, service: Service, starts_at: datetime, actor: Any) -> None:
 def waitlist_join(
     *,
     tenant: Tenant,
-    actor: Any,
+    actor: User,
     service: Service,
     customer: Customer,
     starts_at: datetime,
@@ -96,7 +97,7 @@ def waitlist_join(
 def waitlist_leave(
     *,
     tenant: Tenant,
-    actor: Any,
+    actor: User,
     entry: WaitlistEntry,
     request: Any = None,
     now: datetime | None = None,
