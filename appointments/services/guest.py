@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
+from uuid import UUID
 
 from django.db import connection, transaction
 from django.db.models import F
@@ -59,7 +60,7 @@ def guest_book(
     email: str,
     phone: str = "",
     intake_answers: dict[str, Any] | None = None,
-    hold_id: Any = None,
+    hold_id: UUID | str | None = None,
     request: Any = None,
     now: datetime | None = None,
 ) -> Appointment:
@@ -109,7 +110,7 @@ def _links_spent(appointment: Appointment) -> None:
 
 
 def guest_cancel(
-    *, tenant: Tenant, token: Any, request: Any = None, now: datetime | None = None
+    *, tenant: Tenant, token: str, request: Any = None, now: datetime | None = None
 ) -> tuple[Appointment, Decimal]:
     """Cancel through a cancel link, like a signed-in customer: inside the cancellation window
     the late fee is charged. Every link of the appointment dies with it, this one included.
@@ -130,7 +131,7 @@ def guest_cancel(
 def guest_reschedule(
     *,
     tenant: Tenant,
-    token: Any,
+    token: str,
     starts_at: datetime,
     request: Any = None,
     now: datetime | None = None,
