@@ -93,7 +93,7 @@ def capabilities_on_host(
     access = access_on_host(user, tenant)
     capabilities = role_capabilities_with_access(user, tenant, access)
     if access is not Access.NONE and not is_platform(tenant):
-        capabilities |= {grant.action for grant in _backed_grants(user, tenant)}
+        capabilities |= {Capability(grant.action) for grant in _backed_grants(user, tenant)}
     if (limit := credential_limit(user)) is not None:
         capabilities &= limit
     if operator is None:

@@ -5,14 +5,17 @@ threshold at once). Appointments runs the policy without knowing the app."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from appointments.models import AppointmentStatus
+from customers.models import Customer
 from tenancy.models import Tenant
 
 
 class StatusPolicy(Protocol):
-    def __call__(self, *, tenant: Tenant, customer: Any, now: datetime | None = None) -> str: ...
+    def __call__(
+        self, *, tenant: Tenant, customer: Customer, now: datetime | None = None
+    ) -> str: ...
 
 
 _policies: list[StatusPolicy] = []
@@ -24,7 +27,7 @@ def register_booking_status_policy(policy: StatusPolicy) -> None:
         _policies.append(policy)
 
 
-def booking_status(*, tenant: Tenant, customer: Any, now: datetime | None = None) -> str:
+def booking_status(*, tenant: Tenant, customer: Customer, now: datetime | None = None) -> str:
     """The status a new booking of ``customer`` starts in."""
     for policy in _policies:
         return policy(tenant=tenant, customer=customer, now=now)

@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from appointments.models import Appointment
+from customers.models import Customer
 from plugin_data.models import CustomerPreference
 from tenancy.models import Tenant
 
@@ -18,6 +19,8 @@ OPEN = ("PENDING", "CONFIRMED")
 def appointment_for(payload: dict[str, Any]) -> Appointment | None:
     """The appointment an event or job is about, as it is now (None once deleted)."""
     public_id = payload.get("appointment") or payload.get("id")
+    if public_id is None:
+        return None
     return (
         Appointment.objects.select_related("customer", "service")
         .filter(public_id=public_id)
@@ -25,12 +28,12 @@ def appointment_for(payload: dict[str, Any]) -> Appointment | None:
     )
 
 
-def customer_timezone(*, tenant: Tenant, customer: Any) -> ZoneInfo:
+def customer_timezone(*, tenant: Tenant, customer: Customer) -> ZoneInfo:
     preference = CustomerPreference.objects.filter(customer=customer).first()
     return ZoneInfo(preference.timezone if preference and preference.timezone else tenant.timezone)
 
 
-def customer_reachable(customer: Any) -> bool:
+def customer_reachable(customer: Customer) -> bool:
     """The customer has an address and did not unsubscribe."""
     if not customer.email:
         return False

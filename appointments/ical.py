@@ -61,7 +61,7 @@ def resource_calendar_feed(*, resource: Resource, host: str, now: datetime | Non
             event.add("last-modified", _utc(appointment.updated_at))
             if appointment.notes:
                 event.add("description", appointment.notes)
-        else:
+        elif hold.blocker is not None:
             blocker = hold.blocker
             event.add("uid", f"blocker-{blocker.public_id}@{host}")
             event.add("summary", f"Blocked: {blocker.title}" if blocker.title else "Blocked")
@@ -126,11 +126,12 @@ def _series_events(
     master.add("dtstamp", _utc(now))
     events = [master]
     for appointment in held.values():
-        if appointment.starts_at == appointment.occurrence_start:
+        rule_start = appointment.occurrence_start
+        if rule_start is None or appointment.starts_at == rule_start:
             continue
         moved = Event()
         moved.add("uid", uid)
-        moved.add("recurrence-id", appointment.occurrence_start.astimezone(tz))
+        moved.add("recurrence-id", rule_start.astimezone(tz))
         moved.add("summary", summary)
         moved.add("dtstart", _utc(appointment.starts_at))
         moved.add("dtend", _utc(appointment.ends_at))

@@ -12,7 +12,9 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
+from rest_framework.permissions import BasePermission
 
 from access.capabilities import capabilities_on_host
 from access.permissions import IsInScopeOfThisHost, any_capability_permission, capability_permission
@@ -21,6 +23,7 @@ from appointments.models import Appointment, Blocker
 from core.exceptions import PermissionDenied
 from resources.models import Resource
 from tenancy.models import Tenant
+from users.models import User
 from users.roles import Capability
 
 STAFF_ACTIONS = frozenset(
@@ -30,31 +33,34 @@ STAFF_ACTIONS = frozenset(
 CUSTOMER_ACTIONS = frozenset({"cancel", "reschedule"})
 
 # DRF permission stacks of the schedule's endpoints (object scope is decided below).
-APPOINTMENT_PERMISSIONS = [
+APPOINTMENT_PERMISSIONS: list[type[BasePermission]] = [
     IsInScopeOfThisHost,
     any_capability_permission(
         Capability.MANAGE_SCHEDULE, Capability.VIEW_SCHEDULE, Capability.BOOK_OWN
     ),
 ]
-BLOCKER_PERMISSIONS = [IsInScopeOfThisHost, capability_permission(Capability.VIEW_SCHEDULE)]
-AVAILABILITY_PERMISSIONS = [
+BLOCKER_PERMISSIONS: list[type[BasePermission]] = [
+    IsInScopeOfThisHost,
+    capability_permission(Capability.VIEW_SCHEDULE),
+]
+AVAILABILITY_PERMISSIONS: list[type[BasePermission]] = [
     IsInScopeOfThisHost,
     any_capability_permission(Capability.VIEW_SCHEDULE, Capability.BOOK_OWN),
 ]
 
 
-def _caps(user: Any, tenant: Tenant) -> frozenset[str]:
+def _caps(user: User | AnonymousUser | None, tenant: Tenant) -> frozenset[str]:
     return capabilities_on_host(user, tenant)
 
 
-def sees_whole_schedule(*, user: Any, tenant: Tenant) -> bool:
+def sees_whole_schedule(*, user: User | AnonymousUser, tenant: Tenant) -> bool:
     """The business's people see every appointment with its internal notes; a customer sees its
     own, without them."""
     return sees_all_rows(user=user, tenant=tenant, sees_all=Capability.VIEW_SCHEDULE)
 
 
 def visible_appointments(
-    queryset: QuerySet[Appointment], *, user: Any, tenant: Tenant
+    queryset: QuerySet[Appointment], *, user: User | AnonymousUser, tenant: Tenant
 ) -> QuerySet[Appointment]:
     return visible_to(
         queryset, user=user, tenant=tenant, sees_all=Capability.VIEW_SCHEDULE,
@@ -63,30 +69,30 @@ def visible_appointments(
 
 
 def appointment_get_for(
-    queryset: QuerySet[Appointment], *, user: Any, tenant: Tenant, public_id: Any
+    queryset: QuerySet[Appointment], *, user: User | AnonymousUser, tenant: Tenant, public_id: Any
 ) -> Appointment:
     """The access-checked fetcher: an appointment the user may see, else 404."""
     visible = visible_appointments(queryset, user=user, tenant=tenant)
     return get_visible(visible, public_id=public_id, noun="appointment")
 
 
-def _holds_own_resource(appointment: Appointment, user: Any) -> bool:
+def _holds_own_resource(appointment: Appointment, user: User) -> bool:
     """Its own allocations, or for a seat of a group session the session's (issue 13)."""
     if appointment.allocations.filter(resource__user_id=user.pk).exists():
         return True
-    return (
-        appointment.session_id is not None
-        and session_resources(appointment.session_id).filter(user_id=user.pk).exists()
-    )
+    return seat_session_resources(appointment).filter(user_id=user.pk).exists()
 
 
-def session_resources(session_id: int) -> QuerySet[Resource]:
-    """The resources a group session holds."""
-    return Resource.objects.filter(allocations__session_id=session_id)
+def seat_session_resources(appointment: Appointment) -> QuerySet[Resource]:
+    """The resources the group session ``appointment`` is a seat of holds; none when it is not
+    a seat."""
+    if appointment.session_id is None:
+        return Resource.objects.none()
+    return Resource.objects.filter(allocations__session_id=appointment.session_id)
 
 
 def check_appointment_action(
-    *, user: Any, tenant: Tenant, appointment: Appointment, action: str
+    *, user: User, tenant: Tenant, appointment: Appointment, action: str
 ) -> None:
     caps = _caps(user, tenant)
     if Capability.MANAGE_SCHEDULE in caps:
@@ -100,7 +106,7 @@ def check_appointment_action(
     raise PermissionDenied(f"You may not {action.replace('_', ' ')} this appointment.")
 
 
-def check_may_hold(*, user: Any, tenant: Tenant, resources: Iterable[Resource]) -> None:
+def check_may_hold(*, user: User | None, tenant: Tenant, resources: Iterable[Resource]) -> None:
     """Staff may book or block only time that holds a resource linked to them. ``user`` None is a
     guest of the public booking page, which let it in (``appointments.services.guest``)."""
     if user is None:
@@ -114,7 +120,7 @@ def check_may_hold(*, user: Any, tenant: Tenant, resources: Iterable[Resource]) 
 
 
 def visible_blockers(
-    queryset: QuerySet[Blocker], *, user: Any, tenant: Tenant
+    queryset: QuerySet[Blocker], *, user: User | AnonymousUser, tenant: Tenant
 ) -> QuerySet[Blocker]:
     """Time off is the business's own: those who see the schedule see all of it; no one else
     (a customer included) sees any."""
@@ -122,21 +128,21 @@ def visible_blockers(
 
 
 def blocker_get_for(
-    queryset: QuerySet[Blocker], *, user: Any, tenant: Tenant, public_id: Any
+    queryset: QuerySet[Blocker], *, user: User | AnonymousUser, tenant: Tenant, public_id: Any
 ) -> Blocker:
     """The access-checked fetcher: a blocker the user may see, else 404."""
     visible = visible_blockers(queryset, user=user, tenant=tenant)
     return get_visible(visible, public_id=public_id, noun="blocker")
 
 
-def books_for_self(*, user: Any, tenant: Tenant) -> bool:
+def books_for_self(*, user: User | AnonymousUser, tenant: Tenant) -> bool:
     """A customer: its bookings are always for its own customer record."""
     caps = _caps(user, tenant)
     return Capability.BOOK_OWN in caps and Capability.VIEW_SCHEDULE not in caps
 
 
 def check_may_set_price(
-    *, user: Any, tenant: Tenant, price: Decimal | None, unchanged: Decimal
+    *, user: User | None, tenant: Tenant, price: Decimal | None, unchanged: Decimal
 ) -> None:
     """The one price rule, for booking and for editing alike: only ``manage_schedule`` (owners,
     managers) sets a price other than ``unchanged`` (the service's on booking, the current one on

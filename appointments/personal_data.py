@@ -10,6 +10,7 @@ from django.db.models.functions import Coalesce
 
 from appointments.models import Appointment, AppointmentStatus
 from customers.models import Customer
+from tenancy.models import Tenant
 
 
 def customer_visit_figures(customers: QuerySet[Customer]) -> QuerySet[Customer]:
@@ -50,7 +51,7 @@ def export_appointments(customer: Customer) -> list[dict[str, Any]]:
     ]
 
 
-def erase_appointments(*, tenant: Any, customer: Customer, emails: set[str]) -> dict[str, Any]:
+def erase_appointments(*, tenant: Tenant, customer: Customer, emails: set[str]) -> dict[str, Any]:
     """Notes go; the appointments stay (the business's records)."""
     appointments = Appointment.objects.filter(customer=customer)
     appointments.exclude(notes="").update(notes="")

@@ -13,6 +13,7 @@ from django.db.models import (
     BigIntegerField,
     F,
     Func,
+    Model,
     Prefetch,
     Q,
     QuerySet,
@@ -144,11 +145,12 @@ def resource_calendars(
     for override in DateOverride.objects.filter(
         resource_id__in=resources, date__gte=first_day, date__lte=last_day
     ).order_by("date", "start_time"):
-        hours = overrides[override.resource_id].setdefault(override.date, [])
+        day_hours = overrides[override.resource_id].setdefault(override.date, [])
+        start, end = override.start_time, override.end_time
         if override.is_closed:
             closed.add((override.resource_id, override.date))
-        else:
-            hours.append((override.start_time, override.end_time))
+        elif start is not None and end is not None:  # always, when open (a check constraint)
+            day_hours.append((start, end))
     for resource_id, day in closed:  # one closed row closes the whole day
         overrides[resource_id][day] = []
 
@@ -273,9 +275,15 @@ def appointment_shown(appointment: Appointment, held: Sequence[Allocation]) -> A
     allocations = Allocation.objects.filter(appointment=appointment)
     # What prefetch_related itself stores: a queryset already evaluated.
     allocations._result_cache = sorted(held, key=lambda allocation: allocation.resource.name)
-    allocations._prefetch_done = True
-    appointment._prefetched_objects_cache = {"allocations": allocations}
+    allocations._prefetch_done = True  # type: ignore[attr-defined]  # private: not in the stubs
+    _as_prefetched(appointment, allocations=allocations)
     return appointment
+
+
+def _as_prefetched(instance: Model, **relations: object) -> None:
+    """Hand ``instance`` its related rows where ``prefetch_related`` would keep them."""
+    # Django's private prefetch cache, which the stubs do not declare.
+    instance._prefetched_objects_cache = relations  # type: ignore[attr-defined]
 
 
 def blocker_list() -> QuerySet[Blocker]:
@@ -296,6 +304,16 @@ def open_sessions(*, service: Service, lo: datetime, hi: datetime) -> list[Group
         )
         .order_by("starts_at")
     )
+
+
+def series_shown(
+    series: AppointmentSeries, occurrences: Sequence[Appointment]
+) -> AppointmentSeries:
+    """``series`` ready to display with ``occurrences`` (as ``appointment_shown`` left them) as
+    its occurrences: a series booking answers from what it wrote, reading nothing after the
+    commit."""
+    _as_prefetched(series, occurrences=occurrences)
+    return series
 
 
 def series_list() -> QuerySet[AppointmentSeries]:

@@ -24,6 +24,7 @@ from appointments.services import (
 from catalog.models import Service
 from catalog.services import service_create
 from core.db.connection import connection
+from core.exceptions import DomainError
 from customers.models import Customer
 from resources.models import Resource
 from resources.services import ical_token_rotate, resource_create
@@ -97,6 +98,8 @@ def demo_week_seed(*, tenant: Tenant, now: datetime | None = None) -> bool:
 
 def _seed(tenant: Tenant, now: datetime) -> bool:
     owner = User.objects.filter(tenant=tenant, role=Role.TENANT_OWNER).first()
+    if owner is None:  # seed_demo creates the owner first
+        raise DomainError(f"{tenant.name} has no owner to book its demo week.")
     staff = User.objects.filter(tenant=tenant, email=STAFF_EMAIL).first()
     customer_user = User.objects.filter(tenant=tenant, email=CUSTOMER_EMAIL).first()
 

@@ -40,7 +40,9 @@ from appointments.services import (
 )
 from core.api.filters import UTCIsoDateTimeFilter
 from core.api.openapi import error_response
-from core.api.viewsets import UUID_PATTERN
+from core.api.viewsets import PublicIdLookupMixin
+from tenancy.http import request_tenant
+from users.http import request_user
 
 CONFLICT_EXAMPLE = OpenApiExample(
     "The resource is taken",
@@ -136,40 +138,40 @@ def _request_digest(data: Any) -> str:
     list=extend_schema(tags=["appointments"]),
     retrieve=extend_schema(tags=["appointments"]),
 )
-class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class AppointmentViewSet(
+    PublicIdLookupMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Bookings. Create picks free resources when none are named; all or nothing."""
 
     queryset = Appointment.objects.none()  # for the schema generator; get_queryset scopes
     serializer_class = AppointmentSerializer
     permission_classes = permissions.APPOINTMENT_PERMISSIONS
     filterset_class = AppointmentFilter
-    lookup_field = "public_id"
-    lookup_url_kwarg = "id"
-    lookup_value_regex = UUID_PATTERN
     http_method_names = ["get", "post", "patch"]
 
     def get_serializer_class(self) -> type[AppointmentSerializer]:
         if getattr(self, "swagger_fake_view", False) or permissions.sees_whole_schedule(
-            user=self.request.user, tenant=self.request.tenant
+            user=self.request.user, tenant=request_tenant(self.request)
         ):
             return AppointmentSerializer
         return OwnAppointmentSerializer
 
     def get_queryset(self) -> Any:
         return permissions.visible_appointments(
-            appointment_list(), user=self.request.user, tenant=self.request.tenant
+            appointment_list(), user=self.request.user, tenant=request_tenant(self.request)
         )
 
     def get_object(self) -> Appointment:
         return permissions.appointment_get_for(
-            appointment_list(), user=self.request.user, tenant=self.request.tenant,
+            appointment_list(), user=self.request.user, tenant=request_tenant(self.request),
             public_id=self.kwargs["id"],
         )  # fmt: skip
 
     def _fetch_for(self, action_name: str) -> Appointment:
         appointment = self.get_object()
         permissions.check_appointment_action(
-            user=self.request.user, tenant=self.request.tenant, appointment=appointment,
+            user=request_user(self.request), tenant=request_tenant(self.request),
+            appointment=appointment,
             action=action_name,
         )  # fmt: skip
         return appointment
@@ -228,8 +230,8 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             raise serializers.ValidationError({"Idempotency-Key": ["At most 128 characters."]})
         representation = self.get_serializer_class()
         appointment, created = appointment_book_as_user(
-            tenant=request.tenant,
-            actor=request.user,
+            tenant=request_tenant(request),
+            actor=request_user(request),
             service=values["service"],
             customer=values.get("customer"),
             starts_at=values["starts_at"],
@@ -258,7 +260,7 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         data.is_valid(raise_exception=True)
         representation = self.get_serializer_class()
         updated = appointment_update(
-            tenant=request.tenant, appointment=appointment, actor=request.user,
+            tenant=request_tenant(request), appointment=appointment, actor=request_user(request),
             request=request, **data.validated_data,
         )  # fmt: skip
         return self._respond(representation, updated)
@@ -283,13 +285,13 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         appointment = self._fetch_for("reschedule")
         data = RescheduleSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
-        if permissions.books_for_self(user=request.user, tenant=request.tenant):
+        if permissions.books_for_self(user=request.user, tenant=request_tenant(request)):
             check_customer_may_reschedule(
-                tenant=request.tenant, appointment=appointment, now=timezone.now()
+                tenant=request_tenant(request), appointment=appointment, now=timezone.now()
             )
         representation = self.get_serializer_class()
         moved = appointment_reschedule(
-            tenant=request.tenant, actor=request.user, appointment=appointment,
+            tenant=request_tenant(request), actor=request_user(request), appointment=appointment,
             starts_at=data.validated_data["starts_at"],
             resources=data.validated_data.get("resources"), request=request,
         )  # fmt: skip
@@ -299,8 +301,8 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         appointment = self._fetch_for(action_name)
         representation = self.get_serializer_class()
         moved = appointment_transition(
-            tenant=request.tenant, actor=request.user, appointment=appointment, to=to,
-            request=request,
+            tenant=request_tenant(request), actor=request_user(request), appointment=appointment,
+            to=to, request=request,
         )  # fmt: skip
         return self._respond(representation, moved)
 

@@ -45,6 +45,7 @@ from appointments.availability import from_epoch, slot_groups, to_epoch
 from appointments.selectors import MAX_RANGE_DAYS, Availability, availability_for, open_sessions
 from catalog.models import Service
 from core.api.openapi import error_response
+from tenancy.http import request_tenant
 
 RESOURCE_ID = "0b9f6a4e-2c1d-4c55-9a43-0f6f1e2d3c4b"
 SLOTS_EXAMPLE = OpenApiExample(
@@ -153,7 +154,7 @@ def slots_shape(
     sessions = sessions or {}
     described = _described(result)
     service = result.service
-    slots = [
+    slots: list[dict[str, Any]] = [
         {
             "starts_at": _local(slot.start, tz),
             "ends_at": _local(slot.end, tz),
@@ -240,7 +241,7 @@ class AvailabilityView(APIView):
         query = AvailabilityQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         values = query.validated_data
-        tz = ZoneInfo(values.get("timezone") or request.tenant.timezone)
+        tz = ZoneInfo(values.get("timezone") or request_tenant(request).timezone)
         result = availability_for(
             service=values["service"], date_from=values["start"], date_to=values["end"], tz=tz,
             now=timezone.now(), step_minutes=values["step_minutes"],

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import viewsets
+from rest_framework.serializers import BaseSerializer
 
 from appointments import permissions
 from appointments.api.appointments import CONFLICT_EXAMPLE
@@ -16,7 +17,9 @@ from appointments.selectors import blocker_list
 from appointments.services import blocker_create, blocker_delete, blocker_update
 from core.api.filters import UTCIsoDateTimeFilter
 from core.api.openapi import error_response
-from core.api.viewsets import UUID_PATTERN
+from core.api.viewsets import PublicIdLookupMixin
+from tenancy.http import request_tenant
+from users.http import request_user
 
 
 class BlockerFilter(filters.FilterSet):
@@ -56,39 +59,41 @@ class BlockerFilter(filters.FilterSet):
     partial_update=extend_schema(tags=["blockers"]),
     destroy=extend_schema(tags=["blockers"]),
 )
-class BlockerViewSet(viewsets.ModelViewSet):
+class BlockerViewSet(PublicIdLookupMixin, viewsets.ModelViewSet):
     """Time off: a resource cannot be booked while blocked. Staff block their own time."""
 
     queryset = Blocker.objects.none()  # for the schema generator; get_queryset scopes
     serializer_class = BlockerSerializer
     permission_classes = permissions.BLOCKER_PERMISSIONS
     filterset_class = BlockerFilter
-    lookup_field = "public_id"
-    lookup_url_kwarg = "id"
-    lookup_value_regex = UUID_PATTERN
     http_method_names = ["get", "post", "patch", "delete"]
 
     def get_queryset(self) -> Any:
         return permissions.visible_blockers(
-            blocker_list(), user=self.request.user, tenant=self.request.tenant
+            blocker_list(), user=self.request.user, tenant=request_tenant(self.request)
         ).order_by("starts_at", "id")
 
     def get_object(self) -> Blocker:
         return permissions.blocker_get_for(
-            blocker_list(), user=self.request.user, tenant=self.request.tenant,
+            blocker_list(), user=self.request.user, tenant=request_tenant(self.request),
             public_id=self.kwargs["id"],
         )  # fmt: skip
 
-    def perform_create(self, serializer: BlockerSerializer) -> None:
+    def perform_create(self, serializer: BaseSerializer[Blocker]) -> None:
         serializer.instance = blocker_create(
-            tenant=self.request.tenant, actor=self.request.user, **serializer.validated_data
+            tenant=request_tenant(self.request),
+            actor=request_user(self.request),
+            **serializer.validated_data,
         )
 
-    def perform_update(self, serializer: BlockerSerializer) -> None:
+    def perform_update(self, serializer: BaseSerializer[Blocker]) -> None:
+        blocker = cast(Blocker, serializer.instance)  # an update's serializer holds its row
         serializer.instance = blocker_update(
-            tenant=self.request.tenant, actor=self.request.user, blocker=serializer.instance,
+            tenant=request_tenant(self.request), actor=request_user(self.request), blocker=blocker,
             **serializer.validated_data,
         )  # fmt: skip
 
     def perform_destroy(self, instance: Blocker) -> None:
-        blocker_delete(tenant=self.request.tenant, actor=self.request.user, blocker=instance)
+        blocker_delete(
+            tenant=request_tenant(self.request), actor=request_user(self.request), blocker=instance
+        )

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import generics, serializers
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -38,6 +38,7 @@ from core.api.fields import AwareDateTimeField, PublicIdField
 from core.api.openapi import error_response
 from core.audit import client_ip
 from core.exceptions import NotFound
+from tenancy.http import request_tenant
 
 THROTTLE_RATE_SETTINGS = {
     "public_read": "PUBLIC_READ_THROTTLE_RATE",
@@ -59,6 +60,8 @@ class PublicBookingThrottle(ScopedRateThrottle):
     from the settings at each request."""
 
     def get_rate(self) -> str | None:
+        if self.scope is None:  # no scope, no throttling (as ScopedRateThrottle has it)
+            return None
         return getattr(settings, THROTTLE_RATE_SETTINGS[self.scope])
 
     def get_ident(self, request: Request) -> str:
@@ -66,13 +69,13 @@ class PublicBookingThrottle(ScopedRateThrottle):
 
 
 class PublicView(APIView):
-    permission_classes = [AllowAny]
+    permission_classes: list[type[BasePermission]] = [AllowAny]
     throttle_classes = [PublicBookingThrottle]
     throttle_scope = "public_write"
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
-        if not request.tenant.public_booking_enabled:
+        if not request_tenant(request).public_booking_enabled:
             raise NotFound("This business does not take bookings online.")
 
 
@@ -156,7 +159,7 @@ class PublicHoldView(PublicView):
         data = HoldCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         hold, held = slot_hold_create(
-            tenant=request.tenant, service=data.validated_data["service"],
+            tenant=request_tenant(request), service=data.validated_data["service"],
             starts_at=data.validated_data["starts_at"], request=request,
         )  # fmt: skip
         body = {
@@ -217,6 +220,7 @@ class ManageLinksSerializer(serializers.Serializer):
     expires_at = serializers.DateTimeField(help_text="The appointment's end: links die then.")
 
 
+# The answers' documented shapes; the views compose them from what the write returned.
 class BookedSerializer(PublicAppointmentSerializer):
     manage = ManageLinksSerializer(read_only=True, help_text="The signed manage links.")
 
@@ -225,11 +229,14 @@ class BookedSerializer(PublicAppointmentSerializer):
         read_only_fields = fields
 
 
+LATE_FEE = serializers.DecimalField(
+    max_digits=10, decimal_places=2, read_only=True,
+    help_text="Charged for cancelling inside the business's cancellation window.",
+)  # fmt: skip
+
+
 class CancelledSerializer(PublicAppointmentSerializer):
-    late_fee = serializers.DecimalField(
-        max_digits=10, decimal_places=2, read_only=True,
-        help_text="Charged for cancelling inside the business's cancellation window.",
-    )  # fmt: skip
+    late_fee = LATE_FEE
 
     class Meta(PublicAppointmentSerializer.Meta):
         fields = [*PublicAppointmentSerializer.Meta.fields, "late_fee"]
@@ -237,13 +244,16 @@ class CancelledSerializer(PublicAppointmentSerializer):
 
 
 def _with_links(request: Request, appointment: Appointment) -> dict[str, Any]:
-    tokens = manage_tokens(tenant=request.tenant, appointment=appointment)
-    urls = manage_urls(tenant=request.tenant, tokens=tokens)
-    appointment.manage = {
+    tokens = manage_tokens(tenant=request_tenant(request), appointment=appointment)
+    urls = manage_urls(tenant=request_tenant(request), tokens=tokens)
+    links = {
         **{p: {"token": tokens[p], "url": urls[p]} for p in tokens},
         "expires_at": appointment.ends_at,
     }
-    return BookedSerializer(appointment).data
+    return {
+        **PublicAppointmentSerializer(appointment).data,
+        "manage": ManageLinksSerializer(links).data,
+    }
 
 
 BOOKING_EXAMPLE = OpenApiExample(
@@ -289,8 +299,9 @@ class GuestBookingView(PublicView):
         data.is_valid(raise_exception=True)
         values = data.validated_data
         appointment = guest_book(
-            tenant=request.tenant, service=values["service"], starts_at=values["starts_at"],
-            name=values["name"], email=values["email"], phone=values["phone"],
+            tenant=request_tenant(request), service=values["service"],
+            starts_at=values["starts_at"], name=values["name"], email=values["email"],
+            phone=values["phone"],
             intake_answers=values.get("intake"), hold_id=values.get("hold"), request=request,
         )  # fmt: skip
         return Response(_with_links(request, appointment), status=201)
@@ -316,7 +327,7 @@ class ManageView(PublicView):
         data = ManageTokenSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         appointment = manage_link_appointment(
-            tenant=request.tenant, token=data.validated_data["token"], now=timezone.now()
+            tenant=request_tenant(request), token=data.validated_data["token"], now=timezone.now()
         )
         return Response(PublicAppointmentSerializer(appointment).data)
 
@@ -338,10 +349,10 @@ class ManageCancelView(PublicView):
         data = ManageTokenSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         appointment, fee = guest_cancel(
-            tenant=request.tenant, token=data.validated_data["token"], request=request
+            tenant=request_tenant(request), token=data.validated_data["token"], request=request
         )
-        appointment.late_fee = fee
-        return Response(CancelledSerializer(appointment).data)
+        shown = PublicAppointmentSerializer(appointment).data
+        return Response({**shown, "late_fee": LATE_FEE.to_representation(fee)})
 
 
 class ManageRescheduleView(PublicView):
@@ -365,7 +376,7 @@ class ManageRescheduleView(PublicView):
         data = ManageRescheduleSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         moved = guest_reschedule(
-            tenant=request.tenant, token=data.validated_data["token"],
+            tenant=request_tenant(request), token=data.validated_data["token"],
             starts_at=data.validated_data["starts_at"], request=request,
         )  # fmt: skip
         return Response(_with_links(request, moved))

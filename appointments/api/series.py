@@ -22,17 +22,19 @@ from appointments.selectors import (
     appointment_list,
     series_in_scope,
     series_list,
+    series_shown,
 )
+from appointments.services.booking import customer_booked_for
 from appointments.services.series import SCOPES, series_book, series_cancel, series_reschedule
 from catalog.models import Service
 from core.api.fields import AwareDateTimeField, PublicIdField
 from core.api.openapi import error_response
-from core.api.viewsets import UUID_PATTERN
-from core.exceptions import PermissionDenied
+from core.api.viewsets import PublicIdLookupMixin
 from core.validators import validate_timezone
 from customers.models import Customer
-from customers.services import customer_for_booking_user
 from resources.models import Resource
+from tenancy.http import request_tenant
+from users.http import request_user
 from users.roles import Capability
 
 
@@ -62,27 +64,26 @@ class OwnSeriesSerializer(SeriesSerializer):
     occurrences = OwnAppointmentSerializer(many=True, read_only=True)
 
 
+# The booking's documented answer; the view adds the conflicts the write returned.
 class SeriesBookedSerializer(SeriesSerializer):
     conflicts = ConflictSerializer(
-        many=True, read_only=True,
+        many=True,
+        read_only=True,
         help_text="Occurrences not booked (only with book_free_only).",
-    )  # fmt: skip
+    )
 
     class Meta(SeriesSerializer.Meta):
         fields = [*SeriesSerializer.Meta.fields, "conflicts"]
         read_only_fields = fields
 
 
-class OwnSeriesBookedSerializer(SeriesBookedSerializer):
-    occurrences = OwnAppointmentSerializer(many=True, read_only=True)
-
-
 class SeriesCreateSerializer(serializers.Serializer):
     service = PublicIdField(queryset=Service.objects.all())
     customer = PublicIdField(
-        queryset=Customer.objects.all(), required=False,
+        queryset=Customer.objects.all(),
+        required=False,
         help_text="Required for staff; a signed-in customer always books for itself.",
-    )  # fmt: skip
+    )
     starts_at = AwareDateTimeField(help_text="The first occurrence.")
     rrule = serializers.CharField(
         max_length=200,
@@ -90,9 +91,10 @@ class SeriesCreateSerializer(serializers.Serializer):
         f"weekdays), and COUNT or UNTIL; at most {MAX_OCCURRENCES} occurrences.",
     )
     timezone = serializers.CharField(
-        required=False, validators=[validate_timezone],
+        required=False,
+        validators=[validate_timezone],
         help_text="IANA name whose wall clock the rule follows; the business's by default.",
-    )  # fmt: skip
+    )
     resources = PublicIdField(many=True, queryset=Resource.objects.all(), required=False)
     notes = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
     book_free_only = serializers.BooleanField(
@@ -154,22 +156,21 @@ SERIES_CONFLICT = error_response(
     retrieve=extend_schema(tags=["appointment-series"]),
 )
 class AppointmentSeriesViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    PublicIdLookupMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
     """Recurring series: every occurrence is a real appointment."""
 
     queryset = AppointmentSeries.objects.none()  # for the schema generator; get_queryset scopes
     serializer_class = SeriesSerializer
     permission_classes = permissions.APPOINTMENT_PERMISSIONS
-    lookup_field = "public_id"
-    lookup_url_kwarg = "id"
-    lookup_value_regex = UUID_PATTERN
     http_method_names = ["get", "post"]
 
     def _own_only(self) -> bool:
         return not (
             getattr(self, "swagger_fake_view", False)
-            or permissions.sees_whole_schedule(user=self.request.user, tenant=self.request.tenant)
+            or permissions.sees_whole_schedule(
+                user=self.request.user, tenant=request_tenant(self.request)
+            )
         )
 
     def get_serializer_class(self) -> type[SeriesSerializer]:
@@ -181,9 +182,11 @@ class AppointmentSeriesViewSet(
         )
         return visible_to(
             series_list().prefetch_related(occurrences).order_by("first_start", "id"),
-            user=self.request.user, tenant=self.request.tenant, sees_all=Capability.VIEW_SCHEDULE,
+            user=self.request.user,
+            tenant=request_tenant(self.request),
+            sees_all=Capability.VIEW_SCHEDULE,
             own_user_field="customer__user_id",
-        )  # fmt: skip
+        )
 
     def get_object(self) -> AppointmentSeries:
         return get_visible(self.get_queryset(), public_id=self.kwargs["id"], noun="series")
@@ -214,28 +217,27 @@ class AppointmentSeriesViewSet(
         data = SeriesCreateSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        if permissions.books_for_self(user=request.user, tenant=request.tenant):
-            named = values.get("customer")
-            if named is not None and named.user_id != request.user.pk:
-                raise PermissionDenied("Customers book for themselves only.")
-            customer = customer_for_booking_user(user=request.user)
-        else:
-            if "customer" not in values:
-                raise serializers.ValidationError({"customer": ["This field is required."]})
-            customer = values["customer"]
-        representation = OwnSeriesBookedSerializer if self._own_only() else SeriesBookedSerializer
+        tenant = request_tenant(request)
+        customer = customer_booked_for(
+            tenant=tenant, actor=request_user(request), named=values.get("customer")
+        )
+        representation = self.get_serializer_class()
         booked = series_book(
-            tenant=request.tenant, actor=request.user, service=values["service"],
-            customer=customer, starts_at=values["starts_at"], rule=values["rrule"],
-            tz=ZoneInfo(values.get("timezone") or request.tenant.timezone),
-            resources=values.get("resources"), notes=values["notes"],
-            book_free_only=values["book_free_only"], request=request,
-        )  # fmt: skip
-        series = booked.series
-        series.conflicts = booked.conflicts
-        # What the booking wrote, in hand: showing it reads nothing after the commit.
-        series._prefetched_objects_cache = {"occurrences": booked.appointments}
-        return Response(representation(series).data, status=201)
+            tenant=tenant,
+            actor=request_user(request),
+            service=values["service"],
+            customer=customer,
+            starts_at=values["starts_at"],
+            rule=values["rrule"],
+            tz=ZoneInfo(values.get("timezone") or tenant.timezone),
+            resources=values.get("resources"),
+            notes=values["notes"],
+            book_free_only=values["book_free_only"],
+            request=request,
+        )
+        series = series_shown(booked.series, booked.appointments)
+        conflicts = ConflictSerializer(booked.conflicts, many=True).data
+        return Response({**representation(series).data, "conflicts": conflicts}, status=201)
 
     def _in_scope(self, request: Request, data: serializers.Serializer, action_name: str) -> tuple:
         series = self.get_object()
@@ -252,9 +254,11 @@ class AppointmentSeriesViewSet(
         targets = series_in_scope(series, scope=values["scope"], occurrence=occurrence)
         for appointment in targets:
             permissions.check_appointment_action(
-                user=request.user, tenant=request.tenant, appointment=appointment,
+                user=request_user(request),
+                tenant=request_tenant(request),
+                appointment=appointment,
                 action=action_name,
-            )  # fmt: skip
+            )
         return series, targets, occurrence
 
     def _changed(self, appointments: list) -> Response:
@@ -278,9 +282,13 @@ class AppointmentSeriesViewSet(
         data.is_valid(raise_exception=True)
         series, targets, _ = self._in_scope(request, data, "cancel")
         cancelled = series_cancel(
-            tenant=request.tenant, actor=request.user, series=series, appointments=targets,
-            scope=data.validated_data["scope"], request=request,
-        )  # fmt: skip
+            tenant=request_tenant(request),
+            actor=request_user(request),
+            series=series,
+            appointments=targets,
+            scope=data.validated_data["scope"],
+            request=request,
+        )
         return self._changed(cancelled)
 
     @extend_schema(
@@ -307,8 +315,13 @@ class AppointmentSeriesViewSet(
         if anchor is None:
             raise serializers.ValidationError({"scope": ["The series has no occurrence."]})
         moved = series_reschedule(
-            tenant=request.tenant, actor=request.user, series=series, appointments=targets,
-            anchor=anchor, starts_at=data.validated_data["starts_at"],
-            scope=data.validated_data["scope"], request=request,
-        )  # fmt: skip
+            tenant=request_tenant(request),
+            actor=request_user(request),
+            series=series,
+            appointments=targets,
+            anchor=anchor,
+            starts_at=data.validated_data["starts_at"],
+            scope=data.validated_data["scope"],
+            request=request,
+        )
         return self._changed(moved)

@@ -16,15 +16,16 @@ from appointments import permissions
 from appointments.api.serializers import OwnAppointmentSerializer
 from appointments.models import WaitlistEntry, WaitlistStatus
 from appointments.selectors import waitlist_list
+from appointments.services.booking import customer_booked_for
 from appointments.services.offers import claim_path
 from appointments.services.waitlist import waitlist_claim, waitlist_join, waitlist_leave
 from catalog.models import Service
 from core.api.fields import AwareDateTimeField, PublicIdField
 from core.api.openapi import error_response
-from core.api.viewsets import UUID_PATTERN
-from core.exceptions import PermissionDenied
+from core.api.viewsets import PublicIdLookupMixin
 from customers.models import Customer
-from customers.services import customer_for_booking_user
+from tenancy.http import request_tenant
+from users.http import request_user
 from users.roles import Capability
 
 
@@ -35,9 +36,11 @@ class WaitlistEntrySerializer(serializers.ModelSerializer):
     customer = serializers.UUIDField(source="customer.public_id", read_only=True)
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     appointment = serializers.UUIDField(
-        source="appointment.public_id", read_only=True, allow_null=True,
+        source="appointment.public_id",
+        read_only=True,
+        allow_null=True,
         help_text="The appointment a claimed offer booked.",
-    )  # fmt: skip
+    )
     claim_path = serializers.SerializerMethodField(
         help_text="While OFFERED: the signed claim link (POST it) on this host; null otherwise."
     )
@@ -53,15 +56,16 @@ class WaitlistEntrySerializer(serializers.ModelSerializer):
     def get_claim_path(self, entry: WaitlistEntry) -> str | None:
         if entry.status != WaitlistStatus.OFFERED:
             return None
-        return claim_path(tenant=self.context["request"].tenant, entry=entry)
+        return claim_path(tenant=request_tenant(self.context["request"]), entry=entry)
 
 
 class WaitlistJoinSerializer(serializers.Serializer):
     service = PublicIdField(queryset=Service.objects.all())
     customer = PublicIdField(
-        queryset=Customer.objects.all(), required=False,
+        queryset=Customer.objects.all(),
+        required=False,
         help_text="Required for staff; a signed-in customer always joins for itself.",
-    )  # fmt: skip
+    )
     starts_at = AwareDateTimeField(help_text="The full slot's or session's start.")
 
 
@@ -70,6 +74,7 @@ class WaitlistJoinSerializer(serializers.Serializer):
     retrieve=extend_schema(tags=["waitlist"]),
 )
 class WaitlistViewSet(
+    PublicIdLookupMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.DestroyModelMixin,
@@ -80,17 +85,16 @@ class WaitlistViewSet(
     queryset = WaitlistEntry.objects.none()  # for the schema generator; get_queryset scopes
     serializer_class = WaitlistEntrySerializer
     permission_classes = permissions.APPOINTMENT_PERMISSIONS
-    lookup_field = "public_id"
-    lookup_url_kwarg = "id"
-    lookup_value_regex = UUID_PATTERN
     http_method_names = ["get", "post", "delete"]
 
     def get_queryset(self) -> Any:
         return visible_to(
-            waitlist_list().order_by("created_at", "id"), user=self.request.user,
-            tenant=self.request.tenant, sees_all=Capability.VIEW_SCHEDULE,
+            waitlist_list().order_by("created_at", "id"),
+            user=self.request.user,
+            tenant=request_tenant(self.request),
+            sees_all=Capability.VIEW_SCHEDULE,
             own_user_field="customer__user_id",
-        )  # fmt: skip
+        )
 
     def get_object(self) -> WaitlistEntry:
         return get_visible(self.get_queryset(), public_id=self.kwargs["id"], noun="entry")
@@ -121,19 +125,21 @@ class WaitlistViewSet(
         data = WaitlistJoinSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        if permissions.books_for_self(user=request.user, tenant=request.tenant):
-            named = values.get("customer")
-            if named is not None and named.user_id != request.user.pk:
-                raise PermissionDenied("Customers join waitlists for themselves only.")
-            customer = customer_for_booking_user(user=request.user)
-        else:
-            if "customer" not in values:
-                raise serializers.ValidationError({"customer": ["This field is required."]})
-            customer = values["customer"]
+        tenant = request_tenant(request)
+        customer = customer_booked_for(
+            tenant=tenant,
+            actor=request_user(request),
+            named=values.get("customer"),
+            refusal="Customers join waitlists for themselves only.",
+        )
         entry = waitlist_join(
-            tenant=request.tenant, actor=request.user, service=values["service"],
-            customer=customer, starts_at=values["starts_at"], request=request,
-        )  # fmt: skip
+            tenant=tenant,
+            actor=request_user(request),
+            service=values["service"],
+            customer=customer,
+            starts_at=values["starts_at"],
+            request=request,
+        )
         return Response(self.get_serializer(entry).data, status=201)
 
     @extend_schema(
@@ -146,7 +152,10 @@ class WaitlistViewSet(
     )
     def destroy(self, request: Request, id: str) -> Response:
         waitlist_leave(
-            tenant=request.tenant, actor=request.user, entry=self.get_object(), request=request
+            tenant=request_tenant(request),
+            actor=request_user(request),
+            entry=self.get_object(),
+            request=request,
         )
         return Response(status=204)
 
@@ -171,5 +180,5 @@ class WaitlistClaimView(APIView):
         },
     )
     def post(self, request: Request, token: str) -> Response:
-        appointment = waitlist_claim(tenant=request.tenant, token=token, request=request)
+        appointment = waitlist_claim(tenant=request_tenant(request), token=token, request=request)
         return Response(OwnAppointmentSerializer(appointment).data, status=201)

@@ -14,13 +14,14 @@ from core.audit import security_event
 from resources.models import Resource
 from resources.timespans import require_aware, require_order
 from tenancy.models import Tenant
+from users.models import User
 
 
 @transaction.atomic
 def blocker_create(
     *,
     tenant: Tenant,
-    actor: Any,
+    actor: User,
     resource: Resource,
     starts_at: datetime,
     ends_at: datetime,
@@ -38,7 +39,7 @@ def blocker_create(
     return blocker
 
 
-def _audit(event: str, *, actor: Any, blocker: Blocker, **details: Any) -> None:
+def _audit(event: str, *, actor: User, blocker: Blocker, **details: Any) -> None:
     security_event(
         event,
         actor=actor,
@@ -51,7 +52,7 @@ def _audit(event: str, *, actor: Any, blocker: Blocker, **details: Any) -> None:
 
 
 @transaction.atomic
-def blocker_update(*, tenant: Tenant, actor: Any, blocker: Blocker, **changes: Any) -> Blocker:
+def blocker_update(*, tenant: Tenant, actor: User, blocker: Blocker, **changes: Any) -> Blocker:
     blocker = Blocker.objects.select_for_update().select_related("resource").get(pk=blocker.pk)
     permissions.check_may_hold(user=actor, tenant=tenant, resources=[blocker.resource])
     for field, value in changes.items():
@@ -69,7 +70,7 @@ def blocker_update(*, tenant: Tenant, actor: Any, blocker: Blocker, **changes: A
 
 
 @transaction.atomic
-def blocker_delete(*, tenant: Tenant, actor: Any, blocker: Blocker) -> None:
+def blocker_delete(*, tenant: Tenant, actor: User, blocker: Blocker) -> None:
     permissions.check_may_hold(user=actor, tenant=tenant, resources=[blocker.resource])
     _audit("blocker_deleted", actor=actor, blocker=blocker)
     blocker.delete()

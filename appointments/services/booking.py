@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -34,6 +34,7 @@ from catalog.intake import intake_validate
 from catalog.models import Service
 from closures.selectors import check_not_closed
 from core.audit import security_event
+from core.db.base import DatabaseWrapper
 from core.exceptions import Conflict, DomainError, PermissionDenied
 from customers.models import Customer
 from customers.services import customer_for_booking_user
@@ -42,6 +43,7 @@ from notifications.events import event_emit
 from resources.models import Resource
 from resources.timespans import require_aware
 from tenancy.models import Tenant
+from users.models import User
 
 AUTO_PICK_ATTEMPTS = 3
 
@@ -123,7 +125,7 @@ def _pick_resources(
     terms: ServiceTerms,
     starts_at: datetime,
     named: Sequence[Resource] | None,
-    actor: Any = None,
+    actor: User | None = None,
     ignore_appointment_id: int | None = None,
     excluded: frozenset[int] = frozenset(),
 ) -> list[Resource]:
@@ -198,7 +200,7 @@ def _narrow_to_named(
 
 
 def _own_first(
-    requirements: Sequence[Sequence[Resource]], *, actor: Any, excluded: frozenset[int]
+    requirements: Sequence[Sequence[Resource]], *, actor: User | None, excluded: frozenset[int]
 ) -> list[list[Resource]]:
     """Each requirement's candidates less ``excluded``, the actor's own resource first: a
     stylist booking without naming one gets themself."""
@@ -254,7 +256,7 @@ class BookingRequest:
     ``now`` None is the clock's."""
 
     tenant: Tenant
-    actor: Any
+    actor: User | None
     service: Service
     customer: Customer
     starts_at: datetime
@@ -270,7 +272,7 @@ class BookingRequest:
 def appointment_book(
     *,
     tenant: Tenant,
-    actor: Any,
+    actor: User | None,
     service: Service,
     customer: Customer,
     starts_at: datetime,
@@ -304,7 +306,7 @@ def appointment_book(
 def appointment_book_as_user(
     *,
     tenant: Tenant,
-    actor: Any,
+    actor: User,
     service: Service,
     customer: Customer | None,
     starts_at: datetime,
@@ -316,12 +318,11 @@ def appointment_book_as_user(
     intake_answers: dict[str, Any] | None = None,
     request: Any = None,
 ) -> tuple[Appointment, bool]:
-    """``appointment_book`` as a signed-in user asks for it: a customer books for itself (its
-    customer record is made on its first booking) and may name no one else; the business's
-    people name the ``customer``."""
+    """``appointment_book`` as a signed-in user asks for it, for the customer
+    ``customer_booked_for`` gives."""
     booking = BookingRequest(
         tenant=tenant, actor=actor, service=service,
-        customer=_customer_booked_for(tenant=tenant, actor=actor, named=customer),
+        customer=customer_booked_for(tenant=tenant, actor=actor, named=customer),
         starts_at=starts_at, resources=resources, price=price, notes=notes,
         idempotency_key=idempotency_key, request_digest=request_digest,
         intake_answers=intake_answers,
@@ -329,10 +330,20 @@ def appointment_book_as_user(
     return _book(booking, request=request)
 
 
-def _customer_booked_for(*, tenant: Tenant, actor: Any, named: Customer | None) -> Customer:
+def customer_booked_for(
+    *,
+    tenant: Tenant,
+    actor: User,
+    named: Customer | None,
+    refusal: str = "Customers book for themselves only.",
+) -> Customer:
+    """Whom a signed-in user's booking (an appointment, a series, a place on a waitlist) is
+    for: a customer books for itself (its customer record is made on its first booking) and
+    may name no one else (403 ``refusal``); the business's people must name the customer (400
+    on ``customer``)."""
     if permissions.books_for_self(user=actor, tenant=tenant):
         if named is not None and named.user_id != actor.pk:
-            raise PermissionDenied("Customers book for themselves only.")
+            raise PermissionDenied(refusal)
         return customer_for_booking_user(user=actor)
     if named is None:
         raise DomainError(
@@ -384,7 +395,7 @@ def _book_new(booking: BookingRequest) -> tuple[Appointment, list[Allocation]]:
 def book_one(
     *,
     tenant: Tenant,
-    actor: Any,
+    actor: User | None,
     service: Service,
     customer: Customer,
     starts_at: datetime,
@@ -446,7 +457,7 @@ def _take_seat(
         fields=fields,
     )
     # Staff seat customers only in sessions of their own resource, as they book.
-    held_by_session = list(permissions.session_resources(appointment.session_id))
+    held_by_session = list(permissions.seat_session_resources(appointment))
     permissions.check_may_hold(user=actor, tenant=tenant, resources=held_by_session)
     return appointment
 
@@ -541,14 +552,15 @@ def _hold_chosen(
 _IDEMPOTENCY_LOCK_CLASS = 7_340_212
 
 
-def _idempotent_replay(*, actor: Any, key: str, digest: str) -> Appointment | None:
+def _idempotent_replay(*, actor: User | None, key: str, digest: str) -> Appointment | None:
     """The appointment ``actor`` already booked with ``key``, once any concurrent booking with
     that key has committed or rolled back (a transaction-scoped lock on the key's hash, so it
     also holds behind a transaction-pooling PgBouncer); None when there is none."""
+    schema = cast(DatabaseWrapper, connection).schema_name
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
-            [_IDEMPOTENCY_LOCK_CLASS, f"{connection.schema_name}:{actor.pk}:{key}"],
+            [_IDEMPOTENCY_LOCK_CLASS, f"{schema}:{getattr(actor, 'pk', None)}:{key}"],
         )
     existing = appointment_list().filter(created_by=actor, idempotency_key=key).first()
     if existing is not None and existing.request_digest != digest:
@@ -564,7 +576,7 @@ def _idempotent_replay(*, actor: Any, key: str, digest: str) -> Appointment | No
 def appointment_reschedule(
     *,
     tenant: Tenant,
-    actor: Any,
+    actor: User | None,
     appointment: Appointment,
     starts_at: datetime,
     resources: Sequence[Resource] | None = None,

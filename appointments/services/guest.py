@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
+from uuid import UUID
 
 from django.db import connection, transaction
 from django.db.models import F
@@ -25,6 +26,7 @@ from appointments.services.lifecycle import appointment_transition
 from appointments.services.slot_holds import slot_hold_take
 from billing.models import Charge
 from catalog.models import Service
+from core.db.base import DatabaseWrapper
 from core.exceptions import NotFound, PermissionDenied
 from customers.models import Customer
 from customers.services import customer_create
@@ -37,10 +39,11 @@ _GUEST_EMAIL_LOCK_CLASS = 7_340_213
 def _guest_customer(*, tenant: Tenant, name: str, email: str, phone: str) -> Customer:
     """The customer with this e-mail (case-insensitive; the oldest if several), or a new one.
     Concurrent first bookings with one address queue on a lock of it: one customer, not two."""
+    schema = cast(DatabaseWrapper, connection).schema_name
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
-            [_GUEST_EMAIL_LOCK_CLASS, f"{connection.schema_name}:{email.lower()}"],
+            [_GUEST_EMAIL_LOCK_CLASS, f"{schema}:{email.lower()}"],
         )
     existing = Customer.objects.filter(email__iexact=email).order_by("id").first()
     if existing is not None:
@@ -57,7 +60,7 @@ def guest_book(
     email: str,
     phone: str = "",
     intake_answers: dict[str, Any] | None = None,
-    hold_id: Any = None,
+    hold_id: UUID | str | None = None,
     request: Any = None,
     now: datetime | None = None,
 ) -> Appointment:
@@ -107,7 +110,7 @@ def _links_spent(appointment: Appointment) -> None:
 
 
 def guest_cancel(
-    *, tenant: Tenant, token: Any, request: Any = None, now: datetime | None = None
+    *, tenant: Tenant, token: str, request: Any = None, now: datetime | None = None
 ) -> tuple[Appointment, Decimal]:
     """Cancel through a cancel link, like a signed-in customer: inside the cancellation window
     the late fee is charged. Every link of the appointment dies with it, this one included.
@@ -128,7 +131,7 @@ def guest_cancel(
 def guest_reschedule(
     *,
     tenant: Tenant,
-    token: Any,
+    token: str,
     starts_at: datetime,
     request: Any = None,
     now: datetime | None = None,

@@ -18,6 +18,7 @@ from core.audit import security_event
 from core.exceptions import DomainError
 from notifications.events import STATUS_EVENTS, event_emit
 from tenancy.models import Tenant
+from users.models import User
 
 # The status machine (SPEC §3): anything not listed is a 400.
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -49,7 +50,7 @@ def _cancellation_policy(tenant: Tenant) -> Tenant:
 
 
 def cancellation_effects(
-    *, tenant: Tenant, actor: Any, appointment: Appointment, now: datetime
+    *, tenant: Tenant, actor: User | None, appointment: Appointment, now: datetime
 ) -> Decimal:
     """What cancelling the (row-locked) ``appointment`` does besides its status: stamps
     ``cancelled_at``, releases its resources, offers its place to the waitlist (issue 13) and,
@@ -70,7 +71,7 @@ def cancellation_effects(
 def appointment_transition(
     *,
     tenant: Tenant,
-    actor: Any,
+    actor: User | None,
     appointment: Appointment,
     to: str,
     request: Any = None,
@@ -115,7 +116,7 @@ def appointment_transition(
 
 @transaction.atomic
 def appointment_update(
-    *, tenant: Tenant, appointment: Appointment, actor: Any, request: Any = None, **changes: Any
+    *, tenant: Tenant, appointment: Appointment, actor: User, request: Any = None, **changes: Any
 ) -> Appointment:
     """Change the notes or the price of an appointment (times go through rescheduling). A new
     price needs ``manage_schedule``, the same rule as booking. Returns it loaded for display."""
@@ -128,7 +129,7 @@ def appointment_update(
     for field, value in changes.items():
         setattr(appointment, field, value)
     appointment.save(update_fields=[*changes, "updated_at"])
-    money = {}
+    money: dict[str, Any] = {}
     if "price" in changes:  # who changed a price, and from what, matters when money is disputed
         money = {"previous_price": str(previous_price), "price": str(appointment.price)}
     security_event(

@@ -10,7 +10,7 @@ service allows several). Nothing here is decided by reading first and writing af
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -38,7 +38,7 @@ def session_full(session: GroupSession) -> Conflict:
 
 
 def session_for(
-    *, service: Service, starts_at: Any, open_session: Callable[[], GroupSession]
+    *, service: Service, starts_at: datetime, open_session: Callable[[], GroupSession]
 ) -> GroupSession:
     """The open session of ``service`` at ``starts_at``, opened by ``open_session`` (which
     holds its resources) when there is none. Concurrent openers queue on the unique index: the
@@ -60,7 +60,7 @@ def session_for(
 
 
 def seat_take(
-    *, service: Service, starts_at: Any, open_session: Callable[[], GroupSession], fields: dict
+    *, service: Service, starts_at: datetime, open_session: Callable[[], GroupSession], fields: dict
 ) -> Appointment:
     """A seat of the session at ``starts_at`` for ``fields['customer']``: 409 ``session_full``
     when none is left, ``already_seated`` when the customer holds one and the service allows

@@ -48,6 +48,7 @@ from notifications.events import event_emit
 from resources.models import Resource
 from resources.timespans import require_aware
 from tenancy.models import Tenant
+from users.models import User
 
 SCOPES = ("this", "following", "all")
 
@@ -72,7 +73,7 @@ def series_starts(*, rule: str, starts_at: datetime, tz: ZoneInfo) -> tuple[str,
 def series_book(
     *,
     tenant: Tenant,
-    actor: Any,
+    actor: User,
     service: Service,
     customer: Customer,
     starts_at: datetime,
@@ -159,7 +160,7 @@ def _nothing_open(scope: str) -> DomainError:
 def series_cancel(
     *,
     tenant: Tenant,
-    actor: Any,
+    actor: User,
     series: AppointmentSeries,
     appointments: Sequence[Appointment],
     scope: str,
@@ -190,7 +191,7 @@ def series_cancel(
 def series_reschedule(
     *,
     tenant: Tenant,
-    actor: Any,
+    actor: User,
     series: AppointmentSeries,
     appointments: Sequence[Appointment],
     anchor: Appointment,

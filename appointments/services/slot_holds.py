@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -136,7 +137,9 @@ def slot_hold_create(
     return hold, held
 
 
-def slot_hold_take(*, hold_id: Any, service: Service, starts_at: datetime) -> list[Resource] | None:
+def slot_hold_take(
+    *, hold_id: UUID | str, service: Service, starts_at: datetime
+) -> list[Resource] | None:
     """Inside a booking's transaction: remove the hold ``hold_id`` so the booking can take its
     slot. Returns the resources it held while live (the booking holds the same ones), or None
     once it has expired (the booking then picks free resources like any other). A hold is used

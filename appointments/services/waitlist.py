@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from appointments.booking_policy import booking_status
-from appointments.models import Appointment, GroupSession, WaitlistEntry, WaitlistStatus
+from appointments.models import Allocation, Appointment, GroupSession, WaitlistEntry, WaitlistStatus
 from appointments.selectors import appointment_shown, service_terms
 from appointments.services.booking import _check_window, _pick_resources, book_one
 from appointments.services.holds import ResourceBusy
@@ -30,11 +30,12 @@ from notifications.events import event_emit
 from notifications.links import link_value
 from resources.timespans import require_aware
 from tenancy.models import Tenant
+from users.models import User
 
 OPEN_ENTRY = (WaitlistStatus.WAITING, WaitlistStatus.OFFERED)
 
 
-def _require_full(*, service: Service, starts_at: datetime, actor: Any) -> None:
+def _require_full(*, service: Service, starts_at: datetime, actor: User) -> None:
     """409 ``slot_available`` unless the place is taken: the session has no seat left, or no
     combination of resources is free (a 400 when nobody works then at all)."""
     if service.is_group:
@@ -61,7 +62,7 @@ def _require_full(*, service: Service, starts_at: datetime, actor: Any) -> None:
 def waitlist_join(
     *,
     tenant: Tenant,
-    actor: Any,
+    actor: User,
     service: Service,
     customer: Customer,
     starts_at: datetime,
@@ -96,7 +97,7 @@ def waitlist_join(
 def waitlist_leave(
     *,
     tenant: Tenant,
-    actor: Any,
+    actor: User,
     entry: WaitlistEntry,
     request: Any = None,
     now: datetime | None = None,
@@ -137,7 +138,8 @@ def waitlist_claim(
                 f"This offer is {entry.status.lower()}; it cannot be claimed again.",
                 code="offer_not_available",
             )
-        expired = entry.offer_expires_at <= now
+        expires_at = entry.offer_expires_at
+        expired = expires_at is not None and expires_at <= now
         if expired:
             offer_lapse(tenant=tenant, entry=entry, now=now)
             security_event("waitlist_offer_expired", request=request, subject=entry)
@@ -158,12 +160,13 @@ def _claim(*, tenant: Tenant, entry: WaitlistEntry, now: datetime, request: Any)
         "customer": customer, "service": service, "notes": "",
         "created_by": actor, "status": booking_status(tenant=tenant, customer=customer),
     }  # fmt: skip
+    held: list[Allocation] = []
     if entry.reserves_seat:
         session = GroupSession.objects.select_for_update().get(
             service=service, starts_at=entry.starts_at, is_open=True
         )
         seat = {**fields, "price": service.price}
-        appointment, held = seat_fill_reserved(session=session, fields=seat), []
+        appointment = seat_fill_reserved(session=session, fields=seat)
     else:
         appointment, held = book_one(
             tenant=tenant, actor=actor, service=service, customer=customer,

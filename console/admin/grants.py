@@ -122,7 +122,7 @@ class PermissionGrantAdmin(admin.ModelAdmin):
         return status_badge(obj.status)
 
     @admin.action(description="Revoke selected grants", permissions=["change"])
-    def revoke_selected(self, request: HttpRequest, queryset: QuerySet[PermissionGrant]) -> None:
+    def revoke_selected(self, request: HttpRequest, queryset: PermissionGrantQuerySet) -> None:
         count = grants_revoke(
             grants=queryset,
             revoked_by=request_user(request),

@@ -59,6 +59,7 @@ from appointments.services import (
     guest,
     slot_holds,
 )
+from appointments.services.booking import customer_booked_for
 from appointments.services.offers import claim_token
 from appointments.services.series import series_book, series_cancel, series_reschedule
 from appointments.services.waitlist import (
@@ -902,6 +903,16 @@ def _(c: Ctx) -> Recipe:
         ),
         _values(Appointment, customer=w.other_customer),
         "appointment_booked",
+    )
+
+
+@recipe("appointments.services.booking.customer_booked_for")
+def _(c: Ctx) -> Recipe:
+    user = UserFactory.create(role=Role.CUSTOMER, tenant=c.world.tenant)
+    return Recipe(
+        lambda: customer_booked_for(tenant=c.world.tenant, actor=user, named=None),
+        _values(Customer, user_id=user.pk),
+        "customer_created",
     )
 
 

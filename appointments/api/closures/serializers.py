@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
@@ -31,6 +32,9 @@ class ClosureSerializer(serializers.ModelSerializer):
         "yourself (booking new ones inside is refused with `tenant_closed`)."
     )
 
+    # What a write found in its own transaction, handed over by the view; a read looks now.
+    affected: Sequence[Appointment] | None = None
+
     class Meta:
         model = Closure
         fields = [
@@ -47,8 +51,8 @@ class ClosureSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(AffectedAppointmentSerializer(many=True))
     def get_affected_appointments(self, closure: Closure) -> list[dict[str, Any]]:
-        # A write hands over what it found in its own transaction; a read looks now.
-        affected = getattr(closure, "affected", None)
+        affected = self.affected
         if affected is None:
             affected = appointments_inside(closure)
-        return AffectedAppointmentSerializer(affected, many=True).data
+        # many=True makes a ListSerializer, whose data is a list; the stubs type only the child's.
+        return AffectedAppointmentSerializer(affected, many=True).data  # type: ignore[return-value]

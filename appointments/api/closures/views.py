@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import viewsets
+from rest_framework.serializers import BaseSerializer
 
 from appointments.api.closures.serializers import ClosureSerializer
 from closures.models import Closure
@@ -14,7 +15,8 @@ from closures.permissions import CLOSURE_PERMISSIONS
 from closures.selectors import closure_list
 from closures.services import closure_create, closure_delete, closure_update
 from core.api.filters import UTCIsoDateTimeFilter
-from core.api.viewsets import UUID_PATTERN
+from core.api.viewsets import PublicIdLookupMixin
+from users.http import request_user
 
 
 class ClosureFilter(filters.FilterSet):
@@ -44,32 +46,33 @@ CLOSURE_EXAMPLE = OpenApiExample(
     partial_update=extend_schema(tags=["closures"]),
     destroy=extend_schema(tags=["closures"]),
 )
-class ClosureViewSet(viewsets.ModelViewSet):
+class ClosureViewSet(PublicIdLookupMixin, viewsets.ModelViewSet):
     """The whole business closed (public holidays, a closed week): every resource at once. Open
     appointments inside are reported in `affected_appointments`, never cancelled."""
 
     serializer_class = ClosureSerializer
     permission_classes = CLOSURE_PERMISSIONS
     filterset_class = ClosureFilter
-    lookup_field = "public_id"
-    lookup_url_kwarg = "id"
-    lookup_value_regex = UUID_PATTERN
     http_method_names = ["get", "post", "patch", "delete"]
 
     def get_queryset(self) -> Any:
         return closure_list().order_by("starts_at", "id")
 
-    def perform_create(self, serializer: ClosureSerializer) -> None:
-        closure, affected = closure_create(actor=self.request.user, **serializer.validated_data)
-        closure.affected = affected
+    def perform_create(self, serializer: BaseSerializer[Closure]) -> None:
+        closure, affected = closure_create(
+            actor=request_user(self.request), **serializer.validated_data
+        )
+        cast(ClosureSerializer, serializer).affected = affected
         serializer.instance = closure
 
-    def perform_update(self, serializer: ClosureSerializer) -> None:
+    def perform_update(self, serializer: BaseSerializer[Closure]) -> None:
         closure, affected = closure_update(
-            closure=serializer.instance, actor=self.request.user, **serializer.validated_data
+            closure=cast(Closure, serializer.instance),  # an update's serializer holds its row
+            actor=request_user(self.request),
+            **serializer.validated_data,
         )
-        closure.affected = affected
+        cast(ClosureSerializer, serializer).affected = affected
         serializer.instance = closure
 
     def perform_destroy(self, instance: Closure) -> None:
-        closure_delete(closure=instance, actor=self.request.user)
+        closure_delete(closure=instance, actor=request_user(self.request))
