@@ -14,6 +14,7 @@ from django.db.models import F, Func, Q, Value
 from django.db.models.functions import Now
 
 from catalog.models import Service
+from core.models import PublicRecord
 from customers.models import Customer
 from resources.models import Resource
 from users.fields import tenant_user_link
@@ -32,19 +33,16 @@ class AppointmentStatus(models.TextChoices):
 # --- Issue 13: recurring series, group sessions, waitlist (b-series) ---------------------------
 
 
-class AppointmentSeries(models.Model):
+class AppointmentSeries(PublicRecord):
     """A recurrence rule (an RFC 5545 RRULE subset) booked as one appointment per occurrence;
     ``first_start`` and the rule are read in ``timezone``'s wall-clock time."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="series")
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="series")
     rule = models.CharField(max_length=200)
     timezone = models.CharField(max_length=64)
     first_start = models.DateTimeField()
     created_by = tenant_user_link(blank=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["first_start", "id"]
@@ -53,12 +51,11 @@ class AppointmentSeries(models.Model):
         return f"{self.service} for {self.customer}: {self.rule}"
 
 
-class GroupSession(models.Model):
+class GroupSession(PublicRecord):
     """One sitting of a group service: its resources held once (allocations), its seats taken
     by appointments. ``seats_taken`` only moves by conditional updates, and the CHECK keeps it
     within the capacity whatever runs concurrently."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="sessions")
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
@@ -66,8 +63,6 @@ class GroupSession(models.Model):
     seats_taken = models.PositiveIntegerField(default=0)
     # Closed once its last seat is released: its resources are free again.
     is_open = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["starts_at", "id"]
@@ -100,13 +95,12 @@ class WaitlistStatus(models.TextChoices):
     LEFT = "LEFT"
 
 
-class WaitlistEntry(models.Model):
+class WaitlistEntry(PublicRecord):
     """A customer waiting for a full slot or session of a service; offered a freed place
     first come, first served, with a time-limited claim link."""
 
     Status = WaitlistStatus
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="waitlist")
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="waitlist")
     starts_at = models.DateTimeField()
@@ -121,8 +115,6 @@ class WaitlistEntry(models.Model):
         "Appointment", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_by = tenant_user_link(blank=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -149,10 +141,9 @@ SESSION_CONSTRAINT = "session_one_open_per_start"
 # --- end of issue 13 models -------------------------------------------------------------------
 
 
-class Appointment(models.Model):
+class Appointment(PublicRecord):
     Status = AppointmentStatus
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="appointments")
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="appointments")
     starts_at = models.DateTimeField()
@@ -182,8 +173,6 @@ class Appointment(models.Model):
     # Signed manage links carry this; a reschedule or a cancellation through a link bumps it, so
     # every link issued before is dead (appointments.manage_links).
     manage_version = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["starts_at", "id"]
@@ -221,17 +210,14 @@ class Appointment(models.Model):
         return f"{self.service} for {self.customer} at {self.starts_at.isoformat()}"
 
 
-class Blocker(models.Model):
+class Blocker(PublicRecord):
     """Time off: the resource cannot be booked between ``starts_at`` and ``ends_at``."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="blockers")
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     title = models.CharField(max_length=200, blank=True, default="")
     created_by = tenant_user_link(blank=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["starts_at", "id"]
