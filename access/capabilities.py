@@ -18,6 +18,7 @@ Three rules beyond the role table (users.roles) live here, because every decisio
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from access.models import PermissionGrant
@@ -34,12 +35,8 @@ from users.reach import access_on_host, role_capabilities_with_access
 from users.roles import Access, Capability
 
 
-def _backed_grants(
-    user: Any, tenant: Tenant, capability: Capability | None = None
-) -> list[PermissionGrant]:
+def _backed_grants(user: Any, tenant: Tenant) -> list[PermissionGrant]:
     grants = active_grants_for(user=user, tenant=tenant).select_related("grantor", "tenant")
-    if capability is not None:
-        grants = grants.filter(action=capability)
     return [grant for grant in grants if grant_is_backed(grant, grantee=user)]
 
 
@@ -57,17 +54,63 @@ def credential_limit(user: Any) -> frozenset[Capability] | None:
     return getattr(user, CREDENTIAL_CAPABILITIES_ATTR, None)
 
 
-def _capability(user: Any, tenant: Tenant, capability: Capability) -> CapabilityCheck:
-    limit = credential_limit(user)
-    if limit is not None and capability not in limit:
-        return CapabilityCheck(allowed=False)
-    access = access_on_host(user, tenant)
-    if capability in role_capabilities_with_access(user, tenant, access):
-        return CapabilityCheck(allowed=True)
-    if access is Access.NONE or is_platform(tenant) or capability not in GRANTABLE_ACTIONS:
-        return CapabilityCheck(allowed=False)
-    grants = _backed_grants(user, tenant, capability)
-    return CapabilityCheck(allowed=bool(grants), grant=grants[0] if grants else None)
+class HostCapabilities:
+    """What one user may do on one host, read at most once each: its role's capabilities there,
+    its backed, active grants (the newest per action; read only when a check needs one), the
+    limit of its credential, and, while it is being masqueraded, the operator's own (guarded
+    capabilities need both). Grants' expiry and backing are as they were when first read."""
+
+    def __init__(self, user: Any, tenant: Tenant, *, operator: Any = None) -> None:
+        self._user, self._tenant, self._operator = user, tenant, operator
+        self._access = access_on_host(user, tenant)
+        self.by_role = role_capabilities_with_access(user, tenant, self._access)
+        self.limit = credential_limit(user)
+
+    @cached_property
+    def grants(self) -> dict[str, PermissionGrant]:
+        if self._access is Access.NONE or is_platform(self._tenant):
+            return {}
+        grants: dict[str, PermissionGrant] = {}
+        for grant in _backed_grants(self._user, self._tenant):  # newest first
+            grants.setdefault(grant.action, grant)
+        return grants
+
+    @cached_property
+    def operator(self) -> HostCapabilities | None:
+        return None if self._operator is None else HostCapabilities(self._operator, self._tenant)
+
+    def _own(self, capability: Capability) -> CapabilityCheck:
+        if self.limit is not None and capability not in self.limit:
+            return CapabilityCheck(allowed=False)
+        if capability in self.by_role:
+            return CapabilityCheck(allowed=True)
+        if capability not in GRANTABLE_ACTIONS:
+            return CapabilityCheck(allowed=False)
+        grant = self.grants.get(capability)
+        return CapabilityCheck(allowed=grant is not None, grant=grant)
+
+    def check(self, capability: Capability) -> CapabilityCheck:
+        own = self._own(capability)
+        if not own.allowed or capability not in MASQUERADE_GUARDED_CAPABILITIES:
+            return own
+        if self.operator is None:
+            return own
+        operators = self.operator._own(capability)
+        if operators.allowed:
+            return CapabilityCheck(allowed=True, grant=operators.grant)
+        return CapabilityCheck(allowed=False, refused_in_masquerade=True)
+
+    @property
+    def all(self) -> frozenset[Capability]:
+        """Every capability ``check`` allows."""
+        held = self.by_role | {Capability(action) for action in self.grants}
+        return frozenset(capability for capability in held if self.check(capability).allowed)
+
+
+def host_capabilities(user: Any, tenant: Tenant, *, operator: Any = None) -> HostCapabilities:
+    """``user``'s capabilities on ``tenant``'s host (``operator``: the real person while ``user``
+    is being masqueraded)."""
+    return HostCapabilities(user, tenant, operator=operator)
 
 
 def capability_on_host(
@@ -76,27 +119,12 @@ def capability_on_host(
     """May ``user`` use ``capability`` on this host: by its role, or by a backed, active grant
     (which the result names, so its use can be audited). ``operator`` is the real person when
     ``user`` is being masqueraded: guarded capabilities then need the operator to hold them on
-    this host as well. Expiry and backing are read at each call."""
-    check = _capability(user, tenant, capability)
-    if not check.allowed or operator is None or capability not in MASQUERADE_GUARDED_CAPABILITIES:
-        return check
-    own = _capability(operator, tenant, capability)
-    if own.allowed:
-        return CapabilityCheck(allowed=True, grant=own.grant)
-    return CapabilityCheck(allowed=False, refused_in_masquerade=True)
+    this host as well. A request reads them once (``access.permissions.request_capabilities``)."""
+    return host_capabilities(user, tenant, operator=operator).check(capability)
 
 
 def capabilities_on_host(
     user: Any, tenant: Tenant, *, operator: Any = None
 ) -> frozenset[Capability]:
     """Everything ``capability_on_host`` allows ``user`` on this host."""
-    access = access_on_host(user, tenant)
-    capabilities = role_capabilities_with_access(user, tenant, access)
-    if access is not Access.NONE and not is_platform(tenant):
-        capabilities |= {Capability(grant.action) for grant in _backed_grants(user, tenant)}
-    if (limit := credential_limit(user)) is not None:
-        capabilities &= limit
-    if operator is None:
-        return capabilities
-    guarded = capabilities & MASQUERADE_GUARDED_CAPABILITIES
-    return (capabilities - guarded) | (guarded & capabilities_on_host(operator, tenant))
+    return host_capabilities(user, tenant, operator=operator).all

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol, cast
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from access.capabilities import capability_on_host
+from access.capabilities import HostCapabilities, credential_limit, host_capabilities
 from core.audit import security_event
 from core.exceptions import PermissionDenied
+from tenancy.http import request_tenant
 from users.reach import access_on_host
 from users.roles import Access, Capability, refusal_message
 
@@ -39,15 +40,39 @@ def masquerade_operator(request: Any) -> Any:
     return masquerade.hijacker if masquerade is not None else None
 
 
+class _Remembers(Protocol):
+    host_capabilities: tuple[tuple[object, ...], HostCapabilities]
+
+
+def request_capabilities(request: Any) -> HostCapabilities:
+    """The capabilities of the request's user on this host, read once per request (role, backed
+    grants, credential limit, the masquerading operator's) and kept on it; read again only if
+    the request's user, operator or credential changes."""
+    user = request.user  # authenticates first: a token masquerade is known only after that
+    operator = masquerade_operator(request)
+    tenant = request_tenant(request)
+    key = (
+        getattr(user, "pk", None),
+        tenant.pk,
+        getattr(operator, "pk", None),
+        credential_limit(user),
+    )
+    http = cast(_Remembers, getattr(request, "_request", request))
+    remembered = getattr(http, "host_capabilities", None)
+    if remembered is None or remembered[0] != key:
+        remembered = (key, host_capabilities(user, tenant, operator=operator))
+        http.host_capabilities = remembered
+    return remembered[1]
+
+
 def _holds_one_of(request: Any, capabilities: tuple[Capability, ...]) -> bool:
     """Whether the user holds one of ``capabilities`` on this host, checked in order; a grant
     that made the difference is audited as used, a refusal as a denial. A refusal that only the
     masquerade causes is a 403 of its own, recorded under both people's names."""
-    user = request.user  # authenticates first: a token masquerade is known only after that
-    operator = masquerade_operator(request)
+    held = request_capabilities(request)
     refused_in_masquerade = []
     for capability in capabilities:
-        check = capability_on_host(user, request.tenant, capability, operator=operator)
+        check = held.check(capability)
         if check.grant is not None:
             security_event(
                 "grant_used",
@@ -66,7 +91,7 @@ def _holds_one_of(request: Any, capabilities: tuple[Capability, ...]) -> bool:
             "masquerade_action_refused",
             request=request,
             capability="|".join(refused_in_masquerade),
-            operator_email=operator.email,
+            operator_email=masquerade_operator(request).email,
         )
         raise MasqueradeRefused(
             "While masquerading you cannot do this: it changes who may sign in, their "

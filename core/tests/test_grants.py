@@ -7,12 +7,15 @@ from datetime import timedelta
 
 import pytest
 from django.db import IntegrityError, transaction
+from rest_framework.request import Request
+from rest_framework.test import APIRequestFactory
 
 from access.models import PermissionGrant
+from access.permissions import request_capabilities
 from access.policy import GRANTABLE_ACTIONS
 from conftest import HOST_A, HOST_B, PLATFORM_HOST
 from core.exceptions import DomainError, PermissionDenied
-from users.roles import OWNER_CAPABILITIES, Role
+from users.roles import OWNER_CAPABILITIES, Capability, Role
 
 pytestmark = pytest.mark.django_db
 
@@ -286,3 +289,24 @@ def test_a_grant_stops_counting_when_its_grantee_takes_a_role_that_cannot_receiv
     answer = api(HOST_A, manager).get("/api/subscription/")
     assert answer.status_code == 403
     assert answer.json()["error"]["code"] == "permission_denied"
+
+
+def test_a_request_reads_its_capabilities_once_and_a_new_request_sees_a_new_grant(
+    superuser, support, tenant_a, django_assert_max_num_queries
+):
+    def request() -> Request:
+        http = APIRequestFactory().get("/api/subscription/", HTTP_HOST=HOST_A)
+        http.tenant = tenant_a
+        drf = Request(http)
+        drf.user = support
+        return drf
+
+    first = request()
+    before = request_capabilities(first)
+    assert not before.check(Capability.VIEW_BILLING).allowed
+    grant_ = grant(superuser, support, tenant=tenant_a)
+    with django_assert_max_num_queries(0):
+        assert request_capabilities(first) is before  # read once per request
+        assert not request_capabilities(first).check(Capability.VIEW_BILLING).allowed
+    later = request_capabilities(request()).check(Capability.VIEW_BILLING)
+    assert later.allowed and later.grant == grant_
