@@ -19,7 +19,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+
+from django.contrib.auth.models import AnonymousUser
 
 from access.models import PermissionGrant
 from access.policy import (
@@ -31,11 +32,14 @@ from access.policy import (
 from access.selectors import active_grants_for
 from tenancy.models import Tenant
 from tenancy.selectors import is_platform
+from users.models import User
 from users.reach import access_on_host, role_capabilities_with_access
 from users.roles import Access, Capability
 
 
-def _backed_grants(user: Any, tenant: Tenant) -> list[PermissionGrant]:
+def _backed_grants(user: User | AnonymousUser, tenant: Tenant) -> list[PermissionGrant]:
+    if not isinstance(user, User):
+        return []
     grants = active_grants_for(user=user, tenant=tenant).select_related("grantor", "tenant")
     return [grant for grant in grants if grant_is_backed(grant, grantee=user)]
 
@@ -48,7 +52,7 @@ class CapabilityCheck:
     refused_in_masquerade: bool = False  # the user holds it; the masquerading operator does not
 
 
-def credential_limit(user: Any) -> frozenset[Capability] | None:
+def credential_limit(user: User | AnonymousUser) -> frozenset[Capability] | None:
     """The capabilities the request's credential lends at most (an API key's scopes), or None
     when the credential lends all of its user's."""
     return getattr(user, CREDENTIAL_CAPABILITIES_ATTR, None)
@@ -60,7 +64,9 @@ class HostCapabilities:
     limit of its credential, and, while it is being masqueraded, the operator's own (guarded
     capabilities need both). Grants' expiry and backing are as they were when first read."""
 
-    def __init__(self, user: Any, tenant: Tenant, *, operator: Any = None) -> None:
+    def __init__(
+        self, user: User | AnonymousUser, tenant: Tenant, *, operator: User | None = None
+    ) -> None:
         self._user, self._tenant, self._operator = user, tenant, operator
         self._access = access_on_host(user, tenant)
         self.by_role = role_capabilities_with_access(user, tenant, self._access)
@@ -107,14 +113,20 @@ class HostCapabilities:
         return frozenset(capability for capability in held if self.check(capability).allowed)
 
 
-def host_capabilities(user: Any, tenant: Tenant, *, operator: Any = None) -> HostCapabilities:
+def host_capabilities(
+    user: User | AnonymousUser, tenant: Tenant, *, operator: User | None = None
+) -> HostCapabilities:
     """``user``'s capabilities on ``tenant``'s host (``operator``: the real person while ``user``
     is being masqueraded)."""
     return HostCapabilities(user, tenant, operator=operator)
 
 
 def capability_on_host(
-    user: Any, tenant: Tenant, capability: Capability, *, operator: Any = None
+    user: User | AnonymousUser,
+    tenant: Tenant,
+    capability: Capability,
+    *,
+    operator: User | None = None,
 ) -> CapabilityCheck:
     """May ``user`` use ``capability`` on this host: by its role, or by a backed, active grant
     (which the result names, so its use can be audited). ``operator`` is the real person when
@@ -124,7 +136,7 @@ def capability_on_host(
 
 
 def capabilities_on_host(
-    user: Any, tenant: Tenant, *, operator: Any = None
+    user: User | AnonymousUser, tenant: Tenant, *, operator: User | None = None
 ) -> frozenset[Capability]:
     """Everything ``capability_on_host`` allows ``user`` on this host."""
     return host_capabilities(user, tenant, operator=operator).all

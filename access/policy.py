@@ -11,6 +11,8 @@ from typing import Any
 from django.conf import settings
 
 from core.exceptions import DomainError, PermissionDenied
+from tenancy.models import Tenant
+from users.models import User
 from users.reach import access_on_host, role_capabilities_on_host
 from users.roles import Access, Capability, Role
 
@@ -86,7 +88,7 @@ GRANTABLE_ACTIONS: dict[str, GrantableAction] = {  # keyed by Capability members
 }
 
 
-def grantor_holds(grantor: Any, action: str, tenant: Any) -> bool:
+def grantor_holds(grantor: User, action: str, tenant: Tenant | None) -> bool:
     """Whether ``grantor`` may do ``action`` itself, by its role (a grant is never passed on), on
     ``tenant``, or on every tenant when ``tenant`` is None."""
     if tenant is None:
@@ -100,7 +102,7 @@ def may_receive(role: str, action: str) -> bool:
     return grantable is not None and role in grantable.grantee_roles
 
 
-def grant_is_backed(grant: Any, *, grantee: Any) -> bool:
+def grant_is_backed(grant: Any, *, grantee: User) -> bool:
     """An active grant counts only while its grantor still holds its action and ``grantee``'s
     role may still receive it: demoting or deactivating the grantor ends it, as does moving the
     grantee to a role it could not have been granted to."""
@@ -116,7 +118,13 @@ class GrantTerms:
 
 
 def grant_terms_check(
-    *, grantor: Any, grantee: Any, action: str, reason: str, duration_minutes: int, tenant: Any
+    *,
+    grantor: User,
+    grantee: User,
+    action: str,
+    reason: str,
+    duration_minutes: int,
+    tenant: Tenant | None,
 ) -> GrantTerms:
     """The terms of a new grant once every rule holds; the first rule broken raises: the action
     must be grantable, with a reason and a whole-minute duration within the limit, between two
@@ -155,7 +163,9 @@ def _grant_minutes(action: str, duration_minutes: int) -> int:
     return duration_minutes
 
 
-def _check_grant_people(*, grantor: Any, grantee: Any, action: str, tenant: Any) -> None:
+def _check_grant_people(
+    *, grantor: User, grantee: User, action: str, tenant: Tenant | None
+) -> None:
     if grantor.pk == grantee.pk:
         raise PermissionDenied("Nobody can grant themselves a permission.", code="self_grant")
     if not grantor.is_active or not grantee.is_active:

@@ -6,16 +6,19 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Model, QuerySet
 
 from access.capabilities import capability_on_host
 from core.exceptions import NotFound
+from tenancy.models import Tenant
+from users.models import User
 from users.roles import Capability
 
 M = TypeVar("M", bound=Model)
 
 
-def sees_all_rows(*, user: Any, tenant: Any, sees_all: Capability) -> bool:
+def sees_all_rows(*, user: User | AnonymousUser, tenant: Tenant, sees_all: Capability) -> bool:
     """Whether ``user`` sees every row (as the business's people do), not only its own. Those
     who see only their own also see them without the business's internal fields (notes, tags,
     statuses): each app's API gives them its reduced representation."""
@@ -23,7 +26,12 @@ def sees_all_rows(*, user: Any, tenant: Any, sees_all: Capability) -> bool:
 
 
 def visible_to(
-    queryset: QuerySet[M], *, user: Any, tenant: Any, sees_all: Capability, own_user_field: str
+    queryset: QuerySet[M],
+    *,
+    user: User | AnonymousUser,
+    tenant: Tenant,
+    sees_all: Capability,
+    own_user_field: str,
 ) -> QuerySet[M]:
     """``queryset`` narrowed to what ``user`` may see on ``tenant``'s host. ``own_user_field``
     is the lookup from a row to the CUSTOMER user it belongs to (e.g. ``customer__user_id``)."""

@@ -3,8 +3,7 @@ a backed grant), and the operators' records (grants, masquerades, audit events) 
 
 from __future__ import annotations
 
-from typing import Any
-
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
 
 from access.models import MasqueradeSession, PermissionGrant
@@ -13,6 +12,7 @@ from core import clock
 from core.models import AuditEvent
 from tenancy.models import Domain, Tenant
 from tenancy.selectors import demo_tenant_ids
+from users.models import User
 from users.roles import (
     PLATFORM_ROLES,
     Access,
@@ -38,11 +38,11 @@ def active_grants_for(*, user: object, tenant: Tenant) -> QuerySet[PermissionGra
     return active_grants_of(user=user).filter(Q(tenant__isnull=True) | Q(tenant_id=tenant.pk))
 
 
-def _reach(viewer: Any) -> list[tuple[QuerySet[Tenant], Access]]:
+def _reach(viewer: User | AnonymousUser) -> list[tuple[QuerySet[Tenant], Access]]:
     """``users.roles.host_access`` for every tenant at once: the tenants ``viewer`` reaches, in
     groups that share one access level (an inactive user reaches none)."""
     tenants = Tenant.objects.all()
-    if not getattr(viewer, "is_active", False) or getattr(viewer, "pk", None) is None:
+    if not isinstance(viewer, User) or not viewer.is_active:
         return []
     if viewer.tenant_id is not None:
         tenant_id = viewer.tenant_id
@@ -64,9 +64,13 @@ def _reach(viewer: Any) -> list[tuple[QuerySet[Tenant], Access]]:
     ]
 
 
-def _backed_grant_tenants(viewer: Any, capability: Capability) -> tuple[bool, set[int]]:
+def _backed_grant_tenants(
+    viewer: User | AnonymousUser, capability: Capability
+) -> tuple[bool, set[int]]:
     """Where ``viewer``'s active grants of ``capability`` count: (on every tenant, on these
     tenants). Only backed grants count, by the one rule of ``access.policy.grant_is_backed``."""
+    if not isinstance(viewer, User):
+        return False, set()
     grants = active_grants_of(user=viewer).filter(action=capability)
     backed = [
         grant
@@ -80,11 +84,13 @@ def _backed_grant_tenants(viewer: Any, capability: Capability) -> tuple[bool, se
 
 
 def tenant_list_reached_by(
-    *, viewer: Any, capability: Capability | None = None
+    *, viewer: User | AnonymousUser, capability: Capability | None = None
 ) -> QuerySet[Tenant]:
     """The tenants whose host ``viewer`` reaches; given ``capability``, those on whose host it
     holds it by its role or an active, backed grant (``access.capabilities.capability_on_host`` for
     every tenant at once)."""
+    if not isinstance(viewer, User):
+        return Tenant.objects.none()
     everywhere, granted_on = (
         _backed_grant_tenants(viewer, capability)
         if capability is not None and capability in GRANTABLE_ACTIONS
@@ -104,14 +110,14 @@ def tenant_list_reached_by(
     return Tenant.objects.filter(scope).order_by("name")
 
 
-def domain_list_for(*, viewer: Any) -> QuerySet[Domain]:
+def domain_list_for(*, viewer: User | AnonymousUser) -> QuerySet[Domain]:
     """Domains ``viewer`` may see: those of the tenants whose domains API it may use (the
     ``manage_settings`` capability on that tenant's host)."""
     tenants = tenant_list_reached_by(viewer=viewer, capability=Capability.MANAGE_SETTINGS)
     return Domain.objects.filter(tenant__in=tenants).select_related("tenant").order_by("domain")
 
 
-def oversees_operators(viewer: Any) -> bool:
+def oversees_operators(viewer: User | AnonymousUser) -> bool:
     """Whether ``viewer`` sees every grant and every masquerade (those who manage users:
     SUPERUSER and PLATFORM_MANAGER); other people see those they took part in."""
     return getattr(viewer, "is_active", False) and Capability.MANAGE_USERS in platform_capabilities(
@@ -119,7 +125,7 @@ def oversees_operators(viewer: Any) -> bool:
     )
 
 
-def grant_list_for(*, viewer: Any) -> QuerySet[PermissionGrant]:
+def grant_list_for(*, viewer: User | AnonymousUser) -> QuerySet[PermissionGrant]:
     """Grants ``viewer`` may see: all of them, or those it gave or holds."""
     grants = PermissionGrant.objects.select_related("grantor", "grantee", "tenant", "revoked_by")
     if oversees_operators(viewer):
@@ -127,7 +133,7 @@ def grant_list_for(*, viewer: Any) -> QuerySet[PermissionGrant]:
     return grants.filter(Q(grantor_id=viewer.pk) | Q(grantee_id=viewer.pk))
 
 
-def masquerade_list_for(*, viewer: Any) -> QuerySet[MasqueradeSession]:
+def masquerade_list_for(*, viewer: User | AnonymousUser) -> QuerySet[MasqueradeSession]:
     """Masquerades ``viewer`` may know of: all of them, or those it started or was the target of."""
     records = MasqueradeSession.objects.select_related("hijacker", "hijacked", "tenant")
     if oversees_operators(viewer):
@@ -135,7 +141,7 @@ def masquerade_list_for(*, viewer: Any) -> QuerySet[MasqueradeSession]:
     return records.filter(Q(hijacker_id=viewer.pk) | Q(hijacked_id=viewer.pk))
 
 
-def audit_events_for(*, viewer: Any) -> QuerySet[AuditEvent]:
+def audit_events_for(*, viewer: User | AnonymousUser) -> QuerySet[AuditEvent]:
     """The audit events a platform operator may read. SUPERUSER and PLATFORM_MANAGER: all.
     PLATFORM_SUPPORT: what happened in tenants, not what platform staff did. PLATFORM_SALES: the
     same, limited to demo tenants and demo accounts. Anyone else: none."""
@@ -153,6 +159,6 @@ def audit_events_for(*, viewer: Any) -> QuerySet[AuditEvent]:
     )
 
 
-def tenant_list_for(*, viewer: Any) -> QuerySet[Tenant]:
+def tenant_list_for(*, viewer: User | AnonymousUser) -> QuerySet[Tenant]:
     """The tenants ``viewer`` reaches (PLATFORM_SALES: those holding demo accounts)."""
     return tenant_list_reached_by(viewer=viewer).prefetch_related("domains")

@@ -49,8 +49,8 @@ AVAILABILITY_PERMISSIONS: list[type[BasePermission]] = [
 ]
 
 
-def _caps(user: User | AnonymousUser | None, tenant: Tenant) -> frozenset[str]:
-    return capabilities_on_host(user, tenant)
+def _caps(user: User | AnonymousUser | None, tenant: Tenant) -> frozenset[Capability]:
+    return frozenset() if user is None else capabilities_on_host(user, tenant)
 
 
 def sees_whole_schedule(*, user: User | AnonymousUser, tenant: Tenant) -> bool:

@@ -4,10 +4,11 @@ there. The one reading of the role table (users.roles) for a host; grants come o
 
 from __future__ import annotations
 
-from typing import Any
+from django.contrib.auth.models import AnonymousUser
 
 from tenancy.models import Tenant
 from tenancy.selectors import is_platform, tenant_has_demo_accounts
+from users.models import User
 from users.roles import (
     Access,
     Capability,
@@ -18,7 +19,7 @@ from users.roles import (
 )
 
 
-def access_on_host(user: Any, tenant: Tenant) -> Access:
+def access_on_host(user: User | AnonymousUser | None, tenant: Tenant) -> Access:
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return Access.NONE
     on_platform = is_platform(tenant)
@@ -36,16 +37,18 @@ def access_on_host(user: Any, tenant: Tenant) -> Access:
 
 
 def role_capabilities_with_access(
-    user: Any, tenant: Tenant, access: Access
+    user: User | AnonymousUser | None, tenant: Tenant, access: Access
 ) -> frozenset[Capability]:
-    if access is Access.NONE:
+    if access is Access.NONE or not isinstance(user, User):
         return frozenset()
     if is_platform(tenant):
         return platform_capabilities(role=user.role)
     return role_capabilities(role=user.role, access=access)
 
 
-def role_capabilities_on_host(user: Any, tenant: Tenant) -> frozenset[Capability]:
+def role_capabilities_on_host(
+    user: User | AnonymousUser | None, tenant: Tenant
+) -> frozenset[Capability]:
     """What ``user``'s role alone lets it do on this host: the platform console's capabilities on
     the platform host, the tenant capabilities of its role (within its scope) on a tenant host."""
     return role_capabilities_with_access(user, tenant, access_on_host(user, tenant))

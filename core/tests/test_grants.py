@@ -15,6 +15,7 @@ from access.permissions import request_capabilities
 from access.policy import GRANTABLE_ACTIONS
 from conftest import HOST_A, HOST_B, PLATFORM_HOST
 from core.exceptions import DomainError, PermissionDenied
+from tenancy.http import request_tenant_set
 from users.roles import OWNER_CAPABILITIES, Capability, Role
 
 pytestmark = pytest.mark.django_db
@@ -296,7 +297,7 @@ def test_a_request_reads_its_capabilities_once_and_a_new_request_sees_a_new_gran
 ):
     def request() -> Request:
         http = APIRequestFactory().get("/api/subscription/", HTTP_HOST=HOST_A)
-        http.tenant = tenant_a
+        request_tenant_set(http, tenant_a)
         drf = Request(http)
         drf.user = support
         return drf
