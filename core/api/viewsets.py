@@ -4,9 +4,10 @@
 UUID_PATTERN = "[0-9a-fA-F-]{36}"
 
 
+# Objects are addressed by their public UUID (``PublicRecord.public_id``) under the URL keyword
+# ``id``; the primary key never appears in a URL. (No docstring: the API schema would take it as
+# the description of every viewset that has none of its own.)
 class PublicIdLookupMixin:
-    """Objects are addressed by their public UUID (``PublicRecord.public_id``) under the URL
-    keyword ``id``; the primary key never appears in a URL."""
 
     lookup_field: str = "public_id"
     lookup_url_kwarg: str | None = "id"
