@@ -8,7 +8,6 @@ UUID_PATTERN = "[0-9a-fA-F-]{36}"
 # ``id``; the primary key never appears in a URL. (No docstring: the API schema would take it as
 # the description of every viewset that has none of its own.)
 class PublicIdLookupMixin:
-
     lookup_field: str = "public_id"
     lookup_url_kwarg: str | None = "id"
     lookup_value_regex: str = UUID_PATTERN
