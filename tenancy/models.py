@@ -1,4 +1,3 @@
-import secrets
 import uuid
 
 from django.conf import settings
@@ -9,6 +8,7 @@ from django.db.models.lookups import Regex
 from django_tenants.models import DomainMixin, TenantMixin
 from django_tenants.utils import schema_exists
 
+from core.identifiers import new_verification_token
 from core.validators import (
     CORS_ORIGIN_PATTERN,
     CORS_ORIGINS_MAX,
@@ -34,11 +34,6 @@ class TenantStatus(models.TextChoices):
     ACTIVE = "ACTIVE"
     TRIAL = "TRIAL"
     SUSPENDED = "SUSPENDED"
-
-
-def new_verification_token() -> str:
-    """A custom domain's ownership token: random, one per domain row, published by the tenant."""
-    return secrets.token_hex(16)
 
 
 class Verification(models.TextChoices):

@@ -2,7 +2,7 @@
 
 from django.db import migrations, models
 
-import tenancy.models
+import core.identifiers
 
 
 class Migration(migrations.Migration):
@@ -25,7 +25,7 @@ class Migration(migrations.Migration):
             model_name="domain",
             name="verification_token",
             field=models.CharField(
-                default=tenancy.models.new_verification_token, editable=False, max_length=64
+                default=core.identifiers.new_verification_token, editable=False, max_length=64
             ),
         ),
         migrations.AddConstraint(
