@@ -4,7 +4,7 @@ medians over repeats.
 
 Routing options measured (the README's "Request flow" says which one we chose and why):
 - reading the route from the database on every request (always fresh: the baseline);
-- the shared, versioned route cache on Redis (core.selectors: fresh on the next request after a
+- the shared, versioned route cache on Redis (tenancy.selectors: fresh on the next request after a
   change, one Redis round trip per request, shared by every worker so thousands of hosts stay
   cached);
 - the same cache kept in process memory (LocMem): what any per-process cache costs at best, and
