@@ -15,6 +15,7 @@ from appointments.models import (
     Appointment,
     Blocker,
     GroupSession,
+    SlotHold,
 )
 from core.exceptions import Conflict
 from resources.models import Resource
@@ -52,21 +53,22 @@ def hold_resources(
     appointment: Appointment | None = None,
     blocker: Blocker | None = None,
     session: GroupSession | None = None,
+    hold: SlotHold | None = None,
+    live_from: datetime | None = None,
 ) -> list[Allocation]:
     """Insert one allocation per resource, one statement each so a rejection names its resource.
-    Must run inside the caller's transaction: the first rejection rolls the whole write back."""
+    Must run inside the caller's transaction: the first rejection rolls the whole write back.
+    A slot hold's rows are live from ``live_from`` until the hold expires."""
+    holder: dict[str, object] = {"appointment": appointment, "blocker": blocker, "session": session}
+    if hold is not None:
+        holder |= {"hold": hold, "live_from": live_from, "expires_at": hold.expires_at}
     held = []
     for resource in resources:
         try:
             with transaction.atomic():
                 held.append(
                     Allocation.objects.create(
-                        resource=resource,
-                        appointment=appointment,
-                        blocker=blocker,
-                        session=session,
-                        starts_at=start,
-                        ends_at=end,
+                        resource=resource, starts_at=start, ends_at=end, **holder
                     )
                 )
         except IntegrityError as error:

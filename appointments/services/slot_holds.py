@@ -17,7 +17,7 @@ from typing import Any
 from uuid import UUID
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models.functions import Now
 from django.utils import timezone
 
@@ -29,11 +29,7 @@ from appointments.services.booking import (
     _hold_span,
     _pick_resources,
 )
-from appointments.services.holds import (
-    ResourceBusy,
-    busy_conflict,
-    is_exclusion_violation,
-)
+from appointments.services.holds import ResourceBusy, hold_resources
 from catalog.models import Service
 from closures.selectors import check_not_closed
 from core.audit import security_event
@@ -47,35 +43,6 @@ def _database_now() -> datetime:
     with connection.cursor() as cursor:
         cursor.execute("SELECT statement_timestamp()")
         return cursor.fetchone()[0]
-
-
-def _hold_rows(
-    *,
-    hold: SlotHold,
-    resources: Sequence[Resource],
-    start: datetime,
-    end: datetime,
-    live_from: datetime,
-) -> list[Allocation]:
-    held = []
-    for resource in resources:
-        try:
-            with transaction.atomic():
-                held.append(
-                    Allocation.objects.create(
-                        resource=resource,
-                        hold=hold,
-                        starts_at=start,
-                        ends_at=end,
-                        live_from=live_from,
-                        expires_at=hold.expires_at,
-                    )
-                )
-        except IntegrityError as error:
-            if is_exclusion_violation(error):
-                raise busy_conflict(resource, start, end) from None
-            raise
-    return held
 
 
 def slot_hold_create(
@@ -116,7 +83,7 @@ def slot_hold_create(
                     hold = SlotHold.objects.create(
                         service=service, starts_at=starts_at, expires_at=expires_at
                     )
-                    held = _hold_rows(
+                    held = hold_resources(
                         hold=hold, resources=chosen, start=hold_start, end=hold_end,
                         live_from=live_from,
                     )  # fmt: skip
