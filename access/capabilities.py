@@ -68,13 +68,13 @@ class HostCapabilities:
         self, user: User | AnonymousUser, tenant: Tenant, *, operator: User | None = None
     ) -> None:
         self._user, self._tenant, self._operator = user, tenant, operator
-        self._access = access_on_host(user, tenant)
-        self.by_role = role_capabilities_with_access(user, tenant, self._access)
+        self.access = access_on_host(user, tenant)
+        self.by_role = role_capabilities_with_access(user, tenant, self.access)
         self.limit = credential_limit(user)
 
     @cached_property
     def grants(self) -> dict[str, PermissionGrant]:
-        if self._access is Access.NONE or is_platform(self._tenant):
+        if self.access is Access.NONE or is_platform(self._tenant):
             return {}
         grants: dict[str, PermissionGrant] = {}
         for grant in _backed_grants(self._user, self._tenant):  # newest first

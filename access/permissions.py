@@ -8,7 +8,6 @@ from access.capabilities import HostCapabilities, credential_limit, host_capabil
 from core.audit import security_event
 from core.exceptions import PermissionDenied
 from tenancy.http import request_tenant
-from users.reach import access_on_host
 from users.roles import Access, Capability, refusal_message
 
 
@@ -25,7 +24,7 @@ class IsInScopeOfThisHost(BasePermission):
     def has_permission(self, request: Any, view: Any) -> bool:
         if not request.user or not request.user.is_authenticated:
             return False
-        access = access_on_host(request.user, request.tenant)
+        access = request_capabilities(request).access  # read once, kept for the capability checks
         allowed = access is Access.FULL or (
             access is Access.READ and request.method in SAFE_METHODS
         )
