@@ -11,7 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from appointments.event_context import OPEN, appointment_for, customer_timezone, local
+from appointments.event_context import (
+    OPEN,
+    appointment_for,
+    appointment_summary,
+    customer_timezone,
+)
 from appointments.manage_links import manage_tokens, manage_urls
 from notifications import events
 from notifications.email import email_outgoing
@@ -43,13 +48,7 @@ class GuestBookingConfirmation:
         )
         context = {
             "customer": {"name": customer.name},
-            "appointment": {
-                "service": appointment.service.name,
-                "starts_at": local(appointment.starts_at, tz),
-                "ends_at": local(appointment.ends_at, tz),
-                "timezone": str(tz),
-                "status": appointment.status,
-            },
+            "appointment": {**appointment_summary(appointment, tz), "status": appointment.status},
             "manage": {
                 "view_url": urls["view"],
                 "cancel_url": urls["cancel"],

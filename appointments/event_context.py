@@ -47,6 +47,17 @@ def local(moment: datetime, tz: ZoneInfo) -> str:
     return f"{value:%a} {value.day} {value:%b %Y, %H:%M}"
 
 
+def appointment_summary(appointment: Appointment, tz: ZoneInfo) -> dict[str, str]:
+    """What a customer's message says of its appointment: the service and its times, in the
+    customer's time zone."""
+    return {
+        "service": appointment.service.name,
+        "starts_at": local(appointment.starts_at, tz),
+        "ends_at": local(appointment.ends_at, tz),
+        "timezone": str(tz),
+    }
+
+
 def resource_names(appointment: Appointment) -> list[str]:
     return [
         a.resource.name for a in appointment.allocations.select_related("resource").order_by("id")

@@ -18,9 +18,9 @@ from icalendar import Calendar, Event
 from appointments.event_context import (
     OPEN,
     appointment_for,
+    appointment_summary,
     customer_reachable,
     customer_timezone,
-    local,
     resource_names,
 )
 from appointments.models import Appointment
@@ -120,10 +120,7 @@ class AppointmentReminders(Plugin):
         context = {
             "customer": {"name": customer.name},
             "appointment": {
-                "service": appointment.service.name,
-                "starts_at": local(appointment.starts_at, tz),
-                "ends_at": local(appointment.ends_at, tz),
-                "timezone": str(tz),
+                **appointment_summary(appointment, tz),
                 "resources": resource_names(appointment),
             },
             "hours_before": round(payload["offset_minutes"] / 60, 1),
