@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Model, QuerySet
 
-from access.capabilities import capability_on_host
+from access.capabilities import capability_on_host, host_capabilities
 from core.exceptions import NotFound
 from tenancy.models import Tenant
 from users.models import User
@@ -35,9 +35,10 @@ def visible_to(
 ) -> QuerySet[M]:
     """``queryset`` narrowed to what ``user`` may see on ``tenant``'s host. ``own_user_field``
     is the lookup from a row to the CUSTOMER user it belongs to (e.g. ``customer__user_id``)."""
-    if sees_all_rows(user=user, tenant=tenant, sees_all=sees_all):
+    held = host_capabilities(user, tenant)  # one reading for both questions
+    if held.check(sees_all).allowed:
         return queryset
-    if capability_on_host(user, tenant, Capability.BOOK_OWN).allowed:
+    if held.check(Capability.BOOK_OWN).allowed:
         return queryset.filter(**{own_user_field: user.pk})
     return queryset.none()
 
