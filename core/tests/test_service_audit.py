@@ -39,6 +39,7 @@ from PIL import Image
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from access import grants
+from access.http import request_masquerade_mark
 from access.masquerade import services as masquerade
 from access.masquerade import sessions as masquerade_sessions
 from access.masquerade import tokens as masquerade_tokens
@@ -114,6 +115,7 @@ from resources.services import (
 )
 from tenancy import domains, route53
 from tenancy import services as tenancy_services
+from tenancy.http import request_tenant_set
 from tenancy.models import Domain, Tenant
 from tenancy.selectors import platform_tenant
 from users import services as user_services
@@ -260,9 +262,11 @@ class Ctx:
         request = self.rf.post("/", HTTP_HOST=host)
         request.session = session or SessionStore()
         request.user = user
-        # What routing and authentication set on every request; HttpRequest declares neither.
-        request.tenant = platform_tenant() if host == PLATFORM_HOST else self.world.tenant  # type: ignore[attr-defined]
-        request.masquerade = None  # type: ignore[attr-defined]
+        # What routing and authentication set on every request.
+        request_tenant_set(
+            request, platform_tenant() if host == PLATFORM_HOST else self.world.tenant
+        )
+        request_masquerade_mark(request, None)
         return request
 
 
